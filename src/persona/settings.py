@@ -1,0 +1,104 @@
+"""The one settings object, built from flags and ``PERSONA_*`` environment variables.
+
+No other module reads the environment: they receive a Settings (or the values they need).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def _default_home() -> Path:
+    return Path.home() / ".persona"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    home: Path = dataclasses.field(default_factory=_default_home)
+    assets_dir: Path | None = None
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    token: str | None = None  # optional access token for the web API
+    host: str = "127.0.0.1"
+    port: int = 5000
+    # Limits on untrusted input.
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_training_files: int = 5
+    max_training_file_bytes: int = 100 * 1024 * 1024
+    max_training_total_seconds: float = 60 * 60.0
+    max_song_seconds: float = 20 * 60.0
+    max_input_seconds: float = 60 * 60.0
+    max_zip_members: int = 64
+    max_zip_uncompressed_bytes: int = 2 * 1024 * 1024 * 1024
+    # Job system.
+    cover_concurrency: int = 1
+    stems_cache_bytes: int = 5 * 1024 * 1024 * 1024
+    # Networking for assets (tests point this at a local server).
+    asset_base_url: str | None = None
+
+    @property
+    def assets(self) -> Path:
+        return self.assets_dir if self.assets_dir is not None else self.home / "assets"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def covers_dir(self) -> Path:
+        return self.home / "covers"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def resolved_device(self) -> str:
+        """``auto`` becomes ``cuda`` when a GPU is present, else ``cpu``."""
+        if self.device != "auto":
+            return self.device
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:  # the server may run without torch loaded
+            return "cpu"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Environment first, then explicit overrides (flags) win. ``None`` overrides are ignored."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        if env.get("PERSONA_HOME"):
+            values["home"] = Path(env["PERSONA_HOME"]).expanduser()
+        if env.get("PERSONA_ASSETS"):
+            values["assets_dir"] = Path(env["PERSONA_ASSETS"]).expanduser()
+        if env.get("PERSONA_DEVICE"):
+            values["device"] = env["PERSONA_DEVICE"]
+        if env.get("PERSONA_TOKEN"):
+            values["token"] = env["PERSONA_TOKEN"]
+        if env.get("PERSONA_ASSET_BASE_URL"):
+            values["asset_base_url"] = env["PERSONA_ASSET_BASE_URL"]
+        for name, conv in (
+            ("PERSONA_MAX_SONG_SECONDS", float),
+            ("PERSONA_MAX_UPLOAD_BYTES", int),
+            ("PERSONA_COVER_CONCURRENCY", int),
+            ("PERSONA_STEMS_CACHE_BYTES", int),
+            ("PERSONA_MAX_TRAINING_TOTAL_SECONDS", float),
+        ):
+            if env.get(name):
+                values[name.removeprefix("PERSONA_").lower()] = conv(env[name])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("home", "assets_dir"):
+            if key in values and values[key] is not None:
+                values[key] = Path(values[key])
+        return cls(**values)

@@ -1,0 +1,151 @@
+"""Finished covers on disk: ``settings.covers_dir/<id>/`` with the audio and ``metadata.json``.
+
+Ids are generated here (12 hex digits) and any id from a client is matched against that shape
+before it touches a path. A cover appears atomically (built in a ``.tmp-*`` folder, renamed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from persona.errors import PersonaError
+from persona.fsutil import atomic_write_text
+from persona.library.models import META_FILE, now_iso
+from persona.settings import Settings
+
+_ID_RE = re.compile(r"^[0-9a-f]{12}$")
+AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverEntry:
+    id: str
+    audio_path: Path
+    metadata: dict[str, Any]
+
+    @property
+    def mimetype(self) -> str:
+        return AUDIO_TYPES.get(self.audio_path.suffix.lower(), "application/octet-stream")
+
+    @property
+    def filename(self) -> str:
+        """A friendly download name: ``<song> (<model>).<ext>``."""
+        song = Path(str(self.metadata.get("song_name") or "cover")).stem
+        model = self.metadata.get("model") or "persona"
+        return f"{song} ({model}){self.audio_path.suffix}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "id": self.id,
+            "model": self.metadata.get("model"),
+            "song_name": self.metadata.get("song_name"),
+            "pitch": self.metadata.get("pitch"),
+            "created_at": self.metadata.get("created_at"),
+            "duration_s": self.metadata.get("duration_s"),
+            "filename": self.filename,
+            "format": self.audio_path.suffix.lstrip("."),
+            "size_bytes": self.audio_path.stat().st_size if self.audio_path.exists() else 0,
+            "audio_url": f"/api/covers/{self.id}/audio",
+            "download_url": f"/api/covers/{self.id}/download",
+        }
+        for key in ("options", "job_id", "stages", "suggested_pitch"):
+            if key in self.metadata:
+                out[key] = self.metadata[key]
+        return out
+
+
+class CoverLibrary:
+    def __init__(self, settings: Settings) -> None:
+        self.root = settings.covers_dir
+
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex[:12]
+
+    def _folder(self, cover_id: str) -> Path:
+        if not isinstance(cover_id, str) or not _ID_RE.match(cover_id):
+            raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404)
+        return self.root / cover_id
+
+    def get(self, cover_id: str) -> CoverEntry:
+        folder = self._folder(cover_id)
+        try:
+            meta = json.loads((folder / META_FILE).read_text("utf-8"))
+            audio = folder / meta["audio_file"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404) from exc
+        if not audio.is_file():
+            raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404)
+        return CoverEntry(id=cover_id, audio_path=audio, metadata=meta)
+
+    def list(self) -> list[CoverEntry]:
+        if not self.root.is_dir():
+            return []
+        out = []
+        for child in self.root.iterdir():
+            if _ID_RE.match(child.name):
+                try:
+                    out.append(self.get(child.name))
+                except PersonaError:
+                    continue
+        return sorted(out, key=lambda c: str(c.metadata.get("created_at", "")), reverse=True)
+
+    def add(
+        self,
+        audio_path: str | Path,
+        *,
+        model: str,
+        song_name: str,
+        pitch: float,
+        duration_s: float | None = None,
+        cover_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        move: bool = True,
+    ) -> CoverEntry:
+        audio_path = Path(audio_path)
+        cover_id = cover_id or self.new_id()
+        folder = self._folder(cover_id)
+        ext = audio_path.suffix.lower() if audio_path.suffix.lower() in AUDIO_TYPES else ".wav"
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            (shutil.move if move else shutil.copyfile)(str(audio_path), str(tmp / f"cover{ext}"))
+            meta = {
+                "id": cover_id,
+                "model": model,
+                "song_name": song_name,
+                "pitch": pitch,
+                "duration_s": duration_s,
+                "created_at": now_iso(),
+                "audio_file": f"cover{ext}",
+            }
+            meta.update(metadata or {})
+            atomic_write_text(tmp / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
+            if folder.exists():
+                raise PersonaError("cover_exists", f"cover {cover_id} already exists", status=409)
+            os.rename(tmp, folder)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return self.get(cover_id)
+
+    def delete(self, cover_id: str) -> None:
+        self.get(cover_id)
+        folder = self._folder(cover_id)
+        trash = self.root / f".trash-{uuid.uuid4().hex}"
+        os.rename(folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def cleanup(self) -> None:
+        if self.root.is_dir():
+            for child in self.root.iterdir():
+                if child.is_dir() and child.name.startswith((".tmp-", ".trash-")):
+                    shutil.rmtree(child, ignore_errors=True)

@@ -1,0 +1,278 @@
+"""The voice-model library on disk: ``settings.models_dir/<name>/``.
+
+Each model folder holds ``model.pth`` (the RVC small-model file), optionally one ``.index`` that
+keeps its RVC file name (``added_IVF…_<name>_v2.index``), and ``metadata.json``. A model appears
+atomically: it is built in a ``.tmp-*`` folder beside the others and renamed into place, so a
+crash never leaves half a model. Names go through ``validate_model_name``; a name that exists
+(compared case-insensitively, for case-insensitive file systems) is ``model_exists`` (409).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from persona.errors import PersonaError
+from persona.fsutil import atomic_path, atomic_write_text
+from persona.library.names import suggest_model_name, validate_model_name
+from persona.library.validate import inspect_index, inspect_model
+from persona.library.ziputil import choose_members, extract_member, scan_zip
+from persona.settings import Settings
+
+MODEL_FILE = "model.pth"
+META_FILE = "metadata.json"
+_PUBLIC_KEYS = ("version", "sample_rate", "f0", "has_index", "source", "created_at", "size_bytes")
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    pth_path: Path
+    index_path: Path | None
+    metadata: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's model object: ``{name, version, sample_rate, f0, has_index, source, created_at, size_bytes, ...}``."""
+        out: dict[str, Any] = {"name": self.name}
+        out.update({k: self.metadata.get(k) for k in _PUBLIC_KEYS})
+        for key in ("info", "index_file", "imported_from", "epochs", "voice_profile", "note"):
+            if key in self.metadata:
+                out[key] = self.metadata[key]
+        return out
+
+
+class ModelLibrary:
+    """Add, list, import, export and delete voice models. ``in_use(name)`` refuses deletes."""
+
+    def __init__(self, settings: Settings, *, in_use: Callable[[str], bool] | None = None) -> None:
+        self.settings = settings
+        self.root = settings.models_dir
+        self._in_use = in_use
+
+    # ---- reading -------------------------------------------------------------------------
+    def _dirs(self) -> Iterator[Path]:
+        if not self.root.is_dir():
+            return
+        for child in sorted(self.root.iterdir()):
+            if child.is_dir() and not child.name.startswith(".") and (child / MODEL_FILE).is_file():
+                yield child
+
+    def _entry(self, folder: Path) -> ModelEntry:
+        try:
+            meta = json.loads((folder / META_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        indexes = sorted(folder.glob("*.index"))
+        index = indexes[0] if indexes else None
+        meta["has_index"] = index is not None
+        return ModelEntry(name=folder.name, pth_path=folder / MODEL_FILE, index_path=index, metadata=meta)
+
+    def list(self) -> list[ModelEntry]:
+        entries = [self._entry(d) for d in self._dirs()]
+        return sorted(entries, key=lambda e: str(e.metadata.get("created_at", "")), reverse=True)
+
+    def _find(self, name: str) -> Path | None:
+        folded = name.casefold()
+        for d in self._dirs():
+            if d.name.casefold() == folded:
+                return d
+        return None
+
+    def exists(self, name: str) -> bool:
+        try:
+            return self._find(validate_model_name(name)) is not None
+        except PersonaError:
+            return False
+
+    def get(self, name: str) -> ModelEntry:
+        try:
+            norm = validate_model_name(name)
+        except PersonaError:
+            norm = None
+        folder = self.root / norm if norm else None
+        if folder is None or not (folder / MODEL_FILE).is_file():
+            raise PersonaError("model_not_found", f"no model named {name!r}", status=404)
+        return self._entry(folder)
+
+    # ---- writing -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _tmpdir(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        return tmp
+
+    def check_new_name(self, name: str) -> str:
+        """Validate ``name`` and make sure no model has it yet (``model_exists``, 409)."""
+        norm = validate_model_name(name)
+        if self._find(norm) is not None:
+            raise PersonaError("model_exists", f"a model named {norm!r} already exists", status=409)
+        return norm
+
+    def add(
+        self,
+        name: str,
+        pth_path: str | Path,
+        index_path: str | Path | None = None,
+        *,
+        source: str,
+        metadata: dict[str, Any] | None = None,
+        move: bool = False,
+        replace: bool = False,
+    ) -> ModelEntry:
+        """Validate and add a model; ``move`` takes the files instead of copying them.
+
+        ``replace`` swaps an existing model of that name atomically (training uses it to update
+        the model it saved at an earlier epoch); otherwise an existing name is ``model_exists``.
+        """
+        norm = validate_model_name(name)
+        pth_path = Path(pth_path)
+        info = inspect_model(pth_path)
+        index_info = inspect_index(index_path, info["version"]) if index_path else None
+        tmp = self._tmpdir()
+        try:
+            (shutil.move if move else shutil.copyfile)(str(pth_path), str(tmp / MODEL_FILE))
+            index_name = None
+            if index_path:
+                index_name = _safe_index_name(Path(index_path).name)
+                (shutil.move if move else shutil.copyfile)(str(index_path), str(tmp / index_name))
+            meta: dict[str, Any] = {
+                "name": norm,
+                "version": info["version"],
+                "sample_rate": info["sample_rate"],
+                "f0": info["f0"],
+                "info": info.get("info", ""),
+                "has_index": index_name is not None,
+                "index_file": index_name,
+                "index_dim": index_info["dim"] if index_info else None,
+                "source": source,
+                "created_at": now_iso(),
+            }
+            meta.update(metadata or {})
+            meta["size_bytes"] = sum(p.stat().st_size for p in tmp.iterdir())
+            atomic_write_text(tmp / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
+            with self._lock():
+                existing = self._find(norm)
+                if existing is not None and not replace:
+                    raise PersonaError("model_exists", f"a model named {norm!r} already exists", status=409)
+                if existing is not None:
+                    trash = self.root / f".trash-{uuid.uuid4().hex}"
+                    os.rename(existing, trash)
+                    os.rename(tmp, self.root / norm)
+                    shutil.rmtree(trash, ignore_errors=True)
+                else:
+                    os.rename(tmp, self.root / norm)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return self.get(norm)
+
+    def import_zip(self, zip_path: str | Path, name: str | None = None) -> ModelEntry:
+        """Import an RVC model zip (see ``ziputil`` for what is refused and which file is taken)."""
+        zip_path = Path(zip_path)
+        norm = self.check_new_name(name) if name is not None and str(name).strip() else None
+        tmp = self._tmpdir()
+        try:
+            try:
+                zf = zipfile.ZipFile(zip_path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise PersonaError("zip_invalid", "the upload is not a readable .zip file") from exc
+            with zf:
+                files = scan_zip(
+                    zf,
+                    max_members=self.settings.max_zip_members,
+                    max_bytes=self.settings.max_zip_uncompressed_bytes,
+                )
+                choice = choose_members(files)
+                budget = [self.settings.max_zip_uncompressed_bytes]
+                try:
+                    extract_member(zf, choice.pth, tmp / "upload.pth", budget=budget)
+                    index_tmp = None
+                    if choice.index is not None:
+                        index_tmp = tmp / _safe_index_name(
+                            PurePosixPath(choice.index.filename.replace("\\", "/")).name
+                        )
+                        extract_member(zf, choice.index, index_tmp, budget=budget)
+                except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+                    raise PersonaError("zip_invalid", f"the zip is damaged ({exc})") from exc
+            if norm is None:
+                stem = PurePosixPath(choice.pth.filename.replace("\\", "/")).stem
+                norm = self.check_new_name(
+                    suggest_model_name(stem, fallback=suggest_model_name(zip_path.stem))
+                )
+            meta = {"imported_from": choice.pth.filename, "note": choice.note}
+            if choice.index is not None:
+                meta["imported_index_from"] = choice.index.filename
+            return self.add(norm, tmp / "upload.pth", index_tmp, source="upload", metadata=meta, move=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def export_zip(self, name: str, out_path: str | Path) -> Path:
+        """Write ``<name>.pth`` (+ its ``.index``) at the zip's root, as RVC and Applio expect."""
+        entry = self.get(name)
+        out_path = Path(out_path)
+        with (
+            atomic_path(out_path) as tmp,
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf,
+        ):
+            zf.write(entry.pth_path, f"{entry.name}.pth")
+            if entry.index_path is not None:
+                zf.write(entry.index_path, entry.index_path.name)
+        return out_path
+
+    def delete(self, name: str) -> None:
+        entry = self.get(name)
+        if self._in_use is not None and self._in_use(entry.name):
+            raise PersonaError(
+                "model_in_use", f"model {entry.name!r} is used by a running or queued job", status=409
+            )
+        with self._lock():
+            trash = self.root / f".trash-{uuid.uuid4().hex}"
+            os.rename(self.root / entry.name, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def cleanup(self) -> None:
+        """Remove leftovers of interrupted adds/deletes (``.tmp-*``, ``.trash-*``)."""
+        if not self.root.is_dir():
+            return
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith((".tmp-", ".trash-")):
+                shutil.rmtree(child, ignore_errors=True)
+
+
+def _safe_index_name(raw: str) -> str:
+    """Keep RVC's index file name when it is harmless, else a plain one."""
+    base = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    if base.lower().endswith(".index"):
+        stem = base[: -len(".index")]
+        if (
+            stem
+            and len(base) <= 200
+            and all(c.isalnum() or c in "-_. " for c in stem)
+            and not stem.startswith(".")
+        ):
+            return base
+    return "added.index"

@@ -1,0 +1,179 @@
+"""Fixture Persona home: a complete data folder on tiny fixture assets, for tests and browser tests.
+
+``build_home(root)`` writes settings-ready folders: fixture pretrained assets (from the other
+areas' ``persona.testing.*`` builders when present), one or two small voice models in the
+library, a finished cover, and returns the ``Settings``. Run as a program to start from it::
+
+    python -m persona.testing.home DIR            # build DIR, print its settings as JSON
+    python -m persona.testing.home DIR --serve --port 5055   # build, then `persona serve` on it
+
+Models are built by ``persona.testing.rvc`` (the RVC small-model format, random weights) when that
+builder exists; until then ``write_fixture_model`` writes a weights-only stand-in with the same keys
+the library checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from persona.settings import Settings
+
+SR = 16000
+
+
+def write_fixture_model(
+    path: str | Path, *, version: str = "v2", f0: bool = True, sample_rate: int = 40000
+) -> Path:
+    """A tiny RVC small-model ``.pth`` (random weights, RVC's dict layout)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # the real synthesizer's fixture builder, when it has landed
+        from persona.testing import rvc as rvc_fixtures  # type: ignore[attr-defined]
+
+        builder = getattr(rvc_fixtures, "write_small_model", None) or getattr(
+            rvc_fixtures, "write_tiny_model", None
+        )
+    except ImportError:
+        builder = None
+    if builder is not None:
+        return Path(builder(path, version=version, f0=f0, sample_rate=sample_rate))
+    import torch
+
+    dim = 256 if version == "v1" else 768
+    hidden, gin = 8, 8
+    weight = {
+        "enc_p.emb_phone.weight": torch.randn(hidden, dim).half(),
+        "emb_g.weight": torch.randn(1, gin).half(),
+    }
+    if f0:
+        weight["enc_p.emb_pitch.weight"] = torch.randn(256, hidden).half()
+    config = [
+        1025,
+        32,
+        hidden,
+        hidden,
+        16,
+        2,
+        2,
+        3,
+        0,
+        "1",
+        [3],
+        [[1, 3, 5]],
+        [10, 8, 2, 2],
+        16,
+        [20, 16, 4, 4],
+        1,
+        gin,
+        sample_rate,
+    ]
+    ckpt = {
+        "weight": weight,
+        "config": config,
+        "info": "fixture",
+        "sr": f"{sample_rate // 1000}k",
+        "f0": int(f0),
+        "version": version,
+    }
+    torch.save(ckpt, path)
+    return path
+
+
+def write_fixture_index(folder: str | Path, *, version: str = "v2", exp_name: str = "fixture") -> Path:
+    from persona.testing.index import write_rvc_index
+
+    added, trained = write_rvc_index(folder, dim=256 if version == "v1" else 768, n=120, exp_name=exp_name)
+    trained.unlink()
+    return added
+
+
+def write_fixture_song(path: str | Path, seconds: float = 2.0, sr: int = SR) -> Path:
+    """A short harmonic 'song' wav (a sung-like tone with vibrato over a quiet chord)."""
+    import soundfile as sf
+
+    t = np.arange(int(seconds * sr)) / sr
+    f = 220 * (1 + 0.01 * np.sin(2 * np.pi * 5 * t))
+    voice = 0.3 * np.sin(2 * np.pi * np.cumsum(f) / sr)
+    chord = 0.05 * (np.sin(2 * np.pi * 110 * t) + np.sin(2 * np.pi * 165 * t))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, (voice + chord).astype(np.float32), sr)
+    return path
+
+
+def _fixture_assets(settings: Settings) -> list[str]:
+    """Ask each area's fixture builder for its assets; report which areas provided some."""
+    built = []
+    for module_name, func_name in (("persona.testing.assets", "build_fixture_assets"),):
+        try:
+            module = __import__(module_name, fromlist=[func_name])
+            func = getattr(module, func_name)
+        except (ImportError, AttributeError):
+            continue
+        func(settings.assets)
+        built.append(module_name)
+    return built
+
+
+def build_home(root: str | Path, *, token: str | None = None, with_samples: bool = True) -> Settings:
+    """Build a complete fixture home under ``root`` and return its Settings."""
+    from persona.library import CoverLibrary, ModelLibrary
+
+    root = Path(root)
+    settings = Settings(home=root / "home", assets_dir=root / "assets", device="cpu", token=token)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    _fixture_assets(settings)
+    if with_samples:
+        lib = ModelLibrary(settings)
+        work = root / "work"
+        if not lib.exists("데모 목소리"):
+            pth = write_fixture_model(work / "demo.pth", version="v2")
+            index = write_fixture_index(work / "index", version="v2", exp_name="demo")
+            lib.add("데모 목소리", pth, index, source="fixture")
+        if not lib.exists("plain-v1"):
+            lib.add("plain-v1", write_fixture_model(work / "v1.pth", version="v1"), source="fixture")
+        covers = CoverLibrary(settings)
+        if not covers.list():
+            song = write_fixture_song(work / "cover.wav")
+            covers.add(song, model="데모 목소리", song_name="demo song.wav", pitch=0, duration_s=2.0)
+        write_fixture_song(root / "song.wav", seconds=3.0)
+        for i in range(2):
+            write_fixture_song(root / f"voice{i + 1}.wav", seconds=2.0 + i)
+    return settings
+
+
+def settings_json(settings: Settings) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m persona.testing.home", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("dir")
+    parser.add_argument("--token")
+    parser.add_argument("--serve", action="store_true", help="then run `persona serve` on it")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument(
+        "--fixture-jobs", action="store_true", help="train/cover jobs run quick fixture handlers"
+    )
+    args = parser.parse_args(argv)
+    settings = build_home(args.dir, token=args.token)
+    print(json.dumps(settings_json(settings), ensure_ascii=False), flush=True)
+    if args.serve:
+        from persona.server.run import serve
+
+        serve(settings.replace(host=args.host, port=args.port), fixture_jobs=args.fixture_jobs)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Voice-conversion options: one dataclass with RVC's knobs and their defaults, validated once.
+
+Names and ranges follow RVC's inference UI (``infer-web``): pitch in semitones, ``index_rate``,
+``filter_radius`` 0..7, ``rms_mix_rate``, ``protect`` 0..0.5 (0.5 turns it off), ``resample_sr``
+0 (keep the model's rate) or a rate >= 16000. Light: no torch import, so the server can validate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from persona.errors import PersonaError
+
+# Same order as persona.rvc.f0.F0_METHODS (kept here so validation needs no torch).
+F0_METHODS = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
+PITCH_RANGE = (-24.0, 24.0)
+
+
+@dataclasses.dataclass
+class ConversionOptions:
+    pitch: float = 0.0  # semitones
+    f0_method: str = "rmvpe"
+    index_rate: float = 0.75
+    filter_radius: int = 3
+    rms_mix_rate: float = 0.25
+    protect: float = 0.33
+    resample_sr: int = 0
+    speaker_id: int = 0
+
+    def validate(self) -> ConversionOptions:
+        """Raise PersonaError naming the first bad option; returns self for chaining."""
+        if not _finite(self.pitch) or not PITCH_RANGE[0] <= float(self.pitch) <= PITCH_RANGE[1]:
+            raise PersonaError(
+                "pitch_out_of_range", f"pitch must be between -24 and 24 semitones, got {self.pitch}"
+            )
+        if self.f0_method not in F0_METHODS:
+            raise PersonaError(
+                "f0_method_invalid",
+                f"unknown f0 method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)}",
+            )
+        for name in ("index_rate", "rms_mix_rate"):
+            value = getattr(self, name)
+            if not _finite(value) or not 0.0 <= float(value) <= 1.0:
+                raise PersonaError("option_invalid", f"{name} must be between 0 and 1, got {value}")
+        if not _finite(self.protect) or not 0.0 <= float(self.protect) <= 0.5:
+            raise PersonaError("option_invalid", f"protect must be between 0 and 0.5, got {self.protect}")
+        if not _is_int(self.filter_radius) or not 0 <= int(self.filter_radius) <= 7:
+            raise PersonaError(
+                "option_invalid", f"filter_radius must be a whole number 0..7, got {self.filter_radius}"
+            )
+        if not _is_int(self.resample_sr) or not (
+            int(self.resample_sr) == 0 or 16000 <= int(self.resample_sr) <= 192000
+        ):
+            raise PersonaError(
+                "option_invalid",
+                f"resample_sr must be 0 (model rate) or 16000..192000 Hz, got {self.resample_sr}",
+            )
+        if not _is_int(self.speaker_id) or int(self.speaker_id) < 0:
+            raise PersonaError("option_invalid", f"speaker_id must be >= 0, got {self.speaker_id}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ConversionOptions:
+        """Build from a mapping (HTTP form, job record); unknown keys are refused."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise PersonaError("option_invalid", f"unknown conversion option(s): {', '.join(unknown)}")
+        kinds = {f.name: f.type for f in dataclasses.fields(cls)}
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            try:
+                out[key] = {"float": float, "int": int, "str": str}[str(kinds[key])](value)
+            except (TypeError, ValueError) as exc:
+                raise PersonaError("option_invalid", f"{key} has a bad value: {value!r}") from exc
+        return cls(**out)
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_int(value: Any) -> bool:
+    return _finite(value) and float(value) == int(float(value))

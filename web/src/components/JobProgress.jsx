@@ -1,0 +1,115 @@
+// Live state of one job: stages seen so far, overall progress, epoch/losses/ETA, Stop.
+import { useI18n } from "../lib/i18n.jsx";
+import { formatDuration, formatNumber } from "../lib/format.js";
+import { FINAL } from "../lib/useJob.js";
+import ProgressBar from "./ProgressBar.jsx";
+import ErrorBox from "./ErrorBox.jsx";
+
+function stageLabel(t, stage) {
+  const key = `stage.${stage}`;
+  const text = t(key);
+  return text === key ? stage : text;
+}
+
+/** Loss-like metrics, in a stable order, for display. */
+export function lossEntries(metrics) {
+  if (!metrics || typeof metrics !== "object") return [];
+  return Object.entries(metrics)
+    .filter(([key, value]) => /loss/i.test(key) && typeof value === "number")
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+export function epochOf(metrics) {
+  if (!metrics) return null;
+  const epoch = metrics.epoch;
+  if (typeof epoch !== "number") return null;
+  const total = metrics.epochs ?? metrics.total_epochs ?? metrics.epoch_total ?? null;
+  return { epoch, total: typeof total === "number" ? total : null };
+}
+
+export default function JobProgress({ job, title, onStop, stopping = false, connected = true }) {
+  const { t } = useI18n();
+  if (!job) {
+    return (
+      <section className="job" aria-live="polite" aria-busy="true">
+        <p className="muted">{t("job.loading")}</p>
+      </section>
+    );
+  }
+  const final = FINAL.has(job.status);
+  const metrics = job.metrics || {};
+  const epoch = epochOf(metrics);
+  const losses = lossEntries(metrics);
+  const stages = job.stages && job.stages.length ? job.stages : job.stage ? [job.stage] : [];
+  const status = job.status || "queued";
+  return (
+    <section className={`job job-${status}`} aria-label={title}>
+      <div className="job-head">
+        <h3>{title}</h3>
+        <span className={`badge badge-${status}`} data-testid="job-status">
+          {t(`status.${status}`)}
+        </span>
+      </div>
+      {stages.length ? (
+        <ol className="stages" aria-label={t("job.stages")}>
+          {stages.map((stage, i) => {
+            const current = !final && i === stages.length - 1;
+            const done = i < stages.length - 1 || status === "succeeded";
+            return (
+              <li
+                key={stage}
+                className={current ? "stage-current" : done ? "stage-done" : "stage-stopped"}
+                aria-current={current ? "step" : undefined}
+              >
+                <span className="stage-dot" aria-hidden="true">
+                  {done ? "✓" : ""}
+                </span>
+                {stageLabel(t, stage)}
+              </li>
+            );
+          })}
+        </ol>
+      ) : null}
+      <div aria-live="polite">
+        <ProgressBar
+          value={job.progress}
+          label={t("job.progress")}
+          indeterminate={!final && status === "queued"}
+        />
+      </div>
+      <dl className="facts facts-inline">
+        {epoch ? (
+          <div>
+            <dt>{t("job.epoch")}</dt>
+            <dd data-testid="job-epoch">{epoch.total ? `${epoch.epoch} / ${epoch.total}` : epoch.epoch}</dd>
+          </div>
+        ) : null}
+        {losses.map(([key, value]) => (
+          <div key={key}>
+            <dt>{key.replace(/_/g, " ")}</dt>
+            <dd>{formatNumber(value)}</dd>
+          </div>
+        ))}
+        {!final && typeof job.eta_s === "number" && job.eta_s >= 0 ? (
+          <div>
+            <dt>{t("job.eta")}</dt>
+            <dd data-testid="job-eta">{formatDuration(job.eta_s)}</dd>
+          </div>
+        ) : null}
+      </dl>
+      {job.message && !final ? <p className="job-message">{job.message}</p> : null}
+      {!connected && !final ? (
+        <p className="notice" role="status">
+          {t("job.reconnecting")}
+        </p>
+      ) : null}
+      {status === "failed" ? <ErrorBox error={job.error || t("job.failedUnknown")} /> : null}
+      {status === "cancelled" ? <p className="notice">{t("job.cancelled")}</p> : null}
+      {onStop && !final ? (
+        <button type="button" className="button button-danger" onClick={onStop} disabled={stopping}>
+          {stopping ? t("job.stopping") : t("job.stop")}
+        </button>
+      ) : null}
+    </section>
+  );
+}

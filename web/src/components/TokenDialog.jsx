@@ -1,0 +1,41 @@
+// Asks for the server's access token after a 401; kept in localStorage by the caller.
+import { useState } from "react";
+import { useI18n } from "../lib/i18n.jsx";
+import Dialog from "./Dialog.jsx";
+
+export default function TokenDialog({ hadToken, onSubmit, onCancel }) {
+  const { t } = useI18n();
+  const [value, setValue] = useState("");
+  return (
+    <Dialog title={t("token.title")} onClose={onCancel}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (value.trim()) onSubmit(value.trim());
+        }}
+      >
+        <p>{hadToken ? t("token.rejected") : t("token.needed")}</p>
+        <div className="field">
+          <label htmlFor="persona-token" className="field-label">
+            {t("token.label")}
+          </label>
+          <input
+            id="persona-token"
+            type="password"
+            autoComplete="current-password"
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+          />
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="button button-ghost" onClick={onCancel}>
+            {t("common.cancel")}
+          </button>
+          <button type="submit" className="button" disabled={!value.trim()}>
+            {t("token.save")}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,149 @@
+// The HTTP client: one Axios instance for /api, the optional access token, and error wording.
+//
+// The token (when the server has one) lives in localStorage and goes out as
+// `Authorization: Bearer`. A 401 asks the user for it (through the prompt the app registers)
+// and retries the request once.
+import axios from "axios";
+import { KEYS, local } from "./storage.js";
+
+export const api = axios.create({ baseURL: "/api" });
+
+const tokenListeners = new Set();
+
+export function getToken() {
+  return local.get(KEYS.token) || "";
+}
+
+export function setToken(token) {
+  local.set(KEYS.token, token || null);
+  for (const fn of tokenListeners) fn(token || "");
+}
+
+export function onTokenChange(fn) {
+  tokenListeners.add(fn);
+  return () => tokenListeners.delete(fn);
+}
+
+let tokenPrompt = null;
+let pendingPrompt = null;
+
+/** The app registers a function `(hadToken: boolean) => Promise<string|null>` that asks for the token. */
+export function setTokenPrompt(fn) {
+  tokenPrompt = fn;
+}
+
+function askForToken(hadToken) {
+  if (!tokenPrompt) return Promise.resolve(null);
+  if (!pendingPrompt) {
+    pendingPrompt = Promise.resolve(tokenPrompt(hadToken)).finally(() => {
+      pendingPrompt = null;
+    });
+  }
+  return pendingPrompt;
+}
+
+api.interceptors.request.use((config) => {
+  const token = getToken();
+  if (token) config.headers.Authorization = `Bearer ${token}`;
+  return config;
+});
+
+api.interceptors.response.use(
+  (response) => response,
+  async (error) => {
+    const config = error.config;
+    if (error.response?.status === 401 && config && !config._personaRetried) {
+      const token = await askForToken(Boolean(getToken()));
+      if (token) {
+        setToken(token);
+        config._personaRetried = true;
+        return api(config);
+      }
+    }
+    // Downloads ask for blobs: turn a JSON error body back into an object so it can be read.
+    const data = error.response?.data;
+    if (typeof Blob !== "undefined" && data instanceof Blob) {
+      try {
+        error.response.data = JSON.parse(await data.text());
+      } catch {
+        /* not JSON: keep the blob */
+      }
+    }
+    throw error;
+  },
+);
+
+/** Add the token as a query parameter, for URLs the browser fetches itself (audio player). */
+export function withToken(url) {
+  const token = getToken();
+  if (!token || !url) return url;
+  const sep = url.includes("?") ? "&" : "?";
+  return `${url}${sep}token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * The words to show for a failed request: the server's `error.message` when it sent one,
+ * else a translated description of what went wrong (no connection, timeout, HTTP status).
+ */
+export function errorMessage(error, t) {
+  const tr = t || ((key) => key);
+  if (!error) return "";
+  if (typeof error === "string") return error;
+  const body = error.response?.data;
+  if (body && typeof body === "object" && body.error) {
+    if (typeof body.error === "string") return body.error;
+    if (body.error.message) return body.error.message;
+    if (body.error.code) return body.error.code;
+  }
+  if (error.message && !error.isAxiosError && !error.response) return error.message;
+  if (error.response) {
+    const status = error.response.status;
+    if (status === 413) return tr("error.tooLarge");
+    if (status === 401) return tr("error.unauthorized");
+    return tr("error.http", { status });
+  }
+  if (error.code === "ECONNABORTED") return tr("error.timeout");
+  if (error.request || error.code === "ERR_NETWORK") return tr("error.network");
+  return error.message || tr("error.unknown");
+}
+
+/** Error code from the server's `{error: {code}}` body, if any. */
+export function errorCode(error) {
+  const body = error?.response?.data;
+  return (body && typeof body === "object" && body.error && body.error.code) || "";
+}
+
+export const paths = {
+  model: (name) => `/models/${encodeURIComponent(name)}`,
+  modelDownload: (name) => `/api/models/${encodeURIComponent(name)}/download`,
+  cover: (id) => `/covers/${encodeURIComponent(id)}`,
+};
+
+/** Save a server file through Axios (so the token header goes along), as the browser would. */
+export async function downloadWithAuth(url, fallbackName) {
+  const response = await axios.get(url, {
+    responseType: "blob",
+    headers: getToken() ? { Authorization: `Bearer ${getToken()}` } : {},
+  }).catch(async (error) => {
+    const data = error.response?.data;
+    if (data instanceof Blob) {
+      try {
+        error.response.data = JSON.parse(await data.text());
+      } catch {
+        /* keep */
+      }
+    }
+    throw error;
+  });
+  const disposition = response.headers["content-disposition"] || "";
+  const match = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition);
+  const name = match ? decodeURIComponent(match[1] || match[2]) : fallbackName;
+  const href = URL.createObjectURL(response.data);
+  const a = document.createElement("a");
+  a.href = href;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+}

@@ -1,0 +1,164 @@
+// `/library`: every model and cover, with open, download and (confirmed) delete.
+import { useCallback, useEffect, useState } from "react";
+import { Link } from "react-router-dom";
+import { useI18n } from "../lib/i18n.jsx";
+import { api, errorCode, errorMessage, paths } from "../lib/api.js";
+import { KEYS, session } from "../lib/storage.js";
+import { formatBytes, formatDate, formatDuration, formatPitch, formatSampleRate } from "../lib/format.js";
+import ErrorBox from "../components/ErrorBox.jsx";
+import ConfirmDialog from "../components/ConfirmDialog.jsx";
+import DownloadLink from "../components/DownloadLink.jsx";
+
+function byNewest(a, b) {
+  return String(b.created_at || "").localeCompare(String(a.created_at || ""));
+}
+
+export default function LibraryPage() {
+  const { t, lang } = useI18n();
+  const [models, setModels] = useState(null);
+  const [covers, setCovers] = useState(null);
+  const [error, setError] = useState(null);
+  const [pending, setPending] = useState(null); // {kind: "model"|"cover", id, label}
+  const [deleting, setDeleting] = useState(false);
+
+  const load = useCallback(() => {
+    setError(null);
+    Promise.all([api.get("/models"), api.get("/covers")])
+      .then(([m, c]) => {
+        setModels([...(m.data || [])].sort(byNewest));
+        setCovers([...(c.data || [])].sort(byNewest));
+      })
+      .catch((err) => setError({ message: errorMessage(err, t), code: errorCode(err) }));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  useEffect(load, [load]);
+
+  const confirmDelete = async () => {
+    const target = pending;
+    setDeleting(true);
+    try {
+      if (target.kind === "model") {
+        await api.delete(`/models/${encodeURIComponent(target.id)}`);
+        setModels((list) => list.filter((m) => m.name !== target.id));
+        if (session.get(KEYS.modelName) === target.id) session.set(KEYS.modelName, null);
+      } else {
+        await api.delete(`/covers/${encodeURIComponent(target.id)}`);
+        setCovers((list) => list.filter((c) => String(c.id) !== String(target.id)));
+      }
+      setPending(null);
+    } catch (err) {
+      setError({ message: errorMessage(err, t), code: errorCode(err) });
+      setPending(null);
+    } finally {
+      setDeleting(false);
+    }
+  };
+
+  return (
+    <div className="page">
+      <header className="page-head">
+        <h1>{t("library.title")}</h1>
+        <p className="lead">{t("library.lead")}</p>
+      </header>
+      <ErrorBox error={error} onDismiss={() => setError(null)} dismissLabel={t("common.close")} />
+      <section className="card" aria-labelledby="lib-models">
+        <div className="card-head">
+          <h2 id="lib-models">{t("library.models")}</h2>
+          <Link to="/train" className="button button-small">
+            {t("library.newModel")}
+          </Link>
+        </div>
+        {models === null && !error ? <p className="muted">{t("common.loading")}</p> : null}
+        {models && !models.length ? <p className="empty">{t("library.noModels")}</p> : null}
+        {models && models.length ? (
+          <ul className="items" data-testid="model-list">
+            {models.map((m) => (
+              <li key={m.name} className="item">
+                <div className="item-main">
+                  <Link to={paths.model(m.name)} className="item-title">
+                    {m.name}
+                  </Link>
+                  <span className="item-meta">
+                    {[m.version, formatSampleRate(m.sample_rate), formatBytes(m.size_bytes, lang), formatDate(m.created_at, lang)]
+                      .filter(Boolean)
+                      .join(" · ")}
+                  </span>
+                </div>
+                <div className="item-actions">
+                  <Link to={paths.model(m.name)} className="button button-small button-primary">
+                    {t("library.makeCover")}
+                  </Link>
+                  <DownloadLink href={paths.modelDownload(m.name)} filename={`${m.name}.zip`} className="button button-small button-ghost">
+                    {t("library.download")}
+                  </DownloadLink>
+                  <button
+                    type="button"
+                    className="button button-small button-ghost button-danger-text"
+                    onClick={() => setPending({ kind: "model", id: m.name, label: m.name })}
+                    aria-label={t("library.deleteModel", { name: m.name })}
+                  >
+                    {t("library.delete")}
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </section>
+      <section className="card" aria-labelledby="lib-covers">
+        <div className="card-head">
+          <h2 id="lib-covers">{t("library.covers")}</h2>
+        </div>
+        {covers === null && !error ? <p className="muted">{t("common.loading")}</p> : null}
+        {covers && !covers.length ? <p className="empty">{t("library.noCovers")}</p> : null}
+        {covers && covers.length ? (
+          <ul className="items" data-testid="cover-list">
+            {covers.map((c) => (
+              <li key={c.id} className="item">
+                <div className="item-main">
+                  <Link to={paths.cover(c.id)} className="item-title">
+                    {c.song_name || c.id}
+                  </Link>
+                  <span className="item-meta">
+                    {[c.model, `${formatPitch(c.pitch)} ${t("pitch.unit")}`, formatDuration(c.duration_s), formatDate(c.created_at, lang)]
+                      .filter(Boolean)
+                      .join(" · ")}
+                  </span>
+                </div>
+                <div className="item-actions">
+                  <Link to={paths.cover(c.id)} className="button button-small button-primary">
+                    {t("library.play")}
+                  </Link>
+                  <DownloadLink
+                    href={c.download_url || `/api/covers/${encodeURIComponent(c.id)}/download`}
+                    className="button button-small button-ghost"
+                  >
+                    {t("library.download")}
+                  </DownloadLink>
+                  <button
+                    type="button"
+                    className="button button-small button-ghost button-danger-text"
+                    onClick={() => setPending({ kind: "cover", id: c.id, label: c.song_name || c.id })}
+                    aria-label={t("library.deleteCover", { name: c.song_name || c.id })}
+                  >
+                    {t("library.delete")}
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </section>
+      {pending ? (
+        <ConfirmDialog
+          title={pending.kind === "model" ? t("library.confirmModelTitle") : t("library.confirmCoverTitle")}
+          message={t(pending.kind === "model" ? "library.confirmModel" : "library.confirmCover", { name: pending.label })}
+          confirmLabel={t("library.delete")}
+          busy={deleting}
+          onConfirm={confirmDelete}
+          onCancel={() => setPending(null)}
+        />
+      ) : null}
+    </div>
+  );
+}

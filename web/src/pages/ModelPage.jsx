@@ -1,0 +1,311 @@
+// `/models/:name`: the "training complete" page. Model facts and download; make a cover.
+import { useEffect, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { useI18n } from "../lib/i18n.jsx";
+import { api, errorCode, errorMessage, paths } from "../lib/api.js";
+import { KEYS, session } from "../lib/storage.js";
+import { checkFile, SONG_LIMITS } from "../lib/files.js";
+import { changedOptions, CONVERSION_DEFAULTS, F0_METHODS, MIX_DEFAULTS } from "../lib/options.js";
+import { formatBytes, formatDate, formatSampleRate } from "../lib/format.js";
+import { useJob } from "../lib/useJob.js";
+import ErrorBox from "../components/ErrorBox.jsx";
+import FileDrop from "../components/FileDrop.jsx";
+import PitchControl from "../components/PitchControl.jsx";
+import ProgressBar from "../components/ProgressBar.jsx";
+import JobProgress from "../components/JobProgress.jsx";
+import DownloadLink from "../components/DownloadLink.jsx";
+import Facts, { entriesOf } from "../components/Facts.jsx";
+
+/** Voice profile, quality and suggested pitch may sit on the entry or in its metadata. */
+export function modelExtras(model) {
+  const meta = (model && model.metadata) || {};
+  const profile = model?.voice_profile ?? meta.voice_profile ?? null;
+  const quality = model?.quality ?? meta.quality ?? profile?.quality ?? null;
+  const suggested = model?.suggested_pitch ?? meta.suggested_pitch ?? profile?.suggested_pitch ?? null;
+  return { profile, quality, suggested: typeof suggested === "number" ? suggested : null };
+}
+
+function RangeField({ id, label, min, max, step, value, onChange, hint, format = (v) => v }) {
+  return (
+    <div className="field">
+      <label htmlFor={id} className="field-label field-label-row">
+        <span>{label}</span>
+        <output htmlFor={id}>{format(value)}</output>
+      </label>
+      <input id={id} type="range" min={min} max={max} step={step} value={value} onChange={(e) => onChange(Number(e.target.value))} />
+      {hint ? <p className="field-hint">{hint}</p> : null}
+    </div>
+  );
+}
+
+function ModelFacts({ model }) {
+  const { t, lang } = useI18n();
+  const { profile, quality } = modelExtras(model);
+  const items = [
+    [t("model.version"), model.version ?? model.metadata?.version],
+    [t("model.sampleRate"), formatSampleRate(model.sample_rate ?? model.metadata?.sample_rate)],
+    [t("model.f0"), (model.f0 ?? model.metadata?.f0) ? t("common.yes") : t("common.no")],
+    [t("model.index"), model.has_index ? t("common.yes") : t("common.no")],
+    [t("model.source"), model.source ? t(`source.${model.source}`) : undefined],
+    [t("model.created"), formatDate(model.created_at, lang)],
+    [t("model.size"), formatBytes(model.size_bytes, lang)],
+  ];
+  if (model.epochs ?? model.metadata?.epochs) items.push([t("model.epochs"), model.epochs ?? model.metadata?.epochs]);
+  const profileItems = entriesOf(profile && typeof profile === "object" ? omit(profile, ["quality", "suggested_pitch"]) : null, t, "profile");
+  const qualityItems = typeof quality === "object" ? entriesOf(quality, t, "quality") : quality != null ? [[t("model.quality"), quality]] : [];
+  return (
+    <>
+      <Facts items={items} />
+      {profileItems.length ? (
+        <>
+          <h3 className="subhead">{t("model.voiceProfile")}</h3>
+          <Facts items={profileItems} />
+        </>
+      ) : null}
+      {qualityItems.length ? (
+        <>
+          <h3 className="subhead">{t("model.quality")}</h3>
+          <Facts items={qualityItems} />
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function omit(obj, keys) {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k)));
+}
+
+export function CoverForm({ model, suggested, onStarted }) {
+  const { t } = useI18n();
+  const [song, setSong] = useState(null);
+  const [pitch, setPitch] = useState(0);
+  const [conv, setConv] = useState(CONVERSION_DEFAULTS);
+  const [mix, setMix] = useState(MIX_DEFAULTS);
+  const [upload, setUpload] = useState(null);
+  const [error, setError] = useState(null);
+  const setC = (key) => (value) => setConv((c) => ({ ...c, [key]: value }));
+  const setM = (key) => (value) => setMix((m) => ({ ...m, [key]: value }));
+
+  const submit = async (e) => {
+    e.preventDefault();
+    setError(null);
+    if (!song) return setError({ message: t("cover.needSong") });
+    const body = new FormData();
+    body.append("song", song, song.name);
+    body.append("model", model);
+    body.append("pitch", String(pitch));
+    const options = { ...changedOptions(conv, CONVERSION_DEFAULTS), ...changedOptions(mix, MIX_DEFAULTS) };
+    for (const [key, value] of Object.entries(options)) body.append(key, String(value));
+    setUpload(0);
+    try {
+      const response = await api.post("/covers", body, {
+        onUploadProgress: (ev) => ev.total && setUpload(ev.loaded / ev.total),
+      });
+      const started = { job_id: response.data.job_id, model, song_name: song.name };
+      session.setJSON(KEYS.coverJob, started);
+      onStarted(started);
+    } catch (err) {
+      setError({ message: errorMessage(err, t), code: errorCode(err) });
+    } finally {
+      setUpload(null);
+    }
+  };
+
+  const busy = upload !== null;
+  const db = (v) => `${v > 0 ? "+" : ""}${v} dB`;
+  return (
+    <form onSubmit={submit} noValidate aria-labelledby="cover-form-title">
+      <h2 id="cover-form-title">{t("cover.title")}</h2>
+      <FileDrop
+        name="song"
+        label={t("cover.song")}
+        hint={t("cover.songHint")}
+        accept=".wav,.mp3,.flac,audio/*"
+        files={song ? [song] : []}
+        disabled={busy}
+        onAdd={(picked) => {
+          const problem = checkFile(picked[0], SONG_LIMITS);
+          if (problem) {
+            setSong(null);
+            setError({ message: t(problem.key, problem.vars) });
+          } else {
+            setSong(picked[0]);
+            setError(null);
+          }
+        }}
+        onRemove={() => setSong(null)}
+      />
+      <PitchControl value={pitch} onChange={setPitch} suggested={suggested} disabled={busy} />
+      <details className="advanced">
+        <summary>{t("cover.advanced")}</summary>
+        <div className="grid-fields">
+          <div className="field">
+            <label htmlFor="cv-f0" className="field-label">
+              {t("cover.f0Method")}
+            </label>
+            <select id="cv-f0" value={conv.f0_method} onChange={(e) => setC("f0_method")(e.target.value)}>
+              {F0_METHODS.map((m) => (
+                <option key={m} value={m}>
+                  {t(`f0.${m}`)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <RangeField id="cv-index" label={t("cover.indexRate")} min={0} max={1} step={0.05} value={conv.index_rate} onChange={setC("index_rate")} hint={t("cover.indexRateHint")} />
+          <RangeField id="cv-filter" label={t("cover.filterRadius")} min={0} max={7} step={1} value={conv.filter_radius} onChange={setC("filter_radius")} hint={t("cover.filterRadiusHint")} />
+          <RangeField id="cv-rms" label={t("cover.rmsMixRate")} min={0} max={1} step={0.05} value={conv.rms_mix_rate} onChange={setC("rms_mix_rate")} hint={t("cover.rmsMixRateHint")} />
+          <RangeField id="cv-protect" label={t("cover.protect")} min={0} max={0.5} step={0.01} value={conv.protect} onChange={setC("protect")} hint={t("cover.protectHint")} />
+        </div>
+      </details>
+      <details className="advanced">
+        <summary>{t("cover.mix")}</summary>
+        <div className="grid-fields">
+          <RangeField id="mx-vocal" label={t("cover.vocalGain")} min={-20} max={20} step={1} value={mix.vocal_gain} onChange={setM("vocal_gain")} format={db} />
+          <RangeField id="mx-inst" label={t("cover.instrumentalGain")} min={-20} max={20} step={1} value={mix.instrumental_gain} onChange={setM("instrumental_gain")} format={db} />
+          <RangeField id="mx-reverb" label={t("cover.reverb")} min={0} max={1} step={0.05} value={mix.reverb} onChange={setM("reverb")} />
+          <div className="field">
+            <label htmlFor="mx-format" className="field-label">
+              {t("cover.format")}
+            </label>
+            <select id="mx-format" value={mix.format} onChange={(e) => setM("format")(e.target.value)}>
+              <option value="wav">WAV</option>
+              <option value="mp3">MP3</option>
+            </select>
+          </div>
+        </div>
+      </details>
+      {busy ? <ProgressBar value={upload} label={t("common.uploadProgress")} /> : null}
+      <ErrorBox error={error} />
+      <button type="submit" className="button button-primary button-wide" disabled={busy}>
+        {busy ? t("common.uploading") : t("cover.submit")}
+      </button>
+    </form>
+  );
+}
+
+function CoverRun({ active, onReset }) {
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  const { job, loadError, connected } = useJob(active.job_id, t);
+  const [stopping, setStopping] = useState(false);
+  const [stopError, setStopError] = useState(null);
+  const status = job?.status;
+
+  useEffect(() => {
+    if (status === "succeeded") {
+      const result = job.result || {};
+      const id = result.cover_id ?? result.id;
+      session.setJSON(KEYS.cover, { id, song_name: active.song_name, audio_url: result.audio_url, model: active.model });
+      session.set(KEYS.coverJob, null);
+      if (id !== undefined) navigate(paths.cover(id));
+    } else if (status === "failed" || status === "cancelled") {
+      session.set(KEYS.coverJob, null);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [status]);
+
+  useEffect(() => {
+    if (loadError?.status === 404) session.set(KEYS.coverJob, null);
+  }, [loadError]);
+
+  const stop = async () => {
+    setStopping(true);
+    setStopError(null);
+    try {
+      await api.post(`/jobs/${encodeURIComponent(active.job_id)}/cancel`);
+    } catch (err) {
+      setStopError({ message: errorMessage(err, t), code: errorCode(err) });
+      setStopping(false);
+    }
+  };
+  const final = status === "failed" || status === "cancelled" || loadError?.status === 404;
+  return (
+    <div>
+      <h2>{t("cover.running")}</h2>
+      {active.song_name ? <p className="muted">{active.song_name}</p> : null}
+      {loadError && !job ? (
+        <ErrorBox error={loadError} />
+      ) : (
+        <JobProgress job={job} title={t("cover.progressTitle")} onStop={stop} stopping={stopping} connected={connected} />
+      )}
+      <ErrorBox error={stopError} />
+      {final ? (
+        <button type="button" className="button button-ghost" onClick={onReset}>
+          {t("cover.again")}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export default function ModelPage() {
+  const { name } = useParams();
+  const { t } = useI18n();
+  const [model, setModel] = useState(null);
+  const [error, setError] = useState(null);
+  const [active, setActive] = useState(() => {
+    const saved = session.getJSON(KEYS.coverJob);
+    return saved && saved.model === name ? saved : null;
+  });
+
+  useEffect(() => {
+    let alive = true;
+    setModel(null);
+    setError(null);
+    api
+      .get(`/models/${encodeURIComponent(name)}`)
+      .then((r) => {
+        if (!alive) return;
+        setModel(r.data);
+        session.set(KEYS.modelName, r.data.name || name);
+      })
+      .catch((err) => alive && setError({ message: errorMessage(err, t), code: errorCode(err) }));
+    return () => {
+      alive = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [name]);
+
+  const { suggested } = modelExtras(model);
+  return (
+    <div className="page">
+      <header className="page-head">
+        <p className="eyebrow">{t("model.eyebrow")}</p>
+        <h1 data-testid="model-name">{name}</h1>
+      </header>
+      {error ? (
+        <section className="card">
+          <ErrorBox error={error} />
+          <Link to="/library" className="button button-ghost">
+            {t("common.toLibrary")}
+          </Link>
+        </section>
+      ) : (
+        <div className="grid-main">
+          <section className="card card-main">
+            {active ? (
+              <CoverRun
+                key={active.job_id}
+                active={active}
+                onReset={() => {
+                  session.set(KEYS.coverJob, null);
+                  setActive(null);
+                }}
+              />
+            ) : (
+              <CoverForm model={name} suggested={suggested} onStarted={setActive} />
+            )}
+          </section>
+          <aside className="card card-side">
+            <h2>{t("model.facts")}</h2>
+            {model ? <ModelFacts model={model} /> : <p className="muted">{t("common.loading")}</p>}
+            <DownloadLink href={paths.modelDownload(name)} filename={`${name}.zip`} className="button button-wide">
+              {t("model.download")}
+            </DownloadLink>
+          </aside>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,105 @@
+"""Fixtures for training: tiny pretrained G/D in RVC's pretrained format, a v2-width HuBERT,
+synthetic recordings, and an assets folder holding them under API.md's names.
+
+* ``write_pretrained(folder, rate)``: ``f0G<rate>.pth`` / ``f0D<rate>.pth`` as RVC's
+  ``pretrained_v2`` files are laid out (``{"model": state_dict}``, legacy weight-norm names),
+  built from ``persona.training.config.training_config(rate, "tiny")`` (or ``"full"``: real size,
+  random weights, for benchmarks).
+* ``write_v2_hubert(folder)``: HuBERT with 768-wide hidden states (what a v2 model reads) but
+  only two narrow layers, so feature extraction is fast; a transformers folder like ``hubert_base/``.
+* ``write_recordings(folder)``: ``voice_like`` takes (distinct seeds and notes) as wav files.
+* ``write_training_assets(assets_dir, rate)``: everything above at the names the assets manager
+  resolves (``hubert_base/``, ``rmvpe.pt``, ``pretrained_v2/f0G40k.pth``, ``f0D40k.pth``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+V2_HUBERT = {
+    "hidden_size": 768,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "conv_dim": (16,) * 7,
+    "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 16,
+    "classifier_proj_size": 256,
+}
+
+
+def build_pretrained(rate: str = "40k", model_size: str = "tiny", seed: int = 0, **overrides):
+    """(net_g, net_d) with seeded random weights for ``training_config(rate, model_size)``."""
+    from persona.training.config import training_config
+    from persona.training.nets import build_discriminator, build_generator
+
+    cfg = training_config(rate, model_size, **overrides)
+    torch.manual_seed(seed)
+    return build_generator(cfg), build_discriminator(cfg)
+
+
+def write_pretrained(
+    folder: str | os.PathLike[str], rate: str = "40k", model_size: str = "tiny", seed: int = 0, **overrides
+) -> tuple[Path, Path]:
+    """Write ``f0G<rate>.pth`` and ``f0D<rate>.pth`` into ``folder``; returns their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    net_g, net_d = build_pretrained(rate, model_size, seed, **overrides)
+    g, d = folder / f"f0G{rate}.pth", folder / f"f0D{rate}.pth"
+    torch.save({"model": net_g.state_dict()}, g)
+    torch.save({"model": net_d.state_dict()}, d)
+    return g, d
+
+
+def write_v2_hubert(folder: str | os.PathLike[str], seed: int = 0) -> Path:
+    """A random HuBERT folder whose last hidden state is 768-d (v2 features)."""
+    from transformers import HubertConfig
+
+    from persona.rvc.content import HubertModelWithFinalProj
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    model = HubertModelWithFinalProj(HubertConfig(**V2_HUBERT)).eval()
+    with torch.no_grad():  # small weights keep the random features in a sane range
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.mul_(0.5)
+    model.save_pretrained(str(folder), safe_serialization=True)
+    return folder
+
+
+def write_recordings(
+    folder: str | os.PathLike[str],
+    *,
+    count: int = 2,
+    seconds: float = 7.0,
+    sr: int = 44100,
+    f0: float = 220.0,
+    fmt: str = "wav16",
+) -> list[Path]:
+    """``count`` synthetic sung recordings of one "voice" (same f0 region, different phrases)."""
+    from persona.testing.audio import write_voice
+
+    return [
+        write_voice(folder, f"take{i + 1}", seconds=seconds, sr=sr, fmt=fmt, seed=100 + i, f0=f0)
+        for i in range(count)
+    ]
+
+
+def write_training_assets(
+    assets_dir: str | os.PathLike[str], rate: str = "40k", model_size: str = "tiny", seed: int = 0
+) -> Path:
+    """Lay out an assets folder with what training needs (tiny random weights)."""
+    from persona.testing.content import write_rmvpe
+
+    root = Path(assets_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "hubert_base").exists():
+        write_v2_hubert(root / "hubert_base", seed=seed)
+    if not (root / "rmvpe.pt").exists():
+        write_rmvpe(root / "rmvpe.pt", seed=seed)
+    write_pretrained(root / "pretrained_v2", rate, model_size, seed)
+    return root

@@ -1,0 +1,154 @@
+"""Per-segment f0 and content features, stored as RVC's training folders.
+
+Follows RVC's `train/dataset/extract_f0.py` and `extract_hubert_feature.py`: f0 from the 16 kHz
+segment at 100 frames/s (``p_len = n // 160``) with the chosen method (``persona.rvc.f0``);
+unvoiced frames are filled by linear interpolation between voiced ones (a segment with no voiced
+frame is dropped); ``2b-f0nsf`` keeps f0 in Hz, ``2a_f0`` the coarse 1..255 mel bins
+(``1127 ln(1 + f/700)`` scaled between 50 and 1100 Hz). ``3_feature768`` holds the v2 content
+features, 50 frames/s. Two silent "mute" examples are added as RVC's web UI adds them, so the
+model learns silence. The voiced f0 frames give the voice profile (median, 5th, 95th percentile).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
+from persona.training.data import Example
+from persona.training.preprocess import Segment
+
+F0_BIN, F0_MIN, F0_MAX = 256, 50.0, 1100.0
+F0_MEL_MIN = 1127 * np.log(1 + F0_MIN / 700)
+F0_MEL_MAX = 1127 * np.log(1 + F0_MAX / 700)
+COARSE_DIR, F0_DIR, FEATURE_DIR, MUTE_DIR = "2a_f0", "2b-f0nsf", "3_feature768", "mute"
+MUTE_SECONDS = 3.0
+
+
+@dataclasses.dataclass
+class FeatureResult:
+    examples: list[Example]  # training examples (segments that had voice), mute ones excluded
+    voiced_f0: np.ndarray  # every voiced f0 frame (Hz), for the voice profile
+    feature_files: list[Path]
+
+
+def coarse_f0(f0: np.ndarray) -> np.ndarray:
+    """RVC's 1..255 mel-scale bins (0 Hz -> 1)."""
+    mel = 1127 * np.log(1 + np.asarray(f0, dtype=np.float64) / 700)
+    voiced = mel > 0
+    mel[voiced] = (mel[voiced] - F0_MEL_MIN) * (F0_BIN - 2) / (F0_MEL_MAX - F0_MEL_MIN) + 1
+    mel[mel <= 1] = 1
+    mel[mel > F0_BIN - 1] = F0_BIN - 1
+    return np.rint(mel).astype(np.int64)
+
+
+def fill_unvoiced(f0: np.ndarray) -> np.ndarray | None:
+    """Linear interpolation over unvoiced (0) frames; None when no frame is voiced."""
+    f0 = np.asarray(f0, dtype=np.float64).copy()
+    uv = f0 <= 0
+    if uv.all():
+        return None
+    if uv.any():
+        f0[uv] = np.interp(np.where(uv)[0], np.where(~uv)[0], f0[~uv])
+    return f0
+
+
+def voice_profile(voiced_f0: np.ndarray) -> dict[str, float] | None:
+    if voiced_f0.size == 0:
+        return None
+    p5, median, p95 = np.percentile(voiced_f0, [5, 50, 95])
+    return {
+        "median_hz": round(float(median), 2),
+        "p5_hz": round(float(p5), 2),
+        "p95_hz": round(float(p95), 2),
+    }
+
+
+def extract_features(
+    segments: Sequence[Segment],
+    exp_dir: Path,
+    *,
+    sr: int,
+    f0_method: str,
+    assets,
+    device: str = "cpu",
+    progress: ProgressFn = null_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> FeatureResult:
+    """Write f0, coarse f0 and content features for each segment; returns the examples to train on."""
+    import torch
+
+    from persona.rvc.content import ContentEncoder
+    from persona.rvc.f0 import raw_f0
+
+    for sub in (COARSE_DIR, F0_DIR, FEATURE_DIR):
+        (exp_dir / sub).mkdir(parents=True, exist_ok=True)
+    encoder = ContentEncoder.load(assets, device=device)
+    examples: list[Example] = []
+    voiced: list[np.ndarray] = []
+    feature_files: list[Path] = []
+
+    def content(wav16k: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            feats = encoder.extract(torch.from_numpy(wav16k).float().unsqueeze(0).to(device), "v2")
+        return feats.squeeze(0).float().cpu().numpy()
+
+    for k, seg in enumerate(segments):
+        cancel.check()
+        progress("features", k / max(1, len(segments)), seg.stem)
+        wav16k, _ = sf.read(seg.wav16k_path, dtype="float32")
+        p_len = len(wav16k) // 160
+        f0 = np.asarray(
+            raw_f0(f0_method, wav16k, p_len=p_len, filter_radius=3, assets=assets, device=device),
+            dtype=np.float64,
+        )[:p_len]
+        f0 = np.pad(f0, (0, p_len - len(f0)))
+        voiced.append(f0[f0 > 0])
+        filled = fill_unvoiced(f0)
+        if filled is None:
+            continue  # RVC skips a segment with no pitch at all
+        feats = content(wav16k)
+        if not np.isfinite(feats).all():
+            continue
+        paths = (
+            exp_dir / COARSE_DIR / f"{seg.stem}.wav.npy",
+            exp_dir / F0_DIR / f"{seg.stem}.wav.npy",
+            exp_dir / FEATURE_DIR / f"{seg.stem}.npy",
+        )
+        np.save(paths[0], coarse_f0(filled), allow_pickle=False)
+        np.save(paths[1], filled.astype(np.float32), allow_pickle=False)
+        np.save(paths[2], feats.astype(np.float32), allow_pickle=False)
+        examples.append(Example(seg.gt_path, paths[2], paths[0], paths[1], 0))
+        feature_files.append(paths[2])
+    progress("features", 1.0)
+    return FeatureResult(
+        examples=examples,
+        voiced_f0=np.concatenate(voiced) if voiced else np.zeros(0),
+        feature_files=feature_files,
+    )
+
+
+def mute_examples(exp_dir: Path, *, sr: int, assets, device: str = "cpu", count: int = 2) -> list[Example]:
+    """RVC's silent examples: zero audio, its content features, f0 0 Hz (coarse 1)."""
+    import torch
+
+    from persona.rvc.content import ContentEncoder
+
+    mute = exp_dir / MUTE_DIR
+    mute.mkdir(parents=True, exist_ok=True)
+    wav, feat, pitch, pitchf = (mute / n for n in ("mute.wav", "mute.npy", "mute_f0.npy", "mute_f0nsf.npy"))
+    if not all(p.exists() for p in (wav, feat, pitch, pitchf)):
+        sf.write(wav, np.zeros(int(MUTE_SECONDS * sr), dtype=np.float32), sr, subtype="FLOAT")
+        zeros16k = torch.zeros(1, int(MUTE_SECONDS * 16000), device=device)
+        encoder = ContentEncoder.load(assets, device=device)
+        with torch.no_grad():
+            feats = encoder.extract(zeros16k, "v2").squeeze(0).float().cpu().numpy()
+        frames = int(MUTE_SECONDS * 100)
+        np.save(feat, feats.astype(np.float32), allow_pickle=False)
+        np.save(pitch, np.ones(frames, dtype=np.int64), allow_pickle=False)
+        np.save(pitchf, np.zeros(frames, dtype=np.float32), allow_pickle=False)
+    return [Example(wav, feat, pitch, pitchf, 0) for _ in range(count)]

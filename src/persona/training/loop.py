@@ -1,0 +1,253 @@
+"""The GAN training loop, as RVC's `train/train.py` runs it (single process).
+
+Per step: the generator's training forward gives a random ``segment_size`` slice of audio; the
+target mel is sliced from the spectrogram's mel at the same place; the discriminator (multi-period
+V2) steps on LSGAN loss with the generator output detached; then the generator steps on
+``adv + feature matching + 45 * mel L1 + 1 * KL``. AdamW (lr 1e-4, betas (0.8, 0.99), eps 1e-9),
+ExponentialLR 0.999875 stepped once per epoch; gradients are unscaled and their norm measured as
+RVC's ``clip_grad_value_(params, None)`` does (RVC clips nothing). fp16 autocast + GradScaler
+on CUDA only. Differs in: a cancel token is checked after every step; a stop saves a checkpoint
+(completed epochs) and returns; resume restarts the interrupted epoch instead of repeating the
+last finished one; progress reports epoch, step, losses and an ETA.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
+from persona.training import checkpoints
+from persona.training.config import TrainConfig
+from persona.training.data import BucketBatchSampler, Example, VoiceDataset, collate
+from persona.training.losses import discriminator_loss, feature_loss, generator_loss, kl_loss
+from persona.training.mel import mel_spectrogram, spec_to_mel
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class LoopResult:
+    epochs_done: int
+    global_step: int
+    stopped: bool
+    history: list[dict[str, float]]  # one entry per finished (or stopped) epoch: mean losses
+    seconds: float
+    net_g: torch.nn.Module
+
+
+def slice_segments(x: torch.Tensor, starts: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, C, T) -> (B, C, size) from per-row start frames (RVC's commons.slice_segments)."""
+    out = torch.zeros_like(x[:, :, :size])
+    for i in range(x.size(0)):
+        s = int(starts[i])
+        out[i] = x[i, :, s : s + size]
+    return out
+
+
+def grad_norm(params) -> float:
+    total = 0.0
+    for p in params:
+        if p.grad is not None:
+            total += float(p.grad.detach().norm(2)) ** 2
+    return math.sqrt(total)
+
+
+def build_nets(cfg: TrainConfig, use_amp: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
+    from persona.training.nets import build_discriminator, build_generator
+
+    return build_generator(cfg, is_half=use_amp), build_discriminator(cfg)
+
+
+def run(
+    cfg: TrainConfig,
+    examples: Sequence[Example],
+    exp_dir: Path,
+    *,
+    epochs: int,
+    batch_size: int,
+    save_every: int,
+    pretrained: tuple[dict, dict] | None,
+    device: str = "cpu",
+    progress: ProgressFn = null_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> LoopResult:
+    """Train until ``epochs`` are done or ``cancel`` is set; a checkpoint is always left behind."""
+    torch.manual_seed(cfg.train.seed)
+    dev = torch.device(device)
+    use_amp = dev.type == "cuda"
+    net_g, net_d = build_nets(cfg, use_amp)
+    net_g, net_d = net_g.to(dev), net_d.to(dev)
+    hp = cfg.train
+    optim_g = torch.optim.AdamW(net_g.parameters(), hp.learning_rate, betas=hp.betas, eps=hp.eps)
+    optim_d = torch.optim.AdamW(net_d.parameters(), hp.learning_rate, betas=hp.betas, eps=hp.eps)
+
+    saved = checkpoints.load(exp_dir)
+    if saved is not None:
+        net_g.load_state_dict(saved.g["model"])
+        net_d.load_state_dict(saved.d["model"])
+        optim_g.load_state_dict(saved.g["optimizer"])
+        optim_d.load_state_dict(saved.d["optimizer"])
+        first_epoch, global_step = saved.epoch + 1, saved.global_step
+        log.info("resuming after epoch %d (step %d)", saved.epoch, global_step)
+    else:
+        first_epoch, global_step = 1, 0
+        if pretrained is not None:
+            net_g.load_state_dict(pretrained[0])
+            net_d.load_state_dict(pretrained[1])
+    # ExponentialLR as RVC builds it with last_epoch = first_epoch - 2: lr = base * gamma**(epoch - 1).
+    scheds = []
+    for opt in (optim_g, optim_d):
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, hp.lr_decay)
+        for group in opt.param_groups:
+            group["lr"] = hp.learning_rate * hp.lr_decay ** (first_epoch - 1)
+        sched.last_epoch = first_epoch - 1
+        scheds.append(sched)
+    sched_g, sched_d = scheds
+
+    dataset = VoiceDataset(examples, cfg.data)
+    sampler = BucketBatchSampler(dataset.lengths, batch_size)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=0)
+    steps_per_epoch = max(1, len(sampler))
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    d = cfg.data
+    seg_frames = cfg.segment_frames
+    history: list[dict[str, float]] = []
+    started = time.monotonic()
+    steps_run = 0
+    total_steps = steps_per_epoch * max(0, epochs - first_epoch + 1)
+    epoch_done = first_epoch - 1
+    stopped = False
+
+    def save(epoch: int) -> None:
+        checkpoints.save(
+            exp_dir,
+            net_g,
+            net_d,
+            optim_g,
+            optim_d,
+            epoch=epoch,
+            global_step=global_step,
+            extra={"epochs": epochs, "rate": cfg.rate, "size": cfg.size},
+        )
+
+    for epoch in range(first_epoch, epochs + 1):
+        sampler.set_epoch(epoch)
+        net_g.train()
+        net_d.train()
+        sums: dict[str, float] = {}
+        n = 0
+        for batch_idx, batch in enumerate(loader):
+            phone, phone_len, pitch, pitchf, spec, spec_len, wave, _wave_len, sid = (
+                t.to(dev, non_blocking=True) for t in batch
+            )
+            with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+                y_hat, ids_slice, _x_mask, z_mask, (_z, z_p, m_p, logs_p, _m_q, logs_q) = net_g(
+                    phone, phone_len, pitch, pitchf, spec, spec_len, sid
+                )
+                mel = spec_to_mel(
+                    spec, d.filter_length, d.n_mel_channels, d.sampling_rate, d.mel_fmin, d.mel_fmax
+                )
+                y_mel = slice_segments(mel, ids_slice, seg_frames)
+                with torch.autocast(dev.type, enabled=False):
+                    y_hat_mel = mel_spectrogram(
+                        y_hat.float().squeeze(1),
+                        d.filter_length,
+                        d.n_mel_channels,
+                        d.sampling_rate,
+                        d.hop_length,
+                        d.win_length,
+                        d.mel_fmin,
+                        d.mel_fmax,
+                    )
+                if use_amp:
+                    y_hat_mel = y_hat_mel.half()
+                wave_seg = slice_segments(wave, ids_slice * d.hop_length, hp.segment_size)
+                y_d_r, y_d_g, _, _ = net_d(wave_seg, y_hat.detach())
+                with torch.autocast(dev.type, enabled=False):
+                    loss_disc, _, _ = discriminator_loss(y_d_r, y_d_g)
+            optim_d.zero_grad()
+            scaler.scale(loss_disc).backward()
+            scaler.unscale_(optim_d)
+            grad_d = grad_norm(net_d.parameters())
+            scaler.step(optim_d)
+
+            with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+                _, y_d_g, fmap_r, fmap_g = net_d(wave_seg, y_hat)
+                with torch.autocast(dev.type, enabled=False):
+                    loss_mel = F.l1_loss(y_mel.float(), y_hat_mel.float()) * hp.c_mel
+                    loss_kl = kl_loss(z_p, logs_q, m_p, logs_p, z_mask) * hp.c_kl
+                    loss_fm = feature_loss(fmap_r, fmap_g)
+                    loss_gen, _ = generator_loss(y_d_g)
+                    loss_all = loss_gen + loss_fm + loss_mel + loss_kl
+            optim_g.zero_grad()
+            scaler.scale(loss_all).backward()
+            scaler.unscale_(optim_g)
+            grad_g = grad_norm(net_g.parameters())
+            scaler.step(optim_g)
+            scaler.update()
+            global_step += 1
+            steps_run += 1
+
+            losses = {
+                "loss_disc": loss_disc.item(),
+                "loss_gen": loss_gen.item(),
+                "loss_fm": loss_fm.item(),
+                "loss_mel": loss_mel.item(),
+                "loss_kl": loss_kl.item(),
+                "grad_norm_g": grad_g,
+                "grad_norm_d": grad_d,
+            }
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + v
+            n += 1
+            elapsed = time.monotonic() - started
+            remaining = total_steps - steps_run
+            eta = elapsed / steps_run * remaining if steps_run else None
+            progress(
+                "train",
+                steps_run / max(1, total_steps),
+                f"epoch {epoch}/{epochs}",
+                epoch=epoch,
+                epochs=epochs,
+                step=batch_idx + 1,
+                steps=steps_per_epoch,
+                global_step=global_step,
+                lr=optim_g.param_groups[0]["lr"],
+                eta_s=eta,
+                **{k: round(v, 4) for k, v in losses.items()},
+            )
+            if cancel.cancelled:
+                stopped = True
+                break
+        if n:
+            history.append(
+                {"epoch": epoch, "steps": n, **{k: v / n for k, v in sums.items()}, "partial": stopped}
+            )
+        if stopped:
+            save(epoch_done)
+            break
+        sched_g.step()
+        sched_d.step()
+        epoch_done = epoch
+        if on_epoch is not None:
+            on_epoch(epoch, history[-1] if history else {})
+        if epoch % save_every == 0 or epoch == epochs:
+            save(epoch)
+    net_g.eval()
+    return LoopResult(
+        epochs_done=epoch_done,
+        global_step=global_step,
+        stopped=stopped,
+        history=history,
+        seconds=time.monotonic() - started,
+        net_g=net_g,
+    )

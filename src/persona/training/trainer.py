@@ -1,0 +1,338 @@
+"""``train_model``: recordings in, a voice model in the library out.
+
+Stages (each reports through one progress callback): check the request and the recordings,
+preprocess (`preprocess.py`), f0 + content features (`features.py`), GAN training fine-tuned
+from RVC's pretrained v2 base for the rate (`loop.py`), export of RVC's small model
+(`export.py`), FAISS index (`index.py`), voice profile and quality report (`quality.py`), then
+``ModelLibrary.add(..., source="trained")``. The working folder
+``<home>/training/<name>/`` keeps RVC's experiment layout (``0_gt_wavs``, ``1_16k_wavs``,
+``2a_f0``, ``2b-f0nsf``, ``3_feature768``, ``filelist.txt``, ``G_*.pth``/``D_*.pth``) so a
+stopped or crashed run can be resumed. A stop (cancel token) during training is not an error:
+the current step finishes, a checkpoint is saved and the model trained so far is exported and
+added to the library; the result says ``stopped=True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+
+from persona.errors import PersonaError
+from persona.fsutil import atomic_write_text
+from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
+from persona.settings import Settings
+from persona.training import checkpoints
+from persona.training.config import SAMPLE_RATES, TrainConfig, training_config
+from persona.training.data import Example, read_filelist, write_filelist
+
+log = logging.getLogger(__name__)
+
+MAX_EPOCHS = 1000
+MAX_BATCH = 64
+STATE_FILE = "dataset.json"
+F0_METHODS = ("rmvpe", "crepe", "fcpe", "harvest", "pm")  # persona.rvc.f0.F0_METHODS, without torch
+STAGES = (("preprocess", 3), ("features", 12), ("train", 75), ("export", 10))
+
+
+@dataclasses.dataclass
+class TrainRequest:
+    name: str
+    files: list[str | os.PathLike[str]] = dataclasses.field(default_factory=list)
+    epochs: int = 100
+    batch_size: int = 4
+    sample_rate: str = "40k"
+    f0_method: str = "rmvpe"
+    save_every: int = 5
+    resume: bool = False
+    # Beyond the contract: tests and tools.
+    model_size: str = "full"  # "tiny" only for tests
+    config_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    allow_scratch: bool = False  # train without the pretrained base (poor quality; warned loudly)
+    pretrained: tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None  # (G, D) paths
+    quality_report: bool = True
+    min_voice_seconds: float = 10.0
+
+    def validate(self) -> TrainRequest:
+        """Normalise and check every field; raises PersonaError with a user-facing message."""
+        from persona.library import validate_model_name
+
+        self.name = validate_model_name(self.name)
+        if isinstance(self.sample_rate, int) or str(self.sample_rate).isdigit():
+            by_hz = {v: k for k, v in SAMPLE_RATES.items()}
+            self.sample_rate = by_hz.get(int(self.sample_rate), str(self.sample_rate))
+        _int_in("epochs", self.epochs, 1, MAX_EPOCHS)
+        _int_in("batch_size", self.batch_size, 1, MAX_BATCH)
+        _int_in("save_every", self.save_every, 1, MAX_EPOCHS)
+        if self.sample_rate not in SAMPLE_RATES:
+            raise PersonaError("bad_sample_rate", f"sample rate must be one of {', '.join(SAMPLE_RATES)}")
+        if self.f0_method not in F0_METHODS:
+            raise PersonaError(
+                "f0_method_invalid",
+                f"unknown pitch method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)}",
+            )
+        if not self.resume and not self.files:
+            raise PersonaError("no_files", "give at least one recording of your voice")
+        return self
+
+
+def _int_in(what: str, value: object, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise PersonaError(
+            f"bad_{what}", f"{what.replace('_', ' ')} must be a whole number from {lo} to {hi}"
+        )
+
+
+@dataclasses.dataclass
+class TrainResult:
+    model_name: str
+    epochs_done: int
+    epochs: int
+    stopped: bool
+    model_path: Path
+    index_path: Path | None
+    voice_profile: dict[str, float] | None
+    quality: dict[str, Any]
+    metrics: dict[str, Any]  # last epoch's mean losses, per-epoch history, timings
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["model_path"], d["index_path"] = str(self.model_path), self.index_path and str(self.index_path)
+        return d
+
+
+def experiment_dir(settings: Settings, name: str) -> Path:
+    return settings.home / "training" / name
+
+
+def _pretrained(settings: Settings, request: TrainRequest, warnings: list[str]) -> tuple[dict, dict] | None:
+    if request.pretrained is not None:
+        g, d = (Path(p) for p in request.pretrained)
+    else:
+        from persona.assets import AssetManager
+
+        assets = AssetManager(settings)
+        try:
+            g = Path(assets.path(f"pretrained_v2/f0G{request.sample_rate}.pth"))
+            d = Path(assets.path(f"pretrained_v2/f0D{request.sample_rate}.pth"))
+        except PersonaError as exc:
+            if not request.allow_scratch:
+                raise PersonaError(
+                    exc.code,
+                    f"{exc.message} (training needs RVC's pretrained v2 base for {request.sample_rate}; "
+                    "training from scratch is possible but sounds far worse)",
+                    exc.status,
+                ) from exc
+            msg = (
+                f"WARNING: the pretrained v2 base for {request.sample_rate} is missing; training FROM "
+                "SCRATCH. Expect a noisy, barely usable voice unless you train for a very long time."
+            )
+            log.warning(msg)
+            warnings.append(msg)
+            return None
+    return checkpoints.load_pretrained(g), checkpoints.load_pretrained(d)
+
+
+def _hold_out(examples: list[Example]) -> tuple[list[Example], Example | None]:
+    """Keep the last segment aside for the quality report when there are enough to spare one."""
+    if len(examples) >= 3:
+        return examples[:-1], examples[-1]
+    return examples, None
+
+
+def _prepare(
+    settings: Settings,
+    request: TrainRequest,
+    cfg: TrainConfig,
+    exp: Path,
+    stage,
+    cancel: CancelToken,
+) -> dict[str, Any]:
+    from persona.assets import AssetManager
+    from persona.training.features import extract_features, mute_examples, voice_profile
+    from persona.training.preprocess import preprocess
+
+    if exp.exists():
+        shutil.rmtree(exp)
+    exp.mkdir(parents=True)
+    device = settings.resolved_device()
+    pre = preprocess(
+        settings,
+        request.files,
+        exp,
+        cfg.data.sampling_rate,
+        min_voice_seconds=request.min_voice_seconds,
+        progress=stage("preprocess"),
+        cancel=cancel,
+    )
+    assets = AssetManager(settings)
+    feats = extract_features(
+        pre.segments,
+        exp,
+        sr=cfg.data.sampling_rate,
+        f0_method=request.f0_method,
+        assets=assets,
+        device=device,
+        progress=stage("features"),
+        cancel=cancel,
+    )
+    if not feats.examples:
+        raise PersonaError("no_voice", "no pitched voice was found in the recordings")
+    train_examples, held = _hold_out(feats.examples)
+    mute = mute_examples(exp, sr=cfg.data.sampling_rate, assets=assets, device=device)
+    write_filelist(exp / "filelist.txt", train_examples + mute)
+    state = {
+        "name": request.name,
+        "sample_rate": request.sample_rate,
+        "f0_method": request.f0_method,
+        "model_size": request.model_size,
+        "config_overrides": request.config_overrides,
+        "voice_seconds": round(pre.voice_seconds, 2),
+        "segments": len(feats.examples),
+        "held_out": str(held.wav) if held else None,
+        "voice_profile": voice_profile(feats.voiced_f0),
+        # The held-out segment stays out of the index too, so the quality score is honest.
+        "features": [str(e.feature) for e in train_examples],
+    }
+    atomic_write_text(exp / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=2))
+    return state
+
+
+def _quality(
+    settings: Settings,
+    model_path: Path,
+    index_path: Path | None,
+    state: dict,
+    examples: list[Example],
+    f0_method: str,
+) -> dict[str, Any]:
+    from persona.rvc.convert import convert_audio
+    from persona.rvc.options import ConversionOptions
+    from persona.training.quality import speaker_similarity
+
+    if not state.get("held_out"):
+        return {"speaker_similarity": None, "note": "too little audio to hold a segment out"}
+    held, sr = sf.read(state["held_out"], dtype="float32")
+    converted, out_sr = convert_audio(
+        settings, model_path, held, sr, ConversionOptions(f0_method=f0_method), index=index_path
+    )
+    training = [sf.read(e.wav, dtype="float32")[0] for e in examples if "mute" not in e.wav.parts]
+    scores = speaker_similarity(converted, out_sr, held, training[:40], sr)
+    return {**scores, "held_out_seconds": round(len(held) / sr, 2), "encoder": "resemblyzer-ge2e"}
+
+
+def train_model(
+    settings: Settings,
+    request: TrainRequest,
+    progress: ProgressFn = null_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> TrainResult:
+    """Train (or resume) the voice model ``request.name`` and add it to the library."""
+    from persona.library import ModelLibrary
+
+    request.validate()
+    library = ModelLibrary(settings)
+    exp = experiment_dir(settings, request.name)
+    warnings: list[str] = []
+    stage = staged(progress, STAGES)
+    started = time.monotonic()
+
+    state_path = exp / STATE_FILE
+    if request.resume:
+        if not state_path.exists() or checkpoints.load(exp) is None:
+            raise PersonaError(
+                "nothing_to_resume", f"no stopped training named {request.name!r} to resume", status=404
+            )
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        request.sample_rate, request.f0_method = state["sample_rate"], state["f0_method"]
+        request.model_size = state.get("model_size", request.model_size)
+        request.config_overrides = state.get("config_overrides") or request.config_overrides
+    else:
+        library.check_new_name(request.name)
+    cfg = training_config(request.sample_rate, request.model_size, **request.config_overrides)
+    if not request.resume:
+        state = _prepare(settings, request, cfg, exp, stage, cancel)
+    stage("features")("features", 1.0)
+
+    from persona.training import loop
+
+    examples = read_filelist(exp / "filelist.txt")
+    pretrained = None if checkpoints.load(exp) is not None else _pretrained(settings, request, warnings)
+    if warnings:
+        stage("train")("train", 0.0, warnings[0])
+    outcome = loop.run(
+        cfg,
+        examples,
+        exp,
+        epochs=request.epochs,
+        batch_size=request.batch_size,
+        save_every=request.save_every,
+        pretrained=pretrained,
+        device=settings.resolved_device(),
+        progress=stage("train"),
+        cancel=cancel,
+    )
+
+    from persona.training.export import export_small_model
+    from persona.training.index import build_index
+
+    export = stage("export")
+    export("export", 0.0, "exporting the model")
+    model_path = export_small_model(
+        outcome.net_g.cpu(), cfg, outcome.epochs_done, exp / f"{request.name}.pth"
+    )
+    index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
+    export("export", 0.3, "scoring the voice")
+    quality: dict[str, Any] = {}
+    if request.quality_report:
+        try:
+            quality = _quality(settings, model_path, index_path, state, examples, request.f0_method)
+        except PersonaError as exc:
+            quality = {"speaker_similarity": None, "error": exc.message}
+    last = {k: v for k, v in (outcome.history[-1] if outcome.history else {}).items()}
+    metrics = {
+        "last_epoch": last,
+        "history": outcome.history,
+        "train_seconds": round(outcome.seconds, 2),
+        "total_seconds": round(time.monotonic() - started, 2),
+        "global_step": outcome.global_step,
+    }
+    metadata = {
+        "voice_profile": state.get("voice_profile"),
+        "quality": quality,
+        "training": {
+            "epochs": request.epochs,
+            "epochs_done": outcome.epochs_done,
+            "stopped": outcome.stopped,
+            "batch_size": request.batch_size,
+            "f0_method": request.f0_method,
+            "voice_seconds": state.get("voice_seconds"),
+            "pretrained": pretrained is not None or request.resume,
+            "model_size": request.model_size,
+        },
+    }
+    export("export", 0.9, "adding the model to the library")
+    entry = library.add(
+        request.name, model_path, index_path, source="trained", metadata=metadata, replace=request.resume
+    )
+    export("export", 1.0, "done")
+    return TrainResult(
+        model_name=entry.name,
+        epochs_done=outcome.epochs_done,
+        epochs=request.epochs,
+        stopped=outcome.stopped,
+        model_path=Path(entry.pth_path),
+        index_path=Path(entry.index_path) if entry.index_path else None,
+        voice_profile=state.get("voice_profile"),
+        quality=quality,
+        metrics=metrics,
+        warnings=warnings,
+    )

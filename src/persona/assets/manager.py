@@ -78,7 +78,7 @@ class AssetManager:
     ) -> None:
         self.settings = settings
         self.root = Path(settings.assets)
-        self.manifest: Mapping[str, Asset] = _manifest.MANIFEST if manifest is None else manifest
+        self.manifest: Mapping[str, Asset] = _manifest.load_extensions() if manifest is None else manifest
         self.cache = HashCache(self.root)
         self.retries = retries
         self.backoff = backoff

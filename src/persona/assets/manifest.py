@@ -81,6 +81,23 @@ def register(asset: Asset, *, replace: bool = False) -> Asset:
     return asset
 
 
+# Modules that register their own weights on import (``register`` calls at module level).
+# Loading them here means every AssetManager sees every asset, whoever imported what.
+EXTENSIONS = ("persona.separation.assets",)
+
+
+def load_extensions() -> dict[str, Asset]:
+    """Import the registering modules (once) and return the full manifest."""
+    import importlib
+
+    for module in EXTENSIONS:
+        try:
+            importlib.import_module(module)
+        except ImportError:  # an area not installed/built yet
+            pass
+    return MANIFEST
+
+
 def get(name: str) -> Asset | None:
     return MANIFEST.get(name)
 

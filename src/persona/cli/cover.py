@@ -1,9 +1,121 @@
-"""`persona cover` commands (placeholder until its issue lands)."""
+"""`persona cover`: the whole cover pipeline from the command line, with a progress bar."""
 
 from __future__ import annotations
 
 import argparse
 
+# Registers the separation weights in the assets manifest (cheap: no torch), so
+# `persona assets status|download` list them too.
+import persona.separation.assets  # noqa: F401
+from persona.separation.models import DEFAULT_MODEL, MODELS
+
+
+def _pitch(value: str) -> str | float:
+    if value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("--pitch takes semitones (-24..24) or 'auto'") from None
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this group's subcommands to the top-level parser."""
+    """Add ``persona cover`` to the top-level parser."""
+    vocal_models = [m.name for m in MODELS.values() if m.role == "vocals"]
+    p = sub.add_parser(
+        "cover",
+        help="make a cover of a song in a voice model's voice",
+        description="Separate a song's vocals, convert them into a voice model's voice, mix them back.",
+    )
+    p.add_argument("--model", required=True, help="model name in the library, or a path to a .pth")
+    p.add_argument("--index", help="path to the model's .index (default: the library's, if any)")
+    p.add_argument("--song", required=True, help="the song (wav/mp3/flac/ogg/m4a)")
+    p.add_argument("--output", help="output file (.wav or .mp3; default: in the covers folder)")
+    p.add_argument("--pitch", type=_pitch, default=0.0, help="semitones -24..24, or 'auto' (default 0)")
+    p.add_argument("--f0-method", default="rmvpe", help="rmvpe (default), crepe, fcpe, harvest or pm")
+    p.add_argument("--index-rate", type=float, default=0.75, help="index influence 0..1 (default 0.75)")
+    p.add_argument("--filter-radius", type=int, default=3, help="median filter radius for f0 (default 3)")
+    p.add_argument("--rms-mix-rate", type=float, default=0.25, help="0 = input loudness, 1 = model's")
+    p.add_argument("--protect", type=float, default=0.33, help="protect unvoiced consonants 0..0.5")
+    p.add_argument("--vocal-gain", type=float, default=0.0, help="converted vocal gain in dB")
+    p.add_argument("--instrumental-gain", type=float, default=0.0, help="instrumental gain in dB")
+    p.add_argument("--backing-gain", type=float, default=0.0, help="backing vocal gain in dB")
+    p.add_argument("--reverb", type=float, default=0.0, help="reverb on the vocal, 0..1 (default 0)")
+    p.add_argument("--no-compress", action="store_true", help="no compression on the vocal")
+    p.add_argument(
+        "--key-mode",
+        choices=("vocals", "song"),
+        default="vocals",
+        help="vocals: only the voice is shifted (default); song: the instrumental follows the pitch",
+    )
+    p.add_argument(
+        "--separation-model",
+        choices=vocal_models,
+        default=DEFAULT_MODEL,
+        help=f"vocal separation model (default {DEFAULT_MODEL}; htdemucs is lighter on a CPU)",
+    )
+    p.add_argument("--lead-backing", action="store_true", help="split lead and backing vocals")
+    p.add_argument(
+        "--backing",
+        choices=("original", "converted", "off"),
+        default="original",
+        help="with --lead-backing: mix the backing vocals original (default), converted or not at all",
+    )
+    p.add_argument("--dereverb", action="store_true", help="de-reverb the vocal before conversion")
+    p.add_argument("--target-lufs", type=float, default=-14.0, help="loudness target (default -14 LUFS)")
+    p.add_argument(
+        "--format",
+        choices=("wav", "mp3"),
+        default=None,
+        help="output format (default: from --output, else wav)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    from pathlib import Path
+
+    from persona.cli.bar import ProgressBar
+    from persona.cover import CoverRequest, make_cover
+    from persona.errors import PersonaError
+    from persona.rvc.options import ConversionOptions
+
+    fmt = args.format
+    if args.output and fmt and Path(args.output).suffix.lower() != f".{fmt}":
+        raise PersonaError("format_invalid", f"--format {fmt} does not match --output {args.output}")
+    request = CoverRequest(
+        song=Path(args.song),
+        model=args.model,
+        output=Path(args.output) if args.output else None,
+        index=Path(args.index) if args.index else None,
+        conversion=ConversionOptions(
+            pitch=0.0 if args.pitch == "auto" else args.pitch,
+            f0_method=args.f0_method,
+            index_rate=args.index_rate,
+            filter_radius=args.filter_radius,
+            rms_mix_rate=args.rms_mix_rate,
+            protect=args.protect,
+        ),
+        pitch_auto=args.pitch == "auto",
+        separation_model=args.separation_model,
+        lead_backing=args.lead_backing,
+        backing=args.backing,
+        dereverb=args.dereverb,
+        vocal_gain_db=args.vocal_gain,
+        instrumental_gain_db=args.instrumental_gain,
+        backing_gain_db=args.backing_gain,
+        reverb=args.reverb,
+        compress=not args.no_compress,
+        key_mode=args.key_mode,
+        format=fmt or "wav",
+        target_lufs=args.target_lufs,
+    ).validate()
+    with ProgressBar("cover", enabled=False if args.quiet else None) as bar:
+        result = make_cover(settings, request, bar)
+    hint = "" if result.suggested_pitch is None else f" (suggested pitch {result.suggested_pitch:+d})"
+    print(
+        f"{result.path}  {result.duration_s:.1f} s, pitch {result.pitch:+g}{hint}, "
+        f"{result.loudness_lufs:.1f} LUFS{', stems from cache' if result.stems_cached else ''}"
+    )
+    return 0

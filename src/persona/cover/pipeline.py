@@ -1,0 +1,330 @@
+"""The cover pipeline: decode -> separate -> convert -> mix -> encode.
+
+``make_cover(settings, request, progress, cancel)`` reports progress over those five named stages
+and returns a ``CoverResult``. Working files live in a private folder under
+``settings.cache_dir / "work"`` and are removed at the end; the cover appears atomically, so a
+failure or a cancel leaves no partial file. Memory stays bounded for long songs: after decoding,
+audio moves between stages as float WAV files and every stage works on pieces of them
+(separation in 60 s segments, conversion in pieces of at most ``CONVERT_PIECE_S`` cut at the
+quietest 50 ms near each boundary, as RVC's own pipeline cuts its windows at quiet points, and
+the mixer in 1.5 s blocks).
+
+``convert_fn`` is injectable (tests pass a stand-in); by default it is
+``persona.rvc.convert.convert_audio``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from persona.audio.effects import pitch_shift_chain, vocal_chain
+from persona.audio.mix import MixStem, mix_to_file
+from persona.audio.resample import resample
+from persona.cover.pitch import f0_profile, suggest_shift
+from persona.cover.request import CoverRequest, CoverResult
+from persona.errors import PersonaError
+from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
+from persona.separation.cache import file_sha256
+from persona.separation.pipeline import SeparationOptions, check_assets, separate_song
+from persona.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STAGES = (("decode", 0.04), ("separate", 0.5), ("convert", 0.38), ("mix", 0.04), ("encode", 0.04))
+OUTPUT_RATES = (44100, 48000)
+MIN_SONG_S = 1.0
+CONVERT_PIECE_S = 60.0
+_QUIET_WINDOW_S = 5.0  # search this far before a piece boundary for the quietest spot
+
+ConvertFn = Callable[..., tuple[np.ndarray, int]]
+
+
+def _default_convert() -> ConvertFn:
+    from persona.rvc.convert import convert_audio
+
+    return convert_audio
+
+
+@contextlib.contextmanager
+def _workdir(settings: Settings) -> Iterator[Path]:
+    root = settings.cache_dir / "work"
+    root.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="cover-", dir=root))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _output_rate(sr: int) -> int:
+    """44.1 or 48 kHz: keep the song's rate when it is one of them, else the nearest sensible one."""
+    if sr in OUTPUT_RATES:
+        return sr
+    return 48000 if sr > 48000 or sr % 8000 == 0 and sr > 24000 else 44100
+
+
+def _default_output(settings: Settings, request: CoverRequest) -> Path:
+    model = Path(request.model).stem if request.model.endswith(".pth") else request.model
+    return settings.covers_dir / f"{request.song.stem} ({model}).{request.format}"
+
+
+def decode_song(settings: Settings, song: Path, work: Path) -> tuple[Path, int, int]:
+    """Decode ``song`` to a stereo float WAV at 44.1/48 kHz; returns (path, rate, frames)."""
+    from persona.audio.io import ensure_not_silent, load_audio
+
+    audio, sr = load_audio(song, mono=False, max_seconds=settings.max_song_seconds)
+    audio = np.atleast_2d(audio)
+    if audio.shape[0] == 1:
+        audio = np.repeat(audio, 2, axis=0)
+    elif audio.shape[0] > 2:
+        audio = audio[:2]
+    if audio.shape[1] < MIN_SONG_S * sr:
+        raise PersonaError(
+            "audio_too_short",
+            f"{song.name} is {audio.shape[1] / sr:.3f} s long; a song needs at least {MIN_SONG_S:g} s",
+        )
+    ensure_not_silent(audio, song.name)
+    out_sr = _output_rate(sr)
+    if out_sr != sr:
+        audio = resample(audio, sr, out_sr)
+    path = work / "song.wav"
+    sf.write(str(path), audio.T, out_sr, subtype="FLOAT")
+    return path, out_sr, audio.shape[1]
+
+
+def _read_mono(path: Path) -> tuple[np.ndarray, int]:
+    data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    return data.mean(axis=1), sr
+
+
+def _piece_bounds(x: np.ndarray, sr: int, piece_s: float) -> list[tuple[int, int]]:
+    """Cut points at most ``piece_s`` apart, each at the quietest 50 ms before its nominal spot."""
+    n = len(x)
+    piece = int(piece_s * sr)
+    if n <= piece:
+        return [(0, n)]
+    hop = int(0.05 * sr)
+    bounds, start = [], 0
+    while n - start > piece:
+        lo = start + piece - int(_QUIET_WINDOW_S * sr)
+        seg = x[lo : start + piece]
+        frames = len(seg) // hop
+        if frames:
+            energy = (seg[: frames * hop].reshape(frames, hop) ** 2).sum(axis=1)
+            cut = lo + int(np.argmin(energy)) * hop + hop // 2
+        else:
+            cut = start + piece
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds
+
+
+def convert_vocal(
+    settings: Settings,
+    request: CoverRequest,
+    vocal_path: Path,
+    out_path: Path,
+    pitch: float,
+    convert_fn: ConvertFn,
+    progress: ProgressFn,
+    cancel: CancelToken,
+    label: str = "lead vocal",
+) -> None:
+    """Convert a vocal stem piece by piece into a mono float WAV at the stem's rate and length."""
+    x, sr = _read_mono(vocal_path)
+    options = _with_pitch(request, pitch)
+    pieces = _piece_bounds(x, sr, CONVERT_PIECE_S)
+    kwargs: dict[str, Any] = {"index": str(request.index)} if request.index else {}
+    with sf.SoundFile(str(out_path), "w", sr, 1, subtype="FLOAT") as out:
+        for i, (a, b) in enumerate(pieces):
+            cancel.check()
+            chunk = x[a:b]
+            if float(np.max(np.abs(chunk), initial=0.0)) < 1e-4:  # silence converts to silence
+                out.write(np.zeros(b - a, np.float32))
+                continue
+
+            def sub(stage: str, f: float, message: str = "", _i: int = i, **kw: Any) -> None:
+                progress("convert", (_i + min(max(f, 0.0), 1.0)) / len(pieces), message or label, **kw)
+
+            y, ysr = convert_fn(settings, request.model, chunk, sr, options, sub, cancel, **kwargs)
+            y = np.asarray(y, dtype=np.float32).reshape(-1)
+            if ysr != sr:
+                y = resample(y, ysr, sr)
+            y = y[: b - a] if len(y) >= b - a else np.pad(y, (0, b - a - len(y)))
+            out.write(y)
+            progress("convert", (i + 1) / len(pieces), label)
+
+
+def _with_pitch(request: CoverRequest, pitch: float):
+    import dataclasses
+
+    return dataclasses.replace(request.conversion, pitch=float(pitch))
+
+
+def _voice_profile(settings: Settings, model_ref: str) -> dict[str, float] | None:
+    if model_ref.endswith(".pth") or "/" in model_ref:
+        return None
+    try:
+        from persona.library import ModelLibrary
+
+        entry = ModelLibrary(settings).get(model_ref)
+    except (PersonaError, ImportError):
+        return None
+    profile = (entry.metadata or {}).get("voice_profile")
+    return profile if isinstance(profile, dict) else None
+
+
+def _index_in_use(settings: Settings, request: CoverRequest) -> bool:
+    if request.conversion.index_rate <= 0:
+        return False
+    from persona.rvc.convert import resolve_model
+
+    return resolve_model(settings, request.model, request.index).index_path is not None
+
+
+class _StageClock:
+    """Forwards progress over the named stages and records each stage's wall time."""
+
+    def __init__(self, progress: ProgressFn) -> None:
+        self.for_stage = staged(progress, STAGES)
+        self.times: dict[str, float] = {}
+        self._current: str | None = None
+        self._since = 0.0
+
+    def enter(self, stage: str) -> ProgressFn:
+        now = time.perf_counter()
+        if self._current is not None:
+            self.times[self._current] = self.times.get(self._current, 0.0) + now - self._since
+        self._current, self._since = stage, now
+        report = self.for_stage(stage)
+        report(stage, 0.0, "")
+        return report
+
+    def enter_none(self) -> None:
+        if self._current is not None:
+            self.times[self._current] = self.times.get(self._current, 0.0) + time.perf_counter() - self._since
+        self._current = None
+
+
+def make_cover(
+    settings: Settings,
+    request: CoverRequest,
+    progress: ProgressFn = null_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+    *,
+    convert_fn: ConvertFn | None = None,
+) -> CoverResult:
+    """Make the cover described by ``request``; PersonaError for anything the user can fix."""
+    request.validate()
+    if not request.song.is_file():
+        raise PersonaError("song_not_found", f"song file not found: {request.song}", status=404)
+    convert_fn = convert_fn or _default_convert()
+    sep_options = SeparationOptions(request.separation_model, request.lead_backing, request.dereverb)
+    # Fail before any work on what is missing: weights, the voice model.
+    check_assets(settings, sep_options)
+    index_used = _index_in_use(settings, request)
+    output = request.output or _default_output(settings, request)
+    clock = _StageClock(progress)
+    with _workdir(settings) as work:
+        report = clock.enter("decode")
+        song_wav, sr, frames = decode_song(settings, request.song, work)
+        song_sha = file_sha256(request.song)
+        report("decode", 1.0, f"{frames / sr:.1f} s at {sr} Hz")
+        cancel.check()
+
+        report = clock.enter("separate")
+        stems = separate_song(settings, song_wav, song_sha, sr, sep_options, progress=report, cancel=cancel)
+        cancel.check()
+
+        report = clock.enter("convert")
+        vocal, vsr = _read_mono(stems.to_convert)
+        suggested = suggest_shift(
+            f0_profile(resample(vocal, vsr, 16000), 16000), _voice_profile(settings, request.model)
+        )
+        del vocal
+        pitch = float(suggested if request.pitch_auto and suggested is not None else request.conversion.pitch)
+        if request.pitch_auto and suggested is None:
+            pitch = 0.0
+        converted = work / "converted.wav"
+        convert_vocal(settings, request, stems.to_convert, converted, pitch, convert_fn, report, cancel)
+        backing_path = stems.backing if request.lead_backing and request.backing != "off" else None
+        if backing_path is not None and request.backing == "converted":
+            converted_backing = work / "converted_backing.wav"
+            convert_vocal(
+                settings,
+                request,
+                backing_path,
+                converted_backing,
+                pitch,
+                convert_fn,
+                report,
+                cancel,
+                label="backing vocal",
+            )
+            backing_path = converted_backing
+        cancel.check()
+
+        report = clock.enter("mix")
+        shift = pitch if request.key_mode == "song" else 0.0
+        mix_stems = [
+            MixStem(
+                converted, request.vocal_gain_db, vocal_chain(request.reverb, request.compress), "vocals"
+            ),
+            MixStem(
+                stems.instrumental, request.instrumental_gain_db, pitch_shift_chain(shift), "instrumental"
+            ),
+        ]
+        if backing_path is not None:
+            backing_fx = (
+                pitch_shift_chain(shift)
+                if request.backing == "original"
+                else vocal_chain(request.reverb, False)
+            )
+            mix_stems.append(MixStem(backing_path, request.backing_gain_db, backing_fx, "backing"))
+        state = {"stage": "mix", "report": report}
+
+        def mix_progress(stage: str, f: float, message: str = "", **kw: Any) -> None:
+            if f >= 0.5 and state["stage"] == "mix":  # mix_to_file's second pass encodes
+                state["stage"], state["report"] = "encode", clock.enter("encode")
+            local = f / 0.5 if state["stage"] == "mix" else (f - 0.5) / 0.5
+            state["report"](state["stage"], local, message, **kw)
+
+        mix = mix_to_file(
+            mix_stems,
+            output,
+            sr=sr,
+            frames=frames,
+            format=request.format,
+            target_lufs=request.target_lufs,
+            workdir=work,
+            progress=mix_progress,
+            cancel=cancel,
+        )
+        if state["stage"] == "mix":
+            clock.enter("encode")
+        clock.enter_none()
+    progress("encode", 1.0, "done")
+    return CoverResult(
+        path=mix.path,
+        duration_s=mix.duration,
+        sample_rate=sr,
+        format=request.format,
+        pitch=pitch,
+        suggested_pitch=suggested,
+        stages={name: round(clock.times.get(name, 0.0), 3) for name, _ in STAGES},
+        stems_cached=stems.cached,
+        loudness_lufs=mix.loudness_lufs,
+        true_peak_db=mix.true_peak_db,
+        index_used=index_used,
+    )

@@ -1,0 +1,99 @@
+"""What a cover is asked for (``CoverRequest``) and what it gives back (``CoverResult``).
+
+Light: no torch, so the server can validate a request before queueing it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from persona.errors import PersonaError
+from persona.rvc.options import ConversionOptions
+from persona.separation.models import DEFAULT_MODEL, get_model
+
+KEY_MODES = ("vocals", "song")  # "vocals": only the voice moves; "song": the instrumental follows
+BACKING_MODES = ("original", "converted", "off")
+FORMATS = ("wav", "mp3")
+GAIN_LIMIT_DB = 24.0
+
+
+@dataclasses.dataclass
+class CoverRequest:
+    song: Path  # any audio file Persona decodes
+    model: str  # a model name in the library, or a path to an RVC .pth
+    output: Path | None = None  # default: <covers_dir>/<song stem> (<model>).<format>
+    index: Path | None = None  # explicit .index (else the library's; none = retrieval off)
+    conversion: ConversionOptions = dataclasses.field(default_factory=ConversionOptions)
+    pitch_auto: bool = False  # use the suggested shift instead of conversion.pitch
+    separation_model: str = DEFAULT_MODEL
+    lead_backing: bool = False  # split lead / backing vocals; only the lead is converted...
+    backing: str = "original"  # ...and the backing is mixed back original, converted, or off
+    dereverb: bool = False  # de-reverb the vocal before conversion
+    vocal_gain_db: float = 0.0
+    instrumental_gain_db: float = 0.0
+    backing_gain_db: float = 0.0
+    reverb: float = 0.0  # 0..1 reverb on the converted vocal
+    compress: bool = True  # light compression on the converted vocal
+    key_mode: str = "vocals"
+    format: str = "wav"
+    target_lufs: float = -14.0
+
+    def validate(self) -> CoverRequest:
+        self.song = Path(self.song)
+        self.conversion.validate()
+        get_model(self.separation_model, "vocals")
+        if self.key_mode not in KEY_MODES:
+            raise PersonaError("option_invalid", f"key_mode must be one of {', '.join(KEY_MODES)}")
+        if self.backing not in BACKING_MODES:
+            raise PersonaError("option_invalid", f"backing must be one of {', '.join(BACKING_MODES)}")
+        self.format = str(self.format).lower()
+        if self.format not in FORMATS:
+            raise PersonaError("format_invalid", f"format must be one of {', '.join(FORMATS)}")
+        for name in ("vocal_gain_db", "instrumental_gain_db", "backing_gain_db"):
+            value = getattr(self, name)
+            if not _finite(value) or abs(float(value)) > GAIN_LIMIT_DB:
+                raise PersonaError(
+                    "option_invalid", f"{name} must be within +-{GAIN_LIMIT_DB:g} dB, got {value}"
+                )
+        if not _finite(self.reverb) or not 0.0 <= float(self.reverb) <= 1.0:
+            raise PersonaError("option_invalid", f"reverb must be between 0 and 1, got {self.reverb}")
+        if not _finite(self.target_lufs) or not -40.0 <= float(self.target_lufs) <= -5.0:
+            raise PersonaError(
+                "option_invalid", f"target_lufs must be within -40..-5, got {self.target_lufs}"
+            )
+        if self.output is not None:
+            self.output = Path(self.output)
+            if self.output.suffix.lower() not in (".wav", ".mp3"):
+                raise PersonaError("format_invalid", f"output must end in .wav or .mp3: {self.output.name}")
+            self.format = self.output.suffix.lower()[1:]
+        return self
+
+
+def _finite(v: Any) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverResult:
+    path: Path  # the finished cover
+    duration_s: float
+    sample_rate: int
+    format: str
+    pitch: float  # the shift used, in semitones
+    suggested_pitch: int | None  # from the song's and the model's ranges (None: unknown)
+    stages: dict[str, float]  # wall seconds per stage: decode, separate, convert, mix, encode
+    stems_cached: bool  # separation was skipped (stems cache hit)
+    loudness_lufs: float
+    true_peak_db: float
+    index_used: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["path"] = str(self.path)
+        return d

@@ -1,0 +1,193 @@
+"""Separate a song into the stems a cover needs, through the stems cache.
+
+Stages (each one model pass over a file, see ``engine.separate_file``):
+1. vocals model on the mix -> ``vocals`` + ``instrumental`` (= mix - vocals);
+2. optional karaoke model on the vocals -> ``lead`` + ``backing`` (= vocals - lead);
+3. optional de-reverb model on the lead (or the vocals) -> ``dry`` (its reverb residue is dropped;
+   the mixer can add a fresh reverb after conversion).
+``to_convert`` names the stem the voice model sings: dry, else lead, else vocals.
+Loaded models are kept per process (two at most) so a worker does not reload 600 MB per song.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from persona.errors import PersonaError
+from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
+from persona.separation import engine
+from persona.separation.cache import StemsCache, cache_key
+from persona.separation.models import DEFAULT_MODEL, DEREVERB_MODEL, KARAOKE_MODEL, SeparationModel, get_model
+from persona.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class SeparationOptions:
+    model: str = DEFAULT_MODEL
+    lead_backing: bool = False  # split lead / backing vocals (karaoke model)
+    dereverb: bool = False  # de-reverb the vocal before conversion
+
+    def models(self) -> list[SeparationModel]:
+        out = [get_model(self.model, "vocals")]
+        if self.lead_backing:
+            out.append(get_model(KARAOKE_MODEL, "karaoke"))
+        if self.dereverb:
+            out.append(get_model(DEREVERB_MODEL, "dereverb"))
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Stems:
+    paths: dict[str, Path]  # vocals, instrumental, [lead, backing], [dry]
+    cached: bool  # True when separation was skipped
+
+    @property
+    def to_convert(self) -> Path:
+        for name in ("dry", "lead", "vocals"):
+            if name in self.paths:
+                return self.paths[name]
+        raise KeyError("no vocal stem")
+
+    @property
+    def backing(self) -> Path | None:
+        return self.paths.get("backing")
+
+    @property
+    def instrumental(self) -> Path:
+        return self.paths["instrumental"]
+
+
+def asset_path(settings: Settings, name: str) -> Path:
+    """Path of a present asset, else PersonaError ``asset_missing`` saying how to get it."""
+    try:
+        from persona.assets import AssetManager
+        from persona.separation.assets import register_assets
+
+        register_assets()
+    except ImportError:  # the assets package is optional for the engine's own tests
+        path = settings.assets / name
+        if path.is_file():
+            return path
+        raise PersonaError(
+            "asset_missing",
+            f"missing pretrained file {name!r}: run `persona assets download {name}` "
+            f"or put it at {path} (`persona assets import DIR`)",
+        ) from None
+    return AssetManager(settings).path(name)
+
+
+def check_assets(settings: Settings, options: SeparationOptions) -> None:
+    """Fail early (before any work) when a model file is missing."""
+    for model in options.models():
+        for f in model.assets:
+            asset_path(settings, f.name)
+
+
+_LOADED: OrderedDict[tuple, engine.ModelRunner] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+_MAX_LOADED = 2
+
+
+def _runner(settings: Settings, model: SeparationModel) -> engine.ModelRunner:
+    weights = asset_path(settings, model.weights.name)
+    config = asset_path(settings, model.config.name)
+    st = weights.stat()
+    key = (model.name, str(weights), st.st_size, st.st_mtime_ns, settings.resolved_device())
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            return _LOADED[key]
+    runner = engine.load_separator(model, weights, config, settings.resolved_device())
+    with _LOADED_LOCK:
+        _LOADED[key] = runner
+        while len(_LOADED) > _MAX_LOADED:
+            _, old = _LOADED.popitem(last=False)
+            old.close()
+    return runner
+
+
+def unload_models() -> None:
+    with _LOADED_LOCK:
+        while _LOADED:
+            _LOADED.popitem()[1].close()
+
+
+def separate_song(
+    settings: Settings,
+    song_wav: Path,
+    song_sha256: str,
+    sr: int,
+    options: SeparationOptions = SeparationOptions(),
+    *,
+    progress: ProgressFn = null_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> Stems:
+    """Stems of the decoded song ``song_wav`` (float WAV at ``sr``), from the cache when possible."""
+    models = options.models()
+    params = {
+        "sr": sr,
+        "models": [m.name for m in models],
+        "lead_backing": options.lead_backing,
+        "dereverb": options.dereverb,
+        "segment": engine.SEGMENT_S,
+        "overlap": engine.OVERLAP_S,
+    }
+    key = cache_key(song_sha256, params)
+    cache = StemsCache(settings)
+    hit = cache.get(key)
+    if hit is not None:
+        progress("separate", 1.0, "stems from cache")
+        return Stems(hit, cached=True)
+    check_assets(settings, options)
+    build = cache.new_entry_dir()
+    try:
+        n = len(models)
+        files: dict[str, str] = {}
+
+        def stage(i: int) -> ProgressFn:
+            return lambda s, f, m="", **kw: progress("separate", (i + f) / n, m, **kw)
+
+        vocals_model, *extra = models
+        engine.separate_file(
+            _runner(settings, vocals_model),
+            song_wav,
+            build / "vocals.wav",
+            build / "instrumental.wav",
+            progress=stage(0),
+            cancel=cancel,
+        )
+        files.update(vocals="vocals.wav", instrumental="instrumental.wav")
+        voice = build / "vocals.wav"
+        for i, model in enumerate(extra, start=1):
+            cancel.check()
+            if model.role == "karaoke":
+                engine.separate_file(
+                    _runner(settings, model),
+                    voice,
+                    build / "lead.wav",
+                    build / "backing.wav",
+                    progress=stage(i),
+                    cancel=cancel,
+                )
+                files.update(lead="lead.wav", backing="backing.wav")
+                voice = build / "lead.wav"
+            elif model.role == "dereverb":
+                engine.separate_file(
+                    _runner(settings, model),
+                    voice,
+                    build / "dry.wav",
+                    build / "reverb.wav",
+                    progress=stage(i),
+                    cancel=cancel,
+                )
+                (build / "reverb.wav").unlink()
+                files["dry"] = "dry.wav"
+        cancel.check()
+        stems = cache.put(key, build, files, info={"models": params["models"], "sr": sr})
+    except BaseException:
+        cache.discard(build)
+        raise
+    return Stems(stems, cached=False)

@@ -1,9 +1,59 @@
-"""`persona library` commands (placeholder until its issue lands)."""
+"""`persona import ZIP [--name NAME]`, `persona export NAME OUT.zip`, `persona models [--json]`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's subcommands to the top-level parser."""
+    p = sub.add_parser("import", help="import an RVC model .zip (.pth + optional .index) into the library")
+    p.add_argument("zip", help="the model zip")
+    p.add_argument("--name", help="model name (default: from the .pth file name)")
+    p.set_defaults(func=_import)
+    e = sub.add_parser("export", help="write a library model as a .zip (<name>.pth + its .index)")
+    e.add_argument("name")
+    e.add_argument("out", help="output .zip path")
+    e.set_defaults(func=_export)
+    m = sub.add_parser("models", help="list the models in the library")
+    m.add_argument("--json", action="store_true", help="print JSON")
+    m.set_defaults(func=_models)
+
+
+def _import(args: argparse.Namespace, settings) -> int:
+    from persona.library import ModelLibrary
+
+    entry = ModelLibrary(settings).import_zip(args.zip, name=args.name)
+    meta = entry.metadata
+    print(
+        f"imported {entry.name}: {meta['version']} {meta['sample_rate'] // 1000}k f0={'yes' if meta['f0'] else 'no'} "
+        f"index={'yes' if entry.index_path else 'no'} ({meta.get('note', '')})"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace, settings) -> int:
+    from persona.library import ModelLibrary
+
+    out = ModelLibrary(settings).export_zip(args.name, args.out)
+    print(out)
+    return 0
+
+
+def _models(args: argparse.Namespace, settings) -> int:
+    from persona.library import ModelLibrary
+
+    entries = [e.to_dict() for e in ModelLibrary(settings).list()]
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+        return 0
+    if not entries:
+        print("no models yet (persona import ZIP, or persona train)")
+    for d in entries:
+        rate = f"{(d['sample_rate'] or 0) // 1000}k"
+        print(
+            f"{d['name']}\t{d['version']}\t{rate}\tf0={'yes' if d['f0'] else 'no'}\t"
+            f"index={'yes' if d['has_index'] else 'no'}\t{d['source']}\t{(d['size_bytes'] or 0) / 1e6:.1f} MB"
+        )
+    return 0

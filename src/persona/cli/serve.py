@@ -1,4 +1,4 @@
-"""`persona serve` commands (placeholder until its issue lands)."""
+"""`persona serve` (web app + API + Socket.IO + embedded worker) and `persona worker` (a worker alone)."""
 
 from __future__ import annotations
 
@@ -7,3 +7,52 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's subcommands to the top-level parser."""
+    p = sub.add_parser("serve", help="run the web app, API and Socket.IO, with the embedded worker")
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 5000)")
+    p.add_argument("--token", default=None, help="require this access token (default $PERSONA_TOKEN)")
+    p.add_argument("--threads", type=int, default=64, help="server threads (each WebSocket holds one)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="job worker processes (default cover concurrency + 1)"
+    )
+    p.add_argument("--cover-concurrency", type=int, default=None, help="covers at once per device")
+    p.add_argument("--no-worker", action="store_true", help="do not start the embedded worker (scale-out)")
+    p.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=_serve)
+
+    w = sub.add_parser("worker", help="run a job worker alone (for scale-out with a shared queue)")
+    w.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default cover concurrency + 1)"
+    )
+    w.add_argument("--cover-concurrency", type=int, default=None, help="covers at once per device")
+    w.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
+    w.set_defaults(func=_worker)
+
+
+def _with(settings, args):
+    changes = {}
+    for key in ("host", "port", "token", "cover_concurrency"):
+        value = getattr(args, key, None)
+        if value is not None:
+            changes[key] = value
+    return settings.replace(**changes) if changes else settings
+
+
+def _serve(args: argparse.Namespace, settings) -> int:
+    from persona.server.run import serve
+
+    serve(
+        _with(settings, args),
+        embedded_worker=not args.no_worker,
+        workers=args.workers,
+        threads=args.threads,
+        fixture_jobs=args.fixture_jobs,
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings) -> int:
+    from persona.jobs.worker import run_worker
+
+    run_worker(_with(settings, args), workers=args.workers, fixture_jobs=args.fixture_jobs)
+    return 0

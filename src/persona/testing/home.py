@@ -34,16 +34,12 @@ def write_fixture_model(
     """A tiny RVC small-model ``.pth`` (random weights, RVC's dict layout)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # the real synthesizer's fixture builder, when it has landed
-        from persona.testing import rvc as rvc_fixtures  # type: ignore[attr-defined]
-
-        builder = getattr(rvc_fixtures, "write_small_model", None) or getattr(
-            rvc_fixtures, "write_tiny_model", None
-        )
+    try:  # the real synthesizer's fixture builder (tiny random weights, RVC's exact format)
+        from persona.testing.rvc import write_small_model
     except ImportError:
-        builder = None
-    if builder is not None:
-        return Path(builder(path, version=version, f0=f0, sample_rate=sample_rate))
+        write_small_model = None
+    if write_small_model is not None:
+        return Path(write_small_model(path, sr=f"{sample_rate // 1000}k", version=version, f0=f0))
     import torch
 
     dim = 256 if version == "v1" else 768

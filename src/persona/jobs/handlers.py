@@ -1,0 +1,193 @@
+"""What each job kind does, in the worker process: ``train``, ``cover``, and ``fixture``.
+
+A handler takes a ``JobContext`` and returns the job's ``result`` dict (API.md: training
+``{model_name, ...}``, cover ``{cover_id, filename, audio_url, download_url}``). It reports through
+``ctx.progress`` and stops at ``ctx.cancel``. Engine imports stay inside the handlers so the web
+process never loads torch.
+
+``fixture`` handlers (and ``fixture_handlers()`` replacing train/cover) only report progress and
+write a result from fixture assets: they let the server, its tests and the browser tests run
+without the neural engines, and measure the job system alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from persona.errors import Cancelled, PersonaError
+from persona.progress import CancelToken, ProgressFn
+from persona.settings import Settings
+
+
+@dataclasses.dataclass
+class JobContext:
+    settings: Settings
+    job_id: str
+    kind: str
+    params: dict[str, Any]
+    attempt: int
+    workdir: Path
+    progress: ProgressFn
+    cancel: CancelToken
+
+
+Handler = Callable[[JobContext], dict[str, Any]]
+# How each kind uses the device: "exclusive" (all slots), "shared" (one slot) or None.
+DEVICE_USE = {"train": "exclusive", "cover": "shared", "fixture": None}
+
+
+def _dataclass_kwargs(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in values.items() if k in names and v is not None}
+
+
+def cover_result(entry) -> dict[str, Any]:
+    d = entry.to_dict()
+    return {
+        "cover_id": entry.id,
+        "filename": d["filename"],
+        "audio_url": d["audio_url"],
+        "download_url": d["download_url"],
+    }
+
+
+# ---- real engines -------------------------------------------------------------------------------
+def run_train(ctx: JobContext) -> dict[str, Any]:
+    from persona.training import TrainRequest, train_model
+
+    p = ctx.params
+    files = [ctx.workdir / "inputs" / f for f in p["_files"]]
+    values = {
+        "name": p["name"],
+        "files": files,
+        "epochs": p["epochs"],
+        "batch_size": p.get("batch_size"),
+        "sample_rate": p.get("sample_rate"),
+        "f0_method": p.get("f0_method"),
+        "save_every": p.get("save_every"),
+        "resume": bool(p.get("resume")) or ctx.attempt > 1,
+    }
+    request = TrainRequest(**_dataclass_kwargs(TrainRequest, values))
+    result = train_model(ctx.settings, request, ctx.progress, ctx.cancel)
+    out: dict[str, Any] = {"model_name": getattr(result, "model_name", p["name"])}
+    for key in ("epochs_done", "metrics", "stopped"):
+        if hasattr(result, key):
+            out[key] = getattr(result, key)
+    return out
+
+
+def run_cover(ctx: JobContext) -> dict[str, Any]:
+    from persona.cover import CoverRequest, make_cover
+    from persona.library import CoverLibrary
+
+    p = ctx.params
+    song = ctx.workdir / "inputs" / p["_song"]
+    out_dir = ctx.workdir / "output"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fmt = p.get("format") or "wav"
+    values = {**p, "song": song, "song_path": song, "input": song, "output": out_dir / f"cover.{fmt}"}
+    values["output_path"] = values["output"]
+    values["model"] = p["model"]
+    values["model_ref"] = p["model"]
+    request = CoverRequest(**_dataclass_kwargs(CoverRequest, values))
+    result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel)
+    path = Path(getattr(result, "path", None) or getattr(result, "output", None) or values["output"])
+    meta = {"options": p.get("options", {}), "job_id": ctx.job_id}
+    for key in ("stages", "suggested_pitch"):
+        if getattr(result, key, None) is not None:
+            meta[key] = getattr(result, key)
+    entry = CoverLibrary(ctx.settings).add(
+        path,
+        model=p["model"],
+        song_name=p.get("song_name") or "song",
+        pitch=p.get("pitch", 0),
+        duration_s=getattr(result, "duration", None) or getattr(result, "duration_s", None),
+        metadata=meta,
+    )
+    return cover_result(entry)
+
+
+# ---- fixtures ---------------------------------------------------------------------------------------
+def _steps(ctx: JobContext, stage: str, steps: int, step_s: float, **metrics: Any) -> None:
+    for i in range(steps):
+        ctx.cancel.check()
+        time.sleep(step_s)
+        ctx.progress(stage, (i + 1) / steps, f"step {i + 1}/{steps}", step=i + 1, **metrics)
+
+
+def run_fixture(ctx: JobContext) -> dict[str, Any]:
+    """Report ``steps`` progress events ``step_s`` apart; fail with ``fail`` (a code) if given."""
+    p = ctx.params
+    _steps(ctx, p.get("stage", "work"), int(p.get("steps", 5)), float(p.get("step_s", 0.05)))
+    if p.get("crash"):
+        raise RuntimeError("fixture crash")
+    if p.get("fail"):
+        raise PersonaError(p["fail"], "the fixture job failed as asked")
+    result = {"answer": 42, "attempt": ctx.attempt}
+    (ctx.workdir / "result.txt").write_text("42")
+    return result
+
+
+def run_fixture_train(ctx: JobContext) -> dict[str, Any]:
+    """Train stand-in: epochs of fake progress; a stop still saves the model (like real training)."""
+    from persona.library import ModelLibrary
+    from persona.testing.home import write_fixture_model
+
+    p = ctx.params
+    epochs = int(p.get("epochs", 2))
+    step_s = float(p.get("_step_s", 0.3))
+    stopped = False
+    start = int(p.get("_done", 0)) if ctx.attempt > 1 else 0
+    for epoch in range(start, epochs):
+        try:
+            ctx.cancel.check()
+        except Cancelled:
+            stopped = True
+            break
+        time.sleep(step_s)
+        ctx.progress(
+            "train",
+            (epoch + 1) / epochs,
+            f"epoch {epoch + 1}/{epochs}",
+            epoch=epoch + 1,
+            loss_g=1.0 / (epoch + 1),
+        )
+    pth = write_fixture_model(ctx.workdir / "model.pth")
+    ModelLibrary(ctx.settings).add(
+        p["name"], pth, source="trained", move=True, replace=True, metadata={"epochs": epochs}
+    )
+    if stopped:
+        raise Cancelled("training stopped; the last model was kept")
+    return {"model_name": p["name"], "epochs_done": epochs}
+
+
+def run_fixture_cover(ctx: JobContext) -> dict[str, Any]:
+    from persona.library import CoverLibrary, ModelLibrary
+
+    p = ctx.params
+    ModelLibrary(ctx.settings).get(p["model"])
+    for stage in ("separate", "convert", "mix"):
+        _steps(ctx, stage, 2, float(p.get("_step_s", 0.1)))
+    out = ctx.workdir / "cover.wav"
+    shutil.copyfile(ctx.workdir / "inputs" / p["_song"], out)
+    entry = CoverLibrary(ctx.settings).add(
+        out,
+        model=p["model"],
+        song_name=p.get("song_name") or "song",
+        pitch=p.get("pitch", 0),
+        metadata={"job_id": ctx.job_id},
+    )
+    return cover_result(entry)
+
+
+def default_handlers() -> dict[str, Handler]:
+    return {"train": run_train, "cover": run_cover, "fixture": run_fixture}
+
+
+def fixture_handlers() -> dict[str, Handler]:
+    return {"train": run_fixture_train, "cover": run_fixture_cover, "fixture": run_fixture}

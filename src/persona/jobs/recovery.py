@@ -1,0 +1,90 @@
+"""After a restart (or a worker death): find orphaned jobs and put them right.
+
+A ``running`` job is orphaned when its worker process is gone (same host: the pid is dead) or its
+heartbeat is older than ``STALE_S`` (any host). Then: a cancel was asked -> ``cancelled``; a
+training is queued again with ``resume`` (the trainer continues from its last checkpoint; after
+``MAX_ATTEMPTS`` runs it is failed with reason ``interrupted``); a cover (deterministic, cached
+stems) is run again once, then failed. ``queued`` jobs whose queue message was lost (a crash
+between the row and the message, or after a worker took it) are enqueued again. Every change is
+one conditional UPDATE, so several workers recovering at once cannot double-run a job. Leftover
+``.tmp-*`` folders of interrupted library writes are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+
+from persona.jobs.queue import JobQueue
+from persona.settings import Settings
+
+log = logging.getLogger(__name__)
+STALE_S = 60.0
+MAX_ATTEMPTS = {"train": 3, "cover": 2, "fixture": 2}
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_orphan(job: dict, *, now: float | None = None) -> bool:
+    now = time.time() if now is None else now
+    if job["worker_host"] == socket.gethostname() and not _pid_alive(job["worker_pid"]):
+        return True
+    return job["heartbeat"] is not None and now - float(job["heartbeat"]) > STALE_S
+
+
+def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list[str]]:
+    """Fix orphaned and lost jobs; returns ``{requeued, failed, cancelled, enqueued}`` job ids."""
+    from persona.jobs.runner import _kept_model
+    from persona.library import CoverLibrary, ModelLibrary
+
+    queue = queue or JobQueue(settings)
+    store = queue.store
+    done: dict[str, list[str]] = {"requeued": [], "failed": [], "cancelled": [], "enqueued": []}
+    for job in store.list(status=["running"], limit=10_000):
+        if not is_orphan(job):
+            continue
+        pid = job["worker_pid"]
+        if job["cancel_requested"]:
+            if store.fail_orphan(job["id"], pid, {"code": "cancelled", "message": "stopped"}):
+                store.finish(job["id"], "cancelled", result=_kept_model(settings, job), message="stopped")
+                done["cancelled"].append(job["id"])
+            continue
+        limit = MAX_ATTEMPTS.get(job["kind"], 1)
+        if job["attempts"] >= limit:
+            reason = f"interrupted by a restart {job['attempts']} times; giving up"
+            if store.fail_orphan(job["id"], pid, {"code": "interrupted", "message": reason}):
+                done["failed"].append(job["id"])
+            continue
+        params = dict(job["params"])
+        if job["kind"] == "train":
+            params["resume"] = True
+            message = "resuming from the last checkpoint after a restart"
+        else:
+            message = "starting again after a restart"
+        if store.requeue(job["id"], worker_pid=pid, params=params, message=message):
+            queue.enqueue_existing(job["id"])
+            done["requeued"].append(job["id"])
+    queued = store.list(status=["queued"], limit=10_000)
+    if queued:
+        pending = queue.pending_ids()
+        for job in queued:
+            if job["id"] not in pending:
+                queue.enqueue_existing(job["id"])
+                done["enqueued"].append(job["id"])
+    ModelLibrary(settings).cleanup()
+    CoverLibrary(settings).cleanup()
+    if any(done.values()):
+        log.warning("job recovery: %s", {k: v for k, v in done.items() if v})
+    return done

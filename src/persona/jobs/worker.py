@@ -1,0 +1,57 @@
+"""The worker: a huey consumer whose workers are processes, plus periodic recovery.
+
+``run_worker(settings)`` blocks (SIGINT: finish running jobs, SIGTERM: stop now; an interrupted
+job is found and resumed by ``recover`` at the next start). Worker count defaults to
+``cover_concurrency + 1`` so a training and the allowed covers can all be taken from the queue;
+the device slots (``devicelock``) then decide who runs on the GPU. The queue is polled every
+0.05..0.25 s so a submitted job starts at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from persona.jobs.handlers import default_handlers, fixture_handlers
+from persona.jobs.queue import JobQueue, make_huey
+from persona.jobs.recovery import recover
+from persona.settings import Settings
+
+log = logging.getLogger(__name__)
+RECOVER_EVERY_S = 10.0
+
+
+def default_worker_count(settings: Settings) -> int:
+    return max(2, int(settings.cover_concurrency) + 1)
+
+
+def run_worker(settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False) -> None:
+    handlers = fixture_handlers() if fixture_jobs else default_handlers()
+    huey, _ = make_huey(settings, handlers)
+    queue = JobQueue(settings)
+    recover(settings, queue)
+    stop = threading.Event()
+
+    def recover_loop() -> None:
+        while not stop.wait(RECOVER_EVERY_S):
+            try:
+                recover(settings, queue)
+            except Exception:  # noqa: BLE001
+                log.exception("job recovery failed")
+
+    thread = threading.Thread(target=recover_loop, daemon=True, name="persona-recover")
+    consumer = huey.create_consumer(
+        workers=workers or default_worker_count(settings),
+        worker_type="process",
+        periodic=False,
+        initial_delay=0.05,
+        backoff=1.2,
+        max_delay=0.25,
+        check_worker_health=True,
+        health_check_interval=5,
+    )
+    thread.start()
+    try:
+        consumer.run()
+    finally:
+        stop.set()

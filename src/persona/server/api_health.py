@@ -1,0 +1,65 @@
+"""``GET /api/health``: version, device, pretrained assets present, queue counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, jsonify
+
+from persona import __version__
+from persona.server.services import services
+
+bp = Blueprint("health", __name__)
+
+
+def _device(setting: str) -> str:
+    if setting != "auto":
+        return setting
+    # No torch in the web process: the NVIDIA driver's proc entry tells whether a GPU is there.
+    return "cuda" if Path("/proc/driver/nvidia/version").exists() else "cpu"
+
+
+def _assets(settings) -> dict[str, bool]:
+    try:
+        from persona.assets import AssetManager
+    except ImportError:
+        return {}
+    try:
+        status = AssetManager(settings).status()
+    except Exception:  # noqa: BLE001 - health must answer even when assets are broken
+        return {}
+    out = {}
+    items = status.items() if isinstance(status, dict) else ((getattr(s, "name", str(s)), s) for s in status)
+    for name, value in items:
+        if isinstance(value, bool):
+            out[name] = value
+        elif isinstance(value, dict):
+            out[name] = bool(value.get("present"))
+        else:
+            out[name] = bool(getattr(value, "present", value))
+    return out
+
+
+@bp.get("/api/health")
+def health():
+    svc = services()
+    counts = {s: 0 for s in ("queued", "running")}
+    for job in svc.queue.store.list(status=["queued", "running"], limit=10_000):
+        counts[job["status"]] += 1
+    return jsonify(
+        {
+            "status": "ok",
+            "version": __version__,
+            "device": _device(svc.settings.device),
+            "assets": _assets(svc.settings),
+            "jobs": counts,
+            "auth": bool(svc.settings.token),
+            "limits": {
+                "max_training_files": svc.settings.max_training_files,
+                "max_training_file_bytes": svc.settings.max_training_file_bytes,
+                "max_upload_bytes": svc.settings.max_upload_bytes,
+                "max_song_seconds": svc.settings.max_song_seconds,
+                "max_training_total_seconds": svc.settings.max_training_total_seconds,
+            },
+        }
+    )

@@ -1,0 +1,40 @@
+"""``/api/jobs``: list, get, cancel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from persona.errors import PersonaError
+from persona.jobs.store import STATUSES
+from persona.server.services import services
+
+bp = Blueprint("jobs", __name__)
+
+
+@bp.get("/api/jobs")
+def list_jobs():
+    store = services().queue.store
+    status = [s for s in request.args.get("status", "").split(",") if s]
+    if any(s not in STATUSES for s in status):
+        raise PersonaError("param_invalid", f"'status' must be among {', '.join(STATUSES)}")
+    kind = request.args.get("kind") or None
+    if kind not in (None, "train", "cover", "fixture"):
+        raise PersonaError("param_invalid", "'kind' must be train or cover")
+    try:
+        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
+    except ValueError:
+        raise PersonaError("param_invalid", "'limit' must be a whole number") from None
+    return jsonify([store.public(j) for j in store.list(status=status or None, kind=kind, limit=limit)])
+
+
+@bp.get("/api/jobs/<job_id>")
+def get_job(job_id: str):
+    store = services().queue.store
+    return jsonify(store.public(store.get(job_id)))
+
+
+@bp.post("/api/jobs/<job_id>/cancel")
+def cancel_job(job_id: str):
+    svc = services()
+    job = svc.queue.cancel(job_id)
+    return jsonify(svc.queue.store.public(job)), 202

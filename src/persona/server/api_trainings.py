@@ -1,0 +1,57 @@
+"""``POST /api/trainings``: validate recordings and parameters, then queue a training job."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, jsonify, request
+
+from persona.errors import PersonaError
+from persona.jobs.store import new_job_id
+from persona.server.services import services
+from persona.server.validation import save_audio_uploads, training_form
+
+bp = Blueprint("trainings", __name__)
+
+
+@bp.post("/api/trainings")
+def start_training():
+    svc = services()
+    settings = svc.settings
+    name = svc.models.check_new_name(request.form.get("name"))
+    if svc.queue.store.model_in_use(name):
+        raise PersonaError(
+            "model_exists", f"a job for a model named {name!r} is already queued or running", status=409
+        )
+    params = training_form(request.form, settings)
+    staging = svc.staging()
+    try:
+        inputs = staging / "inputs"
+        inputs.mkdir()
+        saved = save_audio_uploads(
+            request.files.getlist("files"),
+            inputs,
+            max_files=settings.max_training_files,
+            max_file_bytes=settings.max_training_file_bytes,
+            what="recording",
+        )
+        total = sum(s["duration_s"] for s in saved)
+        if total > settings.max_training_total_seconds:
+            raise PersonaError(
+                "audio_too_long",
+                f"the recordings last {total / 60:.1f} min together; at most "
+                f"{settings.max_training_total_seconds / 60:.0f} min allowed",
+            )
+        job_id = new_job_id()
+        os.rename(staging, svc.queue.job_dir(job_id))
+    except BaseException:
+        svc.discard(staging)
+        raise
+    params.update(
+        name=name,
+        files=[{k: s[k] for k in ("name", "bytes", "duration_s")} for s in saved],
+        _files=[s["file"] for s in saved],
+        total_seconds=round(total, 3),
+    )
+    job = svc.queue.submit("train", params, model=name, job_id=job_id)
+    return jsonify({"job_id": job["id"], "model_name": name, "job": svc.queue.store.public(job)}), 202

@@ -1,0 +1,63 @@
+"""Flask application factory: blueprints per area, Socket.IO, token check, JSON errors, the SPA.
+
+``create_app(settings)`` returns the Flask app; its ``SocketIO`` is ``app.extensions["socketio"]``.
+Socket.IO runs in ``threading`` mode (simple-websocket for WebSockets), which gunicorn's threaded
+worker serves (see ``persona.server.run``). Nothing is global: two apps on two homes coexist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, jsonify, request
+from flask_socketio import SocketIO
+
+from persona.server import api_covers, api_health, api_jobs, api_models, api_trainings, errors, events, spa
+from persona.server.auth import token_from, token_ok
+from persona.server.openapi import build_openapi
+from persona.server.services import Services
+from persona.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    web_dist: Path | None | bool = True,
+    cors_origins: list[str] | str | None = None,
+) -> Flask:
+    """Build the app. ``web_dist``: True finds the build, a path uses it, None/False serves none."""
+    settings = settings or Settings.from_env()
+    app = Flask("persona.server", static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + (1 << 20)  # + room for form fields
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.ensure_ascii = False
+    svc = Services.build(settings)
+    app.extensions["persona"] = svc
+
+    @app.before_request
+    def check_token():
+        needs = settings.token and request.path.startswith("/api/")
+        if needs and not token_ok(settings.token, token_from(request.headers, request.args)):
+            return errors.error_response("unauthorized", "this server needs its access token", 401)
+        return None
+
+    for module in (api_health, api_models, api_trainings, api_covers, api_jobs):
+        app.register_blueprint(module.bp)
+
+    @app.get("/api/openapi.json")
+    def openapi():
+        return jsonify(build_openapi())
+
+    errors.install(app)
+    dist = spa.find_web_dist() if web_dist is True else (Path(web_dist) if web_dist else None)
+    app.register_blueprint(spa.blueprint(dist))
+
+    socketio = SocketIO(
+        app,
+        async_mode="threading",
+        cors_allowed_origins=cors_origins,
+        ping_interval=20,
+        max_http_buffer_size=1 << 20,
+    )
+    app.extensions["persona_broadcaster"] = events.install(socketio, svc.queue.store, settings.token)
+    return app

@@ -1,0 +1,122 @@
+"""Socket.IO: ``subscribe``/``unsubscribe`` to a job; ``job_progress``/``job_done``/``job_failed``/``job_cancelled``.
+
+Workers write progress to the job store; one broadcaster thread per web process reads the changes
+(``seq > last``, one indexed query every 0.1 s) and emits them to the job's room, so an event
+reaches subscribers well within a second of the worker's report. A subscriber gets the job's
+current state at once (``job_progress``, and the final event if it has ended), so a late
+subscriber misses nothing. For scale-out, several web processes each run their own broadcaster
+over the shared store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import request
+from flask_socketio import SocketIO, emit, join_room, leave_room
+
+from persona.errors import PersonaError
+from persona.jobs.store import JobStore
+from persona.server.auth import token_from, token_ok
+
+log = logging.getLogger(__name__)
+POLL_S = 0.1
+ALL_JOBS = "*"
+
+
+def progress_payload(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "job_id": job["id"],
+        "kind": job["kind"],
+        "status": job["status"],
+        "stage": job["stage"],
+        "progress": job["progress"],
+        "message": job["message"],
+        "eta_s": job["eta_s"],
+        "metrics": job["metrics"],
+    }
+
+
+def final_event(job: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    base = {"job_id": job["id"], "kind": job["kind"]}
+    if job["status"] == "succeeded":
+        return "job_done", {**base, "result": job["result"]}
+    if job["status"] == "failed":
+        return "job_failed", {**base, "error": job["error"] or {"code": "failed", "message": job["message"]}}
+    if job["status"] == "cancelled":
+        return "job_cancelled", {**base, "result": job["result"]}
+    return None
+
+
+class Broadcaster:
+    """Streams job-store changes to Socket.IO rooms (started lazily, once per process)."""
+
+    def __init__(self, socketio: SocketIO, store: JobStore) -> None:
+        self.socketio, self.store = socketio, store
+        self._lock = threading.Lock()
+        self._started_pid: int | None = None
+
+    def ensure_started(self) -> None:
+        import os
+
+        with self._lock:
+            if self._started_pid == os.getpid():
+                return
+            self._started_pid = os.getpid()
+            self.socketio.start_background_task(self._run)
+
+    def _run(self) -> None:
+        seq = self.store.max_seq()
+        while True:
+            try:
+                for job in self.store.changes_since(seq):
+                    seq = max(seq, job["seq"])
+                    self.publish(job)
+            except Exception:  # noqa: BLE001 - keep streaming through a locked database
+                log.exception("job broadcaster")
+            self.socketio.sleep(POLL_S)
+
+    def publish(self, job: dict[str, Any]) -> None:
+        for room in (job["id"], ALL_JOBS):
+            self.socketio.emit("job_progress", progress_payload(job), to=room)
+            final = final_event(job)
+            if final:
+                self.socketio.emit(final[0], final[1], to=room)
+
+
+def install(socketio: SocketIO, store: JobStore, token: str | None) -> Broadcaster:
+    broadcaster = Broadcaster(socketio, store)
+
+    @socketio.on("connect")
+    def on_connect(auth=None):
+        if not token_ok(token, token_from(request.headers, request.args, auth)):
+            raise ConnectionRefusedError("unauthorized")
+        broadcaster.ensure_started()
+
+    @socketio.on("subscribe")
+    def on_subscribe(data=None):
+        job_id = str((data or {}).get("job_id", "")) if isinstance(data, dict) else str(data or "")
+        if job_id == ALL_JOBS:
+            join_room(ALL_JOBS)
+            return {"ok": True}
+        join_room(job_id)  # join first: a change right after the read below still reaches us
+        try:
+            job = store.get(job_id)
+        except PersonaError as exc:
+            leave_room(job_id)
+            return {"error": exc.to_dict()}
+        emit("job_progress", progress_payload(job))
+        final = final_event(job)
+        if final:
+            emit(*final)
+        return {"ok": True, "job": JobStore.public(job)}
+
+    @socketio.on("unsubscribe")
+    def on_unsubscribe(data=None):
+        job_id = str((data or {}).get("job_id", "")) if isinstance(data, dict) else str(data or "")
+        leave_room(job_id)
+        return {"ok": True}
+
+    return broadcaster

@@ -1,0 +1,336 @@
+"""The OpenAPI 3.1 document served at ``GET /api/openapi.json`` (every ``/api`` route; a test checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from persona import __version__
+from persona.server.validation import COVER_PARAMS, F0_METHODS, FORMATS, SAMPLE_RATES, TRAIN_PARAMS
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERR = {"$ref": "#/components/responses/Error"}
+
+
+def _num(spec: tuple) -> dict[str, Any]:
+    typ, lo, hi, default = spec
+    out: dict[str, Any] = {"type": "integer" if typ is int else "number", "minimum": lo, "maximum": hi}
+    if default is not None:
+        out["default"] = default
+    return out
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+def build_openapi() -> dict[str, Any]:
+    name_p = _path_param("name", "model name (URL-encoded; any script)")
+    cover_p = _path_param("cover_id", "cover id (12 hex digits)")
+    job_p = _path_param("job_id", "job id")
+    cover_props = {k: _num(v) for k, v in COVER_PARAMS.items()}
+    cover_props.update(
+        {
+            "song": {"type": "string", "format": "binary"},
+            "model": {"type": "string"},
+            "f0_method": {"type": "string", "enum": list(F0_METHODS)},
+            "format": {"type": "string", "enum": list(FORMATS)},
+        }
+    )
+    train_props = {k: _num(v) for k, v in TRAIN_PARAMS.items()}
+    train_props.update(
+        {
+            "files": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "minItems": 1,
+                "maxItems": 5,
+            },
+            "name": {"type": "string", "maxLength": 64},
+            "sample_rate": {"type": "string", "enum": list(SAMPLE_RATES)},
+            "f0_method": {"type": "string", "enum": list(F0_METHODS)},
+        }
+    )
+    paths: dict[str, Any] = {
+        "/api/health": {"get": {"summary": "Server status", "responses": {"200": _json(_ref("Health"))}}},
+        "/api/openapi.json": {
+            "get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}
+        },
+        "/api/models": {
+            "get": {
+                "summary": "List models",
+                "responses": {"200": _json({"type": "array", "items": _ref("Model")})},
+            }
+        },
+        "/api/models/{name}": {
+            "parameters": [name_p],
+            "get": {"summary": "One model", "responses": {"200": _json(_ref("Model")), "404": _ERR}},
+            "delete": {
+                "summary": "Delete a model (409 while a job uses it)",
+                "responses": {"204": {"description": "Deleted"}, "404": _ERR, "409": _ERR},
+            },
+        },
+        "/api/models/upload": {
+            "post": {
+                "summary": "Import an RVC model .zip (.pth + optional .index, anywhere inside)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "name": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": _json(_ref("Model"), "Imported"), "400": _ERR, "409": _ERR, "413": _ERR},
+            }
+        },
+        "/api/models/{name}/download": {
+            "parameters": [name_p],
+            "get": {
+                "summary": "The model as a .zip (<name>.pth + its .index)",
+                "responses": {
+                    "200": {
+                        "description": "zip",
+                        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "404": _ERR,
+                },
+            },
+        },
+        "/api/trainings": {
+            "post": {
+                "summary": "Train a voice model from 1-5 recordings (queues a job)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["files", "name", "epochs"],
+                                "properties": train_props,
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "202": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "job_id": {"type": "string"},
+                                "model_name": {"type": "string"},
+                                "job": _ref("Job"),
+                            },
+                        },
+                        "Queued",
+                    ),
+                    "400": _ERR,
+                    "409": _ERR,
+                    "413": _ERR,
+                },
+            }
+        },
+        "/api/covers": {
+            "get": {
+                "summary": "List covers",
+                "responses": {"200": _json({"type": "array", "items": _ref("Cover")})},
+            },
+            "post": {
+                "summary": "Make a cover of a song with a model (queues a job)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["song", "model"],
+                                "properties": cover_props,
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "202": _json(
+                        {"type": "object", "properties": {"job_id": {"type": "string"}, "job": _ref("Job")}},
+                        "Queued",
+                    ),
+                    "400": _ERR,
+                    "404": _ERR,
+                    "413": _ERR,
+                },
+            },
+        },
+        "/api/covers/{cover_id}": {
+            "parameters": [cover_p],
+            "get": {"summary": "One cover", "responses": {"200": _json(_ref("Cover")), "404": _ERR}},
+            "delete": {
+                "summary": "Delete a cover",
+                "responses": {"204": {"description": "Deleted"}, "404": _ERR},
+            },
+        },
+        "/api/covers/{cover_id}/audio": {
+            "parameters": [cover_p],
+            "get": {
+                "summary": "The cover audio inline; honours Range (206 Partial Content)",
+                "parameters": [{"name": "Range", "in": "header", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "audio", "content": {"audio/*": {}}},
+                    "206": {"description": "partial audio", "content": {"audio/*": {}}},
+                    "404": _ERR,
+                    "416": {"description": "Range not satisfiable"},
+                },
+            },
+        },
+        "/api/covers/{cover_id}/download": {
+            "parameters": [cover_p],
+            "get": {
+                "summary": "The cover audio as an attachment",
+                "responses": {"200": {"description": "audio", "content": {"audio/*": {}}}, "404": _ERR},
+            },
+        },
+        "/api/jobs": {
+            "get": {
+                "summary": "List jobs, newest first",
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "comma-separated statuses",
+                    },
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["train", "cover"]}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
+                "responses": {"200": _json({"type": "array", "items": _ref("Job")}), "400": _ERR},
+            }
+        },
+        "/api/jobs/{job_id}": {
+            "parameters": [job_p],
+            "get": {"summary": "One job's state", "responses": {"200": _json(_ref("Job")), "404": _ERR}},
+        },
+        "/api/jobs/{job_id}/cancel": {
+            "parameters": [job_p],
+            "post": {
+                "summary": "Stop a training (keeps the last saved model) or cancel a cover",
+                "responses": {"202": _json(_ref("Job"), "Cancelling"), "404": _ERR, "409": _ERR},
+            },
+        },
+    }
+    schemas = {
+        "Error": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    "required": ["code", "message"],
+                }
+            },
+        },
+        "Health": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string"},
+                "version": {"type": "string"},
+                "device": {"type": "string"},
+                "assets": {"type": "object", "additionalProperties": {"type": "boolean"}},
+                "jobs": {"type": "object"},
+                "auth": {"type": "boolean"},
+                "limits": {"type": "object"},
+            },
+        },
+        "Model": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "version": {"type": "string", "enum": ["v1", "v2"]},
+                "sample_rate": {"type": "integer"},
+                "f0": {"type": "boolean"},
+                "has_index": {"type": "boolean"},
+                "source": {"type": "string", "description": "upload | trained | fixture"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "size_bytes": {"type": "integer"},
+                "note": {"type": "string", "description": "which files a zip import took"},
+            },
+        },
+        "Cover": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "model": {"type": "string"},
+                "song_name": {"type": "string"},
+                "pitch": {"type": "number"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "duration_s": {"type": ["number", "null"]},
+                "filename": {"type": "string"},
+                "audio_url": {"type": "string"},
+                "download_url": {"type": "string"},
+            },
+        },
+        "Job": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "kind": {"type": "string", "enum": ["train", "cover"]},
+                "status": {
+                    "type": "string",
+                    "enum": ["queued", "running", "succeeded", "failed", "cancelled"],
+                },
+                "stage": {"type": "string"},
+                "progress": {"type": "number", "minimum": 0, "maximum": 1},
+                "message": {"type": "string"},
+                "eta_s": {"type": ["number", "null"]},
+                "metrics": {"type": "object"},
+                "result": {"type": ["object", "null"]},
+                "error": {"type": ["object", "null"]},
+                "params": {"type": "object"},
+                "created_at": {"type": "string"},
+                "updated_at": {"type": "string"},
+            },
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Persona API",
+            "version": __version__,
+            "description": "AI song covers in your own voice. Progress streams over Socket.IO (default namespace): "
+            "emit 'subscribe' {job_id}; receive job_progress, job_done, job_failed, job_cancelled. "
+            "When the server has a token, send 'Authorization: Bearer <token>' or '?token=<token>'.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{}, {"bearer": []}, {"query_token": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {"Error": _json(_ref("Error"), "Error")},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "query_token": {"type": "apiKey", "in": "query", "name": "token"},
+            },
+        },
+    }

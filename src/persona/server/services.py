@@ -1,0 +1,43 @@
+"""What the blueprints share, built once per app: settings, job queue, libraries."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import uuid
+from pathlib import Path
+
+from flask import current_app
+
+from persona.jobs import JobQueue
+from persona.library import CoverLibrary, ModelLibrary
+from persona.settings import Settings
+
+
+@dataclasses.dataclass
+class Services:
+    settings: Settings
+    queue: JobQueue
+    models: ModelLibrary
+    covers: CoverLibrary
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        queue = JobQueue(settings)
+        return cls(
+            settings, queue, ModelLibrary(settings, in_use=queue.store.model_in_use), CoverLibrary(settings)
+        )
+
+    def staging(self) -> Path:
+        """A fresh folder for uploads; renamed into the job folder once everything checks out."""
+        path = Path(self.settings.jobs_dir) / f".upload-{uuid.uuid4().hex}"
+        path.mkdir(parents=True)
+        return path
+
+    @staticmethod
+    def discard(path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def services() -> Services:
+    return current_app.extensions["persona"]

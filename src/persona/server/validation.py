@@ -1,0 +1,170 @@
+"""Check every client-supplied value before a job exists: files, sizes, audio, parameter ranges.
+
+Uploads are saved under server-chosen names (``01.wav``...) in a staging folder; the client's
+file name is kept only as a display string. Audio is checked with ``persona.audio.io.probe_audio``
+(header only, no full decode in the web process) for readability and duration.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from werkzeug.datastructures import FileStorage
+
+from persona.errors import PersonaError
+from persona.settings import Settings
+
+AUDIO_EXTS = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".webm", ".wma", ".aiff", ".aif")
+# Mirrors persona.rvc.f0.F0_METHODS (kept here so the web process never imports torch).
+F0_METHODS = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
+SAMPLE_RATES = ("32k", "40k", "48k")
+FORMATS = ("wav", "mp3")
+
+# name: (type, min, max, default)
+TRAIN_PARAMS: dict[str, tuple[type, float, float, Any]] = {
+    "epochs": (int, 1, 1000, None),
+    "batch_size": (int, 1, 64, None),
+    "save_every": (int, 1, 1000, None),
+}
+COVER_PARAMS: dict[str, tuple[type, float, float, Any]] = {
+    "pitch": (int, -24, 24, 0),
+    "index_rate": (float, 0.0, 1.0, None),
+    "filter_radius": (int, 0, 7, None),
+    "rms_mix_rate": (float, 0.0, 1.0, None),
+    "protect": (float, 0.0, 0.5, None),
+    "vocal_gain": (float, -24.0, 12.0, None),
+    "instrumental_gain": (float, -24.0, 12.0, None),
+    "reverb": (float, 0.0, 1.0, None),
+}
+
+
+def display_name(raw: str | None, fallback: str) -> str:
+    """A client file name as a harmless display string (never used as a path)."""
+    name = unicodedata.normalize("NFC", os.path.basename((raw or "").replace("\\", "/")))
+    name = "".join(ch for ch in name if ch.isprintable())[:120].strip()
+    return name or fallback
+
+
+def number(form: dict[str, Any], key: str, spec: tuple[type, float, float, Any], *, required: bool = False):
+    typ, lo, hi, default = spec
+    raw = form.get(key)
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        if required:
+            raise PersonaError("param_invalid", f"'{key}' is required")
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise PersonaError("param_invalid", f"'{key}' must be a number") from None
+    if not math.isfinite(value):
+        raise PersonaError("param_invalid", f"'{key}' must be a finite number")
+    if typ is int:
+        if value != int(value):
+            raise PersonaError("param_invalid", f"'{key}' must be a whole number")
+        value = int(value)
+    if not lo <= value <= hi:
+        raise PersonaError("param_out_of_range", f"'{key}' must be between {lo:g} and {hi:g} (got {value:g})")
+    return value
+
+
+def choice(form: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
+    raw = form.get(key)
+    if raw is None or str(raw).strip() == "":
+        return None
+    value = str(raw).strip().lower()
+    if value not in allowed:
+        raise PersonaError("param_invalid", f"'{key}' must be one of {', '.join(allowed)}")
+    return value
+
+
+def _ext(upload: FileStorage, allowed: tuple[str, ...], what: str) -> str:
+    ext = Path(upload.filename or "").suffix.lower()
+    if ext not in allowed:
+        raise PersonaError(
+            "file_type", f"{what} must be one of {' '.join(allowed)} (got {upload.filename!r})"
+        )
+    return ext
+
+
+def save_upload(upload: FileStorage, dest: Path, *, max_bytes: int, what: str) -> int:
+    """Stream an upload to ``dest``, stopping as soon as it passes ``max_bytes``."""
+    size = 0
+    with open(dest, "wb") as out:
+        while True:
+            chunk = upload.stream.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise PersonaError("file_too_large", f"{what} is larger than {max_bytes // (1 << 20)} MiB")
+            out.write(chunk)
+    if size == 0:
+        raise PersonaError("audio_empty" if what != "the model zip" else "zip_invalid", f"{what} is empty")
+    return size
+
+
+def probe_duration(path: Path, what: str) -> float:
+    from persona.audio.io import probe_audio
+
+    try:
+        info = probe_audio(path)
+    except PersonaError as exc:
+        raise PersonaError(exc.code, f"{what}: {exc.message}", exc.status) from exc
+    duration = float(info.duration_s)
+    return duration if math.isfinite(duration) else 0.0
+
+
+def save_audio_uploads(
+    uploads: list[FileStorage], folder: Path, *, max_files: int, max_file_bytes: int, what: str
+) -> list[dict[str, Any]]:
+    """Save and check audio uploads; return ``[{file, name, bytes, duration_s}]``."""
+    uploads = [u for u in uploads if u is not None and (u.filename or "").strip()]
+    if not uploads:
+        raise PersonaError("files_missing", f"upload at least one {what}")
+    if len(uploads) > max_files:
+        raise PersonaError("too_many_files", f"upload at most {max_files} {what}s (got {len(uploads)})")
+    saved = []
+    for i, upload in enumerate(uploads, start=1):
+        shown = display_name(upload.filename, f"file{i}")
+        ext = _ext(upload, AUDIO_EXTS, f"{what} {shown!r}")
+        dest = folder / f"{i:02d}{ext}"
+        size = save_upload(upload, dest, max_bytes=max_file_bytes, what=f"{what} {shown!r}")
+        duration = probe_duration(dest, shown)
+        saved.append({"file": dest.name, "name": shown, "bytes": size, "duration_s": round(duration, 3)})
+    return saved
+
+
+def training_form(form: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    params: dict[str, Any] = {"epochs": number(form, "epochs", TRAIN_PARAMS["epochs"], required=True)}
+    for key in ("batch_size", "save_every"):
+        value = number(form, key, TRAIN_PARAMS[key])
+        if value is not None:
+            params[key] = value
+    if params.get("save_every") and params["save_every"] > params["epochs"]:
+        raise PersonaError("param_out_of_range", "'save_every' must not exceed 'epochs'")
+    for key, allowed in (("sample_rate", SAMPLE_RATES), ("f0_method", F0_METHODS)):
+        value = choice(form, key, allowed)
+        if value is not None:
+            params[key] = value
+    return params
+
+
+def cover_form(form: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for key, spec in COVER_PARAMS.items():
+        value = number(form, key, spec)
+        if value is not None:
+            (params if key == "pitch" else options)[key] = value
+    for key, allowed in (("f0_method", F0_METHODS), ("format", FORMATS)):
+        value = choice(form, key, allowed)
+        if value is not None:
+            options[key] = value
+    params.setdefault("pitch", 0)
+    params["options"] = options
+    params.update(options)
+    return params

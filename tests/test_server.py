@@ -1,0 +1,345 @@
+"""HTTP API through the Flask test client: every route, bad inputs (4xx, store unchanged), token, Range, SPA."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from persona.jobs import JobStore
+from persona.library import CoverLibrary, ModelLibrary
+from persona.server import create_app
+from persona.testing.home import write_fixture_index, write_fixture_model, write_fixture_song
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("srvfix")
+    pth = write_fixture_model(d / "voice.pth", version="v2")
+    index = write_fixture_index(d / "idx", version="v2", exp_name="voice")
+    z = d / "voice.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(pth, "weights/voice.pth")
+        zf.write(index, f"logs/{index.name}")
+    bad_index = d / "bad.zip"
+    with zipfile.ZipFile(bad_index, "w") as zf:
+        zf.write(write_fixture_model(d / "v1.pth", version="v1"), "v1.pth")
+        zf.write(index, index.name)
+    traversal = d / "trav.zip"
+    with zipfile.ZipFile(traversal, "w") as zf:
+        zf.write(pth, "../../voice.pth")
+    return {
+        "pth": pth,
+        "zip": z,
+        "zip_bad_index": bad_index,
+        "zip_traversal": traversal,
+        "song": write_fixture_song(d / "song.wav", seconds=1.0),
+        "long": write_fixture_song(d / "long.wav", seconds=4.0),
+        "noise": d / "noise.wav",
+    }
+
+
+@pytest.fixture
+def app(settings, files):
+    files["noise"].write_bytes(b"RIFF....WAVEnot really audio" * 10)
+    ModelLibrary(settings).add("보컬", files["pth"], source="upload")
+    app = create_app(settings, web_dist=None)
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _upload(path: Path, name: str | None = None):
+    return (io.BytesIO(path.read_bytes()), name or path.name)
+
+
+def _state(settings) -> tuple:
+    """Everything a bad request must leave untouched."""
+
+    def tree(root: Path):
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
+
+    jobs_files = [p for p in tree(settings.jobs_dir) if not p.startswith(("jobs.sqlite3", "queue.sqlite3"))]
+    return (
+        tree(settings.models_dir),
+        tree(settings.covers_dir),
+        jobs_files,
+        len(JobStore(settings).list(limit=10_000)),
+    )
+
+
+def test_health_and_openapi_cover_every_route(app, client):
+    h = client.get("/api/health").get_json()
+    assert (
+        h["status"] == "ok"
+        and h["device"] == "cpu"
+        and "assets" in h
+        and h["jobs"] == {"queued": 0, "running": 0}
+    )
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        assert path in doc["paths"], path
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in doc["paths"][path], (path, method)
+
+
+def test_models_upload_get_download_delete(client, files, settings):
+    r = client.post(
+        "/api/models/upload", data={"file": _upload(files["zip"])}, content_type="multipart/form-data"
+    )
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["name"] == "voice" and body["has_index"] and body["version"] == "v2"
+    assert "weights/voice.pth" in body["note"]
+    names = [m["name"] for m in client.get("/api/models").get_json()]
+    assert sorted(names) == sorted(["voice", "보컬"])
+    assert client.get("/api/models/%EB%B3%B4%EC%BB%AC").get_json()["name"] == "보컬"
+    r = client.get("/api/models/voice/download")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.data)) as zf:
+        assert "voice.pth" in zf.namelist() and any(n.endswith(".index") for n in zf.namelist())
+    r = client.post(
+        "/api/models/upload", data={"file": _upload(files["zip"])}, content_type="multipart/form-data"
+    )
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "model_exists"
+    assert client.delete("/api/models/voice").status_code == 204
+    assert client.get("/api/models/voice").status_code == 404
+
+
+def test_training_and_cover_jobs_are_queued_and_cancelled(client, files, settings):
+    r = client.post(
+        "/api/trainings",
+        data={
+            "name": "새 목소리",
+            "epochs": "3",
+            "batch_size": "2",
+            "f0_method": "rmvpe",
+            "files": [_upload(files["song"]), _upload(files["long"], "두번째.wav")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 202, r.get_json()
+    job_id = r.get_json()["job_id"]
+    assert r.get_json()["model_name"] == "새 목소리"
+    job = client.get(f"/api/jobs/{job_id}").get_json()
+    assert job["status"] == "queued" and job["kind"] == "train"
+    assert [f["name"] for f in job["params"]["files"]] == ["song.wav", "두번째.wav"]
+    assert "_files" not in job["params"]
+    assert sorted(p.name for p in (settings.jobs_dir / job_id / "inputs").iterdir()) == ["01.wav", "02.wav"]
+    # the same name again while that job is queued: 409
+    r = client.post(
+        "/api/trainings",
+        data={"name": "새 목소리", "epochs": "3", "files": [_upload(files["song"])]},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 409
+    # the model a cover job uses cannot be deleted meanwhile
+    r = client.post(
+        "/api/covers",
+        data={"model": "보컬", "pitch": "-3", "song": _upload(files["song"])},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 202, r.get_json()
+    cover_job = r.get_json()["job_id"]
+    assert client.delete("/api/models/보컬").get_json()["error"]["code"] == "model_in_use"
+    r = client.post(f"/api/jobs/{cover_job}/cancel")
+    assert r.status_code == 202 and r.get_json()["status"] == "cancelled"
+    assert client.post(f"/api/jobs/{cover_job}/cancel").status_code == 409
+    assert client.delete("/api/models/보컬").status_code == 204
+    jobs = client.get("/api/jobs?status=queued").get_json()
+    assert [j["id"] for j in jobs] == [job_id]
+    assert client.get("/api/jobs?kind=cover").get_json()[0]["status"] == "cancelled"
+
+
+def _training(f, **over):
+    data = {"name": "ok", "epochs": "2", "files": [_upload(f["song"])]}
+    data.update(over)
+    return "/api/trainings", data
+
+
+def _cover(f, **over):
+    data = {"model": "보컬", "pitch": "0", "song": _upload(f["song"])}
+    data.update(over)
+    return "/api/covers", data
+
+
+BAD_INPUTS = [
+    # (id, builder(files) -> (url, data), status, code)
+    ("train-no-files", lambda f: _training(f, files=[]), 400, "files_missing"),
+    (
+        "train-6-files",
+        lambda f: _training(f, files=[_upload(f["song"]) for _ in range(6)]),
+        400,
+        "too_many_files",
+    ),
+    (
+        "train-not-audio-ext",
+        lambda f: _training(f, files=[(io.BytesIO(b"x" * 100), "a.exe")]),
+        400,
+        "file_type",
+    ),
+    ("train-undecodable", lambda f: _training(f, files=[_upload(f["noise"])]), 400, "audio_unreadable"),
+    ("train-empty-file", lambda f: _training(f, files=[(io.BytesIO(b""), "a.wav")]), 400, "audio_empty"),
+    ("train-no-name", lambda f: _training(f, name=""), 400, "name_invalid"),
+    ("train-bad-name", lambda f: _training(f, name="../../etc"), 400, "name_invalid"),
+    ("train-reserved-name", lambda f: _training(f, name="CON"), 400, "name_invalid"),
+    ("train-existing-name", lambda f: _training(f, name="보컬"), 409, "model_exists"),
+    ("train-epochs-0", lambda f: _training(f, epochs="0"), 400, "param_out_of_range"),
+    ("train-epochs-huge", lambda f: _training(f, epochs="100000"), 400, "param_out_of_range"),
+    ("train-epochs-text", lambda f: _training(f, epochs="many"), 400, "param_invalid"),
+    ("train-epochs-nan", lambda f: _training(f, epochs="nan"), 400, "param_invalid"),
+    ("train-epochs-fraction", lambda f: _training(f, epochs="2.5"), 400, "param_invalid"),
+    ("train-batch-0", lambda f: _training(f, batch_size="0"), 400, "param_out_of_range"),
+    ("train-bad-rate", lambda f: _training(f, sample_rate="44k"), 400, "param_invalid"),
+    ("train-bad-f0", lambda f: _training(f, f0_method="magic"), 400, "param_invalid"),
+    ("train-save-every>epochs", lambda f: _training(f, save_every="5"), 400, "param_out_of_range"),
+    ("train-file-too-big", lambda f: _training(f, files=[_upload(f["long"])]), 400, "file_too_large"),
+    (
+        "train-too-long-total",
+        lambda f: _training(f, files=[_upload(f["song"]), _upload(f["song"])]),
+        400,
+        "audio_too_long",
+    ),
+    ("cover-no-model", lambda f: _cover(f, model=""), 400, "param_invalid"),
+    ("cover-unknown-model", lambda f: _cover(f, model="nobody"), 404, "model_not_found"),
+    ("cover-traversal-model", lambda f: _cover(f, model="../models/보컬"), 404, "model_not_found"),
+    ("cover-no-song", lambda f: _cover(f, song=None), 400, "files_missing"),
+    ("cover-pitch-high", lambda f: _cover(f, pitch="25"), 400, "param_out_of_range"),
+    ("cover-pitch-text", lambda f: _cover(f, pitch="up"), 400, "param_invalid"),
+    ("cover-index-rate", lambda f: _cover(f, index_rate="1.5"), 400, "param_out_of_range"),
+    ("cover-protect", lambda f: _cover(f, protect="0.9"), 400, "param_out_of_range"),
+    ("cover-filter-radius", lambda f: _cover(f, filter_radius="-1"), 400, "param_out_of_range"),
+    ("cover-format", lambda f: _cover(f, format="exe"), 400, "param_invalid"),
+    ("cover-undecodable", lambda f: _cover(f, song=_upload(f["noise"])), 400, "audio_unreadable"),
+    ("cover-song-too-long", lambda f: _cover(f, song=_upload(f["long"])), 400, "audio_too_long"),
+    ("model-no-file", lambda f: ("/api/models/upload", {}), 400, "file_missing"),
+    ("model-not-zip-name", lambda f: ("/api/models/upload", {"file": _upload(f["pth"])}), 400, "file_type"),
+    (
+        "model-not-zip-bytes",
+        lambda f: ("/api/models/upload", {"file": (io.BytesIO(b"PK\x03\x04 nope"), "m.zip")}),
+        400,
+        "zip_invalid",
+    ),
+    (
+        "model-traversal",
+        lambda f: ("/api/models/upload", {"file": _upload(f["zip_traversal"])}),
+        400,
+        "zip_unsafe",
+    ),
+    (
+        "model-index-mismatch",
+        lambda f: ("/api/models/upload", {"file": _upload(f["zip_bad_index"])}),
+        400,
+        "index_invalid",
+    ),
+    (
+        "model-bad-name",
+        lambda f: ("/api/models/upload", {"file": _upload(f["zip"]), "name": "a/b"}),
+        400,
+        "name_invalid",
+    ),
+    (
+        "model-existing-name",
+        lambda f: ("/api/models/upload", {"file": _upload(f["zip"]), "name": "보컬"}),
+        409,
+        "model_exists",
+    ),
+]
+
+
+@pytest.mark.parametrize("build,status,code", [b[1:] for b in BAD_INPUTS], ids=[b[0] for b in BAD_INPUTS])
+def test_bad_inputs_are_4xx_and_change_nothing(settings, files, build, status, code):
+    settings = settings.replace(
+        max_training_file_bytes=100_000, max_training_total_seconds=1.5, max_song_seconds=3.0
+    )
+    files["noise"].write_bytes(b"RIFF....WAVEnot really audio" * 10)
+    ModelLibrary(settings).add("보컬", files["pth"], source="upload")
+    client = create_app(settings, web_dist=None).test_client()
+    before = _state(settings)
+    url, data = build(files)
+    data = {k: v for k, v in data.items() if v is not None}
+    r = client.post(url, data=data, content_type="multipart/form-data")
+    body = r.get_json()
+    assert r.status_code == status, body
+    assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
+    assert _state(settings) == before
+
+
+def test_unknown_routes_and_ids(client):
+    for url in ("/api/nope", "/api/jobs/doesnotexist", "/api/covers/zzz", "/api/covers/../../etc/passwd"):
+        r = client.get(url)
+        assert r.status_code == 404 and "error" in r.get_json()
+    r = client.put("/api/models")
+    assert r.status_code == 405 and r.get_json()["error"]["code"]
+
+
+def test_upload_over_the_request_limit_is_413(settings, files):
+    client = create_app(settings.replace(max_upload_bytes=1000), web_dist=None).test_client()
+    big = (io.BytesIO(b"\0" * 3_000_000), "big.zip")
+    r = client.post("/api/models/upload", data={"file": big}, content_type="multipart/form-data")
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "upload_too_large"
+
+
+def test_cover_audio_range_download_delete(client, settings, files, tmp_path):
+    song = write_fixture_song(tmp_path / "c.wav", seconds=0.5)
+    size = song.stat().st_size
+    entry = CoverLibrary(settings).add(song, model="보컬", song_name="노래.mp3", pitch=1, duration_s=0.5)
+    listed = client.get("/api/covers").get_json()
+    assert listed[0]["id"] == entry.id and listed[0]["audio_url"] == f"/api/covers/{entry.id}/audio"
+    r = client.get(f"/api/covers/{entry.id}/audio", headers={"Range": "bytes=100-199"})
+    assert r.status_code == 206 and len(r.data) == 100
+    assert r.headers["Content-Range"] == f"bytes 100-199/{size}" and r.mimetype == "audio/wav"
+    r = client.get(f"/api/covers/{entry.id}/audio")
+    assert r.status_code == 200 and len(r.data) == size and r.headers["Accept-Ranges"] == "bytes"
+    assert (
+        client.get(f"/api/covers/{entry.id}/audio", headers={"Range": f"bytes={size + 10}-"}).status_code
+        == 416
+    )
+    r = client.get(f"/api/covers/{entry.id}/download")
+    assert (
+        "attachment" in r.headers["Content-Disposition"]
+        and r.data == (settings.covers_dir / entry.id / "cover.wav").read_bytes()
+    )
+    assert client.delete(f"/api/covers/{entry.id}").status_code == 204
+    assert client.get(f"/api/covers/{entry.id}").status_code == 404
+
+
+def test_token_guards_every_api_route(settings):
+    client = create_app(settings.replace(token="s3cret"), web_dist=None).test_client()
+    for url in ("/api/health", "/api/models", "/api/jobs", "/api/covers", "/api/openapi.json"):
+        r = client.get(url)
+        assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert client.get("/api/health?token=s3cret").status_code == 200
+    assert client.post("/api/trainings").status_code == 401
+    assert client.get("/").status_code == 200  # the page itself loads (it then asks for the token)
+
+
+def test_spa_serves_build_with_deep_link_fallback(settings, tmp_path):
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<div id=root>persona</div>")
+    (dist / "assets" / "app-1234.js").write_text("console.log(1)")
+    client = create_app(settings, web_dist=dist).test_client()
+    for url in ("/", "/train", "/models/%EB%B3%B4%EC%BB%AC", "/covers/abc123abc123", "/library"):
+        r = client.get(url)
+        assert r.status_code == 200 and b"persona" in r.data, url
+    r = client.get("/assets/app-1234.js")
+    assert r.data == b"console.log(1)" and r.cache_control.immutable
+    assert client.get("/assets/missing.js").status_code == 404
+    assert client.get("/api/unknown").get_json()["error"]["code"] == "not_found"
+    assert (
+        client.get("/../../etc/passwd").status_code in (404, 200)
+        and b"root:" not in client.get("/../../etc/passwd").data
+    )

@@ -171,12 +171,29 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
 # -------------------------------------------------------------------------------------- decoding
 
 
-def _decode_soundfile(path: Path) -> tuple[np.ndarray, int] | None:
+_BLOCK = 1 << 20  # frames per read when downmixing on the fly
+
+
+def _decode_soundfile(path: Path, mono: bool = False) -> tuple[np.ndarray, int] | None:
+    """(channels, n) float32, or (1, n) already averaged when ``mono`` (reads in blocks, so a
+    long multichannel file never sits in memory at full width)."""
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            sr = int(f.samplerate)
+            if not mono or f.channels == 1:
+                data = f.read(dtype="float32", always_2d=True)
+                return np.ascontiguousarray(data.T), sr
+            parts = []
+            while True:
+                block = f.read(_BLOCK, dtype="float32", always_2d=True)
+                if block.shape[0] == 0:
+                    break
+                # NaN/inf must not leak through the average: mark them for _clean.
+                parts.append(block.mean(axis=1, dtype=np.float32))
+            data = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+            return data[None, :], sr
     except Exception:
         return None
-    return np.ascontiguousarray(data.T), int(sr)
 
 
 def _decode_av(path: Path, max_seconds: float | None) -> tuple[np.ndarray, int]:
@@ -241,7 +258,7 @@ def _clean(audio: np.ndarray, path: Path) -> np.ndarray:
             raise _unreadable(path, f"{bad} of {audio.size} samples are not numbers")
         log.warning("%s: zeroed %d NaN/inf samples", path, bad)
         audio = np.where(finite, audio, 0.0).astype(np.float32)
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
     if peak > 1.0:
         audio = audio / np.float32(peak)
     return audio.astype(np.float32, copy=False)
@@ -270,7 +287,7 @@ def load_audio(
     if max_seconds is not None and np.isfinite(info.duration_s) and info.duration_s > max_seconds:
         raise _too_long(p, info.duration_s, max_seconds)
 
-    decoded = _decode_soundfile(p) if info.backend == "soundfile" else None
+    decoded = _decode_soundfile(p, mono) if info.backend == "soundfile" else None
     if decoded is None:
         decoded = _decode_av(p, max_seconds)
     audio, rate = decoded

@@ -257,8 +257,8 @@ def test_http_404_is_a_clear_error(manager: AssetManager, server: FileServer) ->
 
 def test_unknown_name(manager: AssetManager) -> None:
     with pytest.raises(PersonaError) as err:
-        manager.download(["hubert_large.pt"])
-    assert err.value.code == "asset_unknown" and "rmvpe.pt" in err.value.message
+        manager.download(["rmvpe.pth"])
+    assert err.value.code == "asset_unknown" and "did you mean rmvpe.pt" in err.value.message
 
 
 def test_cancel_keeps_the_part(manager: AssetManager) -> None:

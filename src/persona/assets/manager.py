@@ -10,6 +10,7 @@ Downloads resume from ``.part`` files, verify size and sha256 and only then rena
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import logging
 import os
@@ -55,14 +56,10 @@ class AssetStatus:
         return d
 
 
-def _fmt_size(n: int | None) -> str:
-    if n is None:
-        return "size unknown"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
+def _unknown_message(name: str, manifest: Mapping[str, Asset]) -> str:
+    close = difflib.get_close_matches(name, list(manifest), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return f"unknown asset {name!r}; {hint}`persona assets status` lists them"
 
 
 class AssetManager:
@@ -88,8 +85,7 @@ class AssetManager:
     def asset(self, name: str) -> Asset:
         asset = self.manifest.get(name)
         if asset is None:
-            known = ", ".join(sorted(self.manifest))
-            raise PersonaError("asset_unknown", f"unknown asset {name!r}; known assets: {known}")
+            raise PersonaError("asset_unknown", _unknown_message(name, self.manifest))
         return asset
 
     def select(self, names: Iterable[str] | None) -> list[Asset]:
@@ -97,10 +93,7 @@ class AssetManager:
         try:
             return _manifest.select(None if names is None else list(names), dict(self.manifest))
         except KeyError as exc:
-            known = ", ".join(sorted(self.manifest))
-            raise PersonaError(
-                "asset_unknown", f"unknown asset {exc.args[0]!r}; known assets: {known}"
-            ) from None
+            raise PersonaError("asset_unknown", _unknown_message(exc.args[0], self.manifest)) from None
 
     def url(self, file: AssetFile) -> str:
         """The file's source URL, with the host replaced by ``settings.asset_base_url`` if set."""

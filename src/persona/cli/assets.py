@@ -63,7 +63,7 @@ def _status(args: argparse.Namespace, settings) -> int:
     for name, st in report.items():
         mark = "*" if st.default else " "
         line = f"{mark} {name:<{width}}  {st.state:<10}  {_size(st.size):>7}"
-        if st.detail and st.state != "present":
+        if st.detail and st.state in ("corrupt", "unverified"):
             line += f"  {st.detail}"
         print(line)
     missing = [n for n, s in report.items() if s.default and not s.present]

@@ -253,6 +253,7 @@ def test_http_404_is_a_clear_error(manager: AssetManager, server: FileServer) ->
     with pytest.raises(PersonaError) as err:
         manager.download(["rmvpe.pt"])
     assert err.value.code == "download_failed" and "404" in err.value.message
+    assert _leftovers(manager.root) == []
 
 
 def test_unknown_name(manager: AssetManager) -> None:
@@ -371,3 +372,29 @@ def test_import_bad_dirs(tmp_path: Path, manager: AssetManager) -> None:
     with pytest.raises(PersonaError) as err:
         manager.import_dir(tmp_path / "empty")
     assert err.value.code == "assets_not_found"
+
+
+def test_concurrent_download_of_the_same_part_is_refused(manager: AssetManager) -> None:
+    import fcntl
+
+    part = manager.root / "rmvpe.pt.part"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    with part.open("ab") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # "another process"
+        with pytest.raises(PersonaError) as err:
+            manager.download(["rmvpe.pt"])
+        assert err.value.code == "asset_busy"
+    manager.download(["rmvpe.pt"])
+    assert manager.status(["rmvpe.pt"])["rmvpe.pt"].state == "present"
+
+
+def test_default_download_keeps_a_custom_folder(manager: AssetManager) -> None:
+    folder = manager.root / "hubert_base"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(b"weights")
+    manager.download()
+    assert (folder / "model.safetensors").exists()
+    manager.download(["hubert_base"])  # named: replaced by the real files
+    assert not (folder / "model.safetensors").exists()
+    assert manager.status(["hubert_base"])["hubert_base"].state == "present"

@@ -8,9 +8,10 @@ keeps its part for the next attempt).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
@@ -60,6 +61,35 @@ def fetch(
     """
     session = session or new_session()
     part.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(part):
+        return _fetch_locked(url, part, expected_size, session, on_bytes, cancel, retries, backoff, timeout)
+
+
+@contextlib.contextmanager
+def _exclusive(part: Path) -> Iterator[None]:
+    """Hold an advisory lock on the part so two processes never append to the same file."""
+    with part.open("ab") as handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover - not POSIX: no lock, same behaviour otherwise
+            pass
+        except OSError:
+            raise PersonaError(
+                "asset_busy", f"{part.name} is being downloaded by another Persona process", status=409
+            ) from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                if part.stat().st_size == 0:  # nothing fetched: leave no empty part behind
+                    part.unlink()
+
+
+def _fetch_locked(
+    url, part, expected_size, session, on_bytes, cancel, retries, backoff, timeout
+) -> str | None:
     failures = 0
     vouched: str | None = None
     while True:

@@ -219,7 +219,9 @@ class AssetManager:
         """
         assets = self.select(names)
         current = self.status([a.name for a in assets])
-        todo = [a for a in assets if current[a.name].state != "present"]
+        # A folder the user filled with other files (e.g. model.safetensors) is kept unless named.
+        keep = ("present",) if names is not None else ("present", "unverified")
+        todo = [a for a in assets if current[a.name].state not in keep]
         files = [f for a in todo for f in a.files]
         sizes_known = all(f.size is not None for f in files)
         total = sum(f.size or 0 for f in files)

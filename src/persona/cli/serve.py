@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cover-concurrency", type=int, default=None, help="covers at once per device")
     p.add_argument("--no-worker", action="store_true", help="do not start the embedded worker (scale-out)")
     p.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--tiny-models", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=_serve)
 
     w = sub.add_parser("worker", help="run a job worker alone (for scale-out with a shared queue)")
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     w.add_argument("--cover-concurrency", type=int, default=None, help="covers at once per device")
     w.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
+    w.add_argument("--tiny-models", action="store_true", help=argparse.SUPPRESS)
     w.set_defaults(func=_worker)
 
 
@@ -47,6 +49,7 @@ def _serve(args: argparse.Namespace, settings) -> int:
         workers=args.workers,
         threads=args.threads,
         fixture_jobs=args.fixture_jobs,
+        tiny_models=args.tiny_models,
     )
     return 0
 
@@ -54,5 +57,10 @@ def _serve(args: argparse.Namespace, settings) -> int:
 def _worker(args: argparse.Namespace, settings) -> int:
     from persona.jobs.worker import run_worker
 
-    run_worker(_with(settings, args), workers=args.workers, fixture_jobs=args.fixture_jobs)
+    run_worker(
+        _with(settings, args),
+        workers=args.workers,
+        fixture_jobs=args.fixture_jobs,
+        tiny_models=args.tiny_models,
+    )
     return 0

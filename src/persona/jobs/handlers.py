@@ -57,6 +57,15 @@ def cover_result(entry) -> dict[str, Any]:
 
 
 # ---- real engines -------------------------------------------------------------------------------
+def _can_resume(settings: Settings, name: str) -> bool:
+    """A restarted training resumes only when it got as far as a checkpoint; else it starts over."""
+    from persona.training import checkpoints
+    from persona.training.trainer import STATE_FILE, experiment_dir
+
+    exp = experiment_dir(settings, name)
+    return (exp / STATE_FILE).exists() and checkpoints.load(exp) is not None
+
+
 def run_train(ctx: JobContext) -> dict[str, Any]:
     from persona.training import TrainRequest, train_model
 
@@ -70,43 +79,50 @@ def run_train(ctx: JobContext) -> dict[str, Any]:
         "sample_rate": p.get("sample_rate"),
         "f0_method": p.get("f0_method"),
         "save_every": p.get("save_every"),
-        "resume": bool(p.get("resume")) or ctx.attempt > 1,
+        "resume": bool(p.get("resume")) and _can_resume(ctx.settings, p["name"]),
     }
+    values.update(p.get("_train_overrides") or {})  # tests: tiny model size, fixture pretrained weights
     request = TrainRequest(**_dataclass_kwargs(TrainRequest, values))
     result = train_model(ctx.settings, request, ctx.progress, ctx.cancel)
-    out: dict[str, Any] = {"model_name": getattr(result, "model_name", p["name"])}
-    for key in ("epochs_done", "metrics", "stopped"):
-        if hasattr(result, key):
-            out[key] = getattr(result, key)
-    return out
+    metrics = {k: v for k, v in result.metrics.items() if k != "history"}  # history lives in the model
+    return {
+        "model_name": result.model_name,
+        "epochs_done": result.epochs_done,
+        "epochs": result.epochs,
+        "stopped": result.stopped,
+        "metrics": metrics,
+        "warnings": result.warnings,
+    }
 
 
 def run_cover(ctx: JobContext) -> dict[str, Any]:
     from persona.cover import CoverRequest, make_cover
     from persona.library import CoverLibrary
+    from persona.server.validation import cover_request_kwargs
 
     p = ctx.params
     song = ctx.workdir / "inputs" / p["_song"]
     out_dir = ctx.workdir / "output"
     out_dir.mkdir(parents=True, exist_ok=True)
-    fmt = p.get("format") or "wav"
-    values = {**p, "song": song, "song_path": song, "input": song, "output": out_dir / f"cover.{fmt}"}
-    values["output_path"] = values["output"]
-    values["model"] = p["model"]
-    values["model_ref"] = p["model"]
-    request = CoverRequest(**_dataclass_kwargs(CoverRequest, values))
+    fmt = p.get("options", {}).get("format") or "wav"
+    request = CoverRequest(**cover_request_kwargs(p, song, out_dir / f"cover.{fmt}"))
     result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel)
-    path = Path(getattr(result, "path", None) or getattr(result, "output", None) or values["output"])
-    meta = {"options": p.get("options", {}), "job_id": ctx.job_id}
-    for key in ("stages", "suggested_pitch"):
-        if getattr(result, key, None) is not None:
-            meta[key] = getattr(result, key)
+    meta = {
+        "options": p.get("options", {}),
+        "job_id": ctx.job_id,
+        "stages": result.stages,
+        "suggested_pitch": result.suggested_pitch,
+        "pitch_used": result.pitch,
+        "loudness_lufs": result.loudness_lufs,
+        "index_used": result.index_used,
+        "stems_cached": result.stems_cached,
+    }
     entry = CoverLibrary(ctx.settings).add(
-        path,
+        result.path,
         model=p["model"],
         song_name=p.get("song_name") or "song",
         pitch=p.get("pitch", 0),
-        duration_s=getattr(result, "duration", None) or getattr(result, "duration_s", None),
+        duration_s=round(float(result.duration_s), 3),
         metadata=meta,
     )
     return cover_result(entry)
@@ -185,8 +201,23 @@ def run_fixture_cover(ctx: JobContext) -> dict[str, Any]:
     return cover_result(entry)
 
 
-def default_handlers() -> dict[str, Handler]:
-    return {"train": run_train, "cover": run_cover, "fixture": run_fixture}
+def default_handlers(train_overrides: dict[str, Any] | None = None) -> dict[str, Handler]:
+    """The real engines. ``train_overrides`` (tests, browser tests) set extra TrainRequest fields,
+    e.g. ``{"model_size": "tiny", "quality_report": False}`` to train on fixture weights."""
+    if not train_overrides:
+        return {"train": run_train, "cover": run_cover, "fixture": run_fixture}
+
+    def train(ctx: JobContext) -> dict[str, Any]:
+        ctx.params = {
+            **ctx.params,
+            "_train_overrides": {**train_overrides, **(ctx.params.get("_train_overrides") or {})},
+        }
+        return run_train(ctx)
+
+    return {"train": train, "cover": run_cover, "fixture": run_fixture}
+
+
+TINY_TRAIN = {"model_size": "tiny", "quality_report": False}
 
 
 def fixture_handlers() -> dict[str, Handler]:

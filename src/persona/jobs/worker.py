@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from persona.jobs.handlers import default_handlers, fixture_handlers
+from persona.jobs.handlers import TINY_TRAIN, default_handlers, fixture_handlers
 from persona.jobs.queue import JobQueue, make_huey
 from persona.jobs.recovery import recover
 from persona.settings import Settings
@@ -25,8 +25,11 @@ def default_worker_count(settings: Settings) -> int:
     return max(2, int(settings.cover_concurrency) + 1)
 
 
-def run_worker(settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False) -> None:
-    handlers = fixture_handlers() if fixture_jobs else default_handlers()
+def run_worker(
+    settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False, tiny_models: bool = False
+) -> None:
+    """``fixture_jobs``: stand-in handlers; ``tiny_models``: real engines, tiny training config (tests)."""
+    handlers = fixture_handlers() if fixture_jobs else default_handlers(TINY_TRAIN if tiny_models else None)
     huey, _ = make_huey(settings, handlers)
     queue = JobQueue(settings)
     recover(settings, queue)

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request, send_file
 from persona.errors import PersonaError
 from persona.jobs.store import new_job_id
 from persona.server.services import services
-from persona.server.validation import cover_form, save_audio_uploads
+from persona.server.validation import check_cover_request, cover_form, save_audio_uploads
 
 bp = Blueprint("covers", __name__)
 
@@ -38,6 +38,7 @@ def create_cover():
                 "audio_too_long",
                 f"the song lasts {saved['duration_s'] / 60:.1f} min; at most {settings.max_song_seconds / 60:.0f} min allowed",
             )
+        check_cover_request({**params, "model": model.name}, inputs / saved["file"])
         job_id = new_job_id()
         os.rename(staging, svc.queue.job_dir(job_id))
     except BaseException:

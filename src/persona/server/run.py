@@ -30,17 +30,22 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _worker_main(settings: Settings, workers: int | None, fixture_jobs: bool) -> None:
+def _worker_main(settings: Settings, workers: int | None, fixture_jobs: bool, tiny_models: bool) -> None:
     _die_with_parent()
     os.setpgid(0, 0)  # Ctrl-C in the terminal goes to the server, which stops us cleanly
     from persona.jobs.worker import run_worker
 
-    run_worker(settings, workers=workers, fixture_jobs=fixture_jobs)
+    run_worker(settings, workers=workers, fixture_jobs=fixture_jobs, tiny_models=tiny_models)
 
 
-def start_worker_process(settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False):
+def start_worker_process(
+    settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False, tiny_models: bool = False
+):
     proc = multiprocessing.get_context("fork").Process(
-        target=_worker_main, args=(settings, workers, fixture_jobs), name="persona-worker", daemon=False
+        target=_worker_main,
+        args=(settings, workers, fixture_jobs, tiny_models),
+        name="persona-worker",
+        daemon=False,
     )
     proc.start()
     return proc
@@ -70,8 +75,9 @@ def serve(
     workers: int | None = None,
     threads: int = 64,
     fixture_jobs: bool = False,
+    tiny_models: bool = False,
 ) -> None:
-    """Run until interrupted."""
+    """Run until interrupted. ``fixture_jobs``/``tiny_models``: see ``persona.jobs.worker.run_worker``."""
     from gunicorn.app.base import BaseApplication
 
     from persona.server.app import create_app

@@ -23,6 +23,9 @@ AUDIO_EXTS = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".webm",
 F0_METHODS = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
 SAMPLE_RATES = ("32k", "40k", "48k")
 FORMATS = ("wav", "mp3")
+BACKING = ("original", "converted", "off")  # persona.cover.request.BACKING_MODES
+KEY_MODES = ("vocals", "song")  # persona.cover.request.KEY_MODES
+FLAGS = ("pitch_auto", "lead_backing", "dereverb")
 
 # name: (type, min, max, default)
 TRAIN_PARAMS: dict[str, tuple[type, float, float, Any]] = {
@@ -31,7 +34,7 @@ TRAIN_PARAMS: dict[str, tuple[type, float, float, Any]] = {
     "save_every": (int, 1, 1000, None),
 }
 COVER_PARAMS: dict[str, tuple[type, float, float, Any]] = {
-    "pitch": (int, -24, 24, 0),
+    "pitch": (float, -24, 24, 0),
     "index_rate": (float, 0.0, 1.0, None),
     "filter_radius": (int, 0, 7, None),
     "rms_mix_rate": (float, 0.0, 1.0, None),
@@ -145,7 +148,7 @@ def training_form(form: dict[str, Any], settings: Settings) -> dict[str, Any]:
         if value is not None:
             params[key] = value
     if params.get("save_every") and params["save_every"] > params["epochs"]:
-        raise PersonaError("param_out_of_range", "'save_every' must not exceed 'epochs'")
+        params["save_every"] = params["epochs"]  # "every 10 epochs" of a 5-epoch run: save at the end
     for key, allowed in (("sample_rate", SAMPLE_RATES), ("f0_method", F0_METHODS)):
         value = choice(form, key, allowed)
         if value is not None:
@@ -153,18 +156,66 @@ def training_form(form: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return params
 
 
+def flag(form: dict[str, Any], key: str) -> bool | None:
+    raw = form.get(key)
+    if raw is None or str(raw).strip() == "":
+        return None
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise PersonaError("param_invalid", f"'{key}' must be true or false")
+
+
 def cover_form(form: dict[str, Any]) -> dict[str, Any]:
+    """Cover options -> job params (``pitch`` + ``options``), checked by the cover's own request type."""
     params: dict[str, Any] = {}
     options: dict[str, Any] = {}
     for key, spec in COVER_PARAMS.items():
         value = number(form, key, spec)
         if value is not None:
             (params if key == "pitch" else options)[key] = value
-    for key, allowed in (("f0_method", F0_METHODS), ("format", FORMATS)):
+    choices = (("f0_method", F0_METHODS), ("format", FORMATS), ("backing", BACKING), ("key_mode", KEY_MODES))
+    for key, allowed in choices:
         value = choice(form, key, allowed)
+        if value is not None:
+            options[key] = value
+    for key in FLAGS:
+        value = flag(form, key)
         if value is not None:
             options[key] = value
     params.setdefault("pitch", 0)
     params["options"] = options
-    params.update(options)
     return params
+
+
+def cover_request_kwargs(params: dict[str, Any], song: Path, output: Path | None = None) -> dict[str, Any]:
+    """The job params as ``persona.cover.CoverRequest`` keyword arguments."""
+    from persona.rvc.options import ConversionOptions
+
+    o = params.get("options", {})
+    conv = {
+        k: o[k] for k in ("f0_method", "index_rate", "filter_radius", "rms_mix_rate", "protect") if k in o
+    }
+    kwargs: dict[str, Any] = {
+        "song": song,
+        "model": params["model"],
+        "conversion": ConversionOptions(pitch=float(params.get("pitch", 0)), **conv),
+    }
+    if output is not None:
+        kwargs["output"] = output
+    renames = {"vocal_gain": "vocal_gain_db", "instrumental_gain": "instrumental_gain_db"}
+    for key in ("vocal_gain", "instrumental_gain", "reverb", "format", "backing", "key_mode", *FLAGS):
+        if key in o:
+            kwargs[renames.get(key, key)] = o[key]
+    if output is not None:
+        kwargs["format"] = output.suffix.lstrip(".")
+    return kwargs
+
+
+def check_cover_request(params: dict[str, Any], song: Path) -> None:
+    """Run the cover's own validation in the web process (it imports no torch)."""
+    from persona.cover.request import CoverRequest
+
+    CoverRequest(**cover_request_kwargs(params, song)).validate()

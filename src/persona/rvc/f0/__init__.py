@@ -1,0 +1,115 @@
+"""Pitch (f0) estimation for RVC: one entry point, ``compute_f0``, over five methods.
+
+Follows RVC's ``infer/vc/pipeline.py`` ``get_f0``: the estimator runs on the padded 16 kHz audio
+(one frame per 160 samples), unvoiced gaps are filled by interpolation, the curve is shifted by ``pitch`` semitones and quantised to RVC's 1..255 coarse scale (see
+``postprocess``), then cut to ``p_len`` frames. ``filter_radius`` only affects ``harvest`` (a 3-point median when > 2), as in RVC.
+Estimator models are cached per (method, device): loading RMVPE/CREPE/FCPE once per process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from persona.errors import PersonaError
+from persona.rvc.f0 import postprocess
+
+if TYPE_CHECKING:
+    from persona.assets import AssetManager
+
+F0_METHODS: tuple[str, ...] = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
+RMVPE_THRESHOLD = 0.03
+FCPE_THRESHOLD = 0.006
+
+
+@lru_cache(maxsize=2)
+def _rmvpe(path: str, mtime: float, device: str):  # noqa: ANN202 - cached loader
+    from persona.rvc.f0.rmvpe import RMVPE
+
+    return RMVPE.from_path(path, device)
+
+
+def raw_f0(
+    method: str,
+    wav16k: np.ndarray,
+    *,
+    p_len: int,
+    filter_radius: int = 3,
+    assets: AssetManager | None = None,
+    device: str = "cpu",
+    rmvpe_path: str | Path | None = None,
+    fcpe_path: str | Path | None = None,
+) -> np.ndarray:
+    """The estimator's own f0 curve (Hz, 0 = unvoiced) before fill/shift; may be a frame longer than ``p_len``."""
+    x = np.asarray(wav16k)
+    if method == "pm":
+        from persona.rvc.f0.classic import pm_f0
+
+        f0 = pm_f0(x, p_len)
+    elif method == "harvest":
+        from persona.rvc.f0.classic import harvest_f0
+
+        f0 = harvest_f0(x, filter_radius)
+    elif method == "crepe":
+        from persona.rvc.f0.crepe import crepe_f0
+
+        f0 = crepe_f0(x, device=device)
+    elif method == "rmvpe":
+        path = Path(rmvpe_path) if rmvpe_path is not None else _asset(assets, "rmvpe.pt")
+        if not path.is_file():
+            raise PersonaError("asset_missing", f"RMVPE weights not found at {path}")
+        f0 = _rmvpe(str(path), path.stat().st_mtime, str(device)).infer_from_audio(x, thred=RMVPE_THRESHOLD)
+    elif method == "fcpe":
+        from persona.rvc.f0.fcpe import fcpe_f0
+
+        f0 = fcpe_f0(x, device=device, path=fcpe_path, threshold=FCPE_THRESHOLD)
+    else:
+        raise PersonaError(
+            "f0_method_invalid", f"unknown pitch method {method!r}; choose one of {', '.join(F0_METHODS)}"
+        )
+    return np.asarray(f0)
+
+
+def _asset(assets: AssetManager | None, name: str) -> Path:
+    if assets is None:
+        raise PersonaError("asset_missing", f"no assets folder given to find {name}")
+    return Path(assets.path(name))
+
+
+def compute_f0(
+    method: str,
+    wav16k: np.ndarray,
+    *,
+    p_len: int,
+    pitch: float,
+    filter_radius: int,
+    assets: AssetManager | None = None,
+    device: str = "cpu",
+    rmvpe_path: str | Path | None = None,
+    fcpe_path: str | Path | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(coarse int32 1..255, f0 Hz) for ``p_len`` frames, as RVC's ``get_f0``.
+
+    ``rmvpe_path`` / ``fcpe_path`` override the asset lookup (tests, tools); FCPE falls back to
+    the weights bundled in the torchfcpe wheel when neither an asset nor a path is given.
+    """
+    if method not in F0_METHODS:
+        raise PersonaError(
+            "f0_method_invalid", f"unknown pitch method {method!r}; choose one of {', '.join(F0_METHODS)}"
+        )
+    if method == "fcpe" and fcpe_path is None and assets is not None:
+        try:
+            fcpe_path = assets.path("fcpe.pt")
+        except PersonaError:
+            fcpe_path = None  # the wheel's bundled copy
+    f0 = raw_f0(
+        method, wav16k, p_len=p_len, filter_radius=filter_radius, assets=assets, device=device,
+        rmvpe_path=rmvpe_path, fcpe_path=fcpe_path,
+    )  # fmt: skip
+    # RVC fills, shifts and quantises the whole curve and only then keeps p_len frames.
+    f0 = postprocess.fill_unvoiced(np.array(f0, copy=True))
+    f0 = postprocess.shift(f0, pitch)
+    return postprocess.align(postprocess.coarse(f0.copy()), p_len), postprocess.align(f0, p_len)

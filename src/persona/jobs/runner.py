@@ -134,7 +134,7 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
     beat.start()
     workdir = settings.jobs_dir / job_id
     workdir.mkdir(parents=True, exist_ok=True)
-    status = "failed"
+    status = None  # stays None when the process is being killed: inputs are kept for the restart
     try:
         handler = handlers.get(kind)
         if handler is None:
@@ -173,16 +173,19 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
         status = "cancelled"
         store.finish(job_id, "cancelled", result=_kept_model(settings, job), message=exc.message)
     except PersonaError as exc:
+        status = "failed"
         store.finish(job_id, "failed", error=exc.to_dict(), message=exc.message)
     except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the client something useful
         log.exception("job %s (%s) crashed", job_id, kind)
+        status = "failed"
         store.finish(
             job_id, "failed", error={"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
         )
     finally:
         beat.stop.set()
         beat.join(timeout=2)
-    shutil.rmtree(workdir, ignore_errors=True)  # uploads and scratch; outputs live in the library
+        if status is not None:  # uploads and scratch; outputs live in the library
+            shutil.rmtree(workdir, ignore_errors=True)
     return status
 
 

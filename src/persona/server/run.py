@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
-import multiprocessing
 import os
 import signal
+import time
 from typing import Any
 
 from persona.settings import Settings
@@ -30,25 +30,42 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _worker_main(settings: Settings, workers: int | None, fixture_jobs: bool, tiny_models: bool) -> None:
-    _die_with_parent()
-    os.setpgid(0, 0)  # Ctrl-C in the terminal goes to the server, which stops us cleanly
-    from persona.jobs.worker import run_worker
-
-    run_worker(settings, workers=workers, fixture_jobs=fixture_jobs, tiny_models=tiny_models)
-
-
 def start_worker_process(
     settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False, tiny_models: bool = False
-):
-    proc = multiprocessing.get_context("fork").Process(
-        target=_worker_main,
-        args=(settings, workers, fixture_jobs, tiny_models),
-        name="persona-worker",
-        daemon=False,
-    )
-    proc.start()
-    return proc
+) -> int:
+    """Fork the embedded worker (before gunicorn starts: no threads yet); returns its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        _die_with_parent()
+        os.setpgid(0, 0)  # its own group: Ctrl-C reaches the server, which then stops the worker
+        from persona.jobs.worker import run_worker
+
+        run_worker(settings, workers=workers, fixture_jobs=fixture_jobs, tiny_models=tiny_models)
+    except BaseException:  # noqa: BLE001
+        log.exception("embedded worker stopped")
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def stop_worker_process(pid: int, timeout: float = 15.0) -> None:
+    """SIGTERM the worker's process group, wait, then SIGKILL what is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # already reaped (gunicorn's arbiter reaps every child)
+            done = pid
+        if done:
+            break
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def gunicorn_options(settings: Settings, threads: int = 64) -> dict[str, Any]:
@@ -65,6 +82,7 @@ def gunicorn_options(settings: Settings, threads: int = 64) -> dict[str, Any]:
         "loglevel": "info",
         "proc_name": "persona",
         "limit_request_line": 8190,
+        "control_socket_disable": True,
     }
 
 
@@ -100,18 +118,10 @@ def serve(
 
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.token:
         log.warning("serving on %s without PERSONA_TOKEN: anyone who can reach it can use it", settings.host)
+    server_pid = os.getpid()
     try:
         _Gunicorn().run()
     finally:
-        if worker is not None and worker.is_alive():
-            os.killpg(worker.pid, signal.SIGTERM) if _pgid_ok(worker.pid) else worker.terminate()
-            worker.join(timeout=15)
-            if worker.is_alive():
-                worker.kill()
-
-
-def _pgid_ok(pid: int) -> bool:
-    try:
-        return os.getpgid(pid) == pid
-    except OSError:
-        return False
+        # gunicorn's own worker processes also unwind through here: only the server stops the worker.
+        if worker is not None and os.getpid() == server_pid:
+            stop_worker_process(worker)

@@ -19,5 +19,7 @@ export default defineConfig({
     include: ["tests/**/*.test.{js,jsx}"],
     setupFiles: ["tests/setup.js"],
     restoreMocks: true,
+    // The machine is small and shared: generous limits, no timing assertions.
+    testTimeout: 30000,
   },
 });

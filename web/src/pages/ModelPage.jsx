@@ -28,10 +28,12 @@ export function modelExtras(model) {
 function RangeField({ id, label, min, max, step, value, onChange, hint, format = (v) => v }) {
   return (
     <div className="field">
-      <label htmlFor={id} className="field-label field-label-row">
-        <span>{label}</span>
+      <div className="field-label-row">
+        <label htmlFor={id} className="field-label">
+          {label}
+        </label>
         <output htmlFor={id}>{format(value)}</output>
-      </label>
+      </div>
       <input id={id} type="range" min={min} max={max} step={step} value={value} onChange={(e) => onChange(Number(e.target.value))} />
       {hint ? <p className="field-hint">{hint}</p> : null}
     </div>

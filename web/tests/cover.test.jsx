@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { screen } from "@testing-library/react";
+import { health, mockApi, renderApp } from "./helpers.jsx";
+
+describe("cover page", () => {
+  it("plays from audio_url and offers download and the way back", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /covers/cv9": () => [
+        200,
+        { id: "cv9", model: "my voice", song_name: "Song", pitch: -3, duration_s: 65, created_at: "2026-11-25T11:00:00Z", audio_url: "/api/covers/cv9/audio", download_url: "/api/covers/cv9/download" },
+      ],
+    });
+    renderApp("/covers/cv9", "en");
+    expect(await screen.findByTestId("cover-title")).toHaveTextContent("Song");
+    expect(screen.getByTestId("cover-audio")).toHaveAttribute("src", "/api/covers/cv9/audio");
+    expect(screen.getByRole("link", { name: /Save the song/ })).toHaveAttribute("href", "/api/covers/cv9/download");
+    expect(screen.getByRole("link", { name: "Back to the model" })).toHaveAttribute("href", "/models/my%20voice");
+    expect(screen.getByText("-3 semitones")).toBeInTheDocument();
+    expect(screen.getByText("1:05")).toBeInTheDocument();
+  });
+
+  it("adds the access token to the player's URL when one is set", async () => {
+    window.localStorage.setItem("persona.token", "s3cret");
+    mockApi({
+      "GET /health": health,
+      "GET /covers/cv9": () => [200, { id: "cv9", model: "m", song_name: "Song", pitch: 0, audio_url: "/api/covers/cv9/audio" }],
+    });
+    renderApp("/covers/cv9", "en");
+    expect(await screen.findByTestId("cover-audio")).toHaveAttribute("src", "/api/covers/cv9/audio?token=s3cret");
+  });
+
+  it("shows the server's words for a missing cover", async () => {
+    mockApi({ "GET /health": health, "GET /covers/nope": () => [404, { error: { code: "cover_not_found", message: "no cover 'nope'" } }] });
+    renderApp("/covers/nope", "ko");
+    expect(await screen.findByRole("alert")).toHaveTextContent("no cover 'nope'");
+    expect(screen.getByRole("link", { name: "라이브러리로" })).toBeInTheDocument();
+  });
+});

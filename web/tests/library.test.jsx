@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { health, mockApi, renderApp } from "./helpers.jsx";
+
+const models = [
+  { name: "alpha", version: "v2", sample_rate: 40000, size_bytes: 1000, created_at: "2026-11-24T10:00:00Z" },
+  { name: "beta", version: "v1", sample_rate: 48000, size_bytes: 2000, created_at: "2026-11-25T10:00:00Z" },
+];
+const covers = [
+  { id: "c1", model: "alpha", song_name: "Song One", pitch: 12, duration_s: 200, created_at: "2026-11-25T11:00:00Z", audio_url: "/api/covers/c1/audio", download_url: "/api/covers/c1/download" },
+];
+
+describe("library", () => {
+  it("lists models (newest first) and covers", async () => {
+    mockApi({ "GET /health": health, "GET /models": () => [200, models], "GET /covers": () => [200, covers] });
+    renderApp("/library", "en");
+    const list = await screen.findByTestId("model-list");
+    const names = within(list).getAllByRole("link", { name: /alpha|beta/ }).map((a) => a.textContent);
+    expect(names).toEqual(["beta", "alpha"]);
+    const coverList = screen.getByTestId("cover-list");
+    expect(within(coverList).getByText("Song One")).toBeInTheDocument();
+    expect(within(coverList).getByText(/\+12 semitones · 3:20/)).toBeInTheDocument();
+    expect(within(coverList).getByRole("link", { name: /Download/ })).toHaveAttribute("href", "/api/covers/c1/download");
+  });
+
+  it("deletes a model only after confirmation", async () => {
+    const calls = mockApi({
+      "GET /health": health,
+      "GET /models": () => [200, models],
+      "GET /covers": () => [200, []],
+      "DELETE /models/alpha": () => [204, ""],
+    });
+    const user = userEvent.setup();
+    renderApp("/library", "en");
+    await screen.findByTestId("model-list");
+    await user.click(screen.getByRole("button", { name: "Delete model alpha" }));
+    let dialog = screen.getByRole("dialog", { name: "Delete this model?" });
+    expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(calls.some((c) => c.key.startsWith("DELETE"))).toBe(false);
+
+    await user.click(screen.getByRole("button", { name: "Delete model alpha" }));
+    dialog = screen.getByRole("dialog");
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+
+    await user.click(screen.getByRole("button", { name: "Delete model alpha" }));
+    await user.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete" }));
+    await waitFor(() => expect(screen.queryByRole("link", { name: "alpha" })).toBeNull());
+    expect(calls.filter((c) => c.key === "DELETE /models/alpha")).toHaveLength(1);
+    expect(screen.getByRole("link", { name: "beta" })).toBeInTheDocument();
+  });
+
+  it("deletes a cover, and shows why when the server refuses", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /models": () => [200, []],
+      "GET /covers": () => [200, covers],
+      "DELETE /covers/c1": () => [409, { error: { code: "cover_busy", message: "the cover is still being written" } }],
+    });
+    const user = userEvent.setup();
+    renderApp("/library", "en");
+    await screen.findByTestId("cover-list");
+    expect(screen.getByText(/No models yet/)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Delete cover Song One" }));
+    await user.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("the cover is still being written");
+    expect(screen.getByText("Song One")).toBeInTheDocument();
+  });
+
+  it("says so when the server cannot be reached", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /models": () => {
+        const error = new Error("Network Error");
+        error.code = "ERR_NETWORK";
+        error.isAxiosError = true;
+        error.request = {};
+        throw error;
+      },
+      "GET /covers": () => [200, []],
+    });
+    renderApp("/library", "en");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Cannot reach the server");
+  });
+});

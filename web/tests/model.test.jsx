@@ -1,0 +1,113 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { audioFile, health, mockApi, renderApp } from "./helpers.jsx";
+import * as fake from "./fakeSocket.js";
+
+vi.mock("../src/lib/socket.js", () => import("./fakeSocket.js"));
+
+beforeEach(() => fake.resetFakeSocket());
+
+const model = {
+  name: "my voice",
+  version: "v2",
+  sample_rate: 40000,
+  f0: true,
+  has_index: true,
+  source: "trained",
+  created_at: "2026-11-25T10:00:00Z",
+  size_bytes: 55 * 1024 * 1024,
+  voice_profile: { median_f0_hz: 210.5, suggested_pitch: 5, quality: { speaker_similarity: 0.82 } },
+};
+
+describe("model page", () => {
+  it("shows the model's facts, voice profile, suggested pitch and a download link", async () => {
+    mockApi({ "GET /health": health, "GET /models/my voice": () => [200, model] });
+    renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
+    expect(await screen.findByText("v2")).toBeInTheDocument();
+    expect(screen.getByTestId("model-name")).toHaveTextContent("my voice");
+    expect(screen.getByText("40 kHz")).toBeInTheDocument();
+    expect(screen.getByText("55 MB")).toBeInTheDocument();
+    expect(screen.getByText("Trained here")).toBeInTheDocument();
+    expect(screen.getByText("Median pitch (Hz)")).toBeInTheDocument();
+    expect(screen.getByText("Speaker similarity")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: /\+5 suggested/ })).toBeInTheDocument();
+    const link = screen.getByRole("link", { name: /Save the model/ });
+    expect(link).toHaveAttribute("href", "/api/models/my%20voice/download");
+    expect(window.sessionStorage.getItem("persona.modelName")).toBe("my voice");
+  });
+
+  it("shows a missing model's error in words", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /models/ghost": () => [404, { error: { code: "model_not_found", message: "no model named 'ghost'" } }],
+    });
+    renderApp("/models/ghost", "en");
+    expect(await screen.findByRole("alert")).toHaveTextContent("no model named 'ghost'");
+  });
+
+  it("sends song, model, pitch and only the options the user changed; follows stages to the cover", async () => {
+    let sent;
+    mockApi({
+      "GET /health": health,
+      "GET /models/my voice": () => [200, model],
+      "POST /covers": (config) => {
+        sent = config.data;
+        return [202, { job_id: "c-1" }];
+      },
+      "GET /jobs/c-1": () => [200, { id: "c-1", kind: "cover", status: "queued", progress: 0 }],
+    });
+    const user = userEvent.setup();
+    renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
+    await screen.findByText("v2");
+    fireEvent.change(document.querySelector('input[name="song"]'), { target: { files: [audioFile("song.mp3", 500, "audio/mpeg")] } });
+    await user.click(screen.getByRole("button", { name: /−12/ }));
+    await user.click(screen.getByText("Advanced conversion"));
+    fireEvent.change(screen.getByLabelText(/Index rate/), { target: { value: "0.5" } });
+    await user.click(screen.getByText("Mix"));
+    await user.selectOptions(screen.getByLabelText("File format"), "mp3");
+    await user.click(screen.getByRole("button", { name: "Make cover" }));
+
+    expect(await screen.findByText("Making the cover")).toBeInTheDocument();
+    expect(sent.get("song").name).toBe("song.mp3");
+    expect(sent.get("model")).toBe("my voice");
+    expect(sent.get("pitch")).toBe("-12");
+    expect(sent.get("index_rate")).toBe("0.5");
+    expect(sent.get("format")).toBe("mp3");
+    expect(sent.has("protect")).toBe(false);
+    expect(sent.has("vocal_gain")).toBe(false);
+
+    act(() => fake.serverEmit("job_progress", { job_id: "c-1", kind: "cover", stage: "separate", progress: 0.2 }));
+    act(() => fake.serverEmit("job_progress", { job_id: "c-1", kind: "cover", stage: "convert", progress: 0.6 }));
+    expect(screen.getByText("Separate vocals").closest("li")).toHaveClass("stage-done");
+    expect(screen.getByText("Convert voice").closest("li")).toHaveAttribute("aria-current", "step");
+    expect(screen.getByText("60%")).toBeInTheDocument();
+
+    act(() =>
+      fake.serverEmit("job_done", {
+        job_id: "c-1",
+        kind: "cover",
+        result: { cover_id: "cv9", filename: "song.wav", audio_url: "/api/covers/cv9/audio", download_url: "/api/covers/cv9/download" },
+      }),
+    );
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/covers/cv9"));
+    expect(JSON.parse(window.sessionStorage.getItem("persona.cover"))).toMatchObject({ id: "cv9", audio_url: "/api/covers/cv9/audio" });
+  });
+
+  it("shows a failed cover's reason and lets the user try again", async () => {
+    window.sessionStorage.setItem("persona.coverJob", JSON.stringify({ job_id: "c-2", model: "my voice", song_name: "x.wav" }));
+    mockApi({
+      "GET /health": health,
+      "GET /models/my voice": () => [200, model],
+      "GET /jobs/c-2": () => [200, { id: "c-2", kind: "cover", status: "running", stage: "separate", progress: 0.1 }],
+    });
+    renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
+    expect(await screen.findByText("Separate vocals")).toBeInTheDocument();
+    act(() =>
+      fake.serverEmit("job_failed", { job_id: "c-2", kind: "cover", error: { code: "audio_too_long", message: "the song is longer than 20 minutes" } }),
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("the song is longer than 20 minutes");
+    await userEvent.click(screen.getByRole("button", { name: "Make another" }));
+    expect(screen.getByRole("button", { name: "Make cover" })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it, vi } from "vitest";
+import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import JobProgress, { epochOf, lossEntries } from "../src/components/JobProgress.jsx";
+import { renderWithProviders } from "./helpers.jsx";
+
+const running = {
+  id: "j1",
+  kind: "train",
+  status: "running",
+  stage: "train",
+  stages: ["preprocess", "features", "train"],
+  progress: 0.42,
+  eta_s: 125,
+  message: "epoch 21",
+  metrics: { epoch: 21, epochs: 50, loss_g: 31.234567, loss_d: 3.5, lr: 0.0001 },
+};
+
+describe("JobProgress", () => {
+  it("shows stages, percent, epoch, losses and ETA", () => {
+    renderWithProviders(<JobProgress job={running} title="Training" onStop={() => {}} />, { lang: "en" });
+    expect(screen.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "42");
+    expect(screen.getByText("42%")).toBeInTheDocument();
+    expect(screen.getByTestId("job-epoch")).toHaveTextContent("21 / 50");
+    expect(screen.getByText("loss g")).toBeInTheDocument();
+    expect(screen.getByText("31.235")).toBeInTheDocument();
+    expect(screen.getByTestId("job-eta")).toHaveTextContent("2:05");
+    expect(screen.getByText("Preprocess")).toBeInTheDocument();
+    expect(screen.getByText("Train").closest("li")).toHaveAttribute("aria-current", "step");
+    expect(screen.getByTestId("job-status")).toHaveTextContent("Running");
+    expect(screen.queryByText("lr")).toBeNull();
+  });
+
+  it("offers Stop while running and calls back", async () => {
+    const onStop = vi.fn();
+    renderWithProviders(<JobProgress job={running} title="Training" onStop={onStop} />, { lang: "en" });
+    await userEvent.click(screen.getByRole("button", { name: "Stop" }));
+    expect(onStop).toHaveBeenCalledOnce();
+  });
+
+  it("shows the server's error words when the job failed, and no Stop", () => {
+    const job = { ...running, status: "failed", error: { code: "audio_silent", message: "the recording is silent" } };
+    renderWithProviders(<JobProgress job={job} title="Training" onStop={() => {}} />, { lang: "en" });
+    expect(screen.getByRole("alert")).toHaveTextContent("the recording is silent");
+    expect(screen.getByRole("alert")).toHaveTextContent("audio_silent");
+    expect(screen.queryByRole("button", { name: "Stop" })).toBeNull();
+    expect(screen.queryByTestId("job-eta")).toBeNull();
+  });
+
+  it("says when the connection dropped", () => {
+    renderWithProviders(<JobProgress job={running} title="T" connected={false} />, { lang: "en" });
+    expect(screen.getByRole("status")).toHaveTextContent("Reconnecting");
+  });
+
+  it("translates stage names and keeps unknown ones as they are", () => {
+    const job = { ...running, stages: ["separate", "mystery_step"], stage: "mystery_step" };
+    renderWithProviders(<JobProgress job={job} title="T" />, { lang: "ko" });
+    expect(screen.getByText("보컬 분리")).toBeInTheDocument();
+    expect(screen.getByText("mystery_step")).toBeInTheDocument();
+  });
+
+  it("reads epochs and losses from metrics", () => {
+    expect(epochOf({ epoch: 3, total_epochs: 9 })).toEqual({ epoch: 3, total: 9 });
+    expect(epochOf({})).toBeNull();
+    expect(lossEntries({ loss_mel: 1, loss_d: 2, step: 5 }).map(([k]) => k)).toEqual(["loss_d", "loss_mel"]);
+  });
+});

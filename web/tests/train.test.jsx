@@ -1,0 +1,188 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { audioFile, health, mockApi, renderApp } from "./helpers.jsx";
+import * as fake from "./fakeSocket.js";
+
+vi.mock("../src/lib/socket.js", () => import("./fakeSocket.js"));
+
+beforeEach(() => fake.resetFakeSocket());
+
+function pick(files) {
+  const input = document.querySelector('input[name="recordings"]');
+  fireEvent.change(input, { target: { files } });
+}
+
+describe("train page", () => {
+  it("checks files before upload and says what is wrong", async () => {
+    mockApi({ "GET /health": health });
+    renderApp("/train", "en");
+    pick([audioFile("voice.wav"), audioFile("notes.txt", 5, "text/plain")]);
+    expect(screen.getByText("voice.wav")).toBeInTheDocument();
+    expect(screen.getByTestId("file-errors")).toHaveTextContent("notes.txt: unsupported type. Only .wav, .mp3 files can be uploaded.");
+    expect(screen.getByText("1 of 5 selected")).toBeInTheDocument();
+    pick([1, 2, 3, 4, 5].map((i) => audioFile(`take${i}.mp3`, 100 + i, "audio/mpeg")));
+    expect(screen.getByTestId("file-errors")).toHaveTextContent("take5.mp3: at most 5 files can be uploaded.");
+    expect(screen.getByText("5 of 5 selected")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Remove voice.wav" }));
+    expect(screen.getByText("4 of 5 selected")).toBeInTheDocument();
+  });
+
+  it("asks for files and a name before sending anything", async () => {
+    const calls = mockApi({ "GET /health": health });
+    const user = userEvent.setup();
+    renderApp("/train", "en");
+    await user.click(screen.getByRole("button", { name: "Train" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("Choose at least one recording.");
+    pick([audioFile("voice.wav")]);
+    await user.click(screen.getByRole("button", { name: "Train" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("Enter a model name.");
+    expect(calls.filter((c) => c.key === "POST /trainings")).toHaveLength(0);
+  });
+
+  it("shows the server's error message in words", async () => {
+    mockApi({
+      "GET /health": health,
+      "POST /trainings": () => [409, { error: { code: "model_exists", message: "a model named 'me' already exists" } }],
+    });
+    const user = userEvent.setup();
+    renderApp("/train", "en");
+    pick([audioFile("voice.wav")]);
+    await user.type(screen.getByLabelText("Model name"), "me");
+    await user.click(screen.getByRole("button", { name: "Train" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("a model named 'me' already exists");
+    expect(alert).toHaveTextContent("model_exists");
+  });
+
+  it("uploads, follows the training live, and opens the model when done", async () => {
+    let sent;
+    const calls = mockApi({
+      "GET /health": health,
+      "POST /trainings": (config) => {
+        sent = config.data;
+        config.onUploadProgress?.({ loaded: 50, total: 100 });
+        return [202, { job_id: "job-1", model_name: "내목소리" }];
+      },
+      "GET /jobs/job-1": () => [200, { id: "job-1", kind: "train", status: "queued", progress: 0, stage: null }],
+      "POST /jobs/job-1/cancel": () => [202, {}],
+    });
+    const user = userEvent.setup();
+    renderApp("/train", "en");
+    pick([audioFile("a.wav", 10), audioFile("b.mp3", 20, "audio/mpeg")]);
+    await user.type(screen.getByLabelText("Model name"), "내목소리");
+    fireEvent.change(screen.getByLabelText("Epochs"), { target: { value: "3" } });
+    await user.click(screen.getByText("Advanced settings"));
+    await user.selectOptions(screen.getByLabelText("Sample rate"), "48k");
+    await user.selectOptions(screen.getByLabelText("Pitch extraction"), "harvest");
+    await user.click(screen.getByRole("button", { name: "Train" }));
+
+    expect(await screen.findByText("Training ‘내목소리’")).toBeInTheDocument();
+    expect(sent.getAll("files").map((f) => f.name)).toEqual(["a.wav", "b.mp3"]);
+    expect(sent.get("name")).toBe("내목소리");
+    expect(sent.get("epochs")).toBe("3");
+    expect(sent.get("sample_rate")).toBe("48k");
+    expect(sent.get("f0_method")).toBe("harvest");
+    expect(sent.get("batch_size")).toBe("8");
+    expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob"))).toEqual({ job_id: "job-1", model_name: "내목소리" });
+    expect(fake.emitted).toContainEqual(["subscribe", "job-1"]);
+
+    act(() =>
+      fake.serverEmit("job_progress", {
+        job_id: "job-1",
+        kind: "train",
+        stage: "train",
+        progress: 0.5,
+        eta_s: 61,
+        metrics: { epoch: 2, epochs: 3, loss_g: 12.5, loss_d: 2.25 },
+      }),
+    );
+    expect(screen.getByTestId("job-epoch")).toHaveTextContent("2 / 3");
+    expect(screen.getByTestId("job-eta")).toHaveTextContent("1:01");
+    expect(screen.getByText("12.500")).toBeInTheDocument();
+
+    await user.click(screen.getByRole("button", { name: "Stop" }));
+    expect(calls.some((c) => c.key === "POST /jobs/job-1/cancel")).toBe(true);
+    expect(screen.getByRole("button", { name: "Stopping…" })).toBeDisabled();
+
+    act(() => fake.serverEmit("job_done", { job_id: "job-1", kind: "train", result: { model_name: "내목소리" } }));
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent(`/models/${encodeURIComponent("내목소리")}`));
+    expect(window.sessionStorage.getItem("persona.trainJob")).toBeNull();
+    expect(window.sessionStorage.getItem("persona.modelName")).toBe("내목소리");
+  });
+
+  it("after a reload, shows the running job's current state from the server", async () => {
+    window.sessionStorage.setItem("persona.trainJob", JSON.stringify({ job_id: "job-7", model_name: "v" }));
+    const calls = mockApi({
+      "GET /health": health,
+      "GET /jobs/job-7": () => [
+        200,
+        { id: "job-7", kind: "train", status: "running", stage: "train", progress: 0.8, eta_s: 10, metrics: { epoch: 8, epochs: 10 } },
+      ],
+    });
+    renderApp("/", "en");
+    expect(await screen.findByTestId("job-epoch")).toHaveTextContent("8 / 10");
+    expect(calls.some((c) => c.key === "GET /jobs/job-7")).toBe(true);
+    expect(fake.emitted).toContainEqual(["subscribe", "job-7"]);
+    expect(screen.queryByRole("button", { name: "Train" })).toBeNull();
+  });
+
+  it("after a dropped connection, says so and catches up on reconnect", async () => {
+    window.sessionStorage.setItem("persona.trainJob", JSON.stringify({ job_id: "job-8", model_name: "v" }));
+    let state = { id: "job-8", kind: "train", status: "running", stage: "train", progress: 0.3 };
+    const calls = mockApi({ "GET /health": health, "GET /jobs/job-8": () => [200, state] });
+    renderApp("/", "en");
+    await screen.findByText("30%");
+    act(() => fake.setConnected(false));
+    expect(screen.getByText(/Reconnecting/)).toBeInTheDocument();
+    state = { ...state, status: "failed", error: { code: "training_failed", message: "out of memory" } };
+    act(() => fake.setConnected(true));
+    expect(await screen.findByText("out of memory")).toBeInTheDocument();
+    expect(calls.filter((c) => c.key === "GET /jobs/job-8")).toHaveLength(2);
+    expect(screen.getByRole("button", { name: "Train another" })).toBeInTheDocument();
+    expect(window.sessionStorage.getItem("persona.trainJob")).toBeNull();
+  });
+
+  it("a stored job the server no longer knows is dropped with a message", async () => {
+    window.sessionStorage.setItem("persona.trainJob", JSON.stringify({ job_id: "gone", model_name: "v" }));
+    mockApi({ "GET /health": health, "GET /jobs/gone": () => [404, { error: { code: "job_not_found", message: "no such job" } }] });
+    renderApp("/", "en");
+    expect(await screen.findByText("no such job")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Train another" }));
+    expect(screen.getByRole("button", { name: "Train" })).toBeInTheDocument();
+  });
+
+  it("uploads a model zip and opens it", async () => {
+    let sent;
+    mockApi({
+      "GET /health": health,
+      "POST /models/upload": (config) => {
+        sent = config.data;
+        return [201, { name: "singer" }];
+      },
+    });
+    const user = userEvent.setup();
+    renderApp("/", "en");
+    fireEvent.change(document.querySelector('input[name="model-zip"]'), {
+      target: { files: [audioFile("singer.zip", 100, "application/zip")] },
+    });
+    await user.type(screen.getByLabelText("Model name (optional)"), "singer");
+    await user.click(screen.getByRole("button", { name: "Upload model" }));
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/models/singer"));
+    expect(sent.get("file").name).toBe("singer.zip");
+    expect(sent.get("name")).toBe("singer");
+  });
+
+  it("refuses a non-zip model file", () => {
+    mockApi({ "GET /health": health });
+    renderApp("/", "en");
+    fireEvent.change(document.querySelector('input[name="model-zip"]'), { target: { files: [audioFile("model.pth")] } });
+    expect(screen.getByRole("alert")).toHaveTextContent("model.pth: unsupported type. Only .zip files can be uploaded.");
+  });
+
+  it("warns when the server lacks pretrained weights", async () => {
+    mockApi({ "GET /health": () => [200, { status: "ok", assets: { "rmvpe.pt": false, hubert_base: true } }] });
+    renderApp("/", "en");
+    expect(await screen.findByText(/Pretrained weights are missing \(rmvpe\.pt\)/)).toBeInTheDocument();
+  });
+});

@@ -343,6 +343,14 @@ def _resolve_format(path: Path, format: str | None) -> str:
     return fmt
 
 
+def write_sf(path: str | os.PathLike[str], data: np.ndarray, sr: int, format: str, subtype: str) -> None:
+    """Write (channels, n) with libsndfile in blocks: libsndfile 1.2's Vorbis encoder crashes
+    (segfault) when handed a minute of audio in one call; blocks are safe for every format."""
+    with sf.SoundFile(str(path), "w", sr, data.shape[0], format=format, subtype=subtype) as f:
+        for start in range(0, data.shape[1], 16384):
+            f.write(np.ascontiguousarray(data[:, start : start + 16384].T))
+
+
 def _mp3_rate(sr: int) -> int:
     if sr in _MP3_RATES:
         return sr
@@ -381,11 +389,11 @@ def save_audio(
         np.clip(data, -1.0, 1.0, out=data)
     with atomic_path(target) as tmp:
         if fmt == "wav":
-            sf.write(str(tmp), data.T, sr, format="WAV", subtype="FLOAT")
+            write_sf(tmp, data, sr, "WAV", "FLOAT")
         elif fmt == "wav16":
-            sf.write(str(tmp), data.T, sr, format="WAV", subtype="PCM_16")
+            write_sf(tmp, data, sr, "WAV", "PCM_16")
         elif fmt == "flac":
-            sf.write(str(tmp), data.T, sr, format="FLAC", subtype="PCM_24")
+            write_sf(tmp, data, sr, "FLAC", "PCM_24")
         else:
             if data.shape[0] > 2:
                 data = data.mean(axis=0, keepdims=True)
@@ -396,5 +404,5 @@ def save_audio(
                 _write_mp3_av(tmp, data, rate)
             except Exception as exc:  # PyAV without LAME: libsndfile has its own mp3 encoder
                 log.debug("PyAV mp3 encode failed (%s); using soundfile", exc)
-                sf.write(str(tmp), data.T, rate, format="MP3", subtype="MPEG_LAYER_III")
+                write_sf(tmp, data, rate, "MP3", "MPEG_LAYER_III")
     return target

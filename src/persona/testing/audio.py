@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+
+from persona.audio.io import write_sf
 
 # Formant centre frequencies (Hz) and bandwidths for a few vowels (adult voice, rounded).
 _VOWELS = {
@@ -210,7 +211,7 @@ def write_audio(path: str | os.PathLike[str], audio: np.ndarray, sr: int, fmt: s
     data = np.clip(_channels_first(audio), -1.0, 1.0)
     if fmt in SF_FORMATS:
         container, subtype = SF_FORMATS[fmt]
-        sf.write(str(p), data.T, sr, format=container, subtype=subtype)
+        write_sf(p, data, sr, container, subtype)  # in blocks: big Vorbis writes crash libsndfile
     elif fmt in AV_FORMATS:
         _write_av(p, data, sr, *AV_FORMATS[fmt])
     else:

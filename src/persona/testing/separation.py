@@ -4,7 +4,7 @@
 the asset names the registry (``persona.separation.models``) expects, so the real loading code
 runs unchanged. "tiny" models are a few thousand parameters and run in milliseconds; "full"
 models have the published architectures' sizes (BS-RoFormer ep 317: dim 512, depth 12, 62
-bands, 8 s chunks; HTDemucs v4: 48 channels, depth 4, 5 cross-transformer layers, 7.8 s
+bands, 8 s chunks; HTDemucs v4: 48 channels, depth 4, 5 cross-transformer layers, 11 s
 segments) for the benchmarks. Their outputs are meaningless but cost the same as the real ones.
 Also: synthetic songs (a "vocal" of gliding harmonics over a "band" of chords and noise hits).
 """
@@ -145,7 +145,7 @@ def _roformer_config(model: SeparationModel, size: str) -> dict[str, Any]:
 
 def _htdemucs_config(size: str) -> dict[str, Any]:
     params = copy.deepcopy(_HTDEMUCS_FULL)
-    segment = 7.8
+    segment = 11  # as the published MSST htdemucs config (pymss needs whole seconds)
     if size == "tiny":
         params.update(
             channels=4,

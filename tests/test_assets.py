@@ -398,3 +398,15 @@ def test_default_download_keeps_a_custom_folder(manager: AssetManager) -> None:
     manager.download(["hubert_base"])  # named: replaced by the real files
     assert not (folder / "model.safetensors").exists()
     assert manager.status(["hubert_base"])["hubert_base"].state == "present"
+
+
+def test_server_vouched_sha256_is_checked_when_the_manifest_has_none(manager: AssetManager, server) -> None:
+    path = f"{URL_PATH}/pretrained_v2/f0G40k.pth"
+    server.put(path, DATA["pretrained_v2/f0G40k.pth"], headers={"X-Linked-Etag": f'"{"0" * 64}"'})
+    with pytest.raises(PersonaError) as err:
+        manager.download(["pretrained_v2/f0G40k.pth"])
+    assert err.value.code == "asset_checksum_mismatch"
+    good = _sha(DATA["pretrained_v2/f0G40k.pth"])
+    server.put(path, DATA["pretrained_v2/f0G40k.pth"], headers={"X-Linked-Etag": f'"{good}"'})
+    manager.download(["pretrained_v2/f0G40k.pth"])
+    assert manager.status(["pretrained_v2/f0G40k.pth"])["pretrained_v2/f0G40k.pth"].state == "present"

@@ -35,10 +35,14 @@ def _content_range_start(value: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def linked_sha256(headers) -> str | None:
-    """HuggingFace sends the LFS sha256 of a file as ``X-Linked-Etag``; use it when we have none."""
-    value = (headers.get("X-Linked-Etag") or headers.get("ETag") or "").strip('W/"')
-    return value if _HEX64.match(value) else None
+def linked_sha256(resp: requests.Response) -> str | None:
+    """HuggingFace sends an LFS file's sha256 as ``X-Linked-Etag`` on its ``resolve`` answer (the
+    redirect to the CDN); used when the manifest has no hash. Other ETags are not trusted."""
+    for r in (resp, *resp.history):
+        value = (r.headers.get("X-Linked-Etag") or "").removeprefix("W/").strip('"').lower()
+        if _HEX64.match(value):
+            return value
+    return None
 
 
 def fetch(
@@ -104,7 +108,7 @@ def _fetch_locked(
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         try:
             with session.get(url, headers=headers, stream=True, timeout=timeout) as resp:
-                vouched = linked_sha256(resp.headers) or vouched
+                vouched = linked_sha256(resp) or vouched
                 if resp.status_code == 416 and offset:
                     # Nothing past our offset: the part is complete (the caller verifies it).
                     on_bytes(offset)

@@ -364,3 +364,16 @@ def test_song_like_and_file_helpers(tmp_path: Path) -> None:
     assert set(paths) == {"mix", "vocals", "instrumental"}
     for p in paths.values():
         assert probe_audio(p).channels == 2
+
+
+def test_wav_with_unfinalised_header_is_read(tmp_path: Path) -> None:
+    """A recorder that crashed leaves data sizes of 0 in the header; FFmpeg still reads it."""
+    x = voice_like(1.0, 16000, seed=9)
+    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+    header = bytearray(_wav_header(0, sr=16000))
+    path = tmp_path / "crashed.wav"
+    path.write_bytes(bytes(header) + pcm)
+    assert probe_audio(path).backend == "av"
+    audio, sr = load_audio(path)
+    assert sr == 16000 and abs(len(audio) - len(x)) < 100
+    np.testing.assert_allclose(audio[: len(x)], x, atol=1e-3)

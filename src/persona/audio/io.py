@@ -155,6 +155,20 @@ def _probe_av(path: Path) -> AudioInfo:
         )
 
 
+def _probe(p: Path) -> AudioInfo:
+    info = _probe_soundfile(p)
+    if info is None:
+        return _probe_av(p)
+    if info.frames == 0 and p.stat().st_size > 4096:
+        # A header saying "no samples" in front of data (a recorder that never finalised its
+        # WAV header): FFmpeg reads such streams, libsndfile does not.
+        try:
+            return _probe_av(p)
+        except PersonaError:
+            pass
+    return info
+
+
 def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     """Read the header only: duration, rate, channels, format. For upload validation.
 
@@ -162,7 +176,7 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     duration may be NaN for streams whose header carries none (rare raw streams).
     """
     p = _check_path(path)
-    info = _probe_soundfile(p) or _probe_av(p)
+    info = _probe(p)
     if info.frames == 0 or info.duration_s == 0:
         raise _empty(p)
     return info
@@ -279,9 +293,7 @@ def load_audio(
     the header before decoding).
     """
     p = _check_path(path)
-    info = _probe_soundfile(p)
-    if info is None:
-        info = _probe_av(p)
+    info = _probe(p)
     if info.frames == 0 or info.duration_s == 0:
         raise _empty(p)
     if max_seconds is not None and np.isfinite(info.duration_s) and info.duration_s > max_seconds:

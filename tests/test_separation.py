@@ -101,7 +101,7 @@ def test_cache_hit_skips_separation(settings, tmp_path, monkeypatch):
 
 def test_cache_lru_eviction(settings, tmp_path):
     cache = StemsCache(settings, max_bytes=2500)
-    for i, key in enumerate(["k1", "k2", "k3"]):
+    for key in ["k1", "k2", "k3"]:
         d = cache.new_entry_dir()
         (d / "v.wav").write_bytes(b"x" * 1000)
         cache.put(key, d, {"vocals": "v.wav"})

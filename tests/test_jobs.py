@@ -3,12 +3,10 @@ progress, cancel (a stopped training keeps its model), restart survival, recover
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,35 +19,13 @@ from persona.jobs.recovery import recover
 from persona.jobs.runner import run_job
 from persona.library import ModelLibrary
 from persona.progress import CancelToken
+from persona.testing.home import start_worker, stop_process, wait_for
 
 CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def wait_for(pred, timeout: float = 60.0, every: float = 0.05):
-    """Poll ``pred`` until it returns something truthy (a deadline only guards against hangs)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
-
-
-def start_worker(settings, *extra: str) -> subprocess.Popen:
-    args = [sys.executable, "-c", CLI, "--home", str(settings.home), "--assets", str(settings.assets)]
-    args += ["--device", "cpu", "worker", "--workers", "2", *extra]
-    return subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def stop_worker(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+def stop_worker(proc, sig=signal.SIGTERM):
+    stop_process(proc, sig)
 
 
 @pytest.fixture

@@ -3,47 +3,23 @@ driven by HTTP and a real python-socketio client over WebSocket, with fixture jo
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import requests
 import socketio
 
+from persona.testing.home import start_server, stop_process, wait_for
+
 TOKEN = "live-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, timeout: float = 90.0, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("live")
-    port = free_port()
-    args = [sys.executable, "-m", "persona.testing.home", str(root), "--serve", "--port", str(port)]
-    args += ["--token", TOKEN, "--fixture-jobs"]
     log = open(root / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(root, "--token", TOKEN, "--fixture-jobs", "--no-assets", log=log)
 
     def up():
         try:
@@ -52,13 +28,9 @@ def server(tmp_path_factory):
             assert proc.poll() is None, (root / "server.log").read_text()
             return False
 
-    wait_for(up, every=0.2)
+    wait_for(up, timeout=120, every=0.2)
     yield base, root
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_process(proc)
     log.close()
 
 

@@ -15,9 +15,15 @@ the library checks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,28 +110,44 @@ def write_fixture_song(path: str | Path, seconds: float = 2.0, sr: int = SR) -> 
     return path
 
 
-def _fixture_assets(settings: Settings) -> list[str]:
-    """Ask each area's fixture builder for its assets; report which areas provided some."""
+def write_fixture_assets(settings: Settings) -> list[str]:
+    """Tiny pretrained weights under API.md's asset names, from each area's fixture builder:
+    training (``hubert_base/``, ``rmvpe.pt``, ``pretrained_v2/f0G40k.pth``...) and separation."""
     built = []
-    for module_name, func_name in (("persona.testing.assets", "build_fixture_assets"),):
-        try:
-            module = __import__(module_name, fromlist=[func_name])
-            func = getattr(module, func_name)
-        except (ImportError, AttributeError):
-            continue
-        func(settings.assets)
-        built.append(module_name)
+    try:
+        from persona.testing.training import write_training_assets
+
+        write_training_assets(settings.assets, "40k", "tiny")
+        built.append("training")
+    except ImportError:
+        pass
+    try:
+        from persona.testing.separation import write_all
+
+        write_all(settings.assets)
+        built.append("separation")
+    except ImportError:
+        pass
     return built
 
 
-def build_home(root: str | Path, *, token: str | None = None, with_samples: bool = True) -> Settings:
-    """Build a complete fixture home under ``root`` and return its Settings."""
+def build_home(
+    root: str | Path, *, token: str | None = None, with_samples: bool = True, with_assets: bool = True
+) -> Settings:
+    """Build a complete fixture home under ``root`` and return its Settings.
+
+    ``root/assets``: tiny pretrained weights; ``root/home``: two models (``데모 목소리`` v2 with an
+    index, ``plain-v1``) and one cover; ``root/song.wav``, ``root/voice1.wav``, ``root/voice2.wav``
+    to upload. Models are tiny real synthesizers, so the real engines run on this home too
+    (``--tiny-models``).
+    """
     from persona.library import CoverLibrary, ModelLibrary
 
     root = Path(root)
     settings = Settings(home=root / "home", assets_dir=root / "assets", device="cpu", token=token)
     settings.home.mkdir(parents=True, exist_ok=True)
-    _fixture_assets(settings)
+    if with_assets:
+        write_fixture_assets(settings)
     if with_samples:
         lib = ModelLibrary(settings)
         work = root / "work"
@@ -145,6 +167,61 @@ def build_home(root: str | Path, *, token: str | None = None, with_samples: bool
     return settings
 
 
+# ---- processes for tests and benchmarks -------------------------------------------------------------
+_CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def wait_for(pred, timeout: float = 60.0, every: float = 0.05):
+    """Poll ``pred`` until it returns something truthy; the deadline only guards against hangs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not reached within {timeout:g} s")
+
+
+def start_worker(settings: Settings, *extra: str, workers: int = 2, log=None) -> subprocess.Popen:
+    """``persona worker`` on ``settings``' home in its own process group (``extra``: CLI flags)."""
+    args = [sys.executable, "-c", _CLI, "--home", str(settings.home), "--assets", str(settings.assets)]
+    args += ["--device", settings.device, "worker", "--workers", str(workers), *extra]
+    return subprocess.Popen(
+        args, start_new_session=True, stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL
+    )
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+    """Signal the process group; SIGKILL it if it has not gone within ``timeout``."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(
+    root: str | Path, *extra: str, port: int | None = None, log=None
+) -> tuple[subprocess.Popen, str]:
+    """``python -m persona.testing.home ROOT --serve`` on a free port; returns (process, base URL)
+    once the process runs (callers wait for ``/api/health``)."""
+    port = port or free_port()
+    args = [sys.executable, "-m", "persona.testing.home", str(root), "--serve", "--port", str(port), *extra]
+    proc = subprocess.Popen(
+        args, start_new_session=True, stdout=log, stderr=subprocess.STDOUT if log else None
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
 def settings_json(settings: Settings) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()}
 
@@ -158,16 +235,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", action="store_true", help="then run `persona serve` on it")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument(
-        "--fixture-jobs", action="store_true", help="train/cover jobs run quick fixture handlers"
-    )
+    parser.add_argument("--fixture-jobs", action="store_true", help="train/cover jobs run quick stand-ins")
+    parser.add_argument("--tiny-models", action="store_true", help="real engines, tiny training config")
+    parser.add_argument("--no-assets", action="store_true", help="skip the fixture pretrained weights")
     args = parser.parse_args(argv)
-    settings = build_home(args.dir, token=args.token)
+    settings = build_home(args.dir, token=args.token, with_assets=not args.no_assets)
     print(json.dumps(settings_json(settings), ensure_ascii=False), flush=True)
     if args.serve:
         from persona.server.run import serve
 
-        serve(settings.replace(host=args.host, port=args.port), fixture_jobs=args.fixture_jobs)
+        serve(
+            settings.replace(host=args.host, port=args.port),
+            fixture_jobs=args.fixture_jobs,
+            tiny_models=args.tiny_models,
+        )
     return 0
 
 

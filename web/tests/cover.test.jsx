@@ -20,6 +20,27 @@ describe("cover page", () => {
     expect(screen.getByText("1:05")).toBeInTheDocument();
   });
 
+  it("offers the suggested pitch when the cover used another", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /covers/cv2": () => [200, { id: "cv2", model: "m", song_name: "S", pitch: 0, suggested_pitch: -12, audio_url: "/a" }],
+    });
+    renderApp("/covers/cv2", "en");
+    const box = await screen.findByTestId("suggestion");
+    expect(box).toHaveTextContent("-12 semitones is suggested");
+    expect(screen.getByRole("link", { name: /suggested pitch/ })).toHaveAttribute("href", "/models/m?pitch=-12");
+  });
+
+  it("shows the automatic pitch it used", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /covers/cv3": () => [200, { id: "cv3", model: "m", song_name: "S", pitch: 0, suggested_pitch: 7, options: { pitch_auto: true }, audio_url: "/a" }],
+    });
+    renderApp("/covers/cv3", "en");
+    expect(await screen.findByTestId("cover-pitch")).toHaveTextContent("+7 semitones (auto)");
+    expect(screen.queryByTestId("suggestion")).toBeNull();
+  });
+
   it("adds the access token to the player's URL when one is set", async () => {
     window.localStorage.setItem("persona.token", "s3cret");
     mockApi({

@@ -17,21 +17,25 @@ const model = {
   source: "trained",
   created_at: "2026-11-25T10:00:00Z",
   size_bytes: 55 * 1024 * 1024,
-  voice_profile: { median_f0_hz: 210.5, suggested_pitch: 5, quality: { speaker_similarity: 0.82 } },
+  epochs: 200,
+  voice_profile: { median_hz: 220.4, p5_hz: 146.9, p95_hz: 329.2 },
 };
 
 describe("model page", () => {
-  it("shows the model's facts, voice profile, suggested pitch and a download link", async () => {
+  it("shows the model's facts, voice profile as notes, and a download link", async () => {
     mockApi({ "GET /health": health, "GET /models/my voice": () => [200, model] });
-    renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
+    renderApp(`/models/${encodeURIComponent("my voice")}?pitch=5`, "en");
     expect(await screen.findByText("v2")).toBeInTheDocument();
     expect(screen.getByTestId("model-name")).toHaveTextContent("my voice");
     expect(screen.getByText("40 kHz")).toBeInTheDocument();
     expect(screen.getByText("55 MB")).toBeInTheDocument();
     expect(screen.getByText("Trained here")).toBeInTheDocument();
-    expect(screen.getByText("Median pitch (Hz)")).toBeInTheDocument();
-    expect(screen.getByText("Speaker similarity")).toBeInTheDocument();
-    expect(screen.getByRole("button", { name: /\+5 suggested/ })).toBeInTheDocument();
+    expect(screen.getByTestId("profile-center")).toHaveTextContent("A3 · 220 Hz");
+    expect(screen.getByTestId("profile-range")).toHaveTextContent("D3 – E4 · 147–329 Hz");
+    expect(screen.getByText("200")).toBeInTheDocument();
+    // a pitch suggested by a previous cover arrives in the address
+    expect(screen.getByRole("button", { name: /\+5 suggested/ })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByRole("spinbutton", { name: "Pitch value" })).toHaveValue(5);
     const link = screen.getByRole("link", { name: /Save the model/ });
     expect(link).toHaveAttribute("href", "/api/models/my%20voice/download");
     expect(window.sessionStorage.getItem("persona.modelName")).toBe("my voice");
@@ -64,6 +68,8 @@ describe("model page", () => {
     await user.click(screen.getByRole("button", { name: /−12/ }));
     await user.click(screen.getByText("Advanced conversion"));
     fireEvent.change(screen.getByLabelText(/Index rate/), { target: { value: "0.5" } });
+    await user.click(screen.getByLabelText(/Split lead and backing vocals/));
+    await user.selectOptions(screen.getByLabelText("Backing vocals"), "off");
     await user.click(screen.getByText("Mix"));
     await user.selectOptions(screen.getByLabelText("File format"), "mp3");
     await user.click(screen.getByRole("button", { name: "Make cover" }));
@@ -76,6 +82,10 @@ describe("model page", () => {
     expect(sent.get("format")).toBe("mp3");
     expect(sent.has("protect")).toBe(false);
     expect(sent.has("vocal_gain")).toBe(false);
+    expect(sent.get("lead_backing")).toBe("true");
+    expect(sent.get("backing")).toBe("off");
+    expect(sent.has("pitch_auto")).toBe(false);
+    expect(sent.has("dereverb")).toBe(false);
 
     act(() => fake.serverEmit("job_progress", { job_id: "c-1", kind: "cover", stage: "separate", progress: 0.2 }));
     act(() => fake.serverEmit("job_progress", { job_id: "c-1", kind: "cover", stage: "convert", progress: 0.6 }));
@@ -92,6 +102,28 @@ describe("model page", () => {
     );
     await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/covers/cv9"));
     expect(JSON.parse(window.sessionStorage.getItem("persona.cover"))).toMatchObject({ id: "cv9", audio_url: "/api/covers/cv9/audio" });
+  });
+
+  it("lets the server choose the pitch, which disables the manual control", async () => {
+    let sent;
+    mockApi({
+      "GET /health": health,
+      "GET /models/my voice": () => [200, model],
+      "POST /covers": (config) => {
+        sent = config.data;
+        return [202, { job_id: "c-3" }];
+      },
+      "GET /jobs/c-3": () => [200, { id: "c-3", kind: "cover", status: "queued", progress: 0 }],
+    });
+    const user = userEvent.setup();
+    renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
+    await screen.findByText("v2");
+    fireEvent.change(document.querySelector('input[name="song"]'), { target: { files: [audioFile("song.wav")] } });
+    await user.click(screen.getByLabelText(/Match the song automatically/));
+    expect(screen.getByRole("slider", { name: "Pitch shift" })).toBeDisabled();
+    await user.click(screen.getByRole("button", { name: "Make cover" }));
+    await screen.findByText("Making the cover");
+    expect(sent.get("pitch_auto")).toBe("true");
   });
 
   it("shows a failed cover's reason and lets the user try again", async () => {

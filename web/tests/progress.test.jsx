@@ -62,6 +62,7 @@ describe("JobProgress", () => {
   it("reads epochs and losses from metrics", () => {
     expect(epochOf({ epoch: 3, total_epochs: 9 })).toEqual({ epoch: 3, total: 9 });
     expect(epochOf({})).toBeNull();
+    expect(epochOf({ epoch: 2 }, 5)).toEqual({ epoch: 2, total: 5 });
     expect(lossEntries({ loss_mel: 1, loss_d: 2, step: 5 }).map(([k]) => k)).toEqual(["loss_d", "loss_mel"]);
   });
 });

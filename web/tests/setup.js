@@ -7,3 +7,6 @@ afterEach(() => {
   window.localStorage.clear();
   window.sessionStorage.clear();
 });
+
+import { resetHealth } from "../src/lib/health.js";
+afterEach(() => resetHealth());

@@ -84,7 +84,7 @@ describe("train page", () => {
     expect(sent.get("sample_rate")).toBe("48k");
     expect(sent.get("f0_method")).toBe("harvest");
     expect(sent.get("batch_size")).toBe("8");
-    expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob"))).toEqual({ job_id: "job-1", model_name: "내목소리" });
+    expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob"))).toEqual({ job_id: "job-1", model_name: "내목소리", epochs: 3 });
     expect(fake.emitted).toContainEqual(["subscribe", "job-1"]);
 
     act(() =>
@@ -173,6 +173,14 @@ describe("train page", () => {
     expect(sent.get("name")).toBe("singer");
   });
 
+  it("uses the server's limits for the file checks", async () => {
+    mockApi({ "GET /health": () => [200, { status: "ok", limits: { max_training_files: 2, max_training_file_bytes: 1048576 } }] });
+    renderApp("/train", "en");
+    expect(await screen.findByText("0 of 2 selected")).toBeInTheDocument();
+    pick([audioFile("a.wav"), audioFile("b.wav"), audioFile("c.wav")]);
+    expect(screen.getByTestId("file-errors")).toHaveTextContent("c.wav: at most 2 files can be uploaded.");
+  });
+
   it("refuses a non-zip model file", () => {
     mockApi({ "GET /health": health });
     renderApp("/", "en");
@@ -181,8 +189,13 @@ describe("train page", () => {
   });
 
   it("warns when the server lacks pretrained weights", async () => {
-    mockApi({ "GET /health": () => [200, { status: "ok", assets: { "rmvpe.pt": false, hubert_base: true } }] });
+    mockApi({
+      "GET /health": () => [
+        200,
+        { status: "ok", assets: { "rmvpe.pt": false, hubert_base: false, "hubert_base.pt": true, "separation/a.ckpt": false, "separation/b.ckpt": true } },
+      ],
+    });
     renderApp("/", "en");
-    expect(await screen.findByText(/Pretrained weights are missing \(rmvpe\.pt\)/)).toBeInTheDocument();
+    expect(await screen.findByText(/Pretrained weights are missing \(pitch extractor \(RMVPE\)\)/)).toBeInTheDocument();
   });
 });

@@ -19,13 +19,16 @@ export function lossEntries(metrics) {
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
-export function epochOf(metrics) {
+export function epochOf(metrics, fallbackTotal = null) {
   if (!metrics) return null;
   const epoch = metrics.epoch;
   if (typeof epoch !== "number") return null;
-  const total = metrics.epochs ?? metrics.total_epochs ?? metrics.epoch_total ?? null;
+  const total = metrics.epochs ?? metrics.total_epochs ?? metrics.epoch_total ?? fallbackTotal;
   return { epoch, total: typeof total === "number" ? total : null };
 }
+
+// Stages that are the queue's bookkeeping, not steps of the work.
+const HIDDEN_STAGES = new Set(["queued", "starting", "done", "finished"]);
 
 export default function JobProgress({ job, title, onStop, stopping = false, connected = true }) {
   const { t } = useI18n();
@@ -38,9 +41,11 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
   }
   const final = FINAL.has(job.status);
   const metrics = job.metrics || {};
-  const epoch = epochOf(metrics);
+  const epoch = epochOf(metrics, job.params?.epochs ?? job.epochs ?? null);
   const losses = lossEntries(metrics);
-  const stages = job.stages && job.stages.length ? job.stages : job.stage ? [job.stage] : [];
+  const stages = (job.stages && job.stages.length ? job.stages : job.stage ? [job.stage] : []).filter(
+    (s) => !HIDDEN_STAGES.has(s),
+  );
   const status = job.status || "queued";
   return (
     <section className={`job job-${status}`} aria-label={title}>

@@ -1,8 +1,7 @@
 // The frame of every page: header with navigation and language switch, server status, footer.
-import { useEffect, useState } from "react";
 import { Link, NavLink, Outlet } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
-import { api } from "../lib/api.js";
+import { missingAssetGroups, useHealth } from "../lib/health.js";
 
 function Logo() {
   return (
@@ -36,17 +35,7 @@ function LanguageSwitch() {
 /** Warn when the server lacks pretrained weights: training and covers would fail. */
 function ServerStatus() {
   const { t } = useI18n();
-  const [health, setHealth] = useState(null);
-  useEffect(() => {
-    let alive = true;
-    api
-      .get("/health")
-      .then((r) => alive && setHealth(r.data))
-      .catch(() => alive && setHealth({ status: "unreachable" }));
-    return () => {
-      alive = false;
-    };
-  }, []);
+  const health = useHealth();
   if (!health) return null;
   if (health.status === "unreachable") {
     return (
@@ -55,13 +44,11 @@ function ServerStatus() {
       </div>
     );
   }
-  const missing = Object.entries(health.assets || {})
-    .filter(([, present]) => present === false)
-    .map(([name]) => name);
+  const missing = missingAssetGroups(health.assets);
   if (!missing.length) return null;
   return (
     <div className="banner banner-warn" role="status">
-      {t("health.assetsMissing", { names: missing.slice(0, 4).join(", ") + (missing.length > 4 ? " …" : "") })}
+      {t("health.assetsMissing", { names: missing.map((g) => t(`assets.${g}`)).join(", ") })}
     </div>
   );
 }

@@ -46,3 +46,12 @@ export function formatNumber(value, digits = 3) {
   if (Number.isInteger(value)) return String(value);
   return value.toFixed(digits);
 }
+
+const NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+
+/** 220 -> "A3" (nearest equal-tempered note, A4 = 440 Hz). */
+export function noteName(hz) {
+  if (typeof hz !== "number" || !(hz > 0)) return "—";
+  const midi = Math.round(69 + 12 * Math.log2(hz / 440));
+  return `${NOTE_NAMES[((midi % 12) + 12) % 12]}${Math.floor(midi / 12) - 1}`;
+}

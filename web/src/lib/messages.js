@@ -222,6 +222,29 @@ const ko = {
 
   "notFound.title": "페이지를 찾을 수 없습니다",
   "notFound.lead": "주소가 바뀌었거나 삭제된 항목입니다.",
+
+  "assets.content": "음성 특징 추출(HuBERT)",
+  "assets.pitch": "음높이 추출(RMVPE)",
+  "assets.pretrained": "사전 학습 모델",
+  "assets.separation": "보컬 분리 모델",
+  "source.fixture": "테스트용",
+  "stage.starting": "시작",
+  "profile.center": "중심 음",
+  "cover.pitchAuto": "노래에 맞춰 자동으로",
+  "cover.pitchAutoHint": "노래의 음역을 분석해 이 모델에 맞는 음높이를 고릅니다.",
+  "cover.dereverb": "원곡 보컬의 잔향 제거",
+  "cover.dereverbHint": "잔향이 많은 라이브 음원에 좋습니다. 조금 느려집니다.",
+  "cover.leadBacking": "메인 보컬과 코러스 나누기",
+  "cover.leadBackingHint": "메인 보컬만 내 목소리로 바꿉니다.",
+  "cover.backing": "코러스 처리",
+  "cover.backing.original": "원곡 코러스 그대로",
+  "cover.backing.converted": "코러스도 내 목소리로",
+  "cover.backing.off": "코러스 빼기",
+  "cover.keyModeSong": "반주도 함께 조옮김",
+  "cover.keyModeSongHint": "끄면 목소리만 음높이가 바뀝니다.",
+  "coverPage.auto": "자동",
+  "coverPage.suggestion": "이 노래에는 {pitch} 반음을 추천합니다.",
+  "coverPage.retry": "추천 음높이로 다시 만들기",
 };
 
 const en = {
@@ -445,6 +468,29 @@ const en = {
 
   "notFound.title": "Page not found",
   "notFound.lead": "The address changed or the item was deleted.",
+
+  "assets.content": "content encoder (HuBERT)",
+  "assets.pitch": "pitch extractor (RMVPE)",
+  "assets.pretrained": "pretrained models",
+  "assets.separation": "vocal separation",
+  "source.fixture": "Test fixture",
+  "stage.starting": "Start",
+  "profile.center": "Centre note",
+  "cover.pitchAuto": "Match the song automatically",
+  "cover.pitchAutoHint": "Analyses the song's range and picks the shift that suits this model.",
+  "cover.dereverb": "Remove reverb from the original vocal",
+  "cover.dereverbHint": "Helps with live recordings. A little slower.",
+  "cover.leadBacking": "Split lead and backing vocals",
+  "cover.leadBackingHint": "Only the lead vocal is sung in your voice.",
+  "cover.backing": "Backing vocals",
+  "cover.backing.original": "Keep the original",
+  "cover.backing.converted": "Convert them too",
+  "cover.backing.off": "Leave them out",
+  "cover.keyModeSong": "Shift the music's key too",
+  "cover.keyModeSongHint": "Off: only the voice changes pitch.",
+  "coverPage.auto": "auto",
+  "coverPage.suggestion": "For this song, {pitch} semitones is suggested.",
+  "coverPage.retry": "Make it again with the suggested pitch",
 };
 
 export const messages = { ko, en };

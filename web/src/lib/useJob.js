@@ -31,7 +31,7 @@ function fromEvent(prev, event, data) {
     case "job_failed":
       return { ...base, status: "failed", error: data.error };
     case "job_cancelled":
-      return { ...base, status: "cancelled", eta_s: null };
+      return { ...base, status: "cancelled", eta_s: null, result: data.result ?? base.result };
     default:
       return base;
   }
@@ -68,7 +68,8 @@ export function useJob(jobId, t) {
           const next = response.data;
           setJob((prev) => {
             if (prev && FINAL.has(prev.status)) return prev;
-            if (heard && !FINAL.has(next.status)) return prev;
+            // Live events are newer; keep only the facts events do not carry.
+            if (heard && !FINAL.has(next.status)) return prev && { ...prev, params: next.params, created_at: next.created_at };
             return fromJob(prev, next);
           });
         })

@@ -34,6 +34,9 @@ export default function CoverPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
 
+  const auto = Boolean(cover?.options?.pitch_auto);
+  const suggested = typeof cover?.suggested_pitch === "number" ? cover.suggested_pitch : null;
+  const pitchShown = auto && suggested !== null ? suggested : cover?.pitch;
   const audioUrl = cover?.audio_url || `/api/covers/${encodeURIComponent(id)}/audio`;
   const downloadUrl = cover?.download_url || `/api/covers/${encodeURIComponent(id)}/download`;
   return (
@@ -76,11 +79,21 @@ export default function CoverPage() {
             ) : null}
           </div>
           {playError ? <ErrorBox error={t("coverPage.playError")} /> : null}
+          {cover && suggested !== null && suggested !== pitchShown ? (
+            <p className="hint-box" data-testid="suggestion">
+              {t("coverPage.suggestion", { pitch: formatPitch(suggested) })}{" "}
+              <Link to={`${paths.model(cover.model)}?pitch=${suggested}`}>{t("coverPage.retry")}</Link>
+            </p>
+          ) : null}
           {cover ? (
             <Facts
               className="facts facts-inline"
               items={[
-                [t("coverPage.pitch"), `${formatPitch(cover.pitch)} ${t("pitch.unit")}`],
+                [
+                  t("coverPage.pitch"),
+                  `${formatPitch(pitchShown)} ${t("pitch.unit")}${auto ? ` (${t("coverPage.auto")})` : ""}`,
+                  "cover-pitch",
+                ],
                 [t("coverPage.duration"), formatDuration(cover.duration_s)],
                 [t("coverPage.created"), formatDate(cover.created_at, lang)],
               ]}

@@ -1,16 +1,16 @@
 // `/models/:name`: the "training complete" page. Model facts and download; make a cover.
 import { useEffect, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
 import { checkFile, SONG_LIMITS } from "../lib/files.js";
 import { changedOptions, CONVERSION_DEFAULTS, F0_METHODS, MIX_DEFAULTS } from "../lib/options.js";
-import { formatBytes, formatDate, formatSampleRate } from "../lib/format.js";
+import { formatBytes, formatDate, formatSampleRate, noteName } from "../lib/format.js";
 import { useJob } from "../lib/useJob.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import FileDrop from "../components/FileDrop.jsx";
-import PitchControl from "../components/PitchControl.jsx";
+import PitchControl, { clampPitch } from "../components/PitchControl.jsx";
 import ProgressBar from "../components/ProgressBar.jsx";
 import JobProgress from "../components/JobProgress.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
@@ -53,7 +53,7 @@ function ModelFacts({ model }) {
     [t("model.size"), formatBytes(model.size_bytes, lang)],
   ];
   if (model.epochs ?? model.metadata?.epochs) items.push([t("model.epochs"), model.epochs ?? model.metadata?.epochs]);
-  const profileItems = entriesOf(profile && typeof profile === "object" ? omit(profile, ["quality", "suggested_pitch"]) : null, t, "profile");
+  const profileItems = profileEntries(profile, t);
   const qualityItems = typeof quality === "object" ? entriesOf(quality, t, "quality") : quality != null ? [[t("model.quality"), quality]] : [];
   return (
     <>
@@ -74,14 +74,35 @@ function ModelFacts({ model }) {
   );
 }
 
+/** {median_hz, p5_hz, p95_hz} as notes a singer reads ("A3 · 220 Hz"); other keys as they are. */
+export function profileEntries(profile, t) {
+  if (!profile || typeof profile !== "object") return [];
+  const items = [];
+  const rest = omit(profile, ["quality", "suggested_pitch", "median_hz", "p5_hz", "p95_hz"]);
+  if (typeof profile.median_hz === "number") {
+    items.push([t("profile.center"), `${noteName(profile.median_hz)} · ${Math.round(profile.median_hz)} Hz`, "profile-center"]);
+  }
+  if (typeof profile.p5_hz === "number" && typeof profile.p95_hz === "number") {
+    items.push([
+      t("profile.range"),
+      `${noteName(profile.p5_hz)} – ${noteName(profile.p95_hz)} · ${Math.round(profile.p5_hz)}–${Math.round(profile.p95_hz)} Hz`,
+      "profile-range",
+    ]);
+  }
+  return [...items, ...entriesOf(rest, t, "profile")];
+}
+
 function omit(obj, keys) {
   return Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k)));
 }
 
-export function CoverForm({ model, suggested, onStarted }) {
+export function CoverForm({ model, suggested, onStarted, initialPitch = 0 }) {
   const { t } = useI18n();
   const [song, setSong] = useState(null);
-  const [pitch, setPitch] = useState(0);
+  const [pitch, setPitch] = useState(initialPitch);
+  const [pitchAuto, setPitchAuto] = useState(false);
+  const [extras, setExtras] = useState({ dereverb: false, lead_backing: false, backing: "original", key_mode: "vocals" });
+  const setX = (key) => (value) => setExtras((x) => ({ ...x, [key]: value }));
   const [conv, setConv] = useState(CONVERSION_DEFAULTS);
   const [mix, setMix] = useState(MIX_DEFAULTS);
   const [upload, setUpload] = useState(null);
@@ -97,7 +118,14 @@ export function CoverForm({ model, suggested, onStarted }) {
     body.append("song", song, song.name);
     body.append("model", model);
     body.append("pitch", String(pitch));
+    if (pitchAuto) body.append("pitch_auto", "true");
     const options = { ...changedOptions(conv, CONVERSION_DEFAULTS), ...changedOptions(mix, MIX_DEFAULTS) };
+    if (extras.dereverb) options.dereverb = "true";
+    if (extras.key_mode !== "vocals") options.key_mode = extras.key_mode;
+    if (extras.lead_backing) {
+      options.lead_backing = "true";
+      if (extras.backing !== "original") options.backing = extras.backing;
+    }
     for (const [key, value] of Object.entries(options)) body.append(key, String(value));
     setUpload(0);
     try {
@@ -138,7 +166,14 @@ export function CoverForm({ model, suggested, onStarted }) {
         }}
         onRemove={() => setSong(null)}
       />
-      <PitchControl value={pitch} onChange={setPitch} suggested={suggested} disabled={busy} />
+      <PitchControl value={pitch} onChange={setPitch} suggested={suggested} disabled={busy || pitchAuto} />
+      <label className="check">
+        <input type="checkbox" checked={pitchAuto} onChange={(e) => setPitchAuto(e.target.checked)} disabled={busy} />
+        <span>
+          {t("cover.pitchAuto")}
+          <small>{t("cover.pitchAutoHint")}</small>
+        </span>
+      </label>
       <details className="advanced">
         <summary>{t("cover.advanced")}</summary>
         <div className="grid-fields">
@@ -159,12 +194,40 @@ export function CoverForm({ model, suggested, onStarted }) {
           <RangeField id="cv-rms" label={t("cover.rmsMixRate")} min={0} max={1} step={0.05} value={conv.rms_mix_rate} onChange={setC("rms_mix_rate")} hint={t("cover.rmsMixRateHint")} />
           <RangeField id="cv-protect" label={t("cover.protect")} min={0} max={0.5} step={0.01} value={conv.protect} onChange={setC("protect")} hint={t("cover.protectHint")} />
         </div>
+        <div className="checks">
+          <label className="check">
+            <input type="checkbox" checked={extras.dereverb} onChange={(e) => setX("dereverb")(e.target.checked)} />
+            <span>
+              {t("cover.dereverb")}
+              <small>{t("cover.dereverbHint")}</small>
+            </span>
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={extras.lead_backing} onChange={(e) => setX("lead_backing")(e.target.checked)} />
+            <span>
+              {t("cover.leadBacking")}
+              <small>{t("cover.leadBackingHint")}</small>
+            </span>
+          </label>
+          {extras.lead_backing ? (
+            <div className="field">
+              <label htmlFor="cv-backing" className="field-label">
+                {t("cover.backing")}
+              </label>
+              <select id="cv-backing" value={extras.backing} onChange={(e) => setX("backing")(e.target.value)}>
+                <option value="original">{t("cover.backing.original")}</option>
+                <option value="converted">{t("cover.backing.converted")}</option>
+                <option value="off">{t("cover.backing.off")}</option>
+              </select>
+            </div>
+          ) : null}
+        </div>
       </details>
       <details className="advanced">
         <summary>{t("cover.mix")}</summary>
         <div className="grid-fields">
-          <RangeField id="mx-vocal" label={t("cover.vocalGain")} min={-20} max={20} step={1} value={mix.vocal_gain} onChange={setM("vocal_gain")} format={db} />
-          <RangeField id="mx-inst" label={t("cover.instrumentalGain")} min={-20} max={20} step={1} value={mix.instrumental_gain} onChange={setM("instrumental_gain")} format={db} />
+          <RangeField id="mx-vocal" label={t("cover.vocalGain")} min={-24} max={12} step={1} value={mix.vocal_gain} onChange={setM("vocal_gain")} format={db} />
+          <RangeField id="mx-inst" label={t("cover.instrumentalGain")} min={-24} max={12} step={1} value={mix.instrumental_gain} onChange={setM("instrumental_gain")} format={db} />
           <RangeField id="mx-reverb" label={t("cover.reverb")} min={0} max={1} step={0.05} value={mix.reverb} onChange={setM("reverb")} />
           <div className="field">
             <label htmlFor="mx-format" className="field-label">
@@ -176,6 +239,17 @@ export function CoverForm({ model, suggested, onStarted }) {
             </select>
           </div>
         </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={extras.key_mode === "song"}
+            onChange={(e) => setX("key_mode")(e.target.checked ? "song" : "vocals")}
+          />
+          <span>
+            {t("cover.keyModeSong")}
+            <small>{t("cover.keyModeSongHint")}</small>
+          </span>
+        </label>
       </details>
       {busy ? <ProgressBar value={upload} label={t("common.uploadProgress")} /> : null}
       <ErrorBox error={error} />
@@ -243,6 +317,7 @@ function CoverRun({ active, onReset }) {
 
 export default function ModelPage() {
   const { name } = useParams();
+  const [search] = useSearchParams();
   const { t } = useI18n();
   const [model, setModel] = useState(null);
   const [error, setError] = useState(null);
@@ -296,7 +371,12 @@ export default function ModelPage() {
                 }}
               />
             ) : (
-              <CoverForm model={name} suggested={suggested} onStarted={setActive} />
+              <CoverForm
+                model={name}
+                suggested={suggested ?? (search.has("pitch") ? clampPitch(search.get("pitch")) : null)}
+                initialPitch={search.has("pitch") ? clampPitch(search.get("pitch")) : 0}
+                onStarted={setActive}
+              />
             )}
           </section>
           <aside className="card card-side">

@@ -7,6 +7,7 @@ import { KEYS, session } from "../lib/storage.js";
 import { addTrainingFiles, checkFile, TRAINING_LIMITS, ZIP_LIMITS } from "../lib/files.js";
 import { F0_METHODS, SAMPLE_RATES, TRAIN_DEFAULTS } from "../lib/options.js";
 import { useJob } from "../lib/useJob.js";
+import { trainingLimits, useHealth } from "../lib/health.js";
 import FileDrop from "../components/FileDrop.jsx";
 import ErrorBox from "../components/ErrorBox.jsx";
 import ProgressBar from "../components/ProgressBar.jsx";
@@ -28,6 +29,7 @@ export function TrainForm({ onStarted }) {
   const [saveEvery, setSaveEvery] = useState(TRAIN_DEFAULTS.save_every);
   const [upload, setUpload] = useState(null); // fraction while uploading
   const [error, setError] = useState(null);
+  const limits = trainingLimits(useHealth(), TRAINING_LIMITS);
 
   const submit = async (e) => {
     e.preventDefault();
@@ -47,7 +49,11 @@ export function TrainForm({ onStarted }) {
       const response = await api.post("/trainings", body, {
         onUploadProgress: (ev) => ev.total && setUpload(ev.loaded / ev.total),
       });
-      const started = { job_id: response.data.job_id, model_name: response.data.model_name || name.trim() };
+      const started = {
+        job_id: response.data.job_id,
+        model_name: response.data.model_name || name.trim(),
+        epochs: Number(epochs),
+      };
       session.setJSON(KEYS.trainJob, started);
       onStarted(started);
     } catch (err) {
@@ -64,13 +70,13 @@ export function TrainForm({ onStarted }) {
       <FileDrop
         name="recordings"
         label={t("train.files")}
-        hint={t("train.filesHint", { max: TRAINING_LIMITS.maxFiles, size: TRAINING_LIMITS.maxFileBytes / 1048576 })}
+        hint={t("train.filesHint", { max: limits.maxFiles, size: Math.round(limits.maxFileBytes / 1048576) })}
         accept=".wav,.mp3,audio/wav,audio/x-wav,audio/mpeg"
         multiple
         files={files}
         disabled={busy}
         onAdd={(picked) => {
-          const result = addTrainingFiles(files, picked);
+          const result = addTrainingFiles(files, picked, limits);
           setFiles(result.files);
           setFileErrors(result.errors);
         }}
@@ -90,7 +96,7 @@ export function TrainForm({ onStarted }) {
         </div>
       ) : null}
       <p className="field-hint count" aria-live="polite">
-        {t("train.count", { n: files.length, max: TRAINING_LIMITS.maxFiles })}
+        {t("train.count", { n: files.length, max: limits.maxFiles })}
       </p>
       <div className="row">
         <div className="field grow">
@@ -215,9 +221,10 @@ function TrainingRun({ active, onReset }) {
       session.set(KEYS.trainJob, null);
       if (status === "cancelled") {
         // Stopping keeps the last saved model, when one was saved.
+        const kept = job.result?.model_name || active.model_name;
         api
-          .get(`/models/${encodeURIComponent(active.model_name)}`)
-          .then((r) => setSavedModel(r.data.name || active.model_name))
+          .get(`/models/${encodeURIComponent(kept)}`)
+          .then((r) => setSavedModel(r.data.name || kept))
           .catch(() => setSavedModel(null));
       }
     }
@@ -246,7 +253,7 @@ function TrainingRun({ active, onReset }) {
       {loadError && !job ? <ErrorBox error={loadError} /> : null}
       {!(loadError && !job) ? (
         <JobProgress
-          job={job}
+          job={job && { ...job, epochs: job.params?.epochs ?? active.epochs }}
           title={t("train.progressTitle")}
           onStop={stop}
           stopping={stopping}

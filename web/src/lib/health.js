@@ -1,0 +1,67 @@
+// GET /api/health once per page load, shared by everything that needs it (banner, file limits).
+import { useEffect, useState } from "react";
+import { api } from "./api.js";
+
+let pending = null;
+
+export function fetchHealth() {
+  if (!pending) {
+    pending = api
+      .get("/health")
+      .then((r) => r.data)
+      .catch((error) => {
+        pending = null; // try again next time
+        throw error;
+      });
+  }
+  return pending;
+}
+
+/** For tests: forget the cached answer. */
+export function resetHealth() {
+  pending = null;
+}
+
+export function useHealth() {
+  const [health, setHealth] = useState(null);
+  useEffect(() => {
+    let alive = true;
+    fetchHealth()
+      .then((h) => alive && setHealth(h))
+      .catch(() => alive && setHealth({ status: "unreachable" }));
+    return () => {
+      alive = false;
+    };
+  }, []);
+  return health;
+}
+
+// What each part of the work needs; a group is missing when none of its files is present.
+const ASSET_GROUPS = [
+  ["content", (n) => n === "hubert_base" || n === "hubert_base.pt"],
+  ["pitch", (n) => n === "rmvpe.pt"],
+  ["pretrained", (n) => n.startsWith("pretrained")],
+  ["separation", (n) => n.startsWith("separation/")],
+];
+
+/** Names of asset groups with nothing present (only groups the server reports at all). */
+export function missingAssetGroups(assets) {
+  if (!assets || typeof assets !== "object") return [];
+  const names = Object.keys(assets);
+  return ASSET_GROUPS.filter(([, match]) => {
+    const members = names.filter(match);
+    return members.length > 0 && !members.some((n) => assets[n] === true);
+  }).map(([group]) => group);
+}
+
+/** Training limits from the server's answer, falling back to the defaults given. */
+export function trainingLimits(health, defaults) {
+  const l = health?.limits;
+  if (!l) return defaults;
+  return {
+    ...defaults,
+    maxFiles: l.max_training_files ?? defaults.maxFiles,
+    maxFileBytes: l.max_training_file_bytes ?? defaults.maxFileBytes,
+    maxTotalBytes: l.max_upload_bytes ?? defaults.maxTotalBytes,
+  };
+}

@@ -112,10 +112,11 @@ def _device(settings: Settings) -> tuple[str, bool]:
 def _load_voice(path: Path, device: str, is_half: bool) -> Any:
     from persona.rvc.checkpoint import load_voice_model
 
-    voice = load_voice_model(path, device=device)
-    if is_half:
-        voice.net_g = voice.net_g.half()
-    return voice
+    if is_half:  # RVC runs the synthesizer in fp16 on CUDA
+        import torch
+
+        return load_voice_model(path, device=device, dtype=torch.float16)
+    return load_voice_model(path, device=device)
 
 
 def _content_encoder(settings: Settings, device: str) -> Any:

@@ -149,3 +149,14 @@ def test_matches_reference_rvc(encoder: ContentEncoder) -> None:
         ours = encoder.extract(x, version)[0].numpy()
         assert ours.shape == ref[version].shape
         np.testing.assert_allclose(ours, ref[version], rtol=1e-5, atol=1e-5)
+
+
+def test_training_normalisation_flag(tmp_path: Path, encoder: ContentEncoder) -> None:
+    assert encoder.training_normalize is False  # the folder's preprocessor_config says do_normalize: false
+    x = _wav(0.5)
+    manual = (x - x.mean()) / torch.sqrt(x.var(unbiased=False) + 1e-5)
+    torch.testing.assert_close(encoder.extract(x, "v2", normalize=True), encoder.extract(manual, "v2"))
+    folder = write_hubert_folder(tmp_path / "hb", seed=0)
+    cfg = folder / "preprocessor_config.json"
+    cfg.write_text(cfg.read_text().replace('"do_normalize": false', '"do_normalize": true'))
+    assert ContentEncoder.from_path(folder).training_normalize is True

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +69,16 @@ def _load_folder(path: Path) -> HubertModelWithFinalProj:
     if missing or mismatched:
         raise _invalid(path, f"weights missing or of the wrong shape: {(missing + mismatched)[:5]}")
     return model
+
+
+def _folder_normalizes(path: Path) -> bool:
+    """The folder's feature-extractor ``do_normalize`` (False when absent, as for HuBERT base)."""
+    import json
+
+    try:
+        return bool(json.loads((path / "preprocessor_config.json").read_text()).get("do_normalize", False))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 # ---------------------------------------------------------------- fairseq checkpoint
@@ -136,8 +145,6 @@ def _read_checkpoint(path: Path) -> dict:
     except pickle.UnpicklingError:
         # weights_only refuses the config's classes; rebuild it with inert placeholders instead.
         try:
-            if not zipfile.is_zipfile(path):
-                raise _invalid(path, "not a torch checkpoint")
             ckpt = torch.load(
                 str(path), map_location="cpu", weights_only=False, pickle_module=_restricted_pickle
             )
@@ -273,8 +280,17 @@ def _load_fairseq(path: Path) -> HubertModelWithFinalProj:
 class ContentEncoder:
     """A loaded HuBERT/ContentVec model that turns 16 kHz audio into RVC content features."""
 
-    def __init__(self, model: HubertModelWithFinalProj, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        model: HubertModelWithFinalProj,
+        device: str | torch.device = "cpu",
+        *,
+        training_normalize: bool = False,
+    ) -> None:
         self.device = torch.device(device)
+        # RVC's training feature extraction layer-norms the waveform when the model's feature
+        # extractor says do_normalize (inference never does); extract(normalize=...) applies it.
+        self.training_normalize = training_normalize
         # RVC runs HuBERT in fp16 on CUDA.
         self.half = self.device.type == "cuda"
         self.model = model.to(self.device, torch.float16 if self.half else torch.float32).eval()
@@ -284,7 +300,7 @@ class ContentEncoder:
         """Load a transformers folder or a fairseq ``.pt`` file."""
         path = Path(path)
         if path.is_dir():
-            return cls(_load_folder(path), device)
+            return cls(_load_folder(path), device, training_normalize=_folder_normalizes(path))
         if path.is_file():
             return cls(_load_fairseq(path), device)
         raise PersonaError("asset_missing", f"HuBERT model not found at {path}")
@@ -308,13 +324,19 @@ class ContentEncoder:
         return {"v1": self.model.config.classifier_proj_size, "v2": self.model.config.hidden_size}
 
     @torch.no_grad()
-    def extract(self, wav16k: torch.Tensor, version: str) -> torch.Tensor:
-        """(1, n) float32 16 kHz audio -> (1, frames, 256 for v1 | 768 for v2), one frame per 320 samples."""
+    def extract(self, wav16k: torch.Tensor, version: str, *, normalize: bool = False) -> torch.Tensor:
+        """(1, n) float32 16 kHz audio -> (1, frames, 256 for v1 | 768 for v2), one frame per 320 samples.
+
+        ``normalize=True`` layer-norms the waveform first, as RVC's training extraction does when
+        ``training_normalize`` is set; conversion never normalises.
+        """
         if version not in ("v1", "v2"):
             raise PersonaError("model_invalid", f"unknown RVC version {version!r} (expected v1 or v2)")
         x = wav16k
         if x.dim() == 1:
             x = x.unsqueeze(0)
+        if normalize:
+            x = torch.nn.functional.layer_norm(x.float(), x.shape)
         x = x.to(self.device, torch.float16 if self.half else torch.float32)
         if version == "v1":
             out = self.model(input_values=x, attention_mask=None, output_hidden_states=True, return_dict=True)

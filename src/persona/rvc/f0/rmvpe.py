@@ -63,8 +63,9 @@ def mel_filterbank(
 class MelSpectrogram(nn.Module):
     """RVC's RMVPE log-mel (no key shift / speed change: RVC's inference never uses them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, half: bool = False) -> None:
         super().__init__()
+        self.half = half  # RVC takes the log in fp16 when it runs the model in fp16
         self.register_buffer("mel_basis", torch.from_numpy(mel_filterbank()), persistent=False)
         self.register_buffer("window", torch.hann_window(N_FFT), persistent=False)
 
@@ -74,7 +75,10 @@ class MelSpectrogram(nn.Module):
             center=True, return_complex=True,
         )  # fmt: skip
         magnitude = torch.sqrt(fft.real.pow(2) + fft.imag.pow(2))
-        return torch.log(torch.clamp(torch.matmul(self.mel_basis, magnitude), min=1e-5))
+        mel = torch.matmul(self.mel_basis, magnitude)
+        if self.half:
+            mel = mel.half()
+        return torch.log(torch.clamp(mel, min=1e-5))
 
 
 # ---------------------------------------------------------------- network (RVC's module tree)
@@ -270,7 +274,7 @@ class RMVPE:
         self.device = torch.device(device)
         self.half = self.device.type == "cuda"
         self.model = model.to(self.device, torch.float16 if self.half else torch.float32).eval()
-        self.mel = MelSpectrogram().to(self.device)
+        self.mel = MelSpectrogram(self.half).to(self.device)
 
     @classmethod
     def from_path(cls, path: str | Path, device: str | torch.device = "cpu") -> RMVPE:

@@ -39,6 +39,7 @@ class LoopResult:
     global_step: int
     stopped: bool
     history: list[dict[str, float]]  # one entry per finished (or stopped) epoch: mean losses
+    initial_eval_mel: float  # fixed-batch mel loss before this run's first step
     seconds: float
     net_g: torch.nn.Module
 
@@ -58,6 +59,29 @@ def grad_norm(params) -> float:
         if p.grad is not None:
             total += float(p.grad.detach().norm(2)) ** 2
     return math.sqrt(total)
+
+
+@torch.no_grad()
+def fixed_batch_mel_loss(net_g: torch.nn.Module, batch, cfg: TrainConfig, dev: torch.device) -> float:
+    """Mel L1 (x c_mel) of the generator on one fixed batch, fixed noise, slices from frame 0.
+
+    The per-step mel loss jumps with the random slice and batch; this one only moves when the
+    model does, so it shows learning (reported per epoch as ``eval_mel``).
+    """
+    d = cfg.data
+    phone, phone_len, pitch, pitchf, spec, spec_len, _wave, _wl, sid = (t.to(dev) for t in batch)
+    gen = torch.Generator(device=dev).manual_seed(0)
+    starts = torch.zeros(phone.shape[0], dtype=torch.long, device=dev)
+    y_hat, ids, *_ = net_g(
+        phone, phone_len, pitch, pitchf, spec, spec_len, sid, generator=gen, slice_starts=starts
+    )
+    mel = spec_to_mel(spec, d.filter_length, d.n_mel_channels, d.sampling_rate, d.mel_fmin, d.mel_fmax)
+    y_mel = slice_segments(mel, ids, cfg.segment_frames)
+    y_hat_mel = mel_spectrogram(
+        y_hat.float().squeeze(1), d.filter_length, d.n_mel_channels, d.sampling_rate,
+        d.hop_length, d.win_length, d.mel_fmin, d.mel_fmax,
+    )  # fmt: skip
+    return float(F.l1_loss(y_mel, y_hat_mel) * cfg.train.c_mel)
 
 
 def build_nets(cfg: TrainConfig, use_amp: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -117,10 +141,13 @@ def run(
     sampler = BucketBatchSampler(dataset.lengths, batch_size)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=0)
     steps_per_epoch = max(1, len(sampler))
+    # The first few (non-silent) examples, for the per-epoch fixed-batch mel loss.
+    eval_batch = collate([dataset[i] for i in range(min(len(dataset), max(1, batch_size)))])
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     d = cfg.data
     seg_frames = cfg.segment_frames
     history: list[dict[str, float]] = []
+    initial_eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
     started = time.monotonic()
     steps_run = 0
     total_steps = steps_per_epoch * max(0, epochs - first_epoch + 1)
@@ -229,9 +256,9 @@ def run(
                 stopped = True
                 break
         if n:
-            history.append(
-                {"epoch": epoch, "steps": n, **{k: v / n for k, v in sums.items()}, "partial": stopped}
-            )
+            means = {k: v / n for k, v in sums.items()}
+            eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
+            history.append({"epoch": epoch, "steps": n, **means, "eval_mel": eval_mel, "partial": stopped})
         if stopped:
             save(epoch_done)
             break
@@ -248,6 +275,7 @@ def run(
         global_step=global_step,
         stopped=stopped,
         history=history,
+        initial_eval_mel=initial_eval_mel,
         seconds=time.monotonic() - started,
         net_g=net_g,
     )

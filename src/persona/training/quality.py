@@ -37,9 +37,18 @@ def embed(audio: np.ndarray, sr: int) -> np.ndarray | None:
         warnings.simplefilter("ignore")
         from resemblyzer import preprocess_wav
 
-    wav = preprocess_wav(np.asarray(audio, dtype=np.float32), source_sr=sr)
-    if len(wav) < 16000 // 4:
-        return None
+    audio = np.asarray(audio, dtype=np.float32)
+    wav = preprocess_wav(audio, source_sr=sr)
+    if len(wav) < 16000 // 2:
+        # The encoder's voice-activity trim found (almost) no voice, e.g. in the buzz of a barely
+        # trained model; embed the level-normalised audio untrimmed rather than give no score.
+        from persona.audio.resample import resample
+
+        wav = resample(audio, sr, 16000) if sr != 16000 else audio
+        peak = float(np.abs(wav).max()) if len(wav) else 0.0
+        if peak <= 0 or len(wav) < 16000 // 2:
+            return None
+        wav = (wav / peak * 0.5).astype(np.float32)
     e = _voice_encoder().embed_utterance(wav)
     n = float(np.linalg.norm(e))
     return e / n if n > 0 else None

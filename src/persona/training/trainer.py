@@ -297,10 +297,14 @@ def train_model(
             quality = _quality(settings, model_path, index_path, state, examples, request.f0_method)
         except PersonaError as exc:
             quality = {"speaker_similarity": None, "error": exc.message}
+        except Exception as exc:  # the report is a bonus: it never fails a finished training
+            log.exception("quality report failed")
+            quality = {"speaker_similarity": None, "error": f"{type(exc).__name__}: {exc}"}
     last = {k: v for k, v in (outcome.history[-1] if outcome.history else {}).items()}
     metrics = {
         "last_epoch": last,
         "history": outcome.history,
+        "initial_eval_mel": outcome.initial_eval_mel,
         "train_seconds": round(outcome.seconds, 2),
         "total_seconds": round(time.monotonic() - started, 2),
         "global_step": outcome.global_step,

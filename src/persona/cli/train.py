@@ -1,9 +1,102 @@
-"""`persona train` commands (placeholder until its issue lands)."""
+"""`persona train`: train a voice model from up to five recordings, with a progress bar.
+
+Ctrl-C once stops the training cleanly (the current step finishes, a checkpoint is saved and the
+model trained so far is added to the library; ``--resume`` continues it); twice aborts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this group's subcommands to the top-level parser."""
+    """Add ``persona train`` to the top-level parser."""
+    p = sub.add_parser(
+        "train",
+        help="train a voice model from your recordings",
+        description="Train an RVC v2 voice model from 1-5 recordings of one voice (wav/mp3/...).",
+    )
+    p.add_argument("name", help="model name (letters of any script, digits, spaces, - _ . ...)")
+    p.add_argument("files", nargs="*", metavar="FILE", help="1-5 recordings (not needed with --resume)")
+    p.add_argument(
+        "--epochs", type=int, help="epochs to train, 1..1000 (with --resume: default the saved target)"
+    )
+    p.add_argument("--batch-size", type=int, default=4, help="examples per step (default 4)")
+    p.add_argument(
+        "--sample-rate", default="40k", choices=("32k", "40k", "48k"), help="model rate (default 40k)"
+    )
+    p.add_argument("--f0-method", default="rmvpe", help="rmvpe (default), crepe, fcpe, harvest or pm")
+    p.add_argument("--save-every", type=int, default=5, help="save a checkpoint every K epochs (default 5)")
+    p.add_argument("--resume", action="store_true", help="continue a stopped training of NAME")
+    p.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="allow training without the pretrained base when it is missing (sounds far worse)",
+    )
+    p.add_argument("--model-size", default="full", choices=("full", "tiny"), help=argparse.SUPPRESS)
+    p.add_argument("--no-quality", action="store_true", help="skip the speaker-similarity report")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    from persona.cli.bar import ProgressBar
+    from persona.errors import PersonaError
+    from persona.progress import CancelToken
+    from persona.training import TrainRequest, train_model
+    from persona.training.trainer import saved_target_epochs
+
+    epochs = args.epochs
+    if epochs is None:
+        epochs = saved_target_epochs(settings, args.name) if args.resume else None
+        if epochs is None:
+            raise PersonaError("bad_epochs", "give the number of epochs with --epochs N (1..1000)")
+    request = TrainRequest(
+        name=args.name,
+        files=list(args.files),
+        epochs=epochs,
+        batch_size=args.batch_size,
+        sample_rate=args.sample_rate,
+        f0_method=args.f0_method,
+        save_every=args.save_every,
+        resume=args.resume,
+        model_size=args.model_size,
+        allow_scratch=args.from_scratch,
+        quality_report=not args.no_quality,
+    )
+    token = CancelToken()
+
+    def stop(signum, frame):  # first Ctrl-C: stop cleanly; second: abort
+        token.cancel()
+        print("\npersona: stopping after this step (Ctrl-C again to abort)...", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        with ProgressBar(f"train {args.name}", enabled=False if args.quiet else None) as bar:
+            result = train_model(settings, request, bar, token)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    for w in result.warnings:
+        print(f"persona: {w}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return 0
+    state = "stopped" if result.stopped else "trained"
+    print(f"{result.model_name}: {state}, {result.epochs_done}/{result.epochs} epochs")
+    print(f"model: {result.model_path}")
+    if result.index_path:
+        print(f"index: {result.index_path}")
+    if result.voice_profile:
+        vp = result.voice_profile
+        print(f"voice: median {vp['median_hz']:.0f} Hz, range {vp['p5_hz']:.0f}-{vp['p95_hz']:.0f} Hz")
+    sim = result.quality.get("speaker_similarity")
+    if sim is not None:
+        ref = result.quality.get("reference_similarity")
+        extra = f" (your own held-out take: {ref:.2f})" if ref is not None else ""
+        print(f"speaker similarity: {sim:.2f}{extra}")
+    return 0

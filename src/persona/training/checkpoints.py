@@ -94,4 +94,7 @@ def load_pretrained(path: Path) -> dict[str, torch.Tensor]:
     state = ckpt.get("model", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise PersonaError("model_invalid", f"{path.name} holds no model weights")
-    return state
+    from persona.rvc.nn.weightnorm import canonical_weight_names
+
+    # Applio-era files use parametrized weight-norm names; map them onto RVC's.
+    return canonical_weight_names(state)

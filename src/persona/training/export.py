@@ -1,35 +1,28 @@
-"""Export the trained generator as RVC's small model (``assets/weights/<name>.pth``).
+"""Export the trained generator as RVC's small model (what RVC writes to ``assets/weights``).
 
-Exactly the dictionary RVC's `train/process_ckpt.py` ``savee`` writes: ``weight`` (the
-generator's state dict in float16, without the posterior encoder ``enc_q``), ``config`` (the
-18-item synthesizer argument list), ``info`` ("<n>epoch"), ``sr`` ("40k"), ``f0`` (1) and
-``version`` ("v2"). Written atomically.
+RVC's `train/process_ckpt.py` ``savee`` format, written by ``persona.rvc.checkpoint``'s
+``export_small_model`` (the one owner of that format): ``weight`` (fp16, without ``enc_q``),
+``config`` (18 entries), ``info`` ("<n>epoch"), ``sr`` ("40k"), ``f0`` (1), ``version`` ("v2").
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 
 import torch
 
-from persona.fsutil import atomic_path
 from persona.training.config import TrainConfig
 
 
-def small_model_dict(state: dict[str, torch.Tensor], cfg: TrainConfig, epochs: int) -> dict:
-    weight = OrderedDict((k, v.detach().cpu().half()) for k, v in state.items() if "enc_q" not in k)
-    return OrderedDict(
-        weight=weight,
-        config=cfg.export_config(),
-        info=f"{epochs}epoch",
-        sr=cfg.rate,
-        f0=1,
-        version=cfg.version,
-    )
-
-
 def export_small_model(net_g: torch.nn.Module, cfg: TrainConfig, epochs: int, target: Path) -> Path:
-    with atomic_path(target) as tmp:
-        torch.save(small_model_dict(net_g.state_dict(), cfg, epochs), tmp)
-    return target
+    from persona.rvc.checkpoint import export_small_model as export
+
+    return export(
+        net_g,
+        config=cfg.export_config(),
+        sr=cfg.rate,
+        f0=True,
+        version=cfg.version,
+        info=f"{epochs}epoch",
+        path=target,
+    )

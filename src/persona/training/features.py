@@ -94,7 +94,9 @@ def extract_features(
 
     def content(wav16k: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            feats = encoder.extract(torch.from_numpy(wav16k).float().unsqueeze(0).to(device), "v2")
+            x = torch.from_numpy(wav16k).float().unsqueeze(0).to(device)
+            # RVC's extract_hubert_feature layer-normalises the wave when the model's extractor asks.
+            feats = encoder.extract(x, "v2", normalize=getattr(encoder, "training_normalize", False))
         return feats.squeeze(0).float().cpu().numpy()
 
     for k, seg in enumerate(segments):
@@ -146,7 +148,8 @@ def mute_examples(exp_dir: Path, *, sr: int, assets, device: str = "cpu", count:
         zeros16k = torch.zeros(1, int(MUTE_SECONDS * 16000), device=device)
         encoder = ContentEncoder.load(assets, device=device)
         with torch.no_grad():
-            feats = encoder.extract(zeros16k, "v2").squeeze(0).float().cpu().numpy()
+            norm = getattr(encoder, "training_normalize", False)
+            feats = encoder.extract(zeros16k, "v2", normalize=norm).squeeze(0).float().cpu().numpy()
         frames = int(MUTE_SECONDS * 100)
         np.save(feat, feats.astype(np.float32), allow_pickle=False)
         np.save(pitch, np.ones(frames, dtype=np.int64), allow_pickle=False)

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from persona.errors import PersonaError
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.training import checkpoints
 from persona.training.config import TrainConfig
@@ -125,8 +126,17 @@ def run(
     else:
         first_epoch, global_step = 1, 0
         if pretrained is not None:
-            net_g.load_state_dict(pretrained[0])
-            net_d.load_state_dict(pretrained[1])
+            for net, state, what in (
+                (net_g, pretrained[0], "generator"),
+                (net_d, pretrained[1], "discriminator"),
+            ):
+                try:
+                    net.load_state_dict(state)  # strict, as RVC loads its pretrained base
+                except RuntimeError as exc:
+                    raise PersonaError(
+                        "model_invalid",
+                        f"the pretrained {what} does not fit a {cfg.rate} v2 model: {str(exc).splitlines()[0]}",
+                    ) from exc
     # ExponentialLR as RVC builds it with last_epoch = first_epoch - 2: lr = base * gamma**(epoch - 1).
     scheds = []
     for opt in (optim_g, optim_d):

@@ -113,6 +113,17 @@ def experiment_dir(settings: Settings, name: str) -> Path:
     return settings.home / "training" / name
 
 
+def saved_target_epochs(settings: Settings, name: str) -> int | None:
+    """The epoch target a stopped training of ``name`` was started with (for resuming)."""
+    try:
+        from persona.library import validate_model_name
+
+        ckpt = checkpoints.load(experiment_dir(settings, validate_model_name(name)))
+    except PersonaError:
+        return None
+    return None if ckpt is None else ckpt.g.get("persona", {}).get("epochs")
+
+
 def _pretrained(settings: Settings, request: TrainRequest, warnings: list[str]) -> tuple[dict, dict] | None:
     if request.pretrained is not None:
         g, d = (Path(p) for p in request.pretrained)

@@ -96,3 +96,8 @@ def test_bad_fcpe_files(tmp_path: Path, case: str) -> None:
     with pytest.raises(PersonaError) as err:
         load_fcpe(bad)
     assert err.value.code == "asset_invalid"
+
+
+def test_fcpe_silence_gives_zero_and_coarse_one() -> None:
+    c, f = compute_f0("fcpe", np.zeros(8000), p_len=50, pitch=12, filter_radius=3)
+    assert (f == 0).all() and (c == 1).all()

@@ -73,6 +73,18 @@ def raw_f0(
     return np.asarray(f0)
 
 
+def _fcpe_weights(assets: AssetManager | None) -> Path:
+    """torchfcpe's bundled weights (what RVC runs), else the ``fcpe.pt`` asset (same format)."""
+    from persona.rvc.f0.fcpe import bundled_path
+
+    try:
+        return bundled_path()
+    except PersonaError:
+        if assets is None:
+            raise
+        return _asset(assets, "fcpe.pt")
+
+
 def _asset(assets: AssetManager | None, name: str) -> Path:
     if assets is None:
         raise PersonaError("asset_missing", f"no assets folder given to find {name}")
@@ -93,18 +105,15 @@ def compute_f0(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse int32 1..255, f0 Hz) for ``p_len`` frames, as RVC's ``get_f0``.
 
-    ``rmvpe_path`` / ``fcpe_path`` override the asset lookup (tests, tools); FCPE falls back to
-    the weights bundled in the torchfcpe wheel when neither an asset nor a path is given.
+    ``rmvpe_path`` / ``fcpe_path`` override the asset lookup (tests, tools). FCPE uses the weights
+    bundled in the torchfcpe wheel, as RVC does, and the ``fcpe.pt`` asset only without that wheel.
     """
     if method not in F0_METHODS:
         raise PersonaError(
             "f0_method_invalid", f"unknown pitch method {method!r}; choose one of {', '.join(F0_METHODS)}"
         )
-    if method == "fcpe" and fcpe_path is None and assets is not None:
-        try:
-            fcpe_path = assets.path("fcpe.pt")
-        except PersonaError:
-            fcpe_path = None  # the wheel's bundled copy
+    if method == "fcpe" and fcpe_path is None:
+        fcpe_path = _fcpe_weights(assets)
     f0 = raw_f0(
         method, wav16k, p_len=p_len, filter_radius=filter_radius, assets=assets, device=device,
         rmvpe_path=rmvpe_path, fcpe_path=fcpe_path,

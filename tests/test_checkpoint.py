@@ -346,3 +346,9 @@ def test_legacy_serialization_loads(tmp_path: Path, small_model: Path) -> None:
     torch.save(ckpt, path, _use_new_zipfile_serialization=False)
     assert not zipfile.is_zipfile(path)
     assert load_voice_model(path).version == "v2"
+
+
+def test_rate_name_in_config_is_accepted(tmp_path: Path) -> None:
+    path = write_small_model(tmp_path / "m.pth", sr="48k", version="v1")
+    _rewrite(path, lambda c: c["config"].__setitem__(17, "48k"))
+    assert load_voice_model(path).tgt_sr == 48000

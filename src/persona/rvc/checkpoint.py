@@ -210,6 +210,8 @@ def _validated_config(path: Path, config: Any) -> list[Any]:
     if not isinstance(config, (list, tuple)) or len(config) != 18:
         raise _invalid(path, "its 'config' entry is not RVC's 18-entry configuration list")
     config = list(config)
+    if isinstance(config[17], str) and config[17] in SR2SR:  # "40k" where RVC expects 40000
+        config[17] = SR2SR[config[17]]
     try:
         ints = [int(config[i]) for i in (0, 2, 3, 4, 5, 6, 7, 13, 15, 16, 17)]
         rates = [int(r) for r in config[12]]

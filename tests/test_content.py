@@ -63,7 +63,17 @@ def test_fairseq_checkpoint_equals_folder(
 
 def test_pytorch_model_bin_folder(tmp_path: Path, encoder: ContentEncoder) -> None:
     folder = write_hubert_folder(tmp_path / "hb", seed=0, safetensors=False)
-    assert (folder / "pytorch_model.bin").is_file()
+    bin_path = folder / "pytorch_model.bin"
+    # Older transformers (as in the folder RVC ships) saved weight-norm as weight_g / weight_v.
+    sd = torch.load(bin_path, weights_only=True)
+    old_names = {
+        k.replace("parametrizations.weight.original0", "weight_g").replace(
+            "parametrizations.weight.original1", "weight_v"
+        ): v
+        for k, v in sd.items()
+    }
+    assert "encoder.pos_conv_embed.conv.weight_g" in old_names
+    torch.save(old_names, bin_path)
     other = ContentEncoder.from_path(folder)
     x = _wav(0.5)
     assert torch.equal(other.extract(x, "v2"), encoder.extract(x, "v2"))

@@ -15,6 +15,7 @@ export default function CoverPage() {
   const [cover, setCover] = useState(null);
   const [error, setError] = useState(null);
   const [playError, setPlayError] = useState(false);
+  const [playerDuration, setPlayerDuration] = useState(null);
 
   useEffect(() => {
     let alive = true;
@@ -75,6 +76,7 @@ export default function CoverPage() {
                 data-testid="cover-audio"
                 aria-label={t("coverPage.player")}
                 onError={() => setPlayError(true)}
+                onLoadedMetadata={(e) => Number.isFinite(e.currentTarget.duration) && setPlayerDuration(e.currentTarget.duration)}
               />
             ) : null}
           </div>
@@ -94,7 +96,7 @@ export default function CoverPage() {
                   `${formatPitch(pitchShown)} ${t("pitch.unit")}${auto ? ` (${t("coverPage.auto")})` : ""}`,
                   "cover-pitch",
                 ],
-                [t("coverPage.duration"), formatDuration(cover.duration_s)],
+                [t("coverPage.duration"), formatDuration(cover.duration_s ?? playerDuration), "cover-duration"],
                 [t("coverPage.created"), formatDate(cover.created_at, lang)],
               ]}
             />

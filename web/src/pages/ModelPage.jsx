@@ -1,6 +1,6 @@
 // `/models/:name`: the "training complete" page. Model facts and download; make a cover.
 import { useEffect, useState } from "react";
-import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
@@ -318,6 +318,8 @@ function CoverRun({ active, onReset }) {
 export default function ModelPage() {
   const { name } = useParams();
   const [search] = useSearchParams();
+  const location = useLocation();
+  const notice = location.state?.notice;
   const { t } = useI18n();
   const [model, setModel] = useState(null);
   const [error, setError] = useState(null);
@@ -350,6 +352,11 @@ export default function ModelPage() {
       <header className="page-head">
         <p className="eyebrow">{t("model.eyebrow")}</p>
         <h1 data-testid="model-name">{name}</h1>
+        {notice && !error ? (
+          <p className="success" role="status" data-testid="model-notice">
+            {t(notice === "trained" ? "model.trainedNotice" : "model.uploadedNotice")}
+          </p>
+        ) : null}
       </header>
       {error ? (
         <section className="card">

@@ -216,7 +216,7 @@ function TrainingRun({ active, onReset }) {
       const modelName = job.result?.model_name || active.model_name;
       session.set(KEYS.modelName, modelName);
       session.set(KEYS.trainJob, null);
-      navigate(paths.model(modelName));
+      navigate(paths.model(modelName), { state: { notice: "trained" } });
     } else if (status === "failed" || status === "cancelled") {
       session.set(KEYS.trainJob, null);
       if (status === "cancelled") {
@@ -299,7 +299,7 @@ export function ModelZipForm() {
       });
       const modelName = response.data.name;
       session.set(KEYS.modelName, modelName);
-      navigate(paths.model(modelName));
+      navigate(paths.model(modelName), { state: { notice: "uploaded" } });
     } catch (err) {
       setError(serverError(err, t));
       setUpload(null);

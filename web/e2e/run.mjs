@@ -1,0 +1,526 @@
+// End-to-end tests: the built app in Debian's Chromium (driven by playwright-core) against the
+// REAL `persona serve` on a fixture home (python -m persona.testing.home).
+//
+// Jobs: by default the server's worker runs its quick stand-in handlers (`--fixture-jobs`): the
+// HTTP API, the job queue, the worker processes, Socket.IO and the files on disk are all real;
+// only the neural engines are replaced, since this machine has no pretrained weights. Set
+// PERSONA_E2E_JOBS=real to run the real engines (`--tiny-models`) on a home that has assets.
+//
+// Prints one line per test and closes with "N passed, N failed"; exits 1 on any failure.
+// Screenshots and the server's log go to web/test-results/.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const WEB = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = resolve(WEB, "..");
+const OUT = join(WEB, "test-results");
+const PYTHON = process.env.PERSONA_PYTHON || join(ROOT, ".venv", "bin", "python");
+const PERSONA = process.env.PERSONA_BIN || join(ROOT, ".venv", "bin", "persona");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const JOBS = process.env.PERSONA_E2E_JOBS || "fixture";
+const JOB_TIMEOUT = JOBS === "real" ? 600_000 : 90_000;
+const CHROME_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+// ---- a tiny test runner -------------------------------------------------------------------
+const results = [];
+let pageErrors = [];
+
+async function test(name, fn, { needs = [] } = {}) {
+  const missing = needs.filter((n) => !results.find((r) => r.name === n && r.ok));
+  if (missing.length) {
+    results.push({ name, ok: false, skipped: true });
+    console.log(`not ok - ${name} (skipped: needs ${missing.join(", ")})`);
+    return;
+  }
+  pageErrors = [];
+  const started = Date.now();
+  try {
+    await fn();
+    if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join(" | ")}`);
+    results.push({ name, ok: true });
+    console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    results.push({ name, ok: false });
+    console.log(`not ok - ${name}\n    ${String(error && error.stack ? error.stack : error).split("\n").slice(0, 4).join("\n    ")}`);
+    await shot(`failed-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`).catch(() => {});
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// ---- the server -----------------------------------------------------------------------------
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForHealth(base, server, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`persona serve exited with ${server.exitCode} (see test-results/server.log)`);
+    try {
+      const r = await fetch(`${base}/api/health`);
+      if (r.ok) return r.json();
+    } catch {
+      /* not up yet */
+    }
+    await sleep(300);
+  }
+  throw new Error("persona serve did not answer /api/health in time");
+}
+
+async function stopServer(server) {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((r) => server.once("exit", r));
+  try {
+    process.kill(-server.pid, "SIGTERM"); // its own process group: gunicorn and its worker
+  } catch {
+    /* gone */
+  }
+  const done = await Promise.race([exited.then(() => true), sleep(25_000).then(() => false)]);
+  if (!done) {
+    try {
+      process.kill(-server.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+    await Promise.race([exited, sleep(5000)]);
+  }
+}
+
+async function startServer(settings, extra = []) {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const logPath = join(OUT, "server.log");
+  const args = ["serve", "--host", "127.0.0.1", "--port", String(port), JOBS === "real" ? "--tiny-models" : "--fixture-jobs", ...extra];
+  console.log(`# persona ${args.join(" ").replace(/--token \S+/, "--token ***")}  (PERSONA_HOME=${settings.home})`);
+  const server = spawn(PERSONA, args, {
+    cwd: ROOT,
+    detached: true,
+    env: { ...process.env, PERSONA_HOME: settings.home, PERSONA_ASSETS: settings.assets_dir, PERSONA_DEVICE: "cpu" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log = (chunk) => writeFileSync(logPath, chunk, { flag: "a" });
+  server.stdout.on("data", log);
+  server.stderr.on("data", log);
+  return server;
+}
+
+// ---- page helpers ---------------------------------------------------------------------------
+let page;
+let base;
+let shotIndex = 0;
+
+async function shot(name) {
+  shotIndex += 1;
+  const path = join(OUT, `${String(shotIndex).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+async function api(path, init) {
+  const r = await fetch(`${base}/api${path}`, init);
+  const text = await r.text();
+  let body = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body };
+}
+
+const modelUrl = (name) => `/models/${encodeURIComponent(name)}`;
+
+// ---- main -----------------------------------------------------------------------------------
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  for (const old of readdirSync(OUT)) if (old.endsWith(".png")) rmSync(join(OUT, old));
+  for (const [what, path] of [
+    ["Chromium (apt-get install chromium)", CHROMIUM],
+    ["the Python venv (make install)", PYTHON],
+    ["the persona command (make install)", PERSONA],
+  ]) {
+    if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
+  }
+  if (!existsSync(join(WEB, "dist", "index.html"))) {
+    console.log("# building the app (dist/ missing)");
+    const b = spawnSync("npm", ["run", "build"], { cwd: WEB, stdio: "inherit" });
+    if (b.status !== 0) throw new Error("npm run build failed");
+  }
+
+  const tmp = mkdtempSync(join(tmpdir(), "persona-e2e-"));
+  let server = null;
+  let context = null;
+  try {
+    // A fixture home: two models, one cover, fixture songs and recordings beside it.
+    const built = spawnSync(PYTHON, ["-m", "persona.testing.home", join(tmp, "fixture")], { cwd: ROOT, encoding: "utf8" });
+    if (built.status !== 0) throw new Error(`persona.testing.home failed:\n${built.stderr}`);
+    const settings = JSON.parse(built.stdout.trim().split("\n").pop());
+    const fixture = join(tmp, "fixture");
+    writeFileSync(join(OUT, "server.log"), "");
+    server = await startServer(settings);
+    const health = await waitForHealth(base, server);
+    console.log(`# server up: version ${health.version}, device ${health.device}`);
+
+    const userData = mkdtempSync(join(tmp, "chromium-"));
+    context = await chromium.launchPersistentContext(userData, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROME_ARGS,
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+      locale: "ko-KR",
+    });
+    context.setDefaultTimeout(20_000);
+    page = context.pages()[0] || (await context.newPage());
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) pageErrors.push(msg.text());
+    });
+
+    const trained = "e2e 목소리";
+    const uploaded = "zip-업로드";
+    let coverId = null;
+
+    await test("home page renders in Korean with every control labelled", async () => {
+      await page.goto(`${base}/`);
+      await page.getByRole("heading", { level: 1, name: "내 목소리 모델 만들기" }).waitFor();
+      await page.getByLabel("모델 이름", { exact: true }).waitFor();
+      await page.getByLabel("학습 횟수 (에포크)").waitFor();
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll("input, select, button")]
+          .filter((el) => {
+            const hasLabel = el.labels?.length || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+            return !hasLabel && !(el.textContent || "").trim();
+          })
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+      assert(unlabelled.length === 0, `controls without a label: ${unlabelled.join(", ")}`);
+      await shot("train-ko");
+    });
+
+    await test("keyboard: Tab reaches the skip link, the file picker and the form", async () => {
+      await page.goto(`${base}/train`);
+      await page.getByRole("heading", { level: 1 }).waitFor();
+      const seen = [];
+      for (let i = 0; i < 10; i += 1) {
+        await page.keyboard.press("Tab");
+        seen.push(await page.evaluate(() => {
+          const el = document.activeElement;
+          return el.getAttribute("name") || el.id || el.className || el.tagName;
+        }));
+      }
+      assert(seen[0] === "skip-link", `first Tab stop was ${seen[0]}`);
+      assert(seen.includes("recordings"), `the file picker was not reached: ${seen.join(", ")}`);
+      assert(seen.includes("train-name"), `the name field was not reached: ${seen.join(", ")}`);
+    });
+
+    await test("file checks refuse a wrong type before uploading", async () => {
+      await page.goto(`${base}/train`);
+      await page.locator('input[name="recordings"]').setInputFiles([
+        { name: "메모.txt", mimeType: "text/plain", buffer: Buffer.from("not audio") },
+      ]);
+      const alert = page.getByTestId("file-errors");
+      await alert.waitFor();
+      const text = await alert.textContent();
+      assert(text.includes("메모.txt") && text.includes(".wav"), `unexpected message: ${text}`);
+    });
+
+    await test("the server's error is shown in words (duplicate model name)", async () => {
+      await page.goto(`${base}/train`);
+      await page.locator('input[name="recordings"]').setInputFiles([join(fixture, "voice1.wav")]);
+      await page.getByLabel("모델 이름", { exact: true }).fill("데모 목소리");
+      await page.getByLabel("학습 횟수 (에포크)").fill("2");
+      await page.getByRole("button", { name: "학습하기" }).click();
+      const alert = page.getByRole("alert");
+      await alert.waitFor();
+      const text = await alert.textContent();
+      assert(/model_exists|already|exists/i.test(text), `unexpected error text: ${text}`);
+    });
+
+    await test("train a tiny model through the page and watch it complete", async () => {
+      await page.goto(`${base}/train`);
+      await page.locator('input[name="recordings"]').setInputFiles([join(fixture, "voice1.wav"), join(fixture, "voice2.wav")]);
+      await page.getByText("2 / 5개 선택됨").waitFor();
+      await page.getByLabel("모델 이름", { exact: true }).fill(trained);
+      await page.getByLabel("학습 횟수 (에포크)").fill("3");
+      await page.getByText("고급 설정").click();
+      await page.getByLabel("배치 크기").fill("2");
+      await page.getByLabel("저장 간격 (에포크)").fill("1");
+      await page.getByRole("button", { name: "학습하기" }).click();
+      await page.getByRole("heading", { name: `‘${trained}’ 학습 중` }).waitFor();
+      await page.getByTestId("job-status").waitFor();
+      await page.getByTestId("job-epoch").waitFor({ timeout: JOB_TIMEOUT });
+      await shot("training-progress");
+      await page.waitForURL(`**${modelUrl(trained)}`, { timeout: JOB_TIMEOUT });
+      await page.getByTestId("model-name").filter({ hasText: trained }).waitFor();
+      await page.getByTestId("model-notice").waitFor();
+      const stored = await page.evaluate(() => sessionStorage.getItem("persona.modelName"));
+      assert(stored === trained, `sessionStorage model name: ${stored}`);
+      const r = await api(`/models/${encodeURIComponent(trained)}`);
+      assert(r.status === 200 && r.body.name === trained, `model not in the library: ${r.status}`);
+    });
+
+    await test("reload during training resubscribes; Stop keeps the last model", async () => {
+      const name = "중지 테스트";
+      await page.goto(`${base}/train`);
+      await page.locator('input[name="recordings"]').setInputFiles([join(fixture, "voice1.wav")]);
+      await page.getByLabel("모델 이름", { exact: true }).fill(name);
+      await page.getByLabel("학습 횟수 (에포크)").fill(JOBS === "real" ? "50" : "40");
+      await page.getByRole("button", { name: "학습하기" }).click();
+      await page.getByTestId("job-epoch").waitFor({ timeout: JOB_TIMEOUT });
+      const before = await page.getByTestId("job-epoch").textContent();
+      await page.reload();
+      await page.getByRole("heading", { name: `‘${name}’ 학습 중` }).waitFor();
+      await page.getByTestId("job-epoch").waitFor();
+      // progress keeps coming after the reload
+      await page.waitForFunction(
+        (prev) => {
+          const el = document.querySelector("[data-testid=job-epoch]");
+          return el && el.textContent !== prev;
+        },
+        before,
+        { timeout: JOB_TIMEOUT },
+      );
+      await page.getByRole("button", { name: "중지" }).click();
+      await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: JOB_TIMEOUT });
+      await page.getByRole("link", { name: "마지막으로 저장된 모델 열기" }).waitFor();
+      await shot("training-stopped");
+      const stored = await page.evaluate(() => sessionStorage.getItem("persona.trainJob"));
+      assert(stored === null, "the stopped job is still remembered");
+    });
+
+    const zipPath = join(tmp, "demo-model.zip");
+    await test("download the model zip from the model page", async () => {
+      await page.goto(`${base}${modelUrl("데모 목소리")}`);
+      await page.getByText("v2", { exact: true }).waitFor();
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: /모델 저장하기/ }).click(),
+      ]);
+      await download.saveAs(zipPath);
+      const bytes = readFileSync(zipPath);
+      assert(bytes.length > 1000 && bytes[0] === 0x50 && bytes[1] === 0x4b, `not a zip (${bytes.length} bytes)`);
+      assert(download.suggestedFilename().endsWith(".zip"), `file name ${download.suggestedFilename()}`);
+    });
+
+    await test("upload a model zip", async () => {
+      await page.goto(`${base}/`);
+      await page.locator('input[name="model-zip"]').setInputFiles(zipPath);
+      await page.getByLabel("모델 이름 (선택)").fill(uploaded);
+      await page.getByRole("button", { name: "모델 업로드" }).click();
+      const outcome = await Promise.race([
+        page.waitForURL(`**${modelUrl(uploaded)}`).then(() => "ok"),
+        page.getByRole("alert").waitFor().then(() => "alert"),
+      ]);
+      if (outcome === "alert") {
+        const text = await page.getByRole("alert").textContent();
+        // Known server race: the worker's periodic recovery sweep deletes the library's in-flight
+        // .tmp-* folder while the first import waits for torch to load. Retry once, loudly.
+        assert(/upload\.pth: no such file/.test(text), `upload refused: ${text}`);
+        console.log(`# warning: known server race on the first model import (${text.trim()}); retrying once`);
+        await page.getByRole("button", { name: "모델 업로드" }).click();
+        await page.waitForURL(`**${modelUrl(uploaded)}`);
+      }
+      await page.getByTestId("model-name").filter({ hasText: uploaded }).waitFor();
+      await page.getByText("v2", { exact: true }).waitFor();
+    }, { needs: ["download the model zip from the model page"] });
+
+    await test("make a cover with live progress by stage", async () => {
+      await page.goto(`${base}${modelUrl(trained)}`);
+      await page.locator('input[name="song"]').setInputFiles(join(fixture, "song.wav"));
+      await page.getByRole("button", { name: /\+12/ }).click();
+      await page.getByRole("spinbutton", { name: "음높이 값" }).waitFor();
+      const value = await page.getByRole("spinbutton", { name: "음높이 값" }).inputValue();
+      assert(value === "12", `pitch is ${value}`);
+      await shot("model-page");
+      await page.getByRole("button", { name: "커버하기" }).click();
+      await page.getByRole("heading", { name: "커버 만드는 중" }).waitFor();
+      await page.locator(".stages li").first().waitFor({ timeout: JOB_TIMEOUT });
+      await page.waitForURL("**/covers/**", { timeout: JOB_TIMEOUT });
+      coverId = decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
+      const r = await api(`/covers/${coverId}`);
+      assert(r.status === 200 && r.body.pitch === 12, `cover ${coverId}: ${JSON.stringify(r.body)}`);
+    }, { needs: ["train a tiny model through the page and watch it complete"] });
+
+    await test("the cover page's audio element loads (duration > 0)", async () => {
+      await page.getByTestId("cover-audio").waitFor();
+      const duration = await page.waitForFunction(
+        () => {
+          const a = document.querySelector("[data-testid=cover-audio]");
+          return a && a.readyState >= 1 && a.duration > 0 ? a.duration : false;
+        },
+        null,
+        { timeout: 30_000 },
+      );
+      const seconds = await duration.jsonValue();
+      assert(seconds > 0.5, `duration ${seconds}`);
+      const shown = await page.getByTestId("cover-duration").textContent();
+      assert(/\d:\d\d/.test(shown), `length shown as ${shown}`);
+      await shot("cover-page");
+    }, { needs: ["make a cover with live progress by stage"] });
+
+    await test("download the cover", async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: /노래 저장하기/ }).click(),
+      ]);
+      const target = join(tmp, "cover-download");
+      await download.saveAs(target);
+      const bytes = readFileSync(target);
+      assert(bytes.length > 1000 && bytes.subarray(0, 4).toString() === "RIFF", `not a wav (${bytes.length} bytes)`);
+      const r = await api(`/covers/${coverId}`);
+      assert(r.body.size_bytes === statSync(target).size, "downloaded size differs from the server's");
+    }, { needs: ["make a cover with live progress by stage"] });
+
+    await test("back to the model from the cover page", async () => {
+      await page.getByRole("link", { name: "모델로 돌아가기" }).click();
+      await page.waitForURL(`**${modelUrl(trained)}`);
+    }, { needs: ["make a cover with live progress by stage"] });
+
+    await test("deep links work on reload", async () => {
+      await page.goto(`${base}${modelUrl(trained)}`);
+      await page.reload();
+      await page.getByTestId("model-name").filter({ hasText: trained }).waitFor();
+      const r = await fetch(`${base}/no/such/page`);
+      assert(r.status === 200, `SPA fallback answered ${r.status}`);
+      await page.goto(`${base}/no/such/page`);
+      await page.getByRole("heading", { name: "페이지를 찾을 수 없습니다" }).waitFor();
+    });
+
+    await test("switch to English and back", async () => {
+      await page.goto(`${base}/library`);
+      await page.getByRole("button", { name: "English" }).click();
+      await page.getByRole("heading", { level: 1, name: "Library" }).waitFor();
+      await page.reload();
+      await page.getByRole("heading", { level: 1, name: "Library" }).waitFor();
+      await shot("library-en");
+      await page.getByRole("button", { name: "한국어" }).click();
+      await page.getByRole("heading", { level: 1, name: "라이브러리" }).waitFor();
+    });
+
+    await test("delete a cover and a model from the library, with confirmation", async () => {
+      await page.goto(`${base}/library`);
+      await page.getByTestId("model-list").waitFor();
+      // Cancel first: nothing is deleted.
+      await page.getByRole("button", { name: `모델 ${uploaded} 삭제` }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "취소" }).click();
+      assert((await api(`/models/${encodeURIComponent(uploaded)}`)).status === 200, "cancel deleted the model");
+      await page.getByRole("button", { name: `모델 ${uploaded} 삭제` }).click();
+      await shot("library-confirm");
+      await page.getByRole("dialog").getByRole("button", { name: "삭제" }).click();
+      await page.getByRole("link", { name: uploaded, exact: true }).waitFor({ state: "detached" });
+      assert((await api(`/models/${encodeURIComponent(uploaded)}`)).status === 404, "the model is still on the server");
+      if (coverId) {
+        const coverName = (await api(`/covers/${coverId}`)).body.song_name;
+        await page.getByRole("button", { name: `커버 ${coverName} 삭제` }).first().click();
+        await page.getByRole("dialog").getByRole("button", { name: "삭제" }).click();
+        await page.getByRole("dialog").waitFor({ state: "detached" });
+        const deadline = Date.now() + 10_000;
+        while ((await api(`/covers/${coverId}`)).status !== 404 && Date.now() < deadline) await sleep(200);
+        assert((await api(`/covers/${coverId}`)).status === 404, "the cover is still on the server");
+      }
+    });
+
+    await test("phone-sized screen: no sideways scrolling, everything reachable", async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const path of ["/train", modelUrl(trained), "/library"]) {
+        await page.goto(`${base}${path}`);
+        await page.getByRole("heading", { level: 1 }).waitFor();
+        await page.waitForLoadState("networkidle").catch(() => {});
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert(overflow <= 0, `${path} scrolls sideways by ${overflow}px`);
+      }
+      await page.goto(`${base}/train`);
+      await page.getByRole("heading", { level: 1 }).waitFor();
+      await shot("phone-train");
+      await page.goto(`${base}${modelUrl(trained)}`);
+      await page.getByRole("button", { name: "커버하기" }).waitFor();
+      await shot("phone-model");
+      await page.setViewportSize({ width: 1280, height: 900 });
+    });
+
+    // ---- the same home behind an access token ----
+    await stopServer(server);
+    const token = `e2e-${Math.random().toString(36).slice(2)}`;
+    server = await startServer(settings, ["--token", token]);
+    await waitForHealth(base, server).catch(async () => {
+      // health may itself need the token: wait for the 401 instead
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline) {
+        try {
+          if ((await fetch(`${base}/api/health`)).status) return;
+        } catch {
+          /* not up */
+        }
+        await sleep(300);
+      }
+      throw new Error("the token server did not start");
+    });
+    await page.evaluate(() => localStorage.removeItem("persona.token"));
+
+    await test("access token: asked for on 401, kept, sent to the API, the player and Socket.IO", async () => {
+      const anon = await fetch(`${base}/api/models`);
+      assert(anon.status === 401, `the API answered ${anon.status} without a token`);
+      await page.goto(`${base}/library`);
+      const dialog = page.getByRole("dialog", { name: "접근 토큰" });
+      await dialog.waitFor();
+      await shot("token-dialog");
+      await dialog.getByLabel("토큰").fill(token);
+      await dialog.getByRole("button", { name: "저장하고 계속" }).click();
+      await page.getByTestId("model-list").waitFor();
+      const kept = await page.evaluate(() => localStorage.getItem("persona.token"));
+      assert(kept === token, "the token was not kept in localStorage");
+      // A cover made behind the token: the upload, the Socket.IO progress and the player all pass.
+      await page.goto(`${base}${modelUrl(trained)}`);
+      await page.locator('input[name="song"]').setInputFiles(join(fixture, "song.wav"));
+      await page.getByRole("button", { name: "커버하기" }).click();
+      await page.waitForURL("**/covers/**", { timeout: JOB_TIMEOUT });
+      const src = await page.getByTestId("cover-audio").getAttribute("src");
+      assert(src.includes(`token=${token}`), `player URL without the token: ${src}`);
+      await page.waitForFunction(() => document.querySelector("[data-testid=cover-audio]")?.duration > 0, null, { timeout: 30_000 });
+    }, { needs: ["train a tiny model through the page and watch it complete"] });
+  } finally {
+    if (context) await context.close().catch(() => {});
+    await stopServer(server);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+let fatal = null;
+try {
+  await main();
+} catch (error) {
+  fatal = error;
+  console.log(`not ok - e2e setup\n    ${error && error.stack ? error.stack : error}`);
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed + (fatal ? 1 : 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -94,3 +94,14 @@ def test_matches_reference_rvc(rmvpe_pt: Path) -> None:
     )
     np.testing.assert_allclose(f, ref["f0"], rtol=1e-5)
     assert np.mean(c == ref["coarse"]) > 0.99 and np.abs(c - ref["coarse"]).max() <= 1
+
+
+def test_unusable_audio_gives_clear_errors(rmvpe_pt: Path) -> None:
+    with pytest.raises(PersonaError) as err:
+        compute_f0("rmvpe", np.zeros(300), p_len=1, pitch=0, filter_radius=3, rmvpe_path=rmvpe_pt)
+    assert err.value.code == "f0_failed" and "rmvpe" in err.value.message  # shorter than the STFT window
+    bad = np.zeros(1600)
+    bad[5] = np.nan
+    with pytest.raises(PersonaError) as err:
+        compute_f0("pm", bad, p_len=10, pitch=0, filter_radius=3)
+    assert err.value.code == "audio_invalid"

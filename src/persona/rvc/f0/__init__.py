@@ -45,6 +45,27 @@ def raw_f0(
 ) -> np.ndarray:
     """The estimator's own f0 curve (Hz, 0 = unvoiced) before fill/shift; may be a frame longer than ``p_len``."""
     x = np.asarray(wav16k)
+    if x.ndim != 1 or not np.isfinite(x).all():
+        raise PersonaError(
+            "audio_invalid", "pitch estimation needs mono audio without NaN or infinite samples"
+        )
+    try:
+        return _estimate(method, x, p_len, filter_radius, assets, device, rmvpe_path, fcpe_path)
+    except (RuntimeError, ValueError) as exc:  # e.g. audio shorter than an estimator's window
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise PersonaError("f0_failed", f"pitch estimation with {method!r} failed: {first}") from exc
+
+
+def _estimate(
+    method: str,
+    x: np.ndarray,
+    p_len: int,
+    filter_radius: int,
+    assets: AssetManager | None,
+    device: str,
+    rmvpe_path: str | Path | None,
+    fcpe_path: str | Path | None,
+) -> np.ndarray:
     if method == "pm":
         from persona.rvc.f0.classic import pm_f0
 

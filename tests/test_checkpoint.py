@@ -352,3 +352,20 @@ def test_rate_name_in_config_is_accepted(tmp_path: Path) -> None:
     path = write_small_model(tmp_path / "m.pth", sr="48k", version="v1")
     _rewrite(path, lambda c: c["config"].__setitem__(17, "48k"))
     assert load_voice_model(path).tgt_sr == 48000
+
+
+def test_weights_that_are_not_float_tensors(tmp_path: Path) -> None:
+    torch.save({"weight": {"enc_p.emb_phone.weight": "text"}, "config": []}, tmp_path / "a.pth")
+    _invalid(tmp_path / "a.pth", "named tensors")
+    torch.save({"weight": {"enc_p.emb_phone.weight": torch.zeros(2, dtype=torch.long)}}, tmp_path / "b.pth")
+    _invalid(tmp_path / "b.pth", "floating-point")
+    torch.save({"weight": [1, 2]}, tmp_path / "c.pth")
+    _invalid(tmp_path / "c.pth", "not a dictionary of weights")
+
+
+def test_optimizer_state_that_does_not_fit(tmp_path: Path) -> None:
+    path = write_discriminator_checkpoint(tmp_path / "D_1.pth", version="v1", channel_divisor=16)
+    net_d = discriminator_for("v1", channel_divisor=16)
+    wrong = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], 1e-4)
+    with pytest.raises(PersonaError, match="optimizer state"):
+        load_training_checkpoint(path, net_d, wrong)

@@ -141,3 +141,13 @@ def test_a_file_too_large_in_bytes_is_refused(settings, tmp_path):
     with pytest.raises(PersonaError) as e:
         check_inputs(settings.replace(max_training_file_bytes=1000), [f])
     assert e.value.code == "file_too_large"
+
+
+def test_mp3_and_several_files_are_decoded_and_numbered_per_file(settings, tmp_path):
+    a = write_voice(tmp_path, "a", seconds=6.0, fmt="mp3", seed=1)
+    b = write_voice(tmp_path, "b", seconds=6.0, sr=48000, seed=2)
+    result = preprocess(settings, [a, b], tmp_path / "exp", 32000)
+    stems = [s.stem for s in result.segments]
+    assert stems[0] == "0_0" and any(s.startswith("1_") for s in stems)
+    assert result.voice_seconds > 10.0
+    assert sf.info(result.segments[0].gt_path).samplerate == 32000

@@ -67,11 +67,13 @@ def test_two_epochs_train_with_finite_losses_and_falling_mel_loss(trained):
 
 def test_progress_reports_epoch_step_losses_and_eta(trained):
     _, _, events = trained
-    train_events = [m for (a, m) in events if a[0] == "train" and "loss_mel" in m]
-    assert train_events
+    train_events = [m for (a, m) in events if a[0] == "train" and "global_step" in m]
+    assert train_events and all("loss_mel" in m for m in train_events)
     last = train_events[-1]
     assert last["epoch"] == 2 and last["epochs"] == 2 and last["step"] >= 1
     assert last["eta_s"] is not None and last["eta_s"] >= 0
+    epoch_events = [m for (a, m) in events if m.get("epoch_done")]
+    assert [m["epoch"] for m in epoch_events] == [1, 2] and "eval_mel" in epoch_events[-1]
     fractions = [a[1] for (a, _) in events]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
 

@@ -123,3 +123,49 @@ def test_large_feature_sets_are_reduced_by_kmeans(tmp_path, monkeypatch):
     path = index_mod.build_index([p], tmp_path, "big", seed=0)
     assert faiss.read_index(str(path)).ntotal == 64
     assert path.name == f"added_IVF{index_mod.n_ivf_for(64)}_Flat_nprobe_1_big_v2.index"
+
+
+@pytest.fixture
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny nets on a busy 2-core machine: more threads only thrash
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_thread")
+@pytest.mark.parametrize("rate", ["32k", "48k"])
+def test_other_rates_train_and_export_loadable_models(rate, tmp_path):
+    import soundfile as sf
+
+    from persona.rvc.checkpoint import load_voice_model
+    from persona.testing.training import build_pretrained
+    from persona.training import loop
+    from persona.training.data import Example
+    from persona.training.export import export_small_model
+
+    cfg = training_config(rate, "tiny")
+    sr = cfg.data.sampling_rate
+    rng = np.random.default_rng(0)
+    examples = []
+    for i in range(3):
+        wav, feat, p, pf = (tmp_path / f"{i}{s}" for s in (".wav", ".npy", "_p.npy", "_pf.npy"))
+        sf.write(wav, (0.1 * rng.standard_normal(2 * sr)).astype(np.float32), sr, subtype="FLOAT")
+        np.save(feat, rng.standard_normal((100, 768)).astype(np.float32))
+        np.save(p, np.full(200, 100, dtype=np.int64))
+        np.save(pf, np.full(200, 220.0, dtype=np.float32))
+        examples.append(Example(wav, feat, p, pf))
+    g, d = build_pretrained(rate, "tiny")
+    out = loop.run(
+        cfg,
+        examples,
+        tmp_path,
+        epochs=1,
+        batch_size=2,
+        save_every=1,
+        pretrained=(g.state_dict(), d.state_dict()),
+    )
+    assert out.epochs_done == 1 and np.isfinite(out.history[0]["loss_mel"])
+    path = export_small_model(out.net_g, cfg, 1, tmp_path / "m.pth")
+    vm = load_voice_model(path)
+    assert vm.tgt_sr == sr and vm.version == "v2" and vm.f0

@@ -223,3 +223,15 @@ def test_resume_without_a_checkpoint_is_refused(settings):
     with pytest.raises(PersonaError) as e:
         train_model(settings, TrainRequest(name="never", epochs=2, resume=True))
     assert e.value.code == "nothing_to_resume"
+
+
+def test_stop_before_training_starts_is_a_plain_cancel(env, tmp_path):
+    from persona.errors import Cancelled
+    from persona.library import ModelLibrary
+
+    settings, files = env
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        train_model(settings, request("early-stop", files), cancel=token)
+    assert not ModelLibrary(settings).exists("early-stop")

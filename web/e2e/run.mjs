@@ -287,12 +287,12 @@ async function main() {
       assert(r.status === 200 && r.body.name === trained, `model not in the library: ${r.status}`);
     });
 
-    await test("reload during training resubscribes; Stop keeps the last model", async () => {
+    await test("reload during training resubscribes; a closed tab finds it again; Stop keeps the model", async () => {
       const name = "중지 테스트";
       await page.goto(`${base}/train`);
       await page.locator('input[name="recordings"]').setInputFiles([join(fixture, "voice1.wav")]);
       await page.getByLabel("모델 이름", { exact: true }).fill(name);
-      await page.getByLabel("학습 횟수 (에포크)").fill(JOBS === "real" ? "50" : "40");
+      await page.getByLabel("학습 횟수 (에포크)").fill(JOBS === "real" ? "50" : "100");
       await page.getByRole("button", { name: "학습하기" }).click();
       await page.getByTestId("job-epoch").waitFor({ timeout: JOB_TIMEOUT });
       const before = await page.getByTestId("job-epoch").textContent();
@@ -308,6 +308,14 @@ async function main() {
         before,
         { timeout: JOB_TIMEOUT },
       );
+      // A new tab knows nothing of the job: the library lists it and leads back to it.
+      await page.evaluate(() => sessionStorage.clear());
+      await page.goto(`${base}/library`);
+      const jobs = page.getByTestId("job-list");
+      await jobs.getByText(`‘${name}’ 학습`).waitFor();
+      await jobs.getByRole("button", { name: "진행 상황 보기" }).click();
+      await page.getByRole("heading", { name: `‘${name}’ 학습 중` }).waitFor();
+      await page.getByTestId("job-epoch").waitFor();
       await page.getByRole("button", { name: "중지" }).click();
       await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: JOB_TIMEOUT });
       await page.getByRole("link", { name: "마지막으로 저장된 모델 열기" }).waitFor();

@@ -43,6 +43,11 @@ describe("library", () => {
 
     await user.click(screen.getByRole("button", { name: "Delete model alpha" }));
     dialog = screen.getByRole("dialog");
+    // focus stays inside the dialog
+    await user.tab();
+    expect(within(dialog).getByRole("button", { name: "Delete" })).toHaveFocus();
+    await user.tab();
+    expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
     await user.keyboard("{Escape}");
     expect(screen.queryByRole("dialog")).toBeNull();
 
@@ -84,5 +89,28 @@ describe("library", () => {
     });
     renderApp("/library", "en");
     expect(await screen.findByRole("alert")).toHaveTextContent("Cannot reach the server");
+  });
+});
+
+describe("library: jobs in progress", () => {
+  it("lists running jobs and opens one to watch it", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /models": () => [200, models],
+      "GET /covers": () => [200, []],
+      "GET /jobs": (config) => {
+        expect(config.params).toEqual({ status: "queued,running" });
+        return [200, [{ id: "j9", kind: "train", status: "running", progress: 0.4, model: "gamma", params: { epochs: 20 } }]];
+      },
+      "GET /jobs/j9": () => [200, { id: "j9", kind: "train", status: "running", progress: 0.4, stage: "train" }],
+    });
+    const user = userEvent.setup();
+    renderApp("/library", "en");
+    const list = await screen.findByTestId("job-list");
+    expect(within(list).getByText("Training ‘gamma’")).toBeInTheDocument();
+    await user.click(within(list).getByRole("button", { name: "Watch progress" }));
+    expect(screen.getByTestId("location")).toHaveTextContent("/train");
+    expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob"))).toEqual({ job_id: "j9", model_name: "gamma", epochs: 20 });
+    expect(await screen.findByText("Training ‘gamma’")).toBeInTheDocument();
   });
 });

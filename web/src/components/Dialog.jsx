@@ -22,6 +22,19 @@ export default function Dialog({ title, children, onClose, actions }) {
           if (e.key === "Escape") {
             e.stopPropagation();
             onClose?.();
+          } else if (e.key === "Tab") {
+            // Keep focus inside the dialog while it is open.
+            const items = [...ref.current.querySelectorAll("input, select, button, a[href]")].filter((el) => !el.disabled);
+            if (!items.length) return;
+            const first = items[0];
+            const last = items[items.length - 1];
+            if (e.shiftKey && document.activeElement === first) {
+              e.preventDefault();
+              last.focus();
+            } else if (!e.shiftKey && document.activeElement === last) {
+              e.preventDefault();
+              first.focus();
+            }
           }
         }}
       >

@@ -1,6 +1,6 @@
 // `/library`: every model and cover, with open, download and (confirmed) delete.
 import { useCallback, useEffect, useState } from "react";
-import { Link } from "react-router-dom";
+import { Link, useNavigate } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
@@ -8,6 +8,61 @@ import { formatBytes, formatDate, formatDuration, formatPitch, formatSampleRate 
 import ErrorBox from "../components/ErrorBox.jsx";
 import ConfirmDialog from "../components/ConfirmDialog.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
+import ProgressBar from "../components/ProgressBar.jsx";
+
+/** Jobs still queued or running, so a closed tab can find its work again. */
+function RunningJobs() {
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  const [jobs, setJobs] = useState([]);
+  useEffect(() => {
+    let alive = true;
+    api
+      .get("/jobs", { params: { status: "queued,running" } })
+      .then((r) => alive && setJobs((r.data || []).filter((j) => j.kind === "train" || j.kind === "cover")))
+      .catch(() => {}); // the list is a convenience: the rest of the page shows errors
+    return () => {
+      alive = false;
+    };
+  }, []);
+  if (!jobs.length) return null;
+  const open = (job) => {
+    if (job.kind === "train") {
+      session.setJSON(KEYS.trainJob, { job_id: job.id, model_name: job.model, epochs: job.params?.epochs });
+      navigate("/train");
+    } else {
+      session.setJSON(KEYS.coverJob, { job_id: job.id, model: job.model, song_name: job.params?.song_name });
+      navigate(paths.model(job.model));
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="lib-jobs">
+      <div className="card-head">
+        <h2 id="lib-jobs">{t("library.running")}</h2>
+      </div>
+      <ul className="items" data-testid="job-list">
+        {jobs.map((job) => (
+          <li key={job.id} className="item">
+            <div className="item-main">
+              <span className="item-title">
+                {t(job.kind === "train" ? "library.jobTrain" : "library.jobCover", {
+                  model: job.model || "",
+                  song: job.params?.song_name || "",
+                })}
+              </span>
+              <ProgressBar value={job.progress} label={t("job.progress")} indeterminate={job.status === "queued"} />
+            </div>
+            <div className="item-actions">
+              <button type="button" className="button button-small" onClick={() => open(job)}>
+                {t("library.watch")}
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 function byNewest(a, b) {
   return String(b.created_at || "").localeCompare(String(a.created_at || ""));
@@ -61,6 +116,7 @@ export default function LibraryPage() {
         <p className="lead">{t("library.lead")}</p>
       </header>
       <ErrorBox error={error} onDismiss={() => setError(null)} dismissLabel={t("common.close")} />
+      <RunningJobs />
       <section className="card" aria-labelledby="lib-models">
         <div className="card-head">
           <h2 id="lib-models">{t("library.models")}</h2>

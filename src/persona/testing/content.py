@@ -79,35 +79,45 @@ def write_hubert_folder(
 
 def transformers_to_fairseq(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Inverse of ``persona.rvc.content.fairseq_to_transformers`` (to write fairseq-format files)."""
-    from persona.rvc.content import fairseq_to_transformers
+    import re
 
-    names: dict[str, str] = {}
-    probe = {}
-    for key in sd:  # build candidate fairseq names, map them forward, keep the ones that land on key
-        cands = {key, key.replace("feature_projection.projection.", "post_extract_proj.")}
-        cands.add(key.replace("feature_projection.layer_norm.", "layer_norm."))
-        cands.add(key.replace(".conv.weight", ".0.weight").replace(".layer_norm.", ".2."))
-        cands |= {
-            "mask_emb",
-            "encoder.pos_conv.0.weight_g",
-            "encoder.pos_conv.0.weight_v",
-            "encoder.pos_conv.0.bias",
-        }
-        for a, b in (
-            ("attention.", "self_attn."),
-            ("layer_norm.", "self_attn_layer_norm."),
-            ("feed_forward.intermediate_dense.", "fc1."),
-            ("feed_forward.output_dense.", "fc2."),
+    fixed = {
+        "masked_spec_embed": "mask_emb",
+        "encoder.pos_conv_embed.conv.parametrizations.weight.original0": "encoder.pos_conv.0.weight_g",
+        "encoder.pos_conv_embed.conv.parametrizations.weight.original1": "encoder.pos_conv.0.weight_v",
+        "encoder.pos_conv_embed.conv.bias": "encoder.pos_conv.0.bias",
+    }
+    layer = (
+        ("attention.", "self_attn."),
+        ("layer_norm.", "self_attn_layer_norm."),
+        ("feed_forward.intermediate_dense.", "fc1."),
+        ("feed_forward.output_dense.", "fc2."),
+        ("final_layer_norm.", "final_layer_norm."),
+    )
+    out: dict[str, torch.Tensor] = {}
+    for key, value in sd.items():
+        old = fixed.get(key)
+        if old is None and (m := re.fullmatch(r"feature_extractor\.conv_layers\.(\d+)\.conv\.weight", key)):
+            old = f"feature_extractor.conv_layers.{m[1]}.0.weight"
+        elif old is None and (
+            m := re.fullmatch(r"feature_extractor\.conv_layers\.(\d+)\.layer_norm\.(\w+)", key)
         ):
-            cands.add(key.replace(a, b))
-        for c in cands:
-            probe[c] = None
-    for cand in probe:
-        mapped = fairseq_to_transformers({cand: torch.zeros(1)})
-        for new in mapped:
-            if new in sd and new not in names.values():
-                names[cand] = new
-    return {old: sd[new].clone() for old, new in names.items()}
+            old = f"feature_extractor.conv_layers.{m[1]}.2.{m[2]}"
+        elif old is None and key.startswith("feature_projection.layer_norm."):
+            old = key.removeprefix("feature_projection.")
+        elif old is None and key.startswith("feature_projection.projection."):
+            old = key.replace("feature_projection.projection.", "post_extract_proj.")
+        elif old is None and (key.startswith("encoder.layer_norm.") or key.startswith("final_proj.")):
+            old = key
+        elif old is None and (m := re.fullmatch(r"encoder\.layers\.(\d+)\.(.+)", key)):
+            for new, fair in layer:
+                if m[2].startswith(new):
+                    old = f"encoder.layers.{m[1]}.{fair}{m[2][len(new) :]}"
+                    break
+        if old is None:
+            raise KeyError(f"no fairseq name for {key}")
+        out[old] = value.clone()
+    return out
 
 
 def write_fairseq_hubert(

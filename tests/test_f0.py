@@ -104,3 +104,12 @@ def test_harvest_matches_reference_rvc() -> None:
     p_len = len(x) // 160
     np.testing.assert_array_equal(raw_f0("harvest", x, p_len=p_len, filter_radius=3), ref["raw_r3"])
     np.testing.assert_array_equal(raw_f0("harvest", x, p_len=p_len, filter_radius=1), ref["raw_r0"])
+
+
+def test_fill_unvoiced_can_be_turned_off() -> None:
+    x = voice_like(0.6, seed=2).astype(np.float64)  # has a silent gap
+    p_len = len(x) // 160
+    _, filled = compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3)
+    _, raw = compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3, fill_unvoiced=False)
+    assert (raw == 0).any() and not (filled == 0).any()
+    np.testing.assert_array_equal(filled[raw > 0], raw[raw > 0])

@@ -123,11 +123,14 @@ def compute_f0(
     device: str = "cpu",
     rmvpe_path: str | Path | None = None,
     fcpe_path: str | Path | None = None,
+    fill_unvoiced: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse int32 1..255, f0 Hz) for ``p_len`` frames, as RVC's ``get_f0``.
 
     ``rmvpe_path`` / ``fcpe_path`` override the asset lookup (tests, tools). FCPE uses the weights
     bundled in the torchfcpe wheel, as RVC does, and the ``fcpe.pt`` asset only without that wheel.
+    ``fill_unvoiced=False`` keeps 0 Hz in unvoiced frames, as RVC releases before the interpolation
+    did (then ``protect`` in the pipeline has unvoiced frames to act on).
     """
     if method not in F0_METHODS:
         raise PersonaError(
@@ -140,6 +143,8 @@ def compute_f0(
         rmvpe_path=rmvpe_path, fcpe_path=fcpe_path,
     )  # fmt: skip
     # RVC fills, shifts and quantises the whole curve and only then keeps p_len frames.
-    f0 = postprocess.fill_unvoiced(np.array(f0, copy=True))
+    f0 = np.array(f0, copy=True)
+    if fill_unvoiced:
+        f0 = postprocess.fill_unvoiced(f0)
     f0 = postprocess.shift(f0, pitch)
     return postprocess.align(postprocess.coarse(f0.copy()), p_len), postprocess.align(f0, p_len)

@@ -51,18 +51,17 @@ def main() -> int:
     settings = Settings(home=root / "home", assets_dir=assets, device=args.device)
 
     token = CancelToken()
-    marks: dict[str, float] = {}
-    step_times: list[float] = []
+    marks: dict[str, tuple[float, float]] = {}  # stage -> (wall, process CPU) when it began
+    step_times: list[tuple[float, float]] = []
     info: dict[str, object] = {}
-    last = [time.perf_counter()]
+    last = [(time.perf_counter(), time.process_time())]
 
     def progress(stage: str, fraction: float, message: str = "", **m) -> None:
-        now = time.perf_counter()
+        now = (time.perf_counter(), time.process_time())
         marks.setdefault(stage, now)
         if stage == "train" and "global_step" in m:
-            step_times.append(now - last[0])
+            step_times.append((now[0] - last[0][0], now[1] - last[0][1]))
             info["steps_per_epoch"] = m["steps"]
-            info["loss_mel"] = m["loss_mel"]
             if len(step_times) >= args.steps:
                 token.cancel()
         last[0] = now
@@ -85,21 +84,29 @@ def main() -> int:
         cancel=token,
     )
     total = time.perf_counter() - t0
+    end = (time.perf_counter(), time.process_time())
     steps = step_times[1:] or step_times
-    step_s = statistics.mean(steps)
+    step_s = statistics.mean(w for w, _ in steps)
+    step_cpu = statistics.mean(c for _, c in steps)
+    per_epoch = int(info.get("steps_per_epoch") or 0)
+
+    def span(a: str, b: str | None) -> dict[str, float]:
+        stop = marks[b] if b else end
+        return {"wall_s": round(stop[0] - marks[a][0], 1), "cpu_s": round(stop[1] - marks[a][1], 1)}
+
     out = {
         "device": args.device,
         "threads": torch.get_num_threads(),
         "audio_s": args.seconds,
         "rate": args.rate,
         "batch_size": args.batch_size,
-        "preprocess_s": round(marks["features"] - marks["preprocess"], 1),
-        "features_s": round(marks["train"] - marks["features"], 1),
-        "first_step_s": round(step_times[0], 2),
-        "step_s": round(step_s, 2),
-        "steps_per_epoch": info.get("steps_per_epoch"),
-        "epoch_s_estimate": round(step_s * int(info.get("steps_per_epoch") or 0), 1),
-        "export_index_quality_s": round(t0 + total - marks["export"], 1),
+        "preprocess": span("preprocess", "features"),
+        "features": span("features", "train"),
+        "first_step": {"wall_s": round(step_times[0][0], 2), "cpu_s": round(step_times[0][1], 2)},
+        "step": {"wall_s": round(step_s, 2), "cpu_s": round(step_cpu, 2)},
+        "steps_per_epoch": per_epoch,
+        "epoch_estimate": {"wall_s": round(step_s * per_epoch, 1), "cpu_s": round(step_cpu * per_epoch, 1)},
+        "export_index_quality": span("export", None),
         "total_s": round(total, 1),
         "cpu_s": round(time.process_time() - cpu0, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -55,14 +55,19 @@ def _load_folder(path: Path) -> HubertModelWithFinalProj:
         raise _invalid(path, "config.json is missing")
     if not any((path / n).is_file() for n in ("pytorch_model.bin", "model.safetensors")):
         raise _invalid(path, "neither pytorch_model.bin nor model.safetensors is present")
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # Persona reports progress itself
     try:
         model, info = HubertModelWithFinalProj.from_pretrained(
             str(path), local_files_only=True, output_loading_info=True, dtype=torch.float32
         )
-    except PersonaError:
-        raise
     except Exception as exc:  # corrupt json/weights, pickled code in a .bin (weights_only refuses)
         raise _invalid(path, f"{type(exc).__name__}: {exc}".splitlines()[0][:300]) from exc
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     # masked_spec_embed is only used in training; everything the forward pass needs must be there.
     missing = [k for k in info.get("missing_keys", []) if k != "masked_spec_embed"]
     mismatched = info.get("mismatched_keys", [])

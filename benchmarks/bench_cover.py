@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import tempfile
 import time
@@ -38,6 +39,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=210.0)
     ap.add_argument("--once", action="store_true", help="skip the cached second cover")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument(
+        "--size",
+        default="full",
+        choices=("full", "tiny"),
+        help="tiny: the pipeline's own memory/time with a near-free model (long songs)",
+    )
     args = ap.parse_args()
 
     import torch
@@ -52,7 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         settings = Settings(home=tmp / "home", assets_dir=tmp / "assets", device="cpu")
-        write_model(settings.assets, args.model, "full")
+        write_model(settings.assets, args.model, args.size)
         song = tmp / "song.wav"
         mix = synthetic_song(args.seconds, 44100)["mix"]
         sf.write(str(song), mix.T, 44100, subtype="PCM_16")
@@ -68,11 +75,23 @@ def main() -> None:
             import persona.cover.pipeline as pl
 
             pl._index_in_use = lambda s, r: False  # noqa: E731 - the stand-in has no model file to read
-            res = make_cover(settings, req, convert_fn=stand_in_convert)
+            marks: dict[str, float] = {}
+
+            def progress(stage, fraction, message="", _marks=marks, **kw):
+                _marks.setdefault(stage, time.process_time())  # CPU seconds at each stage's start
+
+            c0 = time.process_time()
+            res = make_cover(settings, req, progress, convert_fn=stand_in_convert)
+            c1 = time.process_time()
+            names = list(res.stages)
+            ends = [marks.get(n, c1) for n in names[1:]] + [c1]
+            cpu = {n: round(e - marks.get(n, c0), 2) for n, e in zip(names, ends, strict=True)}
             runs.append(
                 {
                     "total_s": round(time.perf_counter() - t0, 2),
+                    "cpu_total_s": round(c1 - c0, 2),
                     "stages": res.stages,
+                    "stages_cpu": cpu,
                     "cached": res.stems_cached,
                     "lufs": round(res.loudness_lufs, 2),
                     "true_peak_db": round(res.true_peak_db, 2),
@@ -82,7 +101,9 @@ def main() -> None:
         print(
             json.dumps(
                 {
+                    "load_avg": [round(x, 1) for x in os.getloadavg()],
                     "model": args.model,
+                    "size": args.size,
                     "seconds": args.seconds,
                     "threads": torch.get_num_threads(),
                     "runs": runs,

@@ -59,6 +59,10 @@ def _default_convert() -> ConvertFn:
 def _workdir(settings: Settings) -> Iterator[Path]:
     root = settings.cache_dir / "work"
     root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob("cover-*"):  # left by a worker that was killed: gone after a day
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 86400:
+                shutil.rmtree(stale, ignore_errors=True)
     path = Path(tempfile.mkdtemp(prefix="cover-", dir=root))
     try:
         yield path

@@ -342,3 +342,33 @@ def test_spa_serves_build_with_deep_link_fallback(settings, tmp_path):
         client.get("/../../etc/passwd").status_code in (404, 200)
         and b"root:" not in client.get("/../../etc/passwd").data
     )
+
+
+def test_web_process_never_imports_torch_for_reads(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from persona.server import create_app; import persona.server.run;"
+        "from persona.settings import Settings;"
+        f"c = create_app(Settings(home=Path({str(tmp_path)!r}))).test_client();"
+        "[c.get(u) for u in ('/api/health', '/api/models', '/api/jobs', '/api/covers', '/api/openapi.json')];"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_library_cli_import_models_export(settings, files, tmp_path, capsys):
+    from persona.cli import main
+
+    common = ["--home", str(settings.home), "--assets", str(settings.assets), "--device", "cpu"]
+    assert main([*common, "import", str(files["zip"]), "--name", "cli voice"]) == 0
+    assert "imported cli voice" in capsys.readouterr().out
+    assert main([*common, "models"]) == 0
+    assert "cli voice" in capsys.readouterr().out
+    out = tmp_path / "x.zip"
+    assert main([*common, "export", "cli voice", str(out)]) == 0
+    assert zipfile.ZipFile(out).namelist()[0] == "cli voice.pth"
+    assert main([*common, "import", str(files["zip"]), "--name", "cli voice"]) == 2  # exists: bad input
+    assert "model_exists" in capsys.readouterr().err

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--cover-concurrency", type=int, default=None, help="covers at once per device")
     w.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
     w.add_argument("--tiny-models", action="store_true", help=argparse.SUPPRESS)
+    w.add_argument("--settings-file", help=argparse.SUPPRESS)  # the exact Settings of `persona serve`
     w.set_defaults(func=_worker)
 
 
@@ -57,6 +58,12 @@ def _serve(args: argparse.Namespace, settings) -> int:
 def _worker(args: argparse.Namespace, settings) -> int:
     from persona.jobs.worker import run_worker
 
+    if args.settings_file:
+        from pathlib import Path
+
+        from persona.server.run import settings_from_json
+
+        settings = settings_from_json(Path(args.settings_file).read_text("utf-8"))
     run_worker(
         _with(settings, args),
         workers=args.workers,

@@ -70,6 +70,11 @@ def run_train(ctx: JobContext) -> dict[str, Any]:
     from persona.training import TrainRequest, train_model
 
     p = ctx.params
+    if ctx.attempt > 1:
+        from persona.library import ModelLibrary
+
+        if ModelLibrary(ctx.settings).exists(p["name"]):  # the last run finished the model, then died
+            return {"model_name": p["name"], "recovered": True}
     files = [ctx.workdir / "inputs" / f for f in p["_files"]]
     values = {
         "name": p["name"],

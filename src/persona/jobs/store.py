@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   model TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
+  updated_ts REAL,
   started_at TEXT,
   finished_at TEXT,
   cancel_requested INTEGER NOT NULL DEFAULT 0,
@@ -76,6 +77,9 @@ class JobStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as conn:
             conn.executescript(_SCHEMA)
+            cols = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+            if "updated_ts" not in cols:  # stores written by an earlier version
+                conn.execute("ALTER TABLE jobs ADD COLUMN updated_ts REAL")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -184,6 +188,8 @@ class JobStore:
             args.append(value)
         sets.append("updated_at = ?")
         args.append(now_iso())
+        sets.append("updated_ts = ?")
+        args.append(time.time())
         sql = f"UPDATE jobs SET {', '.join(sets)}, seq = {_next_seq()} WHERE id = ?{where}"
         cur = self._conn().execute(sql, [*args, job_id])
         return cur.rowcount > 0

@@ -9,9 +9,15 @@ the device slots (``devicelock``) then decide who runs on the GPU. The queue is 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import socket
 import threading
+import time
+from pathlib import Path
 
+from persona.fsutil import atomic_write_text
 from persona.jobs.handlers import TINY_TRAIN, default_handlers, fixture_handlers
 from persona.jobs.queue import JobQueue, make_huey
 from persona.jobs.recovery import recover
@@ -19,6 +25,7 @@ from persona.settings import Settings
 
 log = logging.getLogger(__name__)
 RECOVER_EVERY_S = 10.0
+BEAT_EVERY_S = 5.0
 
 
 def default_worker_count(settings: Settings) -> int:
@@ -34,13 +41,29 @@ def run_worker(
     queue = JobQueue(settings)
     recover(settings, queue)
     stop = threading.Event()
+    beat_file = workers_dir(settings) / f"{socket.gethostname()}-{os.getpid()}.json"
+    info = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": time.time(),
+        "fixture_jobs": fixture_jobs,
+    }
+
+    def beat() -> None:
+        atomic_write_text(beat_file, json.dumps({**info, "beat": time.time()}))
 
     def recover_loop() -> None:
-        while not stop.wait(RECOVER_EVERY_S):
+        last = time.monotonic()
+        while not stop.wait(BEAT_EVERY_S):
             try:
-                recover(settings, queue)
+                beat()
+                if time.monotonic() - last >= RECOVER_EVERY_S:
+                    last = time.monotonic()
+                    recover(settings, queue)
             except Exception:  # noqa: BLE001
                 log.exception("job recovery failed")
+
+    beat()
 
     thread = threading.Thread(target=recover_loop, daemon=True, name="persona-recover")
     consumer = huey.create_consumer(
@@ -58,3 +81,23 @@ def run_worker(
         consumer.run()
     finally:
         stop.set()
+        beat_file.unlink(missing_ok=True)
+
+
+def workers_dir(settings: Settings) -> Path:
+    return Path(settings.jobs_dir) / "workers"
+
+
+def live_workers(settings: Settings, stale_s: float = 30.0) -> list[dict]:
+    """Workers whose heartbeat file is fresh (for ``/api/health``)."""
+    out = []
+    folder = workers_dir(settings)
+    if folder.is_dir():
+        for path in folder.glob("*.json"):
+            try:
+                info = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if time.time() - float(info.get("beat", 0)) <= stale_s:
+                out.append(info)
+    return out

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify
 
 from persona import __version__
+from persona.jobs.worker import live_workers
 from persona.server.services import services
 
 bp = Blueprint("health", __name__)
@@ -53,6 +54,7 @@ def health():
             "device": _device(svc.settings.device),
             "assets": _assets(svc.settings),
             "jobs": counts,
+            "workers": len(live_workers(svc.settings)),
             "auth": bool(svc.settings.token),
             "limits": {
                 "max_training_files": svc.settings.max_training_files,

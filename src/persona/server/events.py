@@ -36,6 +36,7 @@ def progress_payload(job: dict[str, Any]) -> dict[str, Any]:
         "message": job["message"],
         "eta_s": job["eta_s"],
         "metrics": job["metrics"],
+        "reported_at": job.get("updated_ts"),  # unix time the worker wrote this state
     }
 
 

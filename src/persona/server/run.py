@@ -6,23 +6,30 @@ WebSockets under gunicorn's ``gthread`` worker (gunicorn hands the socket over a
 gevent would patch the engine's threads). One gunicorn process (Socket.IO rooms live in memory)
 with many threads: each WebSocket holds one thread, so ``threads`` bounds concurrent clients.
 
-The embedded worker is a separate process tree (huey consumer + worker processes), forked before
-gunicorn starts and stopped with it; it dies with its parent (``PR_SET_PDEATHSIG``).
+The embedded worker is a separate process tree (``persona worker``: huey consumer + worker
+processes), started before gunicorn and stopped with it; it dies with its parent (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
+import json
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
+from persona.fsutil import atomic_write_text
 from persona.settings import Settings
 
 log = logging.getLogger(__name__)
+_CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _die_with_parent() -> None:
@@ -30,42 +37,50 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def settings_to_json(settings: Settings) -> str:
+    return json.dumps(
+        {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()}
+    )
+
+
+def settings_from_json(text: str) -> Settings:
+    values = json.loads(text)
+    for key in ("home", "assets_dir"):
+        if values.get(key) is not None:
+            values[key] = Path(values[key])
+    return Settings(**values)
+
+
 def start_worker_process(
     settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False, tiny_models: bool = False
-) -> int:
-    """Fork the embedded worker (before gunicorn starts: no threads yet); returns its pid."""
-    pid = os.fork()
-    if pid:
-        return pid
-    code = 0
-    try:
-        _die_with_parent()
-        os.setpgid(0, 0)  # its own group: Ctrl-C reaches the server, which then stops the worker
-        from persona.jobs.worker import run_worker
-
-        run_worker(settings, workers=workers, fixture_jobs=fixture_jobs, tiny_models=tiny_models)
-    except BaseException:  # noqa: BLE001
-        log.exception("embedded worker stopped")
-        code = 1
-    finally:
-        os._exit(code)
+) -> subprocess.Popen:
+    """Start the embedded worker as a fresh interpreter (never a fork: a parent that has touched
+    torch's thread pools would hand the child a deadlocked OpenMP), in its own process group, with
+    exactly this Settings object (written beside the job database)."""
+    path = Path(settings.jobs_dir) / "worker-settings.json"
+    atomic_write_text(path, settings_to_json(settings))
+    args = [sys.executable, "-c", _CLI, "worker", "--settings-file", str(path)]
+    if workers:
+        args += ["--workers", str(workers)]
+    args += ["--fixture-jobs"] if fixture_jobs else []
+    args += ["--tiny-models"] if tiny_models else []
+    return subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent)  # noqa: PLW1509
 
 
-def stop_worker_process(pid: int, timeout: float = 15.0) -> None:
+def stop_worker_process(proc: subprocess.Popen, timeout: float = 15.0) -> None:
     """SIGTERM the worker's process group, wait, then SIGKILL what is left."""
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            if proc.poll() is not None:
+                break
         except ChildProcessError:  # already reaped (gunicorn's arbiter reaps every child)
-            done = pid
-        if done:
             break
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def gunicorn_options(settings: Settings, threads: int = 64) -> dict[str, Any]:

@@ -22,7 +22,7 @@ describe("JobProgress", () => {
     expect(screen.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "42");
     expect(screen.getByText("42%")).toBeInTheDocument();
     expect(screen.getByTestId("job-epoch")).toHaveTextContent("21 / 50");
-    expect(screen.getByText("loss g")).toBeInTheDocument();
+    expect(screen.getByText("loss g")).toBeInTheDocument(); // unknown loss names shown as they are
     expect(screen.getByText("31.235")).toBeInTheDocument();
     expect(screen.getByTestId("job-eta")).toHaveTextContent("2:05");
     expect(screen.getByText("Preprocess")).toBeInTheDocument();
@@ -64,5 +64,15 @@ describe("JobProgress", () => {
     expect(epochOf({})).toBeNull();
     expect(epochOf({ epoch: 2 }, 5)).toEqual({ epoch: 2, total: 5 });
     expect(lossEntries({ loss_mel: 1, loss_d: 2, step: 5 }).map(([k]) => k)).toEqual(["loss_d", "loss_mel"]);
+  });
+});
+
+describe("JobProgress with the trainer's metrics", () => {
+  it("names the trainer's losses in words", () => {
+    const job = { id: "j", status: "running", stage: "train", progress: 0.1, metrics: { epoch: 1, epochs: 4, loss_mel: 20.5, loss_disc: 3.1 } };
+    renderWithProviders(<JobProgress job={job} title="T" />, { lang: "ko" });
+    expect(screen.getByText("멜 손실")).toBeInTheDocument();
+    expect(screen.getByText("판별자 손실")).toBeInTheDocument();
+    expect(screen.getByTestId("job-epoch")).toHaveTextContent("1 / 4");
   });
 });

@@ -91,7 +91,7 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
         ) : null}
         {losses.map(([key, value]) => (
           <div key={key}>
-            <dt>{key.replace(/_/g, " ")}</dt>
+            <dt>{t(`loss.${key}`) === `loss.${key}` ? key.replace(/_/g, " ") : t(`loss.${key}`)}</dt>
             <dd>{formatNumber(value)}</dd>
           </div>
         ))}

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
+import { useTitle } from "../lib/useTitle.js";
 import { api, errorCode, errorMessage, paths, withToken } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
 import { formatDate, formatDuration, formatPitch } from "../lib/format.js";
@@ -13,6 +14,7 @@ export default function CoverPage() {
   const { id } = useParams();
   const { t, lang } = useI18n();
   const [cover, setCover] = useState(null);
+  useTitle(cover?.song_name || t("coverPage.eyebrow"));
   const [error, setError] = useState(null);
   const [playError, setPlayError] = useState(false);
   const [playerDuration, setPlayerDuration] = useState(null);

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
+import { useTitle } from "../lib/useTitle.js";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
 import { formatBytes, formatDate, formatDuration, formatPitch, formatSampleRate } from "../lib/format.js";
@@ -70,6 +71,7 @@ function byNewest(a, b) {
 
 export default function LibraryPage() {
   const { t, lang } = useI18n();
+  useTitle(t("library.title"));
   const [models, setModels] = useState(null);
   const [covers, setCovers] = useState(null);
   const [error, setError] = useState(null);

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
+import { useTitle } from "../lib/useTitle.js";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
 import { checkFile, SONG_LIMITS } from "../lib/files.js";
@@ -52,7 +53,8 @@ function ModelFacts({ model }) {
     [t("model.created"), formatDate(model.created_at, lang)],
     [t("model.size"), formatBytes(model.size_bytes, lang)],
   ];
-  if (model.epochs ?? model.metadata?.epochs) items.push([t("model.epochs"), model.epochs ?? model.metadata?.epochs]);
+  const epochs = model.epochs ?? model.training?.epochs_done ?? model.metadata?.epochs;
+  if (epochs) items.push([t("model.epochs"), epochs]);
   const profileItems = profileEntries(profile, t);
   const qualityItems = typeof quality === "object" ? entriesOf(quality, t, "quality") : quality != null ? [[t("model.quality"), quality]] : [];
   return (
@@ -321,6 +323,7 @@ export default function ModelPage() {
   const location = useLocation();
   const notice = location.state?.notice;
   const { t } = useI18n();
+  useTitle(name);
   const [model, setModel] = useState(null);
   const [error, setError] = useState(null);
   const [active, setActive] = useState(() => {

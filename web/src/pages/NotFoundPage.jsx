@@ -1,8 +1,10 @@
 import { Link } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
+import { useTitle } from "../lib/useTitle.js";
 
 export default function NotFoundPage() {
   const { t } = useI18n();
+  useTitle(t("notFound.title"));
   return (
     <div className="page page-narrow">
       <header className="page-head">

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
+import { useTitle } from "../lib/useTitle.js";
 import { api, errorMessage, errorCode, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
 import { addTrainingFiles, checkFile, TRAINING_LIMITS, ZIP_LIMITS } from "../lib/files.js";
@@ -356,6 +357,7 @@ export function ModelZipForm() {
 
 export default function TrainPage() {
   const { t } = useI18n();
+  useTitle(t("nav.train"));
   const [active, setActive] = useState(() => session.getJSON(KEYS.trainJob));
   return (
     <div className="page">

@@ -113,8 +113,8 @@ async function stopServer(server) {
   }
 }
 
-async function startServer(settings, extra = []) {
-  const port = await freePort();
+async function startServer(settings, extra = [], fixedPort = null) {
+  const port = fixedPort || (await freePort());
   base = `http://127.0.0.1:${port}`;
   const logPath = join(OUT, "server.log");
   const args = ["serve", "--host", "127.0.0.1", "--port", String(port), JOBS === "real" ? "--tiny-models" : "--fixture-jobs", ...extra];
@@ -454,6 +454,33 @@ async function main() {
         while ((await api(`/covers/${coverId}`)).status !== 404 && Date.now() < deadline) await sleep(200);
         assert((await api(`/covers/${coverId}`)).status === 404, "the cover is still on the server");
       }
+    });
+
+    await test("server restart during training: the page says so, reconnects and catches up", async () => {
+      const name = "재연결 테스트";
+      await page.goto(`${base}/train`);
+      await page.locator('input[name="recordings"]').setInputFiles([join(fixture, "voice1.wav")]);
+      await page.getByLabel("모델 이름", { exact: true }).fill(name);
+      await page.getByLabel("학습 횟수 (에포크)").fill(JOBS === "real" ? "50" : "100");
+      await page.getByRole("button", { name: "학습하기" }).click();
+      await page.getByTestId("job-epoch").waitFor({ timeout: JOB_TIMEOUT });
+      const port = new URL(base).port;
+      await stopServer(server);
+      await page.getByText("서버와 연결이 끊겼습니다").waitFor({ timeout: 30_000 });
+      await shot("connection-lost");
+      server = await startServer(settings, [], Number(port));
+      await waitForHealth(base, server);
+      // The worker picks the interrupted training up again; the page hears of it without a reload.
+      await page.getByText("서버와 연결이 끊겼습니다").waitFor({ state: "detached", timeout: 60_000 });
+      await page.getByTestId("job-status").filter({ hasText: "진행 중" }).waitFor({ timeout: JOB_TIMEOUT });
+      const before = await page.getByTestId("job-epoch").textContent();
+      await page.waitForFunction(
+        (prev) => document.querySelector("[data-testid=job-epoch]")?.textContent !== prev,
+        before,
+        { timeout: JOB_TIMEOUT },
+      );
+      await page.getByRole("button", { name: "중지" }).click();
+      await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: JOB_TIMEOUT });
     });
 
     await test("phone-sized screen: no sideways scrolling, everything reachable", async () => {

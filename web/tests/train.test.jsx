@@ -28,6 +28,41 @@ describe("train page", () => {
     expect(screen.getByText("4 of 5 selected")).toBeInTheDocument();
   });
 
+  it("accepts files dropped on the drop zone", () => {
+    mockApi({ "GET /health": health });
+    renderApp("/train", "en");
+    const zone = screen.getByTestId("drop-recordings");
+    fireEvent.dragOver(zone, { dataTransfer: { files: [] } });
+    expect(zone).toHaveClass("drop-over");
+    fireEvent.drop(zone, { dataTransfer: { files: [audioFile("dropped.wav"), audioFile("x.exe", 3, "application/octet-stream")] } });
+    expect(zone).not.toHaveClass("drop-over");
+    expect(screen.getByText("dropped.wav")).toBeInTheDocument();
+    expect(screen.getByTestId("file-errors")).toHaveTextContent("x.exe: unsupported type");
+  });
+
+  it("shows upload progress while the files go up", async () => {
+    let release;
+    mockApi({
+      "GET /health": health,
+      "POST /trainings": async (config) => {
+        config.onUploadProgress?.({ loaded: 30, total: 120 });
+        await new Promise((r) => (release = r));
+        return [202, { job_id: "job-u", model_name: "m" }];
+      },
+      "GET /jobs/job-u": () => [200, { id: "job-u", kind: "train", status: "queued", progress: 0 }],
+    });
+    const user = userEvent.setup();
+    renderApp("/train", "en");
+    pick([audioFile("a.wav")]);
+    await user.type(screen.getByLabelText("Model name"), "m");
+    await user.click(screen.getByRole("button", { name: "Train" }));
+    const bar = await screen.findByRole("progressbar", { name: "Upload progress" });
+    expect(bar).toHaveAttribute("aria-valuenow", "25");
+    expect(screen.getByRole("button", { name: "Uploading…" })).toBeDisabled();
+    await act(async () => release());
+    expect(await screen.findByText("Training ‘m’")).toBeInTheDocument();
+  });
+
   it("asks for files and a name before sending anything", async () => {
     const calls = mockApi({ "GET /health": health });
     const user = userEvent.setup();

@@ -95,14 +95,16 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
             <dd>{formatNumber(value)}</dd>
           </div>
         ))}
-        {!final && typeof job.eta_s === "number" && job.eta_s >= 0 ? (
+        {!final && connected && typeof job.eta_s === "number" && job.eta_s >= 0 ? (
           <div>
             <dt>{t("job.eta")}</dt>
             <dd data-testid="job-eta">{formatDuration(job.eta_s)}</dd>
           </div>
         ) : null}
       </dl>
-      {job.message && !final ? <p className="job-message">{job.message}</p> : null}
+      {job.message && !final && !(epoch && /^epoch \d+/i.test(job.message)) ? (
+        <p className="job-message">{job.message}</p>
+      ) : null}
       {!connected && !final ? (
         <p className="notice" role="status">
           {t("job.reconnecting")}

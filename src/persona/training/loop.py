@@ -149,6 +149,10 @@ def run(
 
     dataset = VoiceDataset(examples, cfg.data)
     sampler = BucketBatchSampler(dataset.lengths, batch_size)
+    if len(sampler) == 0:
+        raise PersonaError(
+            "not_enough_voice", "no segment is long enough to train on (each needs at least ~0.8 s of voice)"
+        )
     # On a GPU, two workers keep it fed (RVC uses 4); on CPU the main process is faster.
     workers = 2 if use_amp else 0
     loader = torch.utils.data.DataLoader(

@@ -74,16 +74,17 @@ def main() -> int:
         )
         r.raise_for_status()
         job_id = r.json()["job_id"]
-        received: list[float] = []
+        received: dict[float, float] = {}  # reported_at -> first receipt delay
         lock = threading.Lock()
         sio = socketio.Client(reconnection=False)
 
         @sio.on("job_progress")
         def on_progress(data):
             now = time.time()
-            if data.get("reported_at") and data["status"] == "running":
-                with lock:
-                    received.append(now - data["reported_at"])
+            stamp = data.get("reported_at")
+            if stamp and data["status"] == "running":
+                with lock:  # a subscribe re-sends the current state: count each state's first arrival
+                    received.setdefault(stamp, now - stamp)
 
         sio.connect(base, transports=["websocket"])
         sio.call("subscribe", {"job_id": job_id}, timeout=10)
@@ -110,7 +111,7 @@ def main() -> int:
         session.post(f"{base}/api/jobs/{job_id}/cancel", timeout=10)
         sio.disconnect()
         with lock:
-            delivery = list(received)
+            delivery = list(received.values())
         result = {
             "training": "stand-in (fixture)" if args.fixture_jobs else "tiny real training (torch, CPU)",
             "job_stage_during": job["stage"],

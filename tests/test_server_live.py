@@ -3,6 +3,7 @@ driven by HTTP and a real python-socketio client over WebSocket, with fixture jo
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 
@@ -179,3 +180,54 @@ def test_server_log_has_no_tracebacks(server):
     _, root = server
     log = Path(root / "server.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_server_restart_resumes_running_and_runs_queued_jobs(tmp_path):
+    """`persona serve` killed outright mid-training; started again on the same home: the running
+    training resumes (attempt 2), the job queued behind it runs, nothing half-written remains."""
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    flags = ("--fixture-jobs", "--no-assets")
+    proc, base = start_server(tmp_path, *flags, log=log)
+    try:
+        wait_for(lambda: _health(base, proc), timeout=120, every=0.2)
+        ids = []
+        for name in ("first", "second"):  # one device: the second waits behind the first
+            with open(tmp_path / "voice1.wav", "rb") as f1:
+                r = requests.post(
+                    f"{base}/api/trainings",
+                    data={"name": name, "epochs": "12"},
+                    files=[("files", ("a.wav", f1, "audio/wav"))],
+                    timeout=30,
+                )
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["job_id"])
+        wait_for(lambda: requests.get(f"{base}/api/jobs/{ids[0]}", timeout=5).json()["progress"] > 0.1)
+    finally:
+        stop_process(proc, signal.SIGKILL)  # the whole group: server and workers, no cleanup
+    proc, base = start_server(tmp_path, *flags, port=int(base.rsplit(":", 1)[1]), log=log)
+    try:
+        wait_for(lambda: _health(base, proc), timeout=120, every=0.2)
+
+        def finished(job_id):
+            job = requests.get(f"{base}/api/jobs/{job_id}", timeout=5).json()
+            return job if job["status"] in ("succeeded", "failed", "cancelled") else None
+
+        first = wait_for(lambda: finished(ids[0]), timeout=120, every=0.2)
+        second = wait_for(lambda: finished(ids[1]), timeout=120, every=0.2)
+        assert first["status"] == "succeeded" and first["attempts"] == 2, first
+        assert second["status"] == "succeeded", second
+        names = {m["name"] for m in requests.get(f"{base}/api/models", timeout=5).json()}
+        assert {"first", "second"} <= names
+        leftovers = [p.name for p in (tmp_path / "home" / "models").iterdir() if p.name.startswith(".")]
+        assert leftovers in ([], [".lock"])
+    finally:
+        stop_process(proc)
+        log.close()
+
+
+def _health(base: str, proc) -> bool:
+    assert proc.poll() is None, "server exited"
+    try:
+        return requests.get(f"{base}/api/health", timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False

@@ -49,7 +49,17 @@ class ModelEntry:
         """The API's model object: ``{name, version, sample_rate, f0, has_index, source, created_at, size_bytes, ...}``."""
         out: dict[str, Any] = {"name": self.name}
         out.update({k: self.metadata.get(k) for k in _PUBLIC_KEYS})
-        for key in ("info", "index_file", "imported_from", "epochs", "voice_profile", "note"):
+        for key in (
+            "info",
+            "index_file",
+            "imported_from",
+            "epochs",
+            "voice_profile",
+            "quality",
+            "training",
+            "suggested_pitch",
+            "note",
+        ):
             if key in self.metadata:
                 out[key] = self.metadata[key]
         return out

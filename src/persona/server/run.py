@@ -117,7 +117,7 @@ def serve(
 
     settings.home.mkdir(parents=True, exist_ok=True)
     worker = (
-        start_worker_process(settings, workers=workers, fixture_jobs=fixture_jobs)
+        start_worker_process(settings, workers=workers, fixture_jobs=fixture_jobs, tiny_models=tiny_models)
         if embedded_worker
         else None
     )

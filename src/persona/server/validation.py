@@ -111,14 +111,39 @@ def save_upload(upload: FileStorage, dest: Path, *, max_bytes: int, what: str) -
 
 
 def probe_duration(path: Path, what: str) -> float:
+    """Header check (``probe_audio``) plus a decode of the first second: a file whose header
+    parses but whose samples do not decode is refused here, before any job."""
     from persona.audio.io import probe_audio
 
     try:
         info = probe_audio(path)
     except PersonaError as exc:
         raise PersonaError(exc.code, f"{what}: {exc.message}", exc.status) from exc
+    if not _decodes(path, info.backend):
+        raise PersonaError("audio_unreadable", f"{what}: the audio data cannot be decoded")
     duration = float(info.duration_s)
     return duration if math.isfinite(duration) else 0.0
+
+
+def _decodes(path: Path, backend: str, seconds: float = 1.0) -> bool:
+    try:
+        if backend == "soundfile":
+            import soundfile as sf
+
+            with sf.SoundFile(path) as f:
+                return f.read(frames=max(1, int(f.samplerate * seconds)), dtype="float32").size > 0
+        import av
+
+        with av.open(str(path)) as container:
+            stream = next(s for s in container.streams if s.type == "audio")
+            decoded = 0.0
+            for frame in container.decode(stream):
+                decoded += frame.samples / max(1, frame.sample_rate or 1)
+                if decoded >= seconds:
+                    break
+            return decoded > 0
+    except Exception:  # noqa: BLE001 - any decoder failure means unreadable audio
+        return False
 
 
 def save_audio_uploads(

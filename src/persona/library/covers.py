@@ -21,6 +21,7 @@ from persona.library.models import META_FILE, now_iso
 from persona.settings import Settings
 
 _ID_RE = re.compile(r"^[0-9a-f]{12}$")
+_AUDIO_FILE_RE = re.compile(r"^cover\.(wav|mp3|flac|ogg)$")
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
 
 
@@ -78,6 +79,8 @@ class CoverLibrary:
         folder = self._folder(cover_id)
         try:
             meta = json.loads((folder / META_FILE).read_text("utf-8"))
+            if not _AUDIO_FILE_RE.match(str(meta["audio_file"])):  # never follow a path out of the folder
+                raise ValueError("unexpected audio file name")
             audio = folder / meta["audio_file"]
         except (OSError, ValueError, KeyError) as exc:
             raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404) from exc

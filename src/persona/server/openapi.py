@@ -320,7 +320,10 @@ def build_openapi() -> dict[str, Any]:
             "title": "Persona API",
             "version": __version__,
             "description": "AI song covers in your own voice. Progress streams over Socket.IO (default namespace): "
-            "emit 'subscribe' {job_id}; receive job_progress, job_done, job_failed, job_cancelled. "
+            "emit 'subscribe' {job_id} (or {job_id: '*'} for every job; 'unsubscribe' likewise) and get the "
+            "current state at once, then job_progress {job_id, kind, status, stage, progress, message, eta_s, "
+            "metrics, reported_at}, job_done {job_id, kind, result}, job_failed {job_id, kind, error}, "
+            "job_cancelled {job_id, kind, result}. "
             "When the server has a token, send 'Authorization: Bearer <token>' or '?token=<token>'.",
         },
         "servers": [{"url": "/"}],

@@ -56,8 +56,12 @@ def main() -> int:
     info: dict[str, object] = {}
     last = [(time.perf_counter(), time.process_time())]
 
+    rss_at: dict[str, int] = {}  # peak RSS (MiB) reached before each stage began
+
     def progress(stage: str, fraction: float, message: str = "", **m) -> None:
         now = (time.perf_counter(), time.process_time())
+        if stage not in marks:
+            rss_at[stage] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         marks.setdefault(stage, now)
         if stage == "train" and "global_step" in m:
             step_times.append((now[0] - last[0][0], now[1] - last[0][1]))
@@ -110,6 +114,7 @@ def main() -> int:
         "total_s": round(total, 1),
         "cpu_s": round(time.process_time() - cpu0, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_before_stage_mib": rss_at,
         "stopped": result.stopped,
         "quality": result.quality,
     }

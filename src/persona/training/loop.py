@@ -99,7 +99,7 @@ def run(
     epochs: int,
     batch_size: int,
     save_every: int,
-    pretrained: tuple[dict, dict] | None,
+    pretrained: tuple[dict, dict] | Callable[[], tuple[dict, dict] | None] | None,
     device: str = "cpu",
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
@@ -123,8 +123,11 @@ def run(
         optim_d.load_state_dict(saved.d["optimizer"])
         first_epoch, global_step = saved.epoch + 1, saved.global_step
         log.info("resuming after epoch %d (step %d)", saved.epoch, global_step)
+        saved = None  # free the checkpoint's tensors (the nets and optimizers hold copies)
     else:
         first_epoch, global_step = 1, 0
+        if callable(pretrained):
+            pretrained = pretrained()
         if pretrained is not None:
             for net, state, what in (
                 (net_g, pretrained[0], "generator"),
@@ -137,6 +140,8 @@ def run(
                         "model_invalid",
                         f"the pretrained {what} does not fit a {cfg.rate} v2 model: {str(exc).splitlines()[0]}",
                     ) from exc
+            del state
+        pretrained = None  # the nets hold copies now; free the file's tensors
     # ExponentialLR as RVC builds it with last_epoch = first_epoch - 2: lr = base * gamma**(epoch - 1).
     scheds = []
     for opt in (optim_g, optim_d):

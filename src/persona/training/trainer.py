@@ -124,7 +124,8 @@ def saved_target_epochs(settings: Settings, name: str) -> int | None:
     return None if ckpt is None else ckpt.g.get("persona", {}).get("epochs")
 
 
-def _pretrained(settings: Settings, request: TrainRequest, warnings: list[str]) -> tuple[dict, dict] | None:
+def _pretrained(settings: Settings, request: TrainRequest, warnings: list[str]) -> tuple[Path, Path] | None:
+    """Paths of the pretrained (G, D) base; None (with a loud warning) only when scratch is allowed."""
     if request.pretrained is not None:
         g, d = (Path(p) for p in request.pretrained)
     else:
@@ -149,7 +150,7 @@ def _pretrained(settings: Settings, request: TrainRequest, warnings: list[str]) 
             log.warning(msg)
             warnings.append(msg)
             return None
-    return checkpoints.load_pretrained(g), checkpoints.load_pretrained(d)
+    return g, d
 
 
 def _hold_out(examples: list[Example]) -> tuple[list[Example], Example | None]:
@@ -276,7 +277,17 @@ def train_model(
     from persona.training import loop
 
     examples = read_filelist(exp / "filelist.txt")
-    pretrained = None if checkpoints.load(exp) is not None else _pretrained(settings, request, warnings)
+    base = None if checkpoints.load(exp) is not None else _pretrained(settings, request, warnings)
+    used_pretrained = base is not None or request.resume
+
+    def load_base() -> tuple[dict, dict] | None:
+        # Loaded inside the loop so that nothing keeps the base weights alive after they are copied.
+        return (
+            None
+            if base is None
+            else (checkpoints.load_pretrained(base[0]), checkpoints.load_pretrained(base[1]))
+        )
+
     if warnings:
         stage("train")("train", 0.0, warnings[0])
     outcome = loop.run(
@@ -286,7 +297,7 @@ def train_model(
         epochs=request.epochs,
         batch_size=request.batch_size,
         save_every=request.save_every,
-        pretrained=pretrained,
+        pretrained=load_base,
         device=settings.resolved_device(),
         progress=stage("train"),
         cancel=cancel,
@@ -330,7 +341,7 @@ def train_model(
             "batch_size": request.batch_size,
             "f0_method": request.f0_method,
             "voice_seconds": state.get("voice_seconds"),
-            "pretrained": pretrained is not None or request.resume,
+            "pretrained": used_pretrained,
             "model_size": request.model_size,
         },
     }

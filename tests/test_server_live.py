@@ -3,8 +3,11 @@ driven by HTTP and a real python-socketio client over WebSocket, with fixture jo
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -231,3 +234,40 @@ def _health(base: str, proc) -> bool:
         return requests.get(f"{base}/api/health", timeout=2).status_code == 200
     except requests.ConnectionError:
         return False
+
+
+def test_a_dead_worker_is_started_again(server):
+    base, root = server
+    beats = root / "home" / "jobs" / "workers"
+
+    def live_pids() -> set[int]:
+        out = set()
+        for path in beats.glob("*.json"):
+            info = json.loads(path.read_text())
+            if time.time() - info["beat"] < 30:
+                out.add(info["pid"])
+        return out
+
+    old = wait_for(live_pids)
+    for pid in old:
+        os.killpg(pid, signal.SIGKILL)  # the worker and its huey processes: a crash
+    new = wait_for(lambda: live_pids() - old, timeout=120, every=0.2)
+    assert new and not new & old
+    with open(root / "voice1.wav", "rb") as f1:
+        r = requests.post(
+            f"{base}/api/trainings",
+            headers=auth(),
+            data={"name": "after-crash", "epochs": "2"},
+            files=[("files", ("a.wav", f1, "audio/wav"))],
+            timeout=30,
+        )
+    job_id = r.json()["job_id"]
+    job = wait_for(
+        lambda: (
+            (j := requests.get(f"{base}/api/jobs/{job_id}", headers=auth(), timeout=5).json())["status"]
+            in ("succeeded", "failed")
+            and j
+        ),
+        every=0.2,
+    )
+    assert job["status"] == "succeeded", job

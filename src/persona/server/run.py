@@ -21,6 +21,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -116,17 +117,18 @@ def serve(
     from persona.server.app import create_app
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    worker = (
-        start_worker_process(settings, workers=workers, fixture_jobs=fixture_jobs, tiny_models=tiny_models)
-        if embedded_worker
-        else None
-    )
+    keeper = _WorkerKeeper(settings, workers, fixture_jobs, tiny_models) if embedded_worker else None
+    if keeper is not None:
+        keeper.start()
     app = create_app(settings)
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             for key, value in gunicorn_options(settings, threads).items():
                 self.cfg.set(key, value)
+            if keeper is not None:  # in the master, once listening: restart the worker if it dies
+                self.cfg.set("when_ready", lambda server: keeper.watch())
+                self.cfg.set("on_exit", lambda server: keeper.stop_watching())
 
         def load(self):
             return app
@@ -138,5 +140,40 @@ def serve(
         _Gunicorn().run()
     finally:
         # gunicorn's own worker processes also unwind through here: only the server stops the worker.
-        if worker is not None and os.getpid() == server_pid:
-            stop_worker_process(worker)
+        if keeper is not None and os.getpid() == server_pid:
+            keeper.stop()
+
+
+class _WorkerKeeper:
+    """Owns the embedded worker process; a watchdog thread in gunicorn's master restarts it if it
+    exits (a crash of the consumer itself; huey already replaces its dead worker processes)."""
+
+    def __init__(
+        self, settings: Settings, workers: int | None, fixture_jobs: bool, tiny_models: bool
+    ) -> None:
+        self._args = (settings,)
+        self._kwargs = {"workers": workers, "fixture_jobs": fixture_jobs, "tiny_models": tiny_models}
+        self.proc: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        self.proc = start_worker_process(*self._args, **self._kwargs)
+
+    def watch(self, every_s: float = 2.0) -> None:
+        def loop() -> None:
+            while not self._stopping.wait(every_s):
+                if self.proc is not None and self.proc.poll() is not None and not self._stopping.is_set():
+                    log.warning("the job worker exited (code %s); starting it again", self.proc.returncode)
+                    with contextlib.suppress(ProcessLookupError):  # orphaned huey workers of the old one
+                        os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.start()
+
+        threading.Thread(target=loop, daemon=True, name="persona-worker-keeper").start()
+
+    def stop_watching(self) -> None:
+        self._stopping.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.proc is not None:
+            stop_worker_process(self.proc)

@@ -3,10 +3,12 @@ progress, cancel (a stopped training keeps its model), restart survival, recover
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -138,8 +140,13 @@ def test_recovery_requeues_orphans_and_gives_up_after_retries(settings):
     )
     live = store.create("fixture", {})
     store.claim(live["id"])  # this very process: alive
+    stale, fresh = settings.jobs_dir / ".upload-stale", settings.jobs_dir / ".upload-fresh"
+    stale.mkdir()
+    fresh.mkdir()
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
     done = recover(settings, queue)
     assert done["requeued"] == [orphan["id"]] and done["failed"] == [tired["id"]]
+    assert not stale.exists() and fresh.exists()  # a dead upload is cleared, a live one left alone
     again = store.get(orphan["id"])
     assert again["status"] == "queued" and again["params"]["resume"] is True
     assert store.get(tired["id"])["error"]["code"] == "interrupted"

@@ -208,6 +208,12 @@ describe("train page", () => {
     expect(sent.get("name")).toBe("singer");
   });
 
+  it("warns when jobs wait and no worker runs", async () => {
+    mockApi({ "GET /health": () => [200, { status: "ok", workers: 0, jobs: { queued: 2, running: 0 }, assets: {} }] });
+    renderApp("/", "en");
+    expect(await screen.findByText(/2 jobs are waiting but no worker is running/)).toBeInTheDocument();
+  });
+
   it("uses the server's limits for the file checks", async () => {
     mockApi({ "GET /health": () => [200, { status: "ok", limits: { max_training_files: 2, max_training_file_bytes: 1048576 } }] });
     renderApp("/train", "en");

@@ -44,6 +44,13 @@ function ServerStatus() {
       </div>
     );
   }
+  if (health.workers === 0 && health.jobs?.queued > 0) {
+    return (
+      <div className="banner banner-warn" role="status">
+        {t("health.noWorker", { n: health.jobs.queued })}
+      </div>
+    );
+  }
   const missing = missingAssetGroups(health.assets);
   if (!missing.length) return null;
   return (

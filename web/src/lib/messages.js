@@ -20,6 +20,7 @@ const ko = {
   "common.uploadProgress": "업로드 진행률",
 
   "health.unreachable": "서버에 연결할 수 없습니다. `persona serve`가 실행 중인지 확인하세요.",
+  "health.noWorker": "작업 {n}개가 기다리고 있지만 실행 중인 워커가 없습니다. `persona worker`를 실행하세요.",
   "health.assetsMissing": "사전 학습 가중치가 없습니다({names}). `persona assets download`로 받거나 `persona assets import`로 가져오세요.",
 
   "error.network": "서버에 연결할 수 없습니다. 네트워크와 서버 상태를 확인하세요.",
@@ -269,6 +270,7 @@ const en = {
   "common.uploadProgress": "Upload progress",
 
   "health.unreachable": "Cannot reach the server. Check that `persona serve` is running.",
+  "health.noWorker": "{n} jobs are waiting but no worker is running. Start one with `persona worker`.",
   "health.assetsMissing": "Pretrained weights are missing ({names}). Get them with `persona assets download` or `persona assets import`.",
 
   "error.network": "Cannot reach the server. Check your network and the server.",

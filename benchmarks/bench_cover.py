@@ -59,7 +59,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         settings = Settings(home=tmp / "home", assets_dir=tmp / "assets", device="cpu")
-        write_model(settings.assets, args.model, args.size)
+        _, config = write_model(settings.assets, args.model, args.size)
+        if args.size == "tiny":  # 1 s chunks: fewer calls, so the run shows the pipeline's own cost
+            import yaml
+
+            cfg = yaml.safe_load(config.read_text())
+            cfg["audio"]["chunk_size"] = 64 * 690
+            config.write_text(yaml.safe_dump(cfg, sort_keys=False))
         song = tmp / "song.wav"
         mix = synthetic_song(args.seconds, 44100)["mix"]
         sf.write(str(song), mix.T, 44100, subtype="PCM_16")

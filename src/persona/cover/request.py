@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,12 @@ class CoverRequest:
 
     def validate(self) -> CoverRequest:
         self.song = Path(self.song)
+        if isinstance(self.model, os.PathLike):
+            self.model = os.fspath(self.model)
+        elif hasattr(self.model, "pth_path"):  # a library ModelEntry: use its name
+            self.model = str(self.model.name)
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise PersonaError("model_invalid", "a cover needs a model name or a path to a .pth")
         self.conversion.validate()
         get_model(self.separation_model, "vocals")
         if self.key_mode not in KEY_MODES:

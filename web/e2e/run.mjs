@@ -79,12 +79,12 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForHealth(base, server, timeoutMs = 120_000) {
+async function waitForHealth(base, server, { token = null, timeoutMs = 120_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`persona serve exited with ${server.exitCode} (see test-results/server.log)`);
     try {
-      const r = await fetch(`${base}/api/health`);
+      const r = await fetch(`${base}/api/health`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
       if (r.ok) return r.json();
     } catch {
       /* not up yet */
@@ -505,19 +505,7 @@ async function main() {
     await stopServer(server);
     const token = `e2e-${Math.random().toString(36).slice(2)}`;
     server = await startServer(settings, ["--token", token]);
-    await waitForHealth(base, server).catch(async () => {
-      // health may itself need the token: wait for the 401 instead
-      const deadline = Date.now() + 120_000;
-      while (Date.now() < deadline) {
-        try {
-          if ((await fetch(`${base}/api/health`)).status) return;
-        } catch {
-          /* not up */
-        }
-        await sleep(300);
-      }
-      throw new Error("the token server did not start");
-    });
+    await waitForHealth(base, server, { token });
     await page.evaluate(() => localStorage.removeItem("persona.token"));
 
     await test("access token: asked for on 401, kept, sent to the API, the player and Socket.IO", async () => {

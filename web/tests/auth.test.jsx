@@ -89,3 +89,25 @@ describe("errorMessage", () => {
     expect(errorMessage({ isAxiosError: true, code: "ECONNABORTED", request: {} }, t)).toBe("error.timeout");
   });
 });
+
+describe("health behind a token", () => {
+  it("does not call the server unreachable when the user declines the token", async () => {
+    mockApi({
+      "GET /health": () => [401, { error: { code: "unauthorized", message: "token required" } }],
+      "GET /models": () => [401, { error: { code: "unauthorized", message: "token required" } }],
+      "GET /covers": () => [401, { error: { code: "unauthorized", message: "token required" } }],
+    });
+    const user = userEvent.setup();
+    render(
+      <I18nProvider initialLang="en">
+        <MemoryRouter initialEntries={["/library"]}>
+          <AppRoutes />
+          <Prompt />
+        </MemoryRouter>
+      </I18nProvider>,
+    );
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Cancel" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("token required");
+    expect(screen.queryByText(/Cannot reach the server/)).toBeNull();
+  });
+});

@@ -28,7 +28,8 @@ export function useHealth() {
     let alive = true;
     fetchHealth()
       .then((h) => alive && setHealth(h))
-      .catch(() => alive && setHealth({ status: "unreachable" }));
+      // A refused token is the token dialog's business, not "server unreachable".
+      .catch((error) => alive && setHealth({ status: error.response?.status === 401 ? "unauthorized" : "unreachable" }));
     return () => {
       alive = false;
     };

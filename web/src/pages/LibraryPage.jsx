@@ -138,7 +138,7 @@ export default function LibraryPage() {
                   </Link>
                   <span className="item-meta">
                     {[m.version, formatSampleRate(m.sample_rate), formatBytes(m.size_bytes, lang), formatDate(m.created_at, lang)]
-                      .filter(Boolean)
+                      .filter((v) => v && v !== "—")
                       .join(" · ")}
                   </span>
                 </div>
@@ -179,7 +179,7 @@ export default function LibraryPage() {
                   </Link>
                   <span className="item-meta">
                     {[c.model, `${formatPitch(c.pitch)} ${t("pitch.unit")}`, formatDuration(c.duration_s), formatDate(c.created_at, lang)]
-                      .filter(Boolean)
+                      .filter((v) => v && v !== "—")
                       .join(" · ")}
                   </span>
                 </div>

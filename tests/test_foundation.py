@@ -54,3 +54,22 @@ def test_cli_help_and_unknown_flag(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["--no-such-flag"])
     assert info.value.code == 2
+
+
+def test_remove_stale_leftovers_keeps_young_ones(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from persona.fsutil import remove_stale_leftovers
+
+    young = tmp_path / ".tmp-young"
+    old = tmp_path / ".tmp-old"
+    keep = tmp_path / "model"
+    for d in (young, old, keep):
+        d.mkdir()
+    past = time.time() - 7200
+    os.utime(old, (past, past))
+    os.utime(keep, (past, past))
+    remove_stale_leftovers(tmp_path, (".tmp-",), older_than_s=3600)
+    assert young.exists() and keep.exists()  # an import in flight keeps its folder
+    assert not old.exists()

@@ -39,3 +39,28 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def remove_stale_leftovers(
+    root: str | os.PathLike[str], prefixes: tuple[str, ...], older_than_s: float
+) -> None:
+    """Delete ``root``'s children named with ``prefixes`` whose mtime is older than ``older_than_s``.
+
+    Another process may be writing a young one right now (an import waiting for torch, a
+    build in progress), so only leftovers of clearly dead writers go.
+    """
+    import shutil
+    import time
+
+    root = Path(root)
+    if not root.is_dir():
+        return
+    now = time.time()
+    for child in root.iterdir():
+        if not child.name.startswith(prefixes):
+            continue
+        try:
+            if now - child.stat().st_mtime > older_than_s:
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        except OSError:
+            continue

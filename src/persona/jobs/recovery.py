@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import time
-from pathlib import Path
 
+from persona.fsutil import remove_stale_leftovers
 from persona.jobs.queue import JobQueue
 from persona.settings import Settings
 
@@ -95,14 +94,4 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
 
 def _clean_staging(settings: Settings, older_than_s: float = 3600.0) -> None:
     """Uploads a web process was still checking when it died (``.upload-*``, ``.export-*``)."""
-    root = Path(settings.jobs_dir)
-    if not root.is_dir():
-        return
-    now = time.time()
-    for child in root.iterdir():
-        if child.name.startswith((".upload-", ".export-")):
-            try:
-                if now - child.stat().st_mtime > older_than_s:
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
-            except OSError:
-                continue
+    remove_stale_leftovers(settings.jobs_dir, (".upload-", ".export-"), older_than_s)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from persona.errors import PersonaError
-from persona.fsutil import atomic_write_text
+from persona.fsutil import atomic_write_text, remove_stale_leftovers
 from persona.library.models import META_FILE, now_iso
 from persona.settings import Settings
 
@@ -147,8 +147,6 @@ class CoverLibrary:
         os.rename(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
 
-    def cleanup(self) -> None:
-        if self.root.is_dir():
-            for child in self.root.iterdir():
-                if child.is_dir() and child.name.startswith((".tmp-", ".trash-")):
-                    shutil.rmtree(child, ignore_errors=True)
+    def cleanup(self, older_than_s: float = 3600.0) -> None:
+        """Remove leftovers of interrupted adds/deletes once they are stale (another process may own a young one)."""
+        remove_stale_leftovers(self.root, (".tmp-", ".trash-"), older_than_s)

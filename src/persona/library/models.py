@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from persona.errors import PersonaError
-from persona.fsutil import atomic_path, atomic_write_text
+from persona.fsutil import atomic_path, atomic_write_text, remove_stale_leftovers
 from persona.library.names import suggest_model_name, validate_model_name
 from persona.library.validate import inspect_index, inspect_model
 from persona.library.ziputil import choose_members, extract_member, scan_zip
@@ -264,13 +264,9 @@ class ModelLibrary:
             os.rename(self.root / entry.name, trash)
         shutil.rmtree(trash, ignore_errors=True)
 
-    def cleanup(self) -> None:
-        """Remove leftovers of interrupted adds/deletes (``.tmp-*``, ``.trash-*``)."""
-        if not self.root.is_dir():
-            return
-        for child in self.root.iterdir():
-            if child.is_dir() and child.name.startswith((".tmp-", ".trash-")):
-                shutil.rmtree(child, ignore_errors=True)
+    def cleanup(self, older_than_s: float = 3600.0) -> None:
+        """Remove leftovers of interrupted adds/deletes (``.tmp-*``, ``.trash-*``) once they are stale."""
+        remove_stale_leftovers(self.root, (".tmp-", ".trash-"), older_than_s)
 
 
 def _safe_index_name(raw: str) -> str:

@@ -1,10 +1,10 @@
 // End-to-end tests: the built app in Debian's Chromium (driven by playwright-core) against the
 // REAL `persona serve` on a fixture home (python -m persona.testing.home).
 //
-// Jobs: by default the server's worker runs its quick stand-in handlers (`--fixture-jobs`): the
-// HTTP API, the job queue, the worker processes, Socket.IO and the files on disk are all real;
-// only the neural engines are replaced, since this machine has no pretrained weights. Set
-// PERSONA_E2E_JOBS=real to run the real engines (`--tiny-models`) on a home that has assets.
+// Jobs: by default the server's worker runs the REAL engines (`--tiny-models`: real training,
+// separation, conversion and mixing on tiny random-weight assets in the real file formats, since
+// pretrained weights cannot be downloaded here). PERSONA_E2E_JOBS=fixture swaps in quick stand-in
+// handlers (API, queue, workers, Socket.IO and files stay real) for fast front-end iteration.
 //
 // Prints one line per test and closes with "N passed, N failed"; exits 1 on any failure.
 // Screenshots and the server's log go to web/test-results/.
@@ -22,7 +22,7 @@ const OUT = join(WEB, "test-results");
 const PYTHON = process.env.PERSONA_PYTHON || join(ROOT, ".venv", "bin", "python");
 const PERSONA = process.env.PERSONA_BIN || join(ROOT, ".venv", "bin", "persona");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const JOBS = process.env.PERSONA_E2E_JOBS || "fixture";
+const JOBS = process.env.PERSONA_E2E_JOBS || "real";
 const JOB_TIMEOUT = JOBS === "real" ? 600_000 : 90_000;
 const CHROME_ARGS = [
   "--headless",
@@ -349,12 +349,7 @@ async function main() {
       ]);
       if (outcome === "alert") {
         const text = await page.getByRole("alert").textContent();
-        // Known server race: the worker's periodic recovery sweep deletes the library's in-flight
-        // .tmp-* folder while the first import waits for torch to load. Retry once, loudly.
-        assert(/upload\.pth: no such file/.test(text), `upload refused: ${text}`);
-        console.log(`# warning: known server race on the first model import (${text.trim()}); retrying once`);
-        await page.getByRole("button", { name: "모델 업로드" }).click();
-        await page.waitForURL(`**${modelUrl(uploaded)}`);
+        assert(false, `upload refused: ${text}`);
       }
       await page.getByTestId("model-name").filter({ hasText: uploaded }).waitFor();
       await page.getByText("v2", { exact: true }).waitFor();

@@ -162,8 +162,9 @@ def build_home(
             song = write_fixture_song(work / "cover.wav")
             covers.add(song, model="데모 목소리", song_name="demo song.wav", pitch=0, duration_s=2.0)
         write_fixture_song(root / "song.wav", seconds=3.0)
+        # Recordings long enough for real training (at least 10 s of voice, each file alone too).
         for i in range(2):
-            write_fixture_song(root / f"voice{i + 1}.wav", seconds=2.0 + i)
+            write_fixture_song(root / f"voice{i + 1}.wav", seconds=11.0 + i)
     return settings
 
 

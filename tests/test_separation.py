@@ -157,3 +157,32 @@ def test_no_torchaudio_or_torchvision():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_demucs_checkpoint_with_pickle_code_is_refused_before_loading(tmp_path):
+    import os
+
+    import pytest
+    import torch
+
+    from persona.errors import PersonaError
+    from persona.separation.engine import check_pickle_globals
+
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    bad = tmp_path / "evil.th"
+    torch.save({"state": {"w": torch.zeros(1)}, "hook": Evil()}, bad)
+    with pytest.raises(PersonaError) as info:
+        check_pickle_globals(bad)
+    assert info.value.code == "model_invalid" and "code references" in info.value.message
+    assert not marker.exists()
+
+    from fractions import Fraction
+
+    good = tmp_path / "ok.th"
+    torch.save({"state": {"w": torch.zeros(1)}, "kwargs": {"segment": Fraction(39, 5)}}, good)
+    check_pickle_globals(good)  # inert types pass

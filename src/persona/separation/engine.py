@@ -87,9 +87,46 @@ class ModelRunner:
             log.debug("separator close failed", exc_info=True)
 
 
+# demucs checkpoints (``{"klass", "args", "kwargs", "state", ...}``) name their model class and
+# config types, so pymss loads them with ``weights_only=False``. Before that, we list the
+# checkpoint's globals WITHOUT unpickling it and refuse anything outside these inert ones.
+_PICKLE_SAFE_PREFIXES = ("demucs.", "omegaconf.", "fractions.Fraction", "collections.", "pathlib.")
+_PICKLE_SAFE_NAMES = {
+    "numpy.dtype",
+    "numpy.ndarray",
+    "numpy.core.multiarray._reconstruct",
+    "numpy._core.multiarray._reconstruct",
+    "numpy.core.multiarray.scalar",
+    "numpy._core.multiarray.scalar",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.slice",
+    "typing.Any",
+}
+
+
+def check_pickle_globals(weights: Path) -> None:
+    """Refuse a checkpoint whose pickle references anything but inert model/config types."""
+    import torch
+
+    try:
+        found = torch.serialization.get_unsafe_globals_in_checkpoint(str(weights))
+    except Exception as exc:  # truncated, not a torch file, ...
+        raise PersonaError("model_invalid", f"{weights.name} is not a readable checkpoint: {exc}") from exc
+    bad = [g for g in found if g not in _PICKLE_SAFE_NAMES and not g.startswith(_PICKLE_SAFE_PREFIXES)]
+    if bad:
+        raise PersonaError(
+            "model_invalid",
+            f"{weights.name} carries code references ({', '.join(sorted(bad)[:3])}); refusing to load it",
+        )
+
+
 def load_separator(model: SeparationModel, weights: Path, config: Path, device: str = "cpu") -> ModelRunner:
     """Build the pymss separator for ``model`` from its files (PersonaError ``model_invalid``)."""
     from pymss import MSSeparator  # heavy import, deferred
+
+    if model.arch == "htdemucs":
+        check_pickle_globals(weights)  # pymss unpickles these with weights_only=False
 
     dev, ids = device, [0]
     if device.startswith("cuda:"):

@@ -191,3 +191,31 @@ def test_pitch_auto_uses_the_voice_profile(cover_env, tmp_path, monkeypatch):
     # the tiny random model's "vocal" has some pitch; a huge voice range clamps the shift at +24
     assert res.suggested_pitch in (24, None)
     assert pitches and all(p == res.pitch for p in pitches)
+
+
+def test_auto_separation_model_follows_the_device():
+    from persona.separation.models import CPU_MODEL, DEFAULT_MODEL, resolve_model_name
+
+    assert resolve_model_name("auto", "cuda") == DEFAULT_MODEL == "bs_roformer"
+    assert resolve_model_name("auto", "cuda:1") == DEFAULT_MODEL
+    assert resolve_model_name("auto", "cpu") == CPU_MODEL == "htdemucs"
+    assert resolve_model_name("bs_roformer", "cpu") == "bs_roformer"  # an explicit choice is kept
+
+
+def test_server_cover_form_passes_the_separation_model():
+    from persona.server.validation import cover_form, cover_request_kwargs
+
+    params = cover_form({"pitch": "3", "separation_model": "bs_roformer"})
+    params["model"] = "m"
+    assert (
+        cover_request_kwargs(params, song=__import__("pathlib").Path("s.wav"))["separation_model"]
+        == "bs_roformer"
+    )
+
+
+def test_auto_takes_the_installed_model_when_the_preferred_one_is_missing():
+    from persona.separation.models import resolve_model_name
+
+    only_roformer = {"bs_roformer"}.__contains__
+    assert resolve_model_name("auto", "cpu", only_roformer) == "bs_roformer"
+    assert resolve_model_name("auto", "cpu", lambda name: False) == "htdemucs"  # asks for the CPU one

@@ -7,7 +7,7 @@ import argparse
 # Registers the separation weights in the assets manifest (cheap: no torch), so
 # `persona assets status|download` list them too.
 import persona.separation.assets  # noqa: F401
-from persona.separation.models import DEFAULT_MODEL, MODELS
+from persona.separation.models import AUTO, CPU_MODEL, DEFAULT_MODEL, MODELS
 
 
 def _pitch(value: str) -> str | float:
@@ -50,9 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--separation-model",
-        choices=vocal_models,
-        default=DEFAULT_MODEL,
-        help=f"vocal separation model (default {DEFAULT_MODEL}; htdemucs is lighter on a CPU)",
+        choices=(AUTO, *vocal_models),
+        default=AUTO,
+        help=f"vocal separation model (default auto: {DEFAULT_MODEL} on a GPU, {CPU_MODEL} on a CPU)",
     )
     p.add_argument("--lead-backing", action="store_true", help="split lead and backing vocals")
     p.add_argument(

@@ -35,7 +35,8 @@ from persona.cover.request import CoverRequest, CoverResult
 from persona.errors import PersonaError
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
 from persona.separation.cache import file_sha256
-from persona.separation.pipeline import SeparationOptions, check_assets, separate_song
+from persona.separation.models import resolve_model_name
+from persona.separation.pipeline import SeparationOptions, check_assets, model_installed, separate_song
 from persona.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,10 @@ def make_cover(
     if not request.song.is_file():
         raise PersonaError("song_not_found", f"song file not found: {request.song}", status=404)
     convert_fn = convert_fn or _default_convert()
-    sep_options = SeparationOptions(request.separation_model, request.lead_backing, request.dereverb)
+    separation_model = resolve_model_name(
+        request.separation_model, settings.resolved_device(), lambda name: model_installed(settings, name)
+    )
+    sep_options = SeparationOptions(separation_model, request.lead_backing, request.dereverb)
     # Fail before any work on what is missing: weights, the voice model.
     check_assets(settings, sep_options)
     index_used = _index_in_use(settings, request)

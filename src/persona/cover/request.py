@@ -13,7 +13,7 @@ from typing import Any
 
 from persona.errors import PersonaError
 from persona.rvc.options import ConversionOptions
-from persona.separation.models import DEFAULT_MODEL, get_model
+from persona.separation.models import AUTO, get_model
 
 KEY_MODES = ("vocals", "song")  # "vocals": only the voice moves; "song": the instrumental follows
 BACKING_MODES = ("original", "converted", "off")
@@ -29,7 +29,7 @@ class CoverRequest:
     index: Path | None = None  # explicit .index (else the library's; none = retrieval off)
     conversion: ConversionOptions = dataclasses.field(default_factory=ConversionOptions)
     pitch_auto: bool = False  # use the suggested shift instead of conversion.pitch
-    separation_model: str = DEFAULT_MODEL
+    separation_model: str = AUTO  # auto: BS-RoFormer on a GPU, htdemucs on a CPU
     lead_backing: bool = False  # split lead / backing vocals; only the lead is converted...
     backing: str = "original"  # ...and the backing is mixed back original, converted, or off
     dereverb: bool = False  # de-reverb the vocal before conversion
@@ -51,7 +51,8 @@ class CoverRequest:
         if not isinstance(self.model, str) or not self.model.strip():
             raise PersonaError("model_invalid", "a cover needs a model name or a path to a .pth")
         self.conversion.validate()
-        get_model(self.separation_model, "vocals")
+        if self.separation_model != AUTO:
+            get_model(self.separation_model, "vocals")
         if self.key_mode not in KEY_MODES:
             raise PersonaError("option_invalid", f"key_mode must be one of {', '.join(KEY_MODES)}")
         if self.backing not in BACKING_MODES:

@@ -14,6 +14,7 @@ or by ZFTurbo's Music-Source-Separation-Training table (MVSEP Multisong dataset)
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 PYMSS_MIRROR = "https://huggingface.co/baicai1145/pymss/resolve/main"
@@ -150,6 +151,23 @@ DEFAULT_MODEL = BS_ROFORMER_VOCALS.name
 CPU_MODEL = HTDEMUCS_FT_VOCALS.name
 KARAOKE_MODEL = MEL_ROFORMER_KARAOKE.name
 DEREVERB_MODEL = MEL_ROFORMER_DEREVERB.name
+
+
+AUTO = "auto"  # the best model the device can run in reasonable time
+
+
+def resolve_model_name(name: str, device: str, installed: Callable[[str], bool] | None = None) -> str:
+    """``auto`` -> BS-RoFormer on a GPU, htdemucs on a CPU (BS-RoFormer costs ~54 CPU-s per second
+    of song on a 2-core CPU, htdemucs ~3.3), or the other one when only it is installed; any other
+    name is kept as the user chose it."""
+    if name != AUTO:
+        return name
+    preferred = [DEFAULT_MODEL, CPU_MODEL] if device.startswith("cuda") else [CPU_MODEL, DEFAULT_MODEL]
+    if installed is not None:
+        for candidate in preferred:
+            if installed(candidate):
+                return candidate
+    return preferred[0]
 
 
 def get_model(name: str, role: str | None = None) -> SeparationModel:

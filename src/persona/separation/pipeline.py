@@ -79,6 +79,16 @@ def asset_path(settings: Settings, name: str) -> Path:
     return AssetManager(settings).path(name)
 
 
+def model_installed(settings: Settings, name: str) -> bool:
+    """Whether every file of separation model ``name`` is in the assets folder."""
+    try:
+        for f in get_model(name).assets:
+            asset_path(settings, f.name)
+    except PersonaError:
+        return False
+    return True
+
+
 def check_assets(settings: Settings, options: SeparationOptions) -> None:
     """Fail early (before any work) when a model file is missing."""
     for model in options.models():

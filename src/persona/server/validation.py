@@ -26,6 +26,7 @@ FORMATS = ("wav", "mp3")
 BACKING = ("original", "converted", "off")  # persona.cover.request.BACKING_MODES
 KEY_MODES = ("vocals", "song")  # persona.cover.request.KEY_MODES
 FLAGS = ("pitch_auto", "lead_backing", "dereverb")
+SEPARATION_MODELS = ("auto", "bs_roformer", "htdemucs")  # persona.separation.models (vocals role)
 
 # name: (type, min, max, default)
 TRAIN_PARAMS: dict[str, tuple[type, float, float, Any]] = {
@@ -202,6 +203,7 @@ def cover_form(form: dict[str, Any]) -> dict[str, Any]:
         if value is not None:
             (params if key == "pitch" else options)[key] = value
     choices = (("f0_method", F0_METHODS), ("format", FORMATS), ("backing", BACKING), ("key_mode", KEY_MODES))
+    choices += (("separation_model", SEPARATION_MODELS),)
     for key, allowed in choices:
         value = choice(form, key, allowed)
         if value is not None:
@@ -231,7 +233,16 @@ def cover_request_kwargs(params: dict[str, Any], song: Path, output: Path | None
     if output is not None:
         kwargs["output"] = output
     renames = {"vocal_gain": "vocal_gain_db", "instrumental_gain": "instrumental_gain_db"}
-    for key in ("vocal_gain", "instrumental_gain", "reverb", "format", "backing", "key_mode", *FLAGS):
+    for key in (
+        "vocal_gain",
+        "instrumental_gain",
+        "reverb",
+        "format",
+        "backing",
+        "key_mode",
+        "separation_model",
+        *FLAGS,
+    ):
         if key in o:
             kwargs[renames.get(key, key)] = o[key]
     if output is not None:

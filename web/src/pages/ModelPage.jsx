@@ -103,7 +103,7 @@ export function CoverForm({ model, suggested, onStarted, initialPitch = 0 }) {
   const [song, setSong] = useState(null);
   const [pitch, setPitch] = useState(initialPitch);
   const [pitchAuto, setPitchAuto] = useState(false);
-  const [extras, setExtras] = useState({ dereverb: false, lead_backing: false, backing: "original", key_mode: "vocals" });
+  const [extras, setExtras] = useState({ dereverb: false, lead_backing: false, backing: "original", key_mode: "vocals", separation_model: "auto" });
   const setX = (key) => (value) => setExtras((x) => ({ ...x, [key]: value }));
   const [conv, setConv] = useState(CONVERSION_DEFAULTS);
   const [mix, setMix] = useState(MIX_DEFAULTS);
@@ -124,6 +124,7 @@ export function CoverForm({ model, suggested, onStarted, initialPitch = 0 }) {
     const options = { ...changedOptions(conv, CONVERSION_DEFAULTS), ...changedOptions(mix, MIX_DEFAULTS) };
     if (extras.dereverb) options.dereverb = "true";
     if (extras.key_mode !== "vocals") options.key_mode = extras.key_mode;
+    if (extras.separation_model !== "auto") options.separation_model = extras.separation_model;
     if (extras.lead_backing) {
       options.lead_backing = "true";
       if (extras.backing !== "original") options.backing = extras.backing;
@@ -238,6 +239,16 @@ export function CoverForm({ model, suggested, onStarted, initialPitch = 0 }) {
             <select id="mx-format" value={mix.format} onChange={(e) => setM("format")(e.target.value)}>
               <option value="wav">WAV</option>
               <option value="mp3">MP3</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="mx-separation" className="field-label">
+              {t("cover.separation")}
+            </label>
+            <select id="mx-separation" value={extras.separation_model} onChange={(e) => setX("separation_model")(e.target.value)}>
+              <option value="auto">{t("cover.separationAuto")}</option>
+              <option value="bs_roformer">{t("cover.separationRoformer")}</option>
+              <option value="htdemucs">{t("cover.separationDemucs")}</option>
             </select>
           </div>
         </div>

@@ -19,16 +19,10 @@ from pathlib import Path
 
 import torch
 
-V2_HUBERT = {
-    "hidden_size": 768,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "conv_dim": (16,) * 7,
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 16,
-    "classifier_proj_size": 256,
-}
+from persona.testing.pipeline import TINY_HUBERT_V2
+
+# One tiny v2 HuBERT shape for every fixture (768-d last hidden state).
+V2_HUBERT = TINY_HUBERT_V2
 
 
 def build_pretrained(rate: str = "40k", model_size: str = "tiny", seed: int = 0, **overrides):

@@ -64,3 +64,15 @@ export function addTrainingFiles(current, incoming, limits = TRAINING_LIMITS) {
   }
   return { files, errors };
 }
+
+// A single-file picker: keep the first picked file when it passes `limits`, else show why.
+export function acceptOne(picked, limits, t, setFile, setError) {
+  const problem = checkFile(picked[0], limits);
+  if (problem) {
+    setFile(null);
+    setError({ message: t(problem.key, problem.vars) });
+  } else {
+    setFile(picked[0]);
+    setError(null);
+  }
+}

@@ -5,7 +5,7 @@ import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
-import { checkFile, SONG_LIMITS } from "../lib/files.js";
+import { acceptOne, SONG_LIMITS } from "../lib/files.js";
 import { changedOptions, CONVERSION_DEFAULTS, F0_METHODS, MIX_DEFAULTS } from "../lib/options.js";
 import { formatBytes, formatDate, formatSampleRate, noteName } from "../lib/format.js";
 import { useJob } from "../lib/useJob.js";
@@ -157,16 +157,7 @@ export function CoverForm({ model, suggested, onStarted, initialPitch = 0 }) {
         accept=".wav,.mp3,.flac,audio/*"
         files={song ? [song] : []}
         disabled={busy}
-        onAdd={(picked) => {
-          const problem = checkFile(picked[0], SONG_LIMITS);
-          if (problem) {
-            setSong(null);
-            setError({ message: t(problem.key, problem.vars) });
-          } else {
-            setSong(picked[0]);
-            setError(null);
-          }
-        }}
+        onAdd={(picked) => acceptOne(picked, SONG_LIMITS, t, setSong, setError)}
         onRemove={() => setSong(null)}
       />
       <PitchControl value={pitch} onChange={setPitch} suggested={suggested} disabled={busy || pitchAuto} />

@@ -5,7 +5,7 @@ import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import { api, errorMessage, errorCode, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
-import { addTrainingFiles, checkFile, TRAINING_LIMITS, ZIP_LIMITS } from "../lib/files.js";
+import { acceptOne, addTrainingFiles, TRAINING_LIMITS, ZIP_LIMITS } from "../lib/files.js";
 import { F0_METHODS, SAMPLE_RATES, TRAIN_DEFAULTS } from "../lib/options.js";
 import { useJob } from "../lib/useJob.js";
 import { trainingLimits, useHealth } from "../lib/health.js";
@@ -319,16 +319,7 @@ export function ModelZipForm() {
         accept=".zip,application/zip"
         files={file ? [file] : []}
         disabled={busy}
-        onAdd={(picked) => {
-          const problem = checkFile(picked[0], ZIP_LIMITS);
-          if (problem) {
-            setFile(null);
-            setError({ message: t(problem.key, problem.vars) });
-          } else {
-            setFile(picked[0]);
-            setError(null);
-          }
-        }}
+        onAdd={(picked) => acceptOne(picked, ZIP_LIMITS, t, setFile, setError)}
         onRemove={() => setFile(null)}
       />
       <div className="field">

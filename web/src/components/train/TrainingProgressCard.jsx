@@ -1,0 +1,67 @@
+// A training run in progress: live progress with Stop; opens the model when it is done, and after
+// a stop offers the last saved model when one was kept.
+import { useEffect, useState } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { useI18n } from "../../lib/i18n.jsx";
+import { api, paths } from "../../lib/api.js";
+import { KEYS, session } from "../../lib/storage.js";
+import { useStoppableJob } from "../../lib/useStoppableJob.js";
+import ErrorBox from "../ErrorBox.jsx";
+import JobProgress from "../JobProgress.jsx";
+
+/** `active`: {job_id, model_name, epochs} as stored in sessionStorage when the job started. */
+export default function TrainingProgressCard({ active, onReset }) {
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  const { job, status, loadError, connected, stop, stopping, stopError, ended } = useStoppableJob(active.job_id, KEYS.trainJob);
+  const [savedModel, setSavedModel] = useState(null);
+
+  useEffect(() => {
+    if (status === "succeeded") {
+      const modelName = job.result?.model_name || active.model_name;
+      session.set(KEYS.modelName, modelName);
+      session.set(KEYS.trainJob, null);
+      navigate(paths.model(modelName), { state: { notice: "trained" } });
+    } else if (status === "failed" || status === "cancelled") {
+      session.set(KEYS.trainJob, null);
+      if (status === "cancelled") {
+        // Stopping keeps the last saved model, when one was saved.
+        const kept = job.result?.model_name || active.model_name;
+        api
+          .get(`/models/${encodeURIComponent(kept)}`)
+          .then((r) => setSavedModel(r.data.name || kept))
+          .catch(() => setSavedModel(null));
+      }
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [status]);
+
+  return (
+    <div>
+      <h2>{t("train.running", { name: active.model_name })}</h2>
+      {loadError && !job ? <ErrorBox error={loadError} /> : null}
+      {!(loadError && !job) ? (
+        <JobProgress
+          job={job && { ...job, epochs: job.params?.epochs ?? active.epochs }}
+          title={t("train.progressTitle")}
+          onStop={stop}
+          stopping={stopping}
+          connected={connected}
+        />
+      ) : null}
+      <ErrorBox error={stopError} />
+      {savedModel ? (
+        <p>
+          <Link className="button button-primary" to={paths.model(savedModel)}>
+            {t("train.openSaved")}
+          </Link>
+        </p>
+      ) : null}
+      {ended ? (
+        <button type="button" className="button button-ghost" onClick={onReset}>
+          {t("train.again")}
+        </button>
+      ) : null}
+    </div>
+  );
+}

@@ -1,4 +1,5 @@
-"""`persona import ZIP [--name NAME]`, `persona export NAME OUT.zip`, `persona models [--json]`."""
+"""`persona import ZIP [--name NAME]`, `persona export NAME OUT.zip`, `persona models [--json]`,
+`persona merge A B --weight W --name NEW`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     m = sub.add_parser("models", help="list the models in the library")
     m.add_argument("--json", action="store_true", help="print JSON")
     m.set_defaults(func=_models)
+    g = sub.add_parser("merge", help="blend two compatible models into a new one (model fusion)")
+    g.add_argument("a", help="first model")
+    g.add_argument("b", help="second model")
+    g.add_argument("--weight", type=float, default=0.5, help="share of the first model, 0..1 (default 0.5)")
+    g.add_argument("--name", required=True, help="name of the new model")
+    g.set_defaults(func=_merge)
 
 
 def _import(args: argparse.Namespace, settings) -> int:
@@ -38,6 +45,15 @@ def _export(args: argparse.Namespace, settings) -> int:
 
     out = ModelLibrary(settings).export_zip(args.name, args.out)
     print(out)
+    return 0
+
+
+def _merge(args: argparse.Namespace, settings) -> int:
+    from persona.library import ModelLibrary
+    from persona.library.merge import merge_models
+
+    entry = merge_models(ModelLibrary(settings), args.a, args.b, args.weight, args.name)
+    print(f"merged {args.a} ({args.weight:g}) and {args.b} ({1 - args.weight:g}) into {entry.name}")
     return 0
 
 

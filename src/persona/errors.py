@@ -1,23 +1,37 @@
 """The one error type Persona raises for anything a user can fix.
 
-The API maps a PersonaError to a 4xx JSON error, the CLI to exit code 2 with one line.
-Anything else is a bug (500 / exit 1) and is logged with its traceback.
+The API maps a PersonaError to a 4xx JSON error ``{"error": {"code", "message", "params"}}``, the
+CLI to exit code 2 with one line. ``code`` is stable and the page renders it in the user's
+language from its catalogue (``web/src/lib/messages.js``, key ``error.<code>``), filling
+``{placeholders}`` from ``params``; ``message`` is the English text (CLI, logs, unknown codes).
+``params`` hold what a person recognises (the file name they uploaded, a limit), never server
+paths. Anything else is a bug (500 / exit 1) and is logged with its traceback.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PersonaError(Exception):
-    """A user-facing failure with a stable machine-readable ``code`` and a human ``message``."""
+    """A user-facing failure with a stable ``code``, an English ``message`` and ``params``."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 400, *, params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.params: dict[str, Any] = dict(params or {})
 
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "params": self.params}
+
+    def with_params(self, **params: Any) -> PersonaError:
+        """The same error with more (or replaced) params, keeping its code, message and status."""
+        self.params.update(params)
+        return self
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -26,5 +40,5 @@ class PersonaError(Exception):
 class Cancelled(PersonaError):
     """Raised from a cancel token check when the user stopped the work."""
 
-    def __init__(self, message: str = "cancelled by the user") -> None:
-        super().__init__("cancelled", message, status=409)
+    def __init__(self, message: str = "cancelled by the user", *, saved: bool = False) -> None:
+        super().__init__("cancelled", message, status=409, params={"saved": saved})

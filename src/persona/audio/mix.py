@@ -27,6 +27,7 @@ from persona.audio.effects import Aligner, StreamingEffect, limiter
 from persona.audio.loudness import LoudnessMeter, db_to_gain, gain_to_db, true_peak
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 
 OUTPUT_FORMATS = ("wav", "mp3")
@@ -159,7 +160,7 @@ def mix_to_file(
                     peak = max(peak, true_peak(block))
                     premix.write(block.T)
                     done += n
-                    progress("mix", 0.5 * done / frames, "mixing stems")
+                    progress("mix", 0.5 * done / frames, msg("mix_stems"))
         finally:
             for r in readers:
                 r.close()
@@ -202,7 +203,7 @@ def mix_to_file(
                     aligner.push(lim.process(data * gain))
                     if aligner.available():
                         emit(aligner.pop(aligner.available()))
-                    progress("mix", 0.5 + 0.5 * min(written, frames) / frames, "normalising loudness")
+                    progress("mix", 0.5 + 0.5 * min(written, frames) / frames, msg("mix_loudness"))
                 aligner.push(lim.flush())
                 if aligner.available():
                     emit(aligner.pop(aligner.available()))

@@ -33,6 +33,7 @@ from persona.audio.resample import resample
 from persona.cover.pitch import f0_profile, suggest_shift
 from persona.cover.request import CoverRequest, CoverResult
 from persona.errors import PersonaError
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
 from persona.separation.cache import file_sha256
 from persona.separation.models import resolve_model_name
@@ -144,7 +145,7 @@ def convert_vocal(
     convert_fn: ConvertFn,
     progress: ProgressFn,
     cancel: CancelToken,
-    label: str = "lead vocal",
+    label: str = "convert_lead",
 ) -> None:
     """Convert a vocal stem piece by piece into a mono float WAV at the stem's rate and length."""
     x, sr = _read_mono(vocal_path)
@@ -160,7 +161,12 @@ def convert_vocal(
                 continue
 
             def sub(stage: str, f: float, message: str = "", _i: int = i, **kw: Any) -> None:
-                progress("convert", (_i + min(max(f, 0.0), 1.0)) / len(pieces), message or label, **kw)
+                progress(
+                    "convert",
+                    (_i + min(max(f, 0.0), 1.0)) / len(pieces),
+                    msg(label),  # per-piece windows mean nothing to a person
+                    **kw,
+                )
 
             y, ysr = convert_fn(settings, request.model, chunk, sr, options, sub, cancel, **kwargs)
             y = np.asarray(y, dtype=np.float32).reshape(-1)
@@ -168,7 +174,7 @@ def convert_vocal(
                 y = resample(y, ysr, sr)
             y = y[: b - a] if len(y) >= b - a else np.pad(y, (0, b - a - len(y)))
             out.write(y)
-            progress("convert", (i + 1) / len(pieces), label)
+            progress("convert", (i + 1) / len(pieces), msg(label))
 
 
 def _with_pitch(request: CoverRequest, pitch: float):
@@ -248,7 +254,7 @@ def make_cover(
         report = clock.enter("decode")
         song_wav, sr, frames = decode_song(settings, request.song, work)
         song_sha = file_sha256(request.song)
-        report("decode", 1.0, f"{frames / sr:.1f} s at {sr} Hz")
+        report("decode", 1.0, msg("decode_song", seconds=round(frames / sr)))
         cancel.check()
 
         report = clock.enter("separate")
@@ -278,7 +284,7 @@ def make_cover(
                 convert_fn,
                 report,
                 cancel,
-                label="backing vocal",
+                label="convert_backing",
             )
             backing_path = converted_backing
         cancel.check()
@@ -322,7 +328,7 @@ def make_cover(
         if state["stage"] == "mix":
             clock.enter("encode")
         clock.enter_none()
-    progress("encode", 1.0, "done")
+    progress("encode", 1.0, msg("encode_cover"))
     return CoverResult(
         path=mix.path,
         duration_s=mix.duration,

@@ -88,7 +88,10 @@ def run_train(ctx: JobContext) -> dict[str, Any]:
     }
     values.update(p.get("_train_overrides") or {})  # tests: tiny model size, fixture pretrained weights
     request = TrainRequest(**_dataclass_kwargs(TrainRequest, values))
-    result = train_model(ctx.settings, request, ctx.progress, ctx.cancel)
+    try:
+        result = train_model(ctx.settings, request, ctx.progress, ctx.cancel)
+    except PersonaError as exc:
+        raise _with_upload_names(exc, p) from None
     metrics = {k: v for k, v in result.metrics.items() if k != "history"}  # history lives in the model
     return {
         "model_name": result.model_name,
@@ -98,6 +101,19 @@ def run_train(ctx: JobContext) -> dict[str, Any]:
         "metrics": metrics,
         "warnings": result.warnings,
     }
+
+
+def _with_upload_names(exc: PersonaError, params: dict[str, Any]) -> PersonaError:
+    """Name the file as the user chose it ("내녹음.m4a"), not as it was saved ("01.wav")."""
+    shown = {
+        f: d.get("name") for f, d in zip(params.get("_files") or [], params.get("files") or [], strict=False)
+    }
+    internal = exc.params.get("file")
+    if internal in shown and shown[internal]:
+        exc.params["file"] = shown[internal]
+        exc.message = exc.message.replace(internal, shown[internal])
+        exc.args = (exc.message,)
+    return exc
 
 
 def run_cover(ctx: JobContext) -> dict[str, Any]:

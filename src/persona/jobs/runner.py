@@ -3,7 +3,10 @@
 Progress is written to the job store at most every 0.2 s (a stage change or the end is written at
 once; a held-back update is flushed by the heartbeat thread within 0.5 s), so Socket.IO clients
 see it within a second. ETA: the engine's own ``eta_s`` metric when it gives one, else linear in
-the overall fraction since the job started running. Cancel: the token reads the store's flag
+the overall fraction since the job started running; either is held back for the first seconds
+and then smoothed (a countdown blended with each new estimate) so it does not jump about.
+Messages: a ``persona.messages.Msg`` travels as ``metrics.message_code`` + ``message_params`` (what
+the page renders); plain text stays in ``message`` for API clients and logs. Cancel: the token reads the store's flag
 (at most every 0.25 s). Failures: PersonaError -> ``failed`` with its code; anything else ->
 ``failed`` with ``internal_error`` and the traceback in the worker log.
 """
@@ -20,6 +23,7 @@ from persona.errors import Cancelled, PersonaError
 from persona.jobs.devicelock import device_slots
 from persona.jobs.handlers import DEVICE_USE, Handler, JobContext
 from persona.jobs.store import JobStore
+from persona.messages import code_of, msg
 from persona.progress import CancelToken
 from persona.settings import Settings
 
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 WRITE_EVERY_S = 0.2
 FLUSH_EVERY_S = 0.5
 HEARTBEAT_EVERY_S = 5.0
+ETA_AFTER_S = 3.0  # no estimate before this much work (the first steps include warm-up)
+ETA_BLEND = 0.25  # weight of a new estimate against the running countdown
 
 
 class _Reporter:
@@ -38,9 +44,21 @@ class _Reporter:
         self.t0 = time.monotonic()
         self.last_write = 0.0
         self.pending: dict[str, Any] | None = None
+        self._eta: tuple[float, float] | None = None  # (smoothed eta, when)
 
     def restart_clock(self) -> None:
         self.t0 = time.monotonic()
+        self._eta = None
+
+    def _smooth(self, eta: float | None, now: float) -> float | None:
+        if eta is None or now - self.t0 < ETA_AFTER_S:
+            return None
+        if self._eta is not None:
+            prev, when = self._eta
+            countdown = max(0.0, prev - (now - when))
+            eta = countdown + ETA_BLEND * (float(eta) - countdown)
+        self._eta = (float(eta), now)
+        return eta
 
     def __call__(self, stage: str, fraction: float, message: str = "", **metrics: Any) -> None:
         f = min(max(float(fraction), 0.0), 1.0)
@@ -48,7 +66,9 @@ class _Reporter:
         elapsed = time.monotonic() - self.t0
         if eta is None and f >= 0.01:
             eta = elapsed * (1 - f) / f
+        code, params = code_of(message)
         with self.lock:
+            eta = self._smooth(eta, time.monotonic())
             self.metrics.update(
                 {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
             )
@@ -57,7 +77,7 @@ class _Reporter:
                 "progress": f,
                 "message": message,
                 "eta_s": None if eta is None else round(float(eta), 1),
-                "metrics": dict(self.metrics),
+                "metrics": {**self.metrics, "message_code": code, "message_params": params},
             }
             now = time.monotonic()
             if stage != self.stage or f >= 1.0 or now - self.last_write >= WRITE_EVERY_S:
@@ -145,15 +165,16 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
             result = handler(ctx)
         else:
             device = _device(settings)
+            device_word = "GPU" if device.startswith("cuda") else "CPU"
 
             def waiting() -> None:
                 store.report(
                     job_id,
                     stage="waiting",
                     progress=0.0,
-                    message=f"waiting for {device}",
+                    message=msg("waiting_device", device=device_word),
                     eta_s=None,
-                    metrics={},
+                    metrics={"message_code": "waiting_device", "message_params": {"device": device_word}},
                 )
 
             with device_slots(

@@ -106,6 +106,7 @@ class JobStore:
     def public(job: dict[str, Any]) -> dict[str, Any]:
         """The API's job object (API.md), plus ``params`` without server-side paths."""
         params = {k: v for k, v in job["params"].items() if not k.startswith("_")}
+        metrics = dict(job["metrics"] or {})
         return {
             "id": job["id"],
             "kind": job["kind"],
@@ -113,8 +114,11 @@ class JobStore:
             "stage": job["stage"],
             "progress": job["progress"],
             "message": job["message"],
+            "message_code": metrics.pop("message_code", "") or "",
+            "message_params": metrics.pop("message_params", None) or {},
             "eta_s": job["eta_s"],
-            "metrics": job["metrics"],
+            "metrics": metrics,
+            "cancel_requested": bool(job.get("cancel_requested")),
             "result": job["result"],
             "error": job["error"],
             "params": params,

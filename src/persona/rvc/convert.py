@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.rvc.options import ConversionOptions
 from persona.settings import Settings
@@ -188,7 +189,7 @@ def convert_audio(
     if audio.ndim != 1 or audio.size == 0:
         raise PersonaError("audio_empty", "no audio to convert")
     model = resolve_model(settings, model_ref, index)
-    progress("convert", 0.0, f"loading {model.name}")
+    progress("convert", 0.0, msg("convert_loading"))
     pipe = build_pipeline(settings, model, options)
     cancel.check()
     if int(sr) != 16000:

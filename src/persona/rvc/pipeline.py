@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from scipy import signal
 
 from persona.errors import PersonaError
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.rvc.index import FeatureIndex
 from persona.rvc.options import ConversionOptions
@@ -198,7 +199,7 @@ class Pipeline:
         audio_pad = np.pad(audio, (t_pad, t_pad), mode="reflect")
         p_len = audio_pad.shape[0] // WINDOW
         n_steps = len(points) + 1 + (1 if use_f0 else 0)
-        progress("convert", 0.0, "pitch" if use_f0 else "features")
+        progress("convert", 0.0, msg("convert_pitch") if use_f0 else "")
         pitch = pitchf = None
         if use_f0:
             if self.f0_fn is None:
@@ -213,7 +214,7 @@ class Pipeline:
             pitch = torch.tensor(np.asarray(coarse)[:p_len], device=self.device).unsqueeze(0).long()
             pitchf = torch.tensor(np.asarray(f0)[:p_len].astype(np.float32), device=self.device).unsqueeze(0)
             cancel.check()
-            progress("convert", 1 / n_steps, "pitch done")
+            progress("convert", 1 / n_steps, msg("convert_pitch_done"))
         sid = torch.tensor([int(options.speaker_id)], device=self.device).long()
 
         pieces = []
@@ -236,7 +237,7 @@ class Pipeline:
             if t is not None:
                 s = t
             done = step + 1 + (1 if use_f0 else 0)
-            progress("convert", done / n_steps, f"window {step + 1}/{len(points) + 1}")
+            progress("convert", done / n_steps, msg("convert_part", n=step + 1, total=len(points) + 1))
 
         result = np.concatenate(pieces)
         if options.rms_mix_rate != 1:

@@ -27,6 +27,7 @@ import soundfile as sf
 from persona.audio.resample import resample
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.separation.models import SeparationModel
 
@@ -196,7 +197,7 @@ def separate_file(
 
                 def on_chunk(f: float, base: float = base, width: float = width) -> None:
                     cancel.check()
-                    progress("separate", min(base + width * f, 1.0), runner.model.name)
+                    progress("separate", min(base + width * f, 1.0), msg("separate_vocals"))
 
                 y = _run_at_model_rate(runner, x, sr, on_chunk)
                 if tail is not None and ov:
@@ -209,7 +210,7 @@ def separate_file(
                 if is_last:
                     break
                 start += hop
-            progress("separate", 1.0, runner.model.name)
+            progress("separate", 1.0, msg("separate_vocals"))
 
 
 def _run_at_model_rate(

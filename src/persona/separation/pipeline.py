@@ -17,6 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from persona.errors import PersonaError
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.separation import engine
 from persona.separation.cache import StemsCache, cache_key
@@ -149,7 +150,7 @@ def separate_song(
     cache = StemsCache(settings)
     hit = cache.get(key)
     if hit is not None:
-        progress("separate", 1.0, "stems from cache")
+        progress("separate", 1.0, msg("separate_cached"))
         return Stems(hit, cached=True)
     check_assets(settings, options)
     build = cache.new_entry_dir()

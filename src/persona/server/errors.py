@@ -1,4 +1,4 @@
-"""Errors as JSON: ``{"error": {"code", "message"}}`` with a 4xx status (5xx only for bugs)."""
+"""Errors as JSON: ``{"error": {"code", "message", "params"}}`` with a 4xx status (5xx only for bugs)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from persona.errors import PersonaError
 log = logging.getLogger(__name__)
 
 
-def error_response(code: str, message: str, status: int):
-    resp = jsonify({"error": {"code": code, "message": message}})
+def error_response(code: str, message: str, status: int, params: dict | None = None):
+    resp = jsonify({"error": {"code": code, "message": message, "params": params or {}}})
     resp.status_code = status
     return resp
 
@@ -22,12 +22,15 @@ def install(app: Flask) -> None:
     @app.errorhandler(PersonaError)
     def persona_error(exc: PersonaError):
         status = exc.status if 400 <= exc.status < 600 else 400
-        return error_response(exc.code, exc.message, status)
+        return error_response(exc.code, exc.message, status, exc.params)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):
         limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-        return error_response("upload_too_large", f"the upload is larger than {limit // (1 << 20)} MiB", 413)
+        mib = limit // (1 << 20)
+        return error_response(
+            "upload_too_large", f"the upload is larger than {mib} MiB", 413, {"max_mb": mib}
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

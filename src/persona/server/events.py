@@ -27,6 +27,7 @@ ALL_JOBS = "*"
 
 
 def progress_payload(job: dict[str, Any]) -> dict[str, Any]:
+    metrics = dict(job["metrics"] or {})
     return {
         "job_id": job["id"],
         "kind": job["kind"],
@@ -34,8 +35,11 @@ def progress_payload(job: dict[str, Any]) -> dict[str, Any]:
         "stage": job["stage"],
         "progress": job["progress"],
         "message": job["message"],
+        "message_code": metrics.pop("message_code", "") or "",
+        "message_params": metrics.pop("message_params", None) or {},
         "eta_s": job["eta_s"],
-        "metrics": job["metrics"],
+        "metrics": metrics,
+        "cancel_requested": bool(job.get("cancel_requested")),
         "reported_at": job.get("updated_ts"),  # unix time the worker wrote this state
     }
 

@@ -71,7 +71,11 @@ def number(form: dict[str, Any], key: str, spec: tuple[type, float, float, Any],
             raise PersonaError("param_invalid", f"'{key}' must be a whole number")
         value = int(value)
     if not lo <= value <= hi:
-        raise PersonaError("param_out_of_range", f"'{key}' must be between {lo:g} and {hi:g} (got {value:g})")
+        raise PersonaError(
+            "param_out_of_range",
+            f"'{key}' must be between {lo:g} and {hi:g} (got {value:g})",
+            params={"field": key, "min": lo, "max": hi, "value": value},
+        )
     return value
 
 
@@ -104,7 +108,11 @@ def save_upload(upload: FileStorage, dest: Path, *, max_bytes: int, what: str) -
                 break
             size += len(chunk)
             if size > max_bytes:
-                raise PersonaError("file_too_large", f"{what} is larger than {max_bytes // (1 << 20)} MiB")
+                raise PersonaError(
+                    "file_too_large",
+                    f"{what} is larger than {max_bytes // (1 << 20)} MiB",
+                    params={"max_mb": max_bytes // (1 << 20)},
+                )
             out.write(chunk)
     if size == 0:
         raise PersonaError("audio_empty" if what != "the model zip" else "zip_invalid", f"{what} is empty")
@@ -155,14 +163,22 @@ def save_audio_uploads(
     if not uploads:
         raise PersonaError("files_missing", f"upload at least one {what}")
     if len(uploads) > max_files:
-        raise PersonaError("too_many_files", f"upload at most {max_files} {what}s (got {len(uploads)})")
+        raise PersonaError(
+            "too_many_files",
+            f"upload at most {max_files} {what}s (got {len(uploads)})",
+            params={"max": max_files, "count": len(uploads)},
+        )
     saved = []
     for i, upload in enumerate(uploads, start=1):
         shown = display_name(upload.filename, f"file{i}")
-        ext = _ext(upload, AUDIO_EXTS, f"{what} {shown!r}")
-        dest = folder / f"{i:02d}{ext}"
-        size = save_upload(upload, dest, max_bytes=max_file_bytes, what=f"{what} {shown!r}")
-        duration = probe_duration(dest, shown)
+        try:
+            ext = _ext(upload, AUDIO_EXTS, f"{what} {shown!r}")
+            dest = folder / f"{i:02d}{ext}"
+            size = save_upload(upload, dest, max_bytes=max_file_bytes, what=f"{what} {shown!r}")
+            duration = probe_duration(dest, shown)
+        except PersonaError as exc:  # the page names the file the user chose
+            exc.params.setdefault("file", shown)
+            raise
         saved.append({"file": dest.name, "name": shown, "bytes": size, "duration_s": round(duration, 3)})
     return saved
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.training.data import Example
 from persona.training.preprocess import Segment
@@ -101,7 +102,7 @@ def extract_features(
 
     for k, seg in enumerate(segments):
         cancel.check()
-        progress("features", k / max(1, len(segments)), seg.stem)
+        progress("features", k / max(1, len(segments)), msg("features_part", n=k + 1, total=len(segments)))
         wav16k, _ = sf.read(seg.wav16k_path, dtype="float32")
         p_len = len(wav16k) // 160
         f0 = np.asarray(

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from persona.fsutil import atomic_path
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 
 KMEANS_ABOVE = 200_000
@@ -50,7 +51,7 @@ def build_index(
     if big.shape[0] > KMEANS_ABOVE:
         from sklearn.cluster import MiniBatchKMeans
 
-        progress("index", 0.1, f"clustering {big.shape[0]} frames into {KMEANS_CENTRES} centres")
+        progress("index", 0.1, msg("index_build"))
         big = (
             MiniBatchKMeans(
                 n_clusters=KMEANS_CENTRES,
@@ -66,7 +67,7 @@ def build_index(
     n_ivf = n_ivf_for(big.shape[0])
     index = faiss.index_factory(big.shape[1], f"IVF{n_ivf},Flat")
     faiss.extract_index_ivf(index).nprobe = 1
-    progress("index", 0.4, "training the index")
+    progress("index", 0.4, msg("index_build"))
     index.train(big)
     for start in range(0, big.shape[0], 8192):
         index.add(big[start : start + 8192])

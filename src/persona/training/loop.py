@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from persona.errors import PersonaError
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.training import checkpoints
 from persona.training.config import TrainConfig
@@ -270,7 +271,7 @@ def run(
             progress(
                 "train",
                 steps_run / max(1, total_steps),
-                f"epoch {epoch}/{epochs}",
+                msg("train_epoch", epoch=epoch, epochs=epochs),
                 epoch=epoch,
                 epochs=epochs,
                 step=batch_idx + 1,
@@ -298,7 +299,7 @@ def run(
             progress(
                 "train",
                 steps_run / max(1, total_steps),
-                f"epoch {epoch}/{epochs} done",
+                msg("train_epoch_done", epoch=epoch, epochs=epochs),
                 epoch=epoch,
                 epochs=epochs,
                 epoch_done=True,

@@ -21,6 +21,7 @@ import soundfile as sf
 from scipy import signal
 
 from persona.errors import PersonaError
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.settings import Settings
 from persona.training.slicer import Slicer
@@ -89,10 +90,12 @@ def check_inputs(settings: Settings, files: Sequence[str | os.PathLike[str]]) ->
         )
     for p in paths:
         if not p.is_file():
-            raise PersonaError("file_not_found", f"recording not found: {p.name}")
+            raise PersonaError("file_not_found", f"recording not found: {p.name}", params={"file": p.name})
         if p.stat().st_size > settings.max_training_file_bytes:
             mb = settings.max_training_file_bytes // (1024 * 1024)
-            raise PersonaError("file_too_large", f"{p.name} is larger than {mb} MB")
+            raise PersonaError(
+                "file_too_large", f"{p.name} is larger than {mb} MB", params={"file": p.name, "max_mb": mb}
+            )
     return paths
 
 
@@ -108,7 +111,9 @@ def load_recordings(settings: Settings, paths: Sequence[Path], sr: int) -> list[
         except PersonaError as exc:
             if exc.code == "audio_too_long":
                 raise _too_long(limit) from exc
-            raise PersonaError(exc.code, f"{p.name}: {exc.message}", exc.status) from exc
+            raise PersonaError(
+                exc.code, f"{p.name}: {exc.message}", exc.status, params={**exc.params, "file": p.name}
+            ) from exc
         total += len(audio) / sr
         if total > limit:
             raise _too_long(limit)
@@ -149,7 +154,9 @@ def preprocess(
     voice = 0.0
     for i, audio in enumerate(recordings):
         cancel.check()
-        progress("preprocess", i / len(recordings), paths[i].name)
+        progress(
+            "preprocess", i / len(recordings), msg("preprocess_recording", n=i + 1, total=len(recordings))
+        )
         if len(audio) == 0:
             continue
         filtered = high_pass(audio, sr)

@@ -27,6 +27,7 @@ import soundfile as sf
 
 from persona.errors import PersonaError
 from persona.fsutil import atomic_write_text
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
 from persona.settings import Settings
 from persona.training import checkpoints
@@ -289,7 +290,7 @@ def train_model(
         )
 
     if warnings:
-        stage("train")("train", 0.0, warnings[0])
+        stage("train")("train", 0.0, msg("train_from_scratch"))
     outcome = loop.run(
         cfg,
         examples,
@@ -307,12 +308,12 @@ def train_model(
     from persona.training.index import build_index
 
     export = stage("export")
-    export("export", 0.0, "exporting the model")
+    export("export", 0.0, msg("export_model"))
     model_path = export_small_model(
         outcome.net_g.cpu(), cfg, outcome.epochs_done, exp / f"{request.name}.pth"
     )
     index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
-    export("export", 0.3, "scoring the voice")
+    export("export", 0.3, msg("export_scoring"))
     quality: dict[str, Any] = {}
     if request.quality_report:
         try:
@@ -345,11 +346,11 @@ def train_model(
             "model_size": request.model_size,
         },
     }
-    export("export", 0.9, "adding the model to the library")
+    export("export", 0.9, msg("export_library"))
     entry = library.add(
         request.name, model_path, index_path, source="trained", metadata=metadata, replace=request.resume
     )
-    export("export", 1.0, "done")
+    export("export", 1.0, msg("export_library"))
     return TrainResult(
         model_name=entry.name,
         epochs_done=outcome.epochs_done,

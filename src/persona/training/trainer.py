@@ -229,7 +229,7 @@ def _quality(
 ) -> dict[str, Any]:
     from persona.rvc.convert import convert_audio
     from persona.rvc.options import ConversionOptions
-    from persona.training.quality import speaker_similarity
+    from persona.quality import evaluate, speaker
 
     if not state.get("held_out"):
         return {"speaker_similarity": None, "note": "too little audio to hold a segment out"}
@@ -238,8 +238,14 @@ def _quality(
         settings, model_path, held, sr, ConversionOptions(f0_method=f0_method), index=index_path
     )
     training = [sf.read(e.wav, dtype="float32")[0] for e in examples if "mute" not in e.wav.parts]
-    scores = speaker_similarity(converted, out_sr, held, training[:40], sr)
-    return {**scores, "held_out_seconds": round(len(held) / sr, 2), "encoder": "resemblyzer-ge2e"}
+    voice = speaker.voice_embedding(training[:40], sr)
+    scores = evaluate(converted, out_sr, held, sr, voice=voice, conversion_f0=f0_method)
+    return {
+        **scores,
+        "reference_similarity": speaker.similarity(speaker.embed(held, sr), voice),
+        "held_out_seconds": round(len(held) / sr, 2),
+        "encoder": "resemblyzer-ge2e",
+    }
 
 
 def train_model(

@@ -41,7 +41,9 @@ def test_fidelity_of_contours_by_hand():
     assert steady["f0_rmse_cents"] == 0 and steady["f0_corr"] is None
     assert "does not move" in steady["unavailable"]["f0_corr"]
     none = pitch.fidelity(f_in, np.zeros_like(f_in))
-    assert none["f0_corr"] is None and none["unavailable"]["f0_rmse_cents"] == "no voiced frames in the output"
+    assert (
+        none["f0_corr"] is None and none["unavailable"]["f0_rmse_cents"] == "no voiced frames in the output"
+    )
 
 
 def test_the_estimator_is_never_the_one_that_converted():

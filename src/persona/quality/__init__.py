@@ -100,7 +100,9 @@ def evaluate(
             unavailable.update({"f0_corr": "the output is silent", "f0_rmse_cents": "the output is silent"})
         else:
             try:
-                f_in = source_f0 if source_f0 is not None else pitch.track(_to16k(source, source_sr), estimator)
+                f_in = (
+                    source_f0 if source_f0 is not None else pitch.track(_to16k(source, source_sr), estimator)
+                )
                 fid = pitch.fidelity(f_in, pitch.track(out16, estimator), shift)
                 unavailable.update(fid.pop("unavailable"))
                 out.update(fid)

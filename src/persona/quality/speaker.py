@@ -56,7 +56,9 @@ def embed(audio: np.ndarray, sr: int) -> np.ndarray | None:
     return e / n if n > 0 else None
 
 
-def voice_embedding(recordings: Sequence[np.ndarray], sr: int, max_seconds: float = 120.0) -> np.ndarray | None:
+def voice_embedding(
+    recordings: Sequence[np.ndarray], sr: int, max_seconds: float = 120.0
+) -> np.ndarray | None:
     """The target voice: one embedding of (up to ``max_seconds`` of) the recordings together."""
     if not recordings:
         return None

@@ -227,9 +227,9 @@ def _quality(
     examples: list[Example],
     f0_method: str,
 ) -> dict[str, Any]:
+    from persona.quality import evaluate, speaker
     from persona.rvc.convert import convert_audio
     from persona.rvc.options import ConversionOptions
-    from persona.quality import evaluate, speaker
 
     if not state.get("held_out"):
         return {"speaker_similarity": None, "note": "too little audio to hold a segment out"}

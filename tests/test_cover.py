@@ -202,15 +202,26 @@ def test_auto_separation_model_follows_the_device():
     assert resolve_model_name("bs_roformer", "cpu") == "bs_roformer"  # an explicit choice is kept
 
 
-def test_server_cover_form_passes_the_separation_model():
-    from persona.server.validation import cover_form, cover_request_kwargs
+def test_server_cover_form_becomes_the_request_it_describes():
+    from pathlib import Path
 
-    params = cover_form({"pitch": "3", "separation_model": "bs_roformer"})
-    params["model"] = "m"
-    assert (
-        cover_request_kwargs(params, song=__import__("pathlib").Path("s.wav"))["separation_model"]
-        == "bs_roformer"
-    )
+    from persona.cover.request import COVER_PARAMS, CoverRequest
+    from persona.server.validation import cover_form
+
+    form = {"pitch": "3", "separation_model": "bs_roformer", "vocal_gain": "-2", "protect": "0.4"}
+    form |= {"f0_method": "PM", "dereverb": "on", "format": "mp3"}
+    params = {**cover_form(form), "model": "m"}
+    request = CoverRequest.from_params(params, Path("s.wav")).validate()
+    assert request.separation_model == "bs_roformer" and request.vocal_gain_db == -2.0
+    assert request.conversion.pitch == 3.0 and request.conversion.protect == 0.4
+    assert request.conversion.f0_method == "pm" and request.dereverb is True and request.format == "mp3"
+    # What the client leaves out keeps the request's defaults, which COVER_PARAMS reports.
+    plain = CoverRequest.from_params({**cover_form({}), "model": "m"}, Path("s.wav"))
+    assert plain.conversion.index_rate == COVER_PARAMS["index_rate"].default == 0.75
+    assert plain.instrumental_gain_db == COVER_PARAMS["instrumental_gain"].default == 0.0
+    assert plain.backing == COVER_PARAMS["backing"].default == "original"
+    # An output path decides the format.
+    assert CoverRequest.from_params(params, Path("s.wav"), Path("o/cover.wav")).format == "wav"
 
 
 def test_auto_takes_the_installed_model_when_the_preferred_one_is_missing():

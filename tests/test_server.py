@@ -93,6 +93,55 @@ def test_health_and_openapi_cover_every_route(app, client):
             assert method.lower() in doc["paths"][path], (path, method)
 
 
+def test_health_options_are_the_request_types_own(client):
+    """The page offers what the server accepts: health and OpenAPI carry TrainRequest's and
+    CoverRequest's limits, choices and defaults (one source, ``TRAIN_PARAMS``/``COVER_PARAMS``)."""
+    from persona.cover.request import CoverRequest
+    from persona.rvc.options import F0_METHODS, ConversionOptions
+    from persona.training.request import MAX_BATCH, MAX_EPOCHS, TrainRequest
+
+    options = client.get("/api/health").get_json()["options"]
+    train, cover = options["train"], options["cover"]
+    blank = TrainRequest(name="x")
+    assert train["epochs"] == {"type": "integer", "min": 1, "max": MAX_EPOCHS, "default": blank.epochs}
+    assert train["batch_size"]["default"] == blank.batch_size == 4 and train["batch_size"]["max"] == MAX_BATCH
+    assert train["save_every"]["default"] == blank.save_every == 5
+    assert train["sample_rate"] == {"type": "string", "choices": ["32k", "40k", "48k"], "default": "40k"}
+    assert train["f0_method"]["choices"] == list(F0_METHODS) and train["f0_method"]["default"] == "rmvpe"
+    conv, req = ConversionOptions(), CoverRequest(song="s.wav", model="m")
+    assert cover["pitch"] == {"type": "number", "min": -24.0, "max": 24.0, "default": conv.pitch}
+    assert cover["protect"]["max"] == 0.5 and cover["protect"]["default"] == conv.protect
+    assert cover["filter_radius"]["type"] == "integer" and cover["index_rate"]["default"] == conv.index_rate
+    assert cover["vocal_gain"]["default"] == req.vocal_gain_db and cover["vocal_gain"]["max"] == 12.0
+    assert cover["separation_model"]["choices"] == ["auto", "bs_roformer", "htdemucs"]
+    assert cover["backing"]["default"] == req.backing and cover["key_mode"]["default"] == req.key_mode
+    assert cover["dereverb"] == {"type": "boolean", "default": False}
+    doc = client.get("/api/openapi.json").get_json()
+    form = doc["paths"]["/api/trainings"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert form["schema"]["properties"]["batch_size"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_BATCH,
+        "default": 4,
+    }
+    schemas = doc["components"]["schemas"]
+    assert schemas["CoverForm"]["properties"]["f0_method"]["enum"] == list(F0_METHODS)
+    assert set(schemas["Health"]["properties"]["options"]["properties"]["cover"]["properties"]) == set(cover)
+
+
+def test_training_form_keeps_what_the_client_set(settings):
+    from persona.server.validation import training_form
+    from persona.training.request import TrainRequest
+
+    params = training_form({"epochs": "3", "save_every": "10", "f0_method": "PM"}, settings)
+    assert params == {"epochs": 3, "save_every": 3, "f0_method": "pm"}  # save at the end of a short run
+    request = TrainRequest.from_params({**params, "name": "목소리"}, [Path("a.wav")], resume=True)
+    assert (request.epochs, request.save_every, request.batch_size, request.resume) == (3, 3, 4, True)
+    assert TrainRequest.from_params({"name": "n"}, [], model_size="tiny").model_size == "tiny"
+    with pytest.raises(TypeError):
+        TrainRequest.from_params({"name": "n"}, [], no_such_field=1)
+
+
 def test_models_upload_get_download_delete(client, files, settings):
     r = client.post(
         "/api/models/upload", data={"file": _upload(files["zip"])}, content_type="multipart/form-data"

@@ -1,6 +1,9 @@
 """What a cover is asked for (``CoverRequest``) and what it gives back (``CoverResult``).
 
-Light: no torch, so the server can validate a request before queueing it.
+``COVER_PARAMS`` lists the options a client may set (API names, ranges, choices, defaults; the
+server's form, OpenAPI schema and ``/api/health`` ``options`` come from it);
+``CoverRequest.from_params`` turns a cover job's params into a request. Light: no torch, so the
+server can validate a request before queueing it.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from persona.errors import PersonaError
-from persona.rvc.options import ConversionOptions
-from persona.separation.models import AUTO, get_model
+from persona.params import Choice, Flag, Number, Param, default_of
+from persona.rvc.options import CONVERSION_PARAMS, ConversionOptions
+from persona.separation.models import AUTO, MODELS, get_model
 
 KEY_MODES = ("vocals", "song")  # "vocals": only the voice moves; "song": the instrumental follows
 BACKING_MODES = ("original", "converted", "off")
 FORMATS = ("wav", "mp3")
-GAIN_LIMIT_DB = 24.0
+GAIN_LIMIT_DB = 24.0  # what the request accepts; the API offers -24..+12 dB (more only clips)
+SEPARATION_MODELS = (AUTO, *(m.name for m in MODELS.values() if m.role == "vocals"))
 
 
 @dataclasses.dataclass
@@ -78,6 +83,50 @@ class CoverRequest:
                 raise PersonaError("format_invalid", f"output must end in .wav or .mp3: {self.output.name}")
             self.format = self.output.suffix.lower()[1:]
         return self
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], song: Path, output: Path | None = None) -> CoverRequest:
+        """A cover job's params (``model``, ``pitch``, ``options`` keyed as ``COVER_PARAMS``) as a
+        request; unset options keep their defaults. Not yet validated (``validate``)."""
+        options = params.get("options", {})
+        conversion = {k: options[k] for k in CONVERSION_PARAMS if k != "pitch" and k in options}
+        kwargs: dict[str, Any] = {
+            "song": song,
+            "model": params["model"],
+            "conversion": ConversionOptions(pitch=float(params.get("pitch", 0)), **conversion),
+        }
+        for key, spec in COVER_PARAMS.items():
+            if key not in CONVERSION_PARAMS and key in options:
+                kwargs[spec.field or key] = options[key]
+        if output is not None:
+            kwargs["output"] = output
+            kwargs["format"] = output.suffix.lstrip(".")
+        return cls(**kwargs)
+
+
+def _cover_params() -> dict[str, Param]:
+    def d(name: str) -> Any:
+        return default_of(CoverRequest, name)
+
+    return {
+        **CONVERSION_PARAMS,
+        "vocal_gain": Number(float, -GAIN_LIMIT_DB, 12.0, d("vocal_gain_db"), field="vocal_gain_db"),
+        "instrumental_gain": Number(
+            float, -GAIN_LIMIT_DB, 12.0, d("instrumental_gain_db"), field="instrumental_gain_db"
+        ),
+        "reverb": Number(float, 0.0, 1.0, d("reverb")),
+        "format": Choice(FORMATS, d("format")),
+        "backing": Choice(BACKING_MODES, d("backing")),
+        "key_mode": Choice(KEY_MODES, d("key_mode")),
+        "separation_model": Choice(SEPARATION_MODELS, d("separation_model")),
+        "pitch_auto": Flag(d("pitch_auto")),
+        "lead_backing": Flag(d("lead_backing")),
+        "dereverb": Flag(d("dereverb")),
+    }
+
+
+# The options a cover job takes from a client (API names; ``field`` where the request's differs).
+COVER_PARAMS: dict[str, Param] = _cover_params()
 
 
 def _finite(v: Any) -> bool:

@@ -41,11 +41,6 @@ Handler = Callable[[JobContext], dict[str, Any]]
 DEVICE_USE = {"train": "exclusive", "cover": "shared", "fixture": None}
 
 
-def _dataclass_kwargs(cls: type, values: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in values.items() if k in names and v is not None}
-
-
 def cover_result(entry) -> dict[str, Any]:
     d = entry.to_dict()
     return {
@@ -76,18 +71,9 @@ def run_train(ctx: JobContext) -> dict[str, Any]:
         if ModelLibrary(ctx.settings).exists(p["name"]):  # the last run finished the model, then died
             return {"model_name": p["name"], "recovered": True}
     files = [ctx.workdir / "inputs" / f for f in p["_files"]]
-    values = {
-        "name": p["name"],
-        "files": files,
-        "epochs": p["epochs"],
-        "batch_size": p.get("batch_size"),
-        "sample_rate": p.get("sample_rate"),
-        "f0_method": p.get("f0_method"),
-        "save_every": p.get("save_every"),
-        "resume": bool(p.get("resume")) and _can_resume(ctx.settings, p["name"]),
-    }
-    values.update(p.get("_train_overrides") or {})  # tests: tiny model size, fixture pretrained weights
-    request = TrainRequest(**_dataclass_kwargs(TrainRequest, values))
+    resume = bool(p.get("resume")) and _can_resume(ctx.settings, p["name"])
+    # _train_overrides: tests set extra fields (tiny model size, fixture pretrained weights).
+    request = TrainRequest.from_params(p, files, resume=resume, **(p.get("_train_overrides") or {}))
     try:
         result = train_model(ctx.settings, request, ctx.progress, ctx.cancel)
     except PersonaError as exc:
@@ -119,14 +105,13 @@ def _with_upload_names(exc: PersonaError, params: dict[str, Any]) -> PersonaErro
 def run_cover(ctx: JobContext) -> dict[str, Any]:
     from persona.cover import CoverRequest, make_cover
     from persona.library import CoverLibrary
-    from persona.server.validation import cover_request_kwargs
 
     p = ctx.params
     song = ctx.workdir / "inputs" / p["_song"]
     out_dir = ctx.workdir / "output"
     out_dir.mkdir(parents=True, exist_ok=True)
     fmt = p.get("options", {}).get("format") or "wav"
-    request = CoverRequest(**cover_request_kwargs(p, song, out_dir / f"cover.{fmt}"))
+    request = CoverRequest.from_params(p, song, out_dir / f"cover.{fmt}")
     result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel)
     meta = {
         "options": p.get("options", {}),

@@ -2,7 +2,10 @@
 
 Names and ranges follow RVC's inference UI (``infer-web``): pitch in semitones, ``index_rate``,
 ``filter_radius`` 0..7, ``rms_mix_rate``, ``protect`` 0..0.5 (0.5 turns it off), ``resample_sr``
-0 (keep the model's rate) or a rate >= 16000. Light: no torch import, so the server can validate.
+0 (keep the model's rate) or a rate >= 16000. ``F0_METHODS`` is the one list of pitch methods
+(``persona.rvc.f0`` and training import it); ``CONVERSION_PARAMS`` describes the knobs a client
+sets (range, default) for the server's forms and documents. Light: no torch import, so the server
+can validate.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ import math
 from typing import Any
 
 from persona.errors import PersonaError
+from persona.params import Choice, Number, Param, default_of
 
-# Same order as persona.rvc.f0.F0_METHODS (kept here so validation needs no torch).
-F0_METHODS = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
+F0_METHODS: tuple[str, ...] = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
 PITCH_RANGE = (-24.0, 24.0)
 
 
@@ -81,6 +84,24 @@ class ConversionOptions:
             except (TypeError, ValueError) as exc:
                 raise PersonaError("option_invalid", f"{key} has a bad value: {value!r}") from exc
         return cls(**out)
+
+
+def _conversion_params() -> dict[str, Param]:
+    def d(name: str) -> Any:
+        return default_of(ConversionOptions, name)
+
+    return {
+        "pitch": Number(float, *PITCH_RANGE, d("pitch")),
+        "f0_method": Choice(F0_METHODS, d("f0_method")),
+        "index_rate": Number(float, 0.0, 1.0, d("index_rate")),
+        "filter_radius": Number(int, 0, 7, d("filter_radius")),
+        "rms_mix_rate": Number(float, 0.0, 1.0, d("rms_mix_rate")),
+        "protect": Number(float, 0.0, 0.5, d("protect")),
+    }
+
+
+# The knobs a client sets, with the ranges ``validate`` enforces and the dataclass's defaults.
+CONVERSION_PARAMS: dict[str, Param] = _conversion_params()
 
 
 def _finite(value: Any) -> bool:

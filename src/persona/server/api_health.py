@@ -1,4 +1,6 @@
-"""``GET /api/health``: version, device, pretrained assets present, queue counts."""
+"""``GET /api/health``: version, device, pretrained assets present, queue counts, and ``options``:
+what a training and a cover take (ranges, choices, defaults of ``TRAIN_PARAMS``/``COVER_PARAMS``),
+so the web app offers what the server accepts."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ from pathlib import Path
 from flask import Blueprint, jsonify
 
 from persona import __version__
+from persona.cover.request import COVER_PARAMS
 from persona.jobs.worker import live_workers
+from persona.params import describe
 from persona.server.services import services
+from persona.training.request import TRAIN_PARAMS
 
 bp = Blueprint("health", __name__)
 
@@ -53,5 +58,6 @@ def health():
                 "max_song_seconds": svc.settings.max_song_seconds,
                 "max_training_total_seconds": svc.settings.max_training_total_seconds,
             },
+            "options": {"train": describe(TRAIN_PARAMS), "cover": describe(COVER_PARAMS)},
         }
     )

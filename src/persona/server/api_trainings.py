@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 from persona.errors import PersonaError
 from persona.jobs.store import new_job_id
 from persona.server.services import services
-from persona.server.validation import save_audio_uploads, training_form
+from persona.server.validation import check_train_request, save_audio_uploads, training_form
 
 bp = Blueprint("trainings", __name__)
 
@@ -42,6 +42,7 @@ def start_training():
                 f"the recordings last {total / 60:.1f} min together; at most "
                 f"{settings.max_training_total_seconds / 60:.0f} min allowed",
             )
+        check_train_request({**params, "name": name}, [inputs / s["file"] for s in saved])
         job_id = new_job_id()
         os.rename(staging, svc.queue.job_dir(job_id))
     except BaseException:

@@ -1,11 +1,17 @@
-"""The OpenAPI 3.1 document served at ``GET /api/openapi.json`` (every ``/api`` route; a test checks)."""
+"""The OpenAPI 3.1 document served at ``GET /api/openapi.json`` (every ``/api`` route; a test checks).
+
+Training and cover parameters (ranges, choices, defaults) come from the request types' own
+descriptions (``TRAIN_PARAMS``, ``COVER_PARAMS``), as does the ``options`` block of the health answer.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from persona import __version__
-from persona.server.validation import COVER_PARAMS, F0_METHODS, FORMATS, SAMPLE_RATES, TRAIN_PARAMS
+from persona.cover.request import COVER_PARAMS
+from persona.params import Choice, Number, Param
+from persona.training.request import TRAIN_PARAMS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -19,12 +25,18 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 _ERR = {"$ref": "#/components/responses/Error"}
 
 
-def _num(spec: tuple) -> dict[str, Any]:
-    typ, lo, hi, default = spec
-    out: dict[str, Any] = {"type": "integer" if typ is int else "number", "minimum": lo, "maximum": hi}
-    if default is not None:
-        out["default"] = default
-    return out
+def param_schema(spec: Param) -> dict[str, Any]:
+    """A request parameter as a JSON schema (a form field's value)."""
+    if isinstance(spec, Number):
+        kind = "integer" if spec.type is int else "number"
+        return {"type": kind, "minimum": spec.min, "maximum": spec.max, "default": spec.default}
+    if isinstance(spec, Choice):
+        return {"type": "string", "enum": list(spec.choices), "default": spec.default}
+    return {"type": "boolean", "default": spec.default}
+
+
+def _options_schema(params: dict[str, Param]) -> dict[str, Any]:
+    return {"type": "object", "properties": {k: {"type": "object"} for k in params}}
 
 
 def _path_param(name: str, description: str) -> dict[str, Any]:
@@ -41,16 +53,9 @@ def build_openapi() -> dict[str, Any]:
     name_p = _path_param("name", "model name (URL-encoded; any script)")
     cover_p = _path_param("cover_id", "cover id (12 hex digits)")
     job_p = _path_param("job_id", "job id")
-    cover_props = {k: _num(v) for k, v in COVER_PARAMS.items()}
-    cover_props.update(
-        {
-            "song": {"type": "string", "format": "binary"},
-            "model": {"type": "string"},
-            "f0_method": {"type": "string", "enum": list(F0_METHODS)},
-            "format": {"type": "string", "enum": list(FORMATS)},
-        }
-    )
-    train_props = {k: _num(v) for k, v in TRAIN_PARAMS.items()}
+    cover_props = {k: param_schema(v) for k, v in COVER_PARAMS.items()}
+    cover_props.update({"song": {"type": "string", "format": "binary"}, "model": {"type": "string"}})
+    train_props = {k: param_schema(v) for k, v in TRAIN_PARAMS.items()}
     train_props.update(
         {
             "files": {
@@ -60,8 +65,6 @@ def build_openapi() -> dict[str, Any]:
                 "maxItems": 5,
             },
             "name": {"type": "string", "maxLength": 64},
-            "sample_rate": {"type": "string", "enum": list(SAMPLE_RATES)},
-            "f0_method": {"type": "string", "enum": list(F0_METHODS)},
         }
     )
     paths: dict[str, Any] = {
@@ -262,8 +265,19 @@ def build_openapi() -> dict[str, Any]:
                 "workers": {"type": "integer", "description": "job workers with a fresh heartbeat"},
                 "auth": {"type": "boolean"},
                 "limits": {"type": "object"},
+                "options": {
+                    "type": "object",
+                    "description": "what a training and a cover take: per parameter {type, min, max, default} "
+                    "or {type, choices, default} or {type, default}, as in the TrainForm and CoverForm schemas",
+                    "properties": {
+                        "train": _options_schema(TRAIN_PARAMS),
+                        "cover": _options_schema(COVER_PARAMS),
+                    },
+                },
             },
         },
+        "TrainForm": {"type": "object", "properties": {k: param_schema(v) for k, v in TRAIN_PARAMS.items()}},
+        "CoverForm": {"type": "object", "properties": {k: param_schema(v) for k, v in COVER_PARAMS.items()}},
         "Model": {
             "type": "object",
             "properties": {

@@ -1,5 +1,9 @@
 """Check every client-supplied value before a job exists: files, sizes, audio, parameter ranges.
 
+Parameters are read from the form by their request type's own description
+(``persona.training.request.TRAIN_PARAMS``, ``persona.cover.request.COVER_PARAMS``: ranges,
+choices) and then checked by that request type itself, which imports no torch.
+
 Uploads are saved under server-chosen names (``01.wav``...) in a staging folder; the client's
 file name is kept only as a display string. Audio is checked with ``persona.audio.io.probe_audio``
 (header only, no full decode in the web process) for readability and duration.
@@ -15,35 +19,14 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage
 
+from persona.cover.request import COVER_PARAMS, CoverRequest
 from persona.errors import PersonaError
+from persona.params import Choice, Number, Param
 from persona.settings import Settings
+from persona.training.request import TRAIN_PARAMS, TrainRequest
 
 AUDIO_EXTS = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".webm", ".wma", ".aiff", ".aif")
-# Mirrors persona.rvc.f0.F0_METHODS (kept here so the web process never imports torch).
-F0_METHODS = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
-SAMPLE_RATES = ("32k", "40k", "48k")
-FORMATS = ("wav", "mp3")
-BACKING = ("original", "converted", "off")  # persona.cover.request.BACKING_MODES
-KEY_MODES = ("vocals", "song")  # persona.cover.request.KEY_MODES
-FLAGS = ("pitch_auto", "lead_backing", "dereverb")
-SEPARATION_MODELS = ("auto", "bs_roformer", "htdemucs")  # persona.separation.models (vocals role)
-
-# name: (type, min, max, default)
-TRAIN_PARAMS: dict[str, tuple[type, float, float, Any]] = {
-    "epochs": (int, 1, 1000, None),
-    "batch_size": (int, 1, 64, None),
-    "save_every": (int, 1, 1000, None),
-}
-COVER_PARAMS: dict[str, tuple[type, float, float, Any]] = {
-    "pitch": (float, -24, 24, 0),
-    "index_rate": (float, 0.0, 1.0, None),
-    "filter_radius": (int, 0, 7, None),
-    "rms_mix_rate": (float, 0.0, 1.0, None),
-    "protect": (float, 0.0, 0.5, None),
-    "vocal_gain": (float, -24.0, 12.0, None),
-    "instrumental_gain": (float, -24.0, 12.0, None),
-    "reverb": (float, 0.0, 1.0, None),
-}
+REQUIRED_TRAIN_PARAMS = ("epochs",)
 
 
 def display_name(raw: str | None, fallback: str) -> str:
@@ -53,13 +36,22 @@ def display_name(raw: str | None, fallback: str) -> str:
     return name or fallback
 
 
-def number(form: dict[str, Any], key: str, spec: tuple[type, float, float, Any], *, required: bool = False):
-    typ, lo, hi, default = spec
+def form_value(form: dict[str, Any], key: str, spec: Param, *, required: bool = False) -> Any:
+    """``form[key]`` read as ``spec`` says; None when the client left it out."""
+    if isinstance(spec, Number):
+        return number(form, key, spec, required=required)
+    if isinstance(spec, Choice):
+        return choice(form, key, spec.choices)
+    return flag(form, key)
+
+
+def number(form: dict[str, Any], key: str, spec: Number, *, required: bool = False) -> float | int | None:
+    typ, lo, hi = spec.type, spec.min, spec.max
     raw = form.get(key)
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         if required:
             raise PersonaError("param_invalid", f"'{key}' is required")
-        return default
+        return None
     try:
         value = float(raw)
     except (TypeError, ValueError):
@@ -184,18 +176,20 @@ def save_audio_uploads(
 
 
 def training_form(form: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    params: dict[str, Any] = {"epochs": number(form, "epochs", TRAIN_PARAMS["epochs"], required=True)}
-    for key in ("batch_size", "save_every"):
-        value = number(form, key, TRAIN_PARAMS[key])
+    """Training parameters -> job params (only those the client set; the rest keep TrainRequest's)."""
+    params: dict[str, Any] = {}
+    for key, spec in TRAIN_PARAMS.items():
+        value = form_value(form, key, spec, required=key in REQUIRED_TRAIN_PARAMS)
         if value is not None:
             params[key] = value
     if params.get("save_every") and params["save_every"] > params["epochs"]:
         params["save_every"] = params["epochs"]  # "every 10 epochs" of a 5-epoch run: save at the end
-    for key, allowed in (("sample_rate", SAMPLE_RATES), ("f0_method", F0_METHODS)):
-        value = choice(form, key, allowed)
-        if value is not None:
-            params[key] = value
     return params
+
+
+def check_train_request(params: dict[str, Any], files: list[Path]) -> None:
+    """Run the training's own validation in the web process (it imports no torch)."""
+    TrainRequest.from_params(params, files).validate()
 
 
 def flag(form: dict[str, Any], key: str) -> bool | None:
@@ -215,59 +209,14 @@ def cover_form(form: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     options: dict[str, Any] = {}
     for key, spec in COVER_PARAMS.items():
-        value = number(form, key, spec)
+        value = form_value(form, key, spec)
         if value is not None:
             (params if key == "pitch" else options)[key] = value
-    choices = (("f0_method", F0_METHODS), ("format", FORMATS), ("backing", BACKING), ("key_mode", KEY_MODES))
-    choices += (("separation_model", SEPARATION_MODELS),)
-    for key, allowed in choices:
-        value = choice(form, key, allowed)
-        if value is not None:
-            options[key] = value
-    for key in FLAGS:
-        value = flag(form, key)
-        if value is not None:
-            options[key] = value
-    params.setdefault("pitch", 0)
+    params.setdefault("pitch", COVER_PARAMS["pitch"].default)
     params["options"] = options
     return params
 
 
-def cover_request_kwargs(params: dict[str, Any], song: Path, output: Path | None = None) -> dict[str, Any]:
-    """The job params as ``persona.cover.CoverRequest`` keyword arguments."""
-    from persona.rvc.options import ConversionOptions
-
-    o = params.get("options", {})
-    conv = {
-        k: o[k] for k in ("f0_method", "index_rate", "filter_radius", "rms_mix_rate", "protect") if k in o
-    }
-    kwargs: dict[str, Any] = {
-        "song": song,
-        "model": params["model"],
-        "conversion": ConversionOptions(pitch=float(params.get("pitch", 0)), **conv),
-    }
-    if output is not None:
-        kwargs["output"] = output
-    renames = {"vocal_gain": "vocal_gain_db", "instrumental_gain": "instrumental_gain_db"}
-    for key in (
-        "vocal_gain",
-        "instrumental_gain",
-        "reverb",
-        "format",
-        "backing",
-        "key_mode",
-        "separation_model",
-        *FLAGS,
-    ):
-        if key in o:
-            kwargs[renames.get(key, key)] = o[key]
-    if output is not None:
-        kwargs["format"] = output.suffix.lstrip(".")
-    return kwargs
-
-
 def check_cover_request(params: dict[str, Any], song: Path) -> None:
     """Run the cover's own validation in the web process (it imports no torch)."""
-    from persona.cover.request import CoverRequest
-
-    CoverRequest(**cover_request_kwargs(params, song)).validate()
+    CoverRequest.from_params(params, song).validate()

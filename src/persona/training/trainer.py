@@ -14,10 +14,8 @@ added to the library; the result says ``stopped=True``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -31,83 +29,14 @@ from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
 from persona.settings import Settings
 from persona.training import checkpoints
-from persona.training.config import SAMPLE_RATES, TrainConfig, training_config
+from persona.training.config import TrainConfig, training_config
 from persona.training.data import Example, read_filelist, write_filelist
+from persona.training.request import TrainRequest, TrainResult
 
 log = logging.getLogger(__name__)
 
-MAX_EPOCHS = 1000
-MAX_BATCH = 64
 STATE_FILE = "dataset.json"
-F0_METHODS = ("rmvpe", "crepe", "fcpe", "harvest", "pm")  # persona.rvc.f0.F0_METHODS, without torch
 STAGES = (("preprocess", 3), ("features", 12), ("train", 75), ("export", 10))
-
-
-@dataclasses.dataclass
-class TrainRequest:
-    name: str
-    files: list[str | os.PathLike[str]] = dataclasses.field(default_factory=list)
-    epochs: int = 100
-    batch_size: int = 4
-    sample_rate: str = "40k"
-    f0_method: str = "rmvpe"
-    save_every: int = 5
-    resume: bool = False
-    # Beyond the contract: tests and tools.
-    model_size: str = "full"  # "tiny" only for tests
-    config_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
-    allow_scratch: bool = False  # train without the pretrained base (poor quality; warned loudly)
-    pretrained: tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None  # (G, D) paths
-    quality_report: bool = True
-    min_voice_seconds: float = 10.0
-
-    def validate(self) -> TrainRequest:
-        """Normalise and check every field; raises PersonaError with a user-facing message."""
-        from persona.library import validate_model_name
-
-        self.name = validate_model_name(self.name)
-        if isinstance(self.sample_rate, int) or str(self.sample_rate).isdigit():
-            by_hz = {v: k for k, v in SAMPLE_RATES.items()}
-            self.sample_rate = by_hz.get(int(self.sample_rate), str(self.sample_rate))
-        _int_in("epochs", self.epochs, 1, MAX_EPOCHS)
-        _int_in("batch_size", self.batch_size, 1, MAX_BATCH)
-        _int_in("save_every", self.save_every, 1, MAX_EPOCHS)
-        if self.sample_rate not in SAMPLE_RATES:
-            raise PersonaError("bad_sample_rate", f"sample rate must be one of {', '.join(SAMPLE_RATES)}")
-        if self.f0_method not in F0_METHODS:
-            raise PersonaError(
-                "f0_method_invalid",
-                f"unknown pitch method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)}",
-            )
-        if not self.resume and not self.files:
-            raise PersonaError("no_files", "give at least one recording of your voice")
-        return self
-
-
-def _int_in(what: str, value: object, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise PersonaError(
-            f"bad_{what}", f"{what.replace('_', ' ')} must be a whole number from {lo} to {hi}"
-        )
-
-
-@dataclasses.dataclass
-class TrainResult:
-    model_name: str
-    epochs_done: int
-    epochs: int
-    stopped: bool
-    model_path: Path
-    index_path: Path | None
-    voice_profile: dict[str, float] | None
-    quality: dict[str, Any]
-    metrics: dict[str, Any]  # last epoch's mean losses, per-epoch history, timings
-    warnings: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["model_path"], d["index_path"] = str(self.model_path), self.index_path and str(self.index_path)
-        return d
 
 
 def experiment_dir(settings: Settings, name: str) -> Path:

@@ -16,11 +16,11 @@ import numpy as np
 
 from persona.errors import PersonaError
 from persona.rvc.f0 import postprocess
+from persona.rvc.options import F0_METHODS
 
 if TYPE_CHECKING:
     from persona.assets import AssetManager
 
-F0_METHODS: tuple[str, ...] = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
 RMVPE_THRESHOLD = 0.03
 FCPE_THRESHOLD = 0.006
 

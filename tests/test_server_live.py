@@ -167,7 +167,7 @@ def test_cancel_a_running_training(server):
     assert requests.post(f"{base}/api/jobs/{job_id}/cancel", headers=auth(), timeout=5).status_code == 202
     cancelled = listener.wait_event("job_cancelled", job_id)
     listener.close()
-    assert cancelled["result"]["model_name"] == "stop-me"
+    assert cancelled["result"]["model_name"] == "stop-me" and cancelled["result"]["saved"] is True
     assert requests.get(f"{base}/api/models/stop-me", headers=auth(), timeout=5).status_code == 200
 
 

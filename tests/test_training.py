@@ -136,7 +136,10 @@ def test_stop_mid_run_exports_a_usable_model_and_resume_continues(env):
     assert stopped.stopped and stopped.epochs_done == 1
     assert stopped.model_path.is_file()
     ckpt = checkpoints.load(experiment_dir(settings, "stop-me"))
-    assert ckpt is not None and ckpt.epoch == 1 and ckpt.global_step == steps[-1]
+    # The stop goes back to the epoch-1 save: the step run in epoch 2 is neither saved nor exported.
+    assert ckpt is not None and ckpt.epoch == 1 and ckpt.global_step < steps[-1]
+    info = torch.load(stopped.model_path, map_location="cpu", weights_only=True)["info"]
+    assert info == "1epoch"
 
     resumed = train_model(settings, TrainRequest(name="stop-me", epochs=3, resume=True, batch_size=2))
     assert not resumed.stopped and resumed.epochs_done == 3
@@ -235,3 +238,42 @@ def test_stop_before_training_starts_is_a_plain_cancel(env, tmp_path):
     with pytest.raises(Cancelled):
         train_model(settings, request("early-stop", files), cancel=token)
     assert not ModelLibrary(settings).exists("early-stop")
+
+
+@pytest.mark.parametrize("stage", ["preprocess", "features"])
+def test_stop_during_preparation_stops_there_and_keeps_nothing(env, stage):
+    from persona.errors import Cancelled
+    from persona.library import ModelLibrary
+
+    settings, files = env
+    token = CancelToken()
+    seen = []
+
+    def progress(st, fraction, message="", **m):
+        seen.append(st)
+        if st == stage:
+            token.cancel()
+
+    with pytest.raises(Cancelled) as e:
+        train_model(settings, request(f"stop-{stage}", files), progress=progress, cancel=token)
+    assert e.value.params == {"saved": False}
+    assert "train" not in seen and "export" not in seen  # no training step, no export after Stop
+    assert not ModelLibrary(settings).exists(f"stop-{stage}")
+
+
+def test_stop_in_the_first_epoch_keeps_no_half_model(env):
+    from persona.errors import Cancelled
+    from persona.library import ModelLibrary
+
+    settings, files = env
+    token = CancelToken()
+
+    def progress(stage, fraction, message="", **m):
+        if stage == "train" and m.get("global_step"):
+            token.cancel()
+
+    with pytest.raises(Cancelled) as e:
+        train_model(settings, request("half", files, epochs=3), progress=progress, cancel=token)
+    assert e.value.params["saved"] is False
+    assert not ModelLibrary(settings).exists("half")
+    assert checkpoints.load(experiment_dir(settings, "half")) is None

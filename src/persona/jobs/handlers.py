@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from persona.errors import Cancelled, PersonaError
+from persona.messages import msg
 from persona.progress import CancelToken, ProgressFn
 from persona.settings import Settings
 
@@ -156,7 +157,8 @@ def run_fixture(ctx: JobContext) -> dict[str, Any]:
 
 
 def run_fixture_train(ctx: JobContext) -> dict[str, Any]:
-    """Train stand-in: epochs of fake progress; a stop still saves the model (like real training)."""
+    """Train stand-in: epochs of fake progress, stopping as real training does: before the first
+    finished epoch nothing is kept; after one, the model is kept."""
     from persona.library import ModelLibrary
     from persona.testing.home import write_fixture_model
 
@@ -165,20 +167,27 @@ def run_fixture_train(ctx: JobContext) -> dict[str, Any]:
     step_s = float(p.get("_step_s", 0.3))
     stopped = False
     start = int(p.get("_done", 0)) if ctx.attempt > 1 else 0
+    done = start
     for epoch in range(start, epochs):
-        try:
-            ctx.cancel.check()
-        except Cancelled:
-            stopped = True
+        for _ in range(10):  # a stop is seen within a tenth of an epoch
+            try:
+                ctx.cancel.check()
+            except Cancelled:
+                stopped = True
+                break
+            time.sleep(step_s / 10)
+        if stopped:
             break
-        time.sleep(step_s)
+        done = epoch + 1
         ctx.progress(
             "train",
             (epoch + 1) / epochs,
-            f"epoch {epoch + 1}/{epochs}",
+            msg("train_epoch", epoch=epoch + 1, epochs=epochs),
             epoch=epoch + 1,
             loss_g=1.0 / (epoch + 1),
         )
+    if stopped and done == 0:
+        raise Cancelled("training stopped before the first save; nothing was kept")
     pth = write_fixture_model(ctx.workdir / "model.pth")
     ModelLibrary(ctx.settings).add(
         p["name"], pth, source="trained", move=True, replace=True, metadata={"epochs": epochs}

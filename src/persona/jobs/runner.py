@@ -189,6 +189,8 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
                 result = handler(ctx)
         reporter.flush()
         status = "cancelled" if result.pop("stopped", False) else "succeeded"
+        if status == "cancelled":
+            result["saved"] = True  # stopped after a save: the last saved epoch was exported
         store.finish(job_id, status, result=result, message="done" if status == "succeeded" else "stopped")
     except Cancelled as exc:
         status = "cancelled"
@@ -217,4 +219,6 @@ def _kept_model(settings: Settings, job: dict[str, Any]) -> dict[str, Any] | Non
     from persona.library import ModelLibrary
 
     name = job["params"].get("name")
-    return {"model_name": name, "stopped": True} if name and ModelLibrary(settings).exists(name) else None
+    if name and ModelLibrary(settings).exists(name):
+        return {"model_name": name, "stopped": True, "saved": True}
+    return {"saved": False}  # stopped before the first save: nothing was kept

@@ -6,7 +6,7 @@ V2) steps on LSGAN loss with the generator output detached; then the generator s
 ``adv + feature matching + 45 * mel L1 + 1 * KL``. AdamW (lr 1e-4, betas (0.8, 0.99), eps 1e-9),
 ExponentialLR 0.999875 stepped once per epoch; gradients are unscaled and their norm measured as
 RVC's ``clip_grad_value_(params, None)`` does (RVC clips nothing). fp16 autocast + GradScaler
-on CUDA only. Differs in: a cancel token is checked after every step; a stop saves a checkpoint
+on CUDA only. Differs in: a cancel token is checked before and after every step; a stop keeps the last saved checkpoint
 (completed epochs) and returns; resume restarts the interrupted epoch instead of repeating the
 last finished one; progress reports epoch, step, losses and an ETA.
 """
@@ -44,6 +44,17 @@ class LoopResult:
     initial_eval_mel: float  # fixed-batch mel loss before this run's first step
     seconds: float
     net_g: torch.nn.Module
+
+
+def _back_to_last_save(net_g: torch.nn.Module, exp_dir: Path, epoch: int | None) -> int:
+    """After a stop: the generator as last saved (not half an epoch on); 0 when nothing was saved."""
+    if epoch is None:
+        return 0
+    saved = checkpoints.load(exp_dir)
+    if saved is None:
+        return 0
+    net_g.load_state_dict(saved.g["model"])
+    return saved.epoch
 
 
 def slice_segments(x: torch.Tensor, starts: torch.Tensor, size: int) -> torch.Tensor:
@@ -106,7 +117,10 @@ def run(
     cancel: CancelToken = NEVER_CANCELLED,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> LoopResult:
-    """Train until ``epochs`` are done or ``cancel`` is set; a checkpoint is always left behind."""
+    """Train until ``epochs`` are done or ``cancel`` is set.
+
+    A stop ends before the next step and returns the generator as last saved (``epochs_done`` is
+    that checkpoint's epoch; 0 when no checkpoint was saved yet, and then nothing is written)."""
     torch.manual_seed(cfg.train.seed)
     dev = torch.device(device)
     use_amp = dev.type == "cuda"
@@ -182,8 +196,11 @@ def run(
     total_steps = steps_per_epoch * max(0, epochs - first_epoch + 1)
     epoch_done = first_epoch - 1
     stopped = False
+    # The epoch of the checkpoint on disk (a resumed run starts from one); a stop goes back to it.
+    last_saved: list[int | None] = [first_epoch - 1 if first_epoch > 1 else None]
 
     def save(epoch: int) -> None:
+        last_saved[0] = epoch
         checkpoints.save(
             exp_dir,
             net_g,
@@ -202,6 +219,9 @@ def run(
         sums: dict[str, float] = {}
         n = 0
         for batch_idx, batch in enumerate(loader):
+            if cancel.cancelled:  # before the step: Stop never waits for one more step to run
+                stopped = True
+                break
             phone, phone_len, pitch, pitchf, spec, spec_len, wave, _wave_len, sid = (
                 t.to(dev, non_blocking=True) for t in batch
             )
@@ -289,7 +309,7 @@ def run(
             eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
             history.append({"epoch": epoch, "steps": n, **means, "eval_mel": eval_mel, "partial": stopped})
         if stopped:
-            save(epoch_done)
+            epoch_done = _back_to_last_save(net_g, exp_dir, last_saved[0])
             break
         sched_g.step()
         sched_d.step()

@@ -99,13 +99,16 @@ def check_inputs(settings: Settings, files: Sequence[str | os.PathLike[str]]) ->
     return paths
 
 
-def load_recordings(settings: Settings, paths: Sequence[Path], sr: int) -> list[np.ndarray]:
+def load_recordings(
+    settings: Settings, paths: Sequence[Path], sr: int, cancel: CancelToken = NEVER_CANCELLED
+) -> list[np.ndarray]:
     """Decode every file (mono, at ``sr``) and enforce the total-duration limit."""
     from persona.audio.io import load_audio
 
     limit = settings.max_training_total_seconds
     out, total = [], 0.0
     for p in paths:
+        cancel.check()
         try:
             audio, _ = load_audio(p, sr=sr, mono=True, max_seconds=limit)
         except PersonaError as exc:
@@ -143,7 +146,7 @@ def preprocess(
     from persona.audio.resample import resample
 
     paths = check_inputs(settings, files)
-    recordings = load_recordings(settings, paths, sr)
+    recordings = load_recordings(settings, paths, sr, cancel)
     input_seconds = sum(len(r) for r in recordings) / sr
     slicer = Slicer(sr)
     silence = 10 ** (_SILENCE_DB / 20)
@@ -162,6 +165,7 @@ def preprocess(
         filtered = high_pass(audio, sr)
         j = 0
         for chunk in slicer.slice(filtered):
+            cancel.check()
             if len(chunk) == 0 or np.sqrt(np.mean(chunk.astype(np.float64) ** 2)) < silence:
                 continue
             pieces = split_chunk(chunk, sr)

@@ -7,9 +7,11 @@ from RVC's pretrained v2 base for the rate (`loop.py`), export of RVC's small mo
 ``ModelLibrary.add(..., source="trained")``. The working folder
 ``<home>/training/<name>/`` keeps RVC's experiment layout (``0_gt_wavs``, ``1_16k_wavs``,
 ``2a_f0``, ``2b-f0nsf``, ``3_feature768``, ``filelist.txt``, ``G_*.pth``/``D_*.pth``) so a
-stopped or crashed run can be resumed. A stop (cancel token) during training is not an error:
-the current step finishes, a checkpoint is saved and the model trained so far is exported and
-added to the library; the result says ``stopped=True``.
+stopped or crashed run can be resumed. The cancel token is checked inside every loop (per
+recording, per segment, per training step). A stop before the first checkpoint is a plain
+``Cancelled`` (``params.saved`` False): nothing is added to the library. A stop after one is not
+an error: the last saved epoch is exported (no training on, no quality report) and added to the
+library; the result says ``stopped=True``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import soundfile as sf
 
-from persona.errors import PersonaError
+from persona.errors import Cancelled, PersonaError
 from persona.fsutil import atomic_write_text
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
@@ -208,6 +210,7 @@ def train_model(
     cfg = training_config(request.sample_rate, request.model_size, **request.config_overrides)
     if not request.resume:
         state = _prepare(settings, request, cfg, exp, stage, cancel)
+    cancel.check()
     stage("features")("features", 1.0)
 
     from persona.training import loop
@@ -239,6 +242,9 @@ def train_model(
         cancel=cancel,
     )
 
+    if outcome.stopped and outcome.epochs_done == 0:
+        raise Cancelled("training stopped before the first save; nothing was kept", saved=False)
+
     from persona.training.export import export_small_model
     from persona.training.index import build_index
 
@@ -250,7 +256,7 @@ def train_model(
     index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
     export("export", 0.3, msg("export_scoring"))
     quality: dict[str, Any] = {}
-    if request.quality_report:
+    if request.quality_report and not outcome.stopped:
         try:
             quality = _quality(settings, model_path, index_path, state, examples, request.f0_method)
         except PersonaError as exc:

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { audioFile, health, mockApi, renderApp } from "./helpers.jsx";
+import { audioFile, health, mockApi, renderApp, SERVER_OPTIONS } from "./helpers.jsx";
 import * as fake from "./fakeSocket.js";
 
 vi.mock("../src/lib/socket.js", () => import("./fakeSocket.js"));
@@ -141,5 +141,61 @@ describe("model page", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("the song is longer than 20 minutes");
     await userEvent.click(screen.getByRole("button", { name: "Make another" }));
     expect(screen.getByRole("button", { name: "Make cover" })).toBeInTheDocument();
+  });
+
+  it("starts the options at the server's defaults and sends only what differs from them", async () => {
+    let sent;
+    const cover = {
+      ...SERVER_OPTIONS.cover,
+      index_rate: { type: "number", min: 0, max: 1, default: 0.5 },
+      format: { type: "string", choices: ["wav", "mp3", "flac"], default: "mp3" },
+      separation_model: { type: "string", choices: ["auto", "htdemucs", "mdx_new"], default: "auto" },
+    };
+    mockApi({
+      "GET /health": () => [200, { status: "ok", assets: {}, options: { ...SERVER_OPTIONS, cover } }],
+      "GET /models/my voice": () => [200, model],
+      "POST /covers": (config) => {
+        sent = config.data;
+        return [202, { job_id: "c-4" }];
+      },
+      "GET /jobs/c-4": () => [200, { id: "c-4", kind: "cover", status: "queued", progress: 0 }],
+    });
+    const user = userEvent.setup();
+    renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
+    await screen.findByText("v2");
+    await user.click(await screen.findByText("Advanced conversion"));
+    expect(screen.getByLabelText(/Index rate/)).toHaveValue("0.5");
+    await user.click(screen.getByText("Mix"));
+    expect(screen.getByLabelText("File format")).toHaveValue("mp3");
+    expect([...screen.getByLabelText("File format").options].map((o) => o.textContent)).toEqual(["WAV", "MP3", "FLAC"]);
+    expect([...screen.getByLabelText("Vocal separation model").options].map((o) => o.value)).toEqual(["auto", "htdemucs", "mdx_new"]);
+    // the page's old default (0.75) is a change against this server's
+    fireEvent.change(screen.getByLabelText(/Index rate/), { target: { value: "0.75" } });
+    fireEvent.change(document.querySelector('input[name="song"]'), { target: { files: [audioFile("song.wav")] } });
+    await user.click(screen.getByRole("button", { name: "Make cover" }));
+    await screen.findByText("Making the cover");
+    expect(Object.fromEntries([...sent.entries()].filter(([k]) => k !== "song"))).toEqual({ model: "my voice", pitch: "0", index_rate: "0.75" });
+  });
+
+  it("offers no advanced options of its own when the server describes none", async () => {
+    let sent;
+    mockApi({
+      "GET /health": () => [200, { status: "ok", assets: {} }],
+      "GET /models/my voice": () => [200, model],
+      "POST /covers": (config) => {
+        sent = config.data;
+        return [202, { job_id: "c-5" }];
+      },
+      "GET /jobs/c-5": () => [200, { id: "c-5", kind: "cover", status: "queued", progress: 0 }],
+    });
+    const user = userEvent.setup();
+    renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
+    await screen.findByText("v2");
+    expect(screen.queryByText("Advanced conversion")).toBeNull();
+    expect(screen.queryByText("Mix")).toBeNull();
+    fireEvent.change(document.querySelector('input[name="song"]'), { target: { files: [audioFile("song.wav")] } });
+    await user.click(screen.getByRole("button", { name: "Make cover" }));
+    await screen.findByText("Making the cover");
+    expect([...sent.keys()].sort()).toEqual(["model", "pitch", "song"]);
   });
 });

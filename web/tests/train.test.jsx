@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { audioFile, health, mockApi, renderApp } from "./helpers.jsx";
+import { audioFile, health, mockApi, renderApp, SERVER_OPTIONS } from "./helpers.jsx";
 import * as fake from "./fakeSocket.js";
 
 vi.mock("../src/lib/socket.js", () => import("./fakeSocket.js"));
@@ -118,7 +118,9 @@ describe("train page", () => {
     expect(sent.get("epochs")).toBe("3");
     expect(sent.get("sample_rate")).toBe("48k");
     expect(sent.get("f0_method")).toBe("harvest");
-    expect(sent.get("batch_size")).toBe("8");
+    // untouched settings go out as the server's defaults (/api/health options), not the page's own
+    expect(sent.get("batch_size")).toBe(String(SERVER_OPTIONS.train.batch_size.default));
+    expect(sent.get("save_every")).toBe(String(SERVER_OPTIONS.train.save_every.default));
     expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob"))).toEqual({ job_id: "job-1", model_name: "내목소리", epochs: 3 });
     expect(fake.emitted).toContainEqual(["subscribe", "job-1"]);
 
@@ -239,5 +241,73 @@ describe("train page", () => {
     });
     renderApp("/", "en");
     expect(await screen.findByText(/Pretrained weights are missing \(pitch extractor \(RMVPE\)\)/)).toBeInTheDocument();
+  });
+
+  it("trains with the server's defaults and offers the server's choices, whatever they are", async () => {
+    let sent;
+    const train = {
+      ...SERVER_OPTIONS.train,
+      epochs: { type: "integer", min: 1, max: 300, default: 30 },
+      batch_size: { type: "integer", min: 1, max: 16, default: 6 },
+      save_every: { type: "integer", min: 1, max: 300, default: 3 },
+      sample_rate: { type: "string", choices: ["40k", "48k"], default: "48k" },
+      f0_method: { type: "string", choices: ["fcpe", "rmvpe", "swiftf0"], default: "fcpe" },
+    };
+    mockApi({
+      "GET /health": () => [200, { status: "ok", assets: {}, options: { ...SERVER_OPTIONS, train } }],
+      "POST /trainings": (config) => {
+        sent = config.data;
+        return [202, { job_id: "job-d", model_name: "d" }];
+      },
+      "GET /jobs/job-d": () => [200, { id: "job-d", kind: "train", status: "queued", progress: 0 }],
+    });
+    const user = userEvent.setup();
+    renderApp("/train", "en");
+    await waitFor(() => expect(screen.getByLabelText("Epochs")).toHaveValue(30));
+    expect(screen.getByLabelText("Epochs")).toHaveAttribute("max", "300");
+    await user.click(screen.getByText("Advanced settings"));
+    expect(screen.getByLabelText("Batch size")).toHaveValue(6);
+    expect(screen.getByLabelText("Batch size")).toHaveAttribute("max", "16");
+    const methods = [...screen.getByLabelText("Pitch extraction").options].map((o) => [o.value, o.textContent]);
+    expect(methods.map(([v]) => v)).toEqual(["fcpe", "rmvpe", "swiftf0"]);
+    expect(methods[2][1]).toBe("swiftf0"); // a method the dictionary has no words for shows by name
+    expect([...screen.getByLabelText("Sample rate").options].map((o) => o.textContent)).toEqual(["40 kHz", "48 kHz"]);
+    pick([audioFile("a.wav")]);
+    await user.type(screen.getByLabelText("Model name"), "d");
+    await user.click(screen.getByRole("button", { name: "Train" }));
+    await screen.findByText("Training ‘d’");
+    expect(Object.fromEntries([...sent.entries()].filter(([k]) => k !== "files"))).toEqual({
+      name: "d",
+      epochs: "30",
+      batch_size: "6",
+      save_every: "3",
+      sample_rate: "48k",
+      f0_method: "fcpe",
+    });
+    expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob")).epochs).toBe(30);
+  });
+
+  it("offers no advanced settings of its own when the server describes none, and sends none", async () => {
+    let sent;
+    mockApi({
+      "GET /health": () => [200, { status: "ok", assets: {} }],
+      "POST /trainings": (config) => {
+        sent = config.data;
+        return [202, { job_id: "job-n", model_name: "n" }];
+      },
+      "GET /jobs/job-n": () => [200, { id: "job-n", kind: "train", status: "queued", progress: 0 }],
+    });
+    const user = userEvent.setup();
+    renderApp("/train", "en");
+    expect(await screen.findByText("0 of 5 selected")).toBeInTheDocument();
+    expect(screen.queryByText("Advanced settings")).toBeNull();
+    expect(screen.getByLabelText("Epochs")).toHaveValue(null);
+    pick([audioFile("a.wav")]);
+    await user.type(screen.getByLabelText("Model name"), "n");
+    fireEvent.change(screen.getByLabelText("Epochs"), { target: { value: "7" } });
+    await user.click(screen.getByRole("button", { name: "Train" }));
+    await screen.findByText("Training ‘n’");
+    expect([...sent.keys()].sort()).toEqual(["epochs", "files", "name"]);
+    expect(sent.get("epochs")).toBe("7");
   });
 });

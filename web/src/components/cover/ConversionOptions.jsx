@@ -1,60 +1,55 @@
 // Advanced conversion (folded): pitch extraction, index/filter/RMS/protect, de-reverb, lead/backing.
+// Ranges and choices are the server's (`specs`, /api/health `options.cover`); a setting the server
+// does not describe is not offered.
 import { useI18n } from "../../lib/i18n.jsx";
-import { F0_METHODS } from "../../lib/options.js";
+import { choiceLabel } from "../../lib/serverOptions.js";
+import ChoiceSelect from "../ChoiceSelect.jsx";
 import RangeField from "../RangeField.jsx";
+import Check from "./Check.jsx";
 
-/** `values` holds the conversion and vocal-handling options; `set(key)` returns that option's setter. */
-export default function ConversionOptions({ values, set }) {
+/** `values`: what the form shows (server defaults under the user's changes); `set(key)` is that option's setter. */
+export default function ConversionOptions({ specs, values, set }) {
   const { t } = useI18n();
+  const range = (key, id, label, hint, step) =>
+    specs[key] ? (
+      <RangeField id={id} label={label} min={specs[key].min} max={specs[key].max} step={step} value={values[key]} onChange={set(key)} hint={hint} />
+    ) : null;
   return (
     <details className="advanced">
       <summary>{t("cover.advanced")}</summary>
       <div className="grid-fields">
-        <div className="field">
-          <label htmlFor="cv-f0" className="field-label">
-            {t("cover.f0Method")}
-          </label>
-          <select id="cv-f0" value={values.f0_method} onChange={(e) => set("f0_method")(e.target.value)}>
-            {F0_METHODS.map((m) => (
-              <option key={m} value={m}>
-                {t(`f0.${m}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <RangeField id="cv-index" label={t("cover.indexRate")} min={0} max={1} step={0.05} value={values.index_rate} onChange={set("index_rate")} hint={t("cover.indexRateHint")} />
-        <RangeField id="cv-filter" label={t("cover.filterRadius")} min={0} max={7} step={1} value={values.filter_radius} onChange={set("filter_radius")} hint={t("cover.filterRadiusHint")} />
-        <RangeField id="cv-rms" label={t("cover.rmsMixRate")} min={0} max={1} step={0.05} value={values.rms_mix_rate} onChange={set("rms_mix_rate")} hint={t("cover.rmsMixRateHint")} />
-        <RangeField id="cv-protect" label={t("cover.protect")} min={0} max={0.5} step={0.01} value={values.protect} onChange={set("protect")} hint={t("cover.protectHint")} />
+        {specs.f0_method ? (
+          <ChoiceSelect
+            id="cv-f0"
+            label={t("cover.f0Method")}
+            spec={specs.f0_method}
+            value={values.f0_method}
+            onChange={set("f0_method")}
+            labelOf={(m) => choiceLabel(t, `f0.${m}`, m)}
+          />
+        ) : null}
+        {range("index_rate", "cv-index", t("cover.indexRate"), t("cover.indexRateHint"), 0.05)}
+        {range("filter_radius", "cv-filter", t("cover.filterRadius"), t("cover.filterRadiusHint"), 1)}
+        {range("rms_mix_rate", "cv-rms", t("cover.rmsMixRate"), t("cover.rmsMixRateHint"), 0.05)}
+        {range("protect", "cv-protect", t("cover.protect"), t("cover.protectHint"), 0.01)}
       </div>
       <div className="checks">
-        <label className="check">
-          <input type="checkbox" checked={values.dereverb} onChange={(e) => set("dereverb")(e.target.checked)} />
-          <span>
-            {t("cover.dereverb")}
-            <small>{t("cover.dereverbHint")}</small>
-          </span>
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={values.lead_backing} onChange={(e) => set("lead_backing")(e.target.checked)} />
-          <span>
-            {t("cover.leadBacking")}
-            <small>{t("cover.leadBackingHint")}</small>
-          </span>
-        </label>
-        {values.lead_backing ? (
-          <div className="field">
-            <label htmlFor="cv-backing" className="field-label">
-              {t("cover.backing")}
-            </label>
-            <select id="cv-backing" value={values.backing} onChange={(e) => set("backing")(e.target.value)}>
-              <option value="original">{t("cover.backing.original")}</option>
-              <option value="converted">{t("cover.backing.converted")}</option>
-              <option value="off">{t("cover.backing.off")}</option>
-            </select>
-          </div>
+        {specs.dereverb ? <Check label={t("cover.dereverb")} hint={t("cover.dereverbHint")} checked={values.dereverb} onChange={set("dereverb")} /> : null}
+        {specs.lead_backing ? (
+          <Check label={t("cover.leadBacking")} hint={t("cover.leadBackingHint")} checked={values.lead_backing} onChange={set("lead_backing")} />
+        ) : null}
+        {specs.backing && values.lead_backing ? (
+          <ChoiceSelect
+            id="cv-backing"
+            label={t("cover.backing")}
+            spec={specs.backing}
+            value={values.backing}
+            onChange={set("backing")}
+            labelOf={(b) => choiceLabel(t, `cover.backing.${b}`, b)}
+          />
         ) : null}
       </div>
     </details>
   );
 }
+

@@ -1,9 +1,10 @@
-// Make a cover: the song, the pitch, and the folded conversion and mix options. Only the options
-// the user changed are sent; the server applies its own defaults to the rest.
+// Make a cover: the song, the pitch, and the folded conversion and mix options. The options, their
+// ranges and defaults are the server's (/api/health `options.cover`); only the options the user
+// changed are sent, and the server applies its own defaults to the rest.
 import { useState } from "react";
 import { useI18n } from "../../lib/i18n.jsx";
 import { KEYS, session } from "../../lib/storage.js";
-import { changedOptions, CONVERSION_DEFAULTS, MIX_DEFAULTS } from "../../lib/options.js";
+import { changedOptions, defaultsOf, useServerOptions, withDefaults } from "../../lib/serverOptions.js";
 import { useUpload } from "../../lib/useUpload.js";
 import ErrorBox from "../ErrorBox.jsx";
 import ProgressBar from "../ProgressBar.jsx";
@@ -12,23 +13,14 @@ import CoverPitch from "./CoverPitch.jsx";
 import ConversionOptions from "./ConversionOptions.jsx";
 import MixOptions from "./MixOptions.jsx";
 
-const DEFAULTS = {
-  ...CONVERSION_DEFAULTS,
-  ...MIX_DEFAULTS,
-  dereverb: false,
-  lead_backing: false,
-  backing: "original",
-  key_mode: "vocals",
-  separation_model: "auto",
-};
-
 export default function CoverForm({ model, suggested, onStarted, initialPitch = 0 }) {
   const { t } = useI18n();
   const [song, setSong] = useState(null);
   const [pitch, setPitch] = useState(initialPitch);
-  const [pitchAuto, setPitchAuto] = useState(false);
-  const [values, setValues] = useState(DEFAULTS);
-  const set = (key) => (value) => setValues((v) => ({ ...v, [key]: value }));
+  const specs = useServerOptions("cover"); // null until the server has described its options
+  const [changed, setChanged] = useState({}); // what the user set; the rest is the server's default
+  const values = withDefaults(changed, specs);
+  const set = (key) => (value) => setChanged((c) => ({ ...c, [key]: value }));
   const upload = useUpload();
 
   const submit = async (e) => {
@@ -39,8 +31,8 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
     body.append("song", song, song.name);
     body.append("model", model);
     body.append("pitch", String(pitch));
-    if (pitchAuto) body.append("pitch_auto", "true");
-    const options = changedOptions(values, DEFAULTS);
+    const options = changedOptions(values, defaultsOf(specs));
+    delete options.pitch; // sent above, always
     if (!values.lead_backing) delete options.backing; // the backing choice only means something with the split
     for (const [key, value] of Object.entries(options)) body.append(key, String(value));
     const data = await upload.send("/covers", body);
@@ -55,9 +47,16 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
     <form onSubmit={submit} noValidate aria-labelledby="cover-form-title">
       <h2 id="cover-form-title">{t("cover.title")}</h2>
       <SongPicker song={song} onChange={setSong} onError={upload.setError} disabled={busy} />
-      <CoverPitch pitch={pitch} onPitch={setPitch} auto={pitchAuto} onAuto={setPitchAuto} suggested={suggested} disabled={busy} />
-      <ConversionOptions values={values} set={set} />
-      <MixOptions values={values} set={set} />
+      <CoverPitch
+        pitch={pitch}
+        onPitch={setPitch}
+        auto={Boolean(values.pitch_auto)}
+        onAuto={set("pitch_auto")}
+        suggested={suggested}
+        disabled={busy}
+      />
+      {specs ? <ConversionOptions specs={specs} values={values} set={set} /> : null}
+      {specs ? <MixOptions specs={specs} values={values} set={set} /> : null}
       {busy ? <ProgressBar value={upload.progress} label={t("common.uploadProgress")} /> : null}
       <ErrorBox error={upload.error} />
       <button type="submit" className="button button-primary button-wide" disabled={busy}>

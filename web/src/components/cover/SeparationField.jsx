@@ -1,18 +1,21 @@
-// Which separation model splits the song: auto (BS-RoFormer on a GPU, HTDemucs on a CPU) or one by name.
+// Which separation model splits the song: auto (BS-RoFormer on a GPU, HTDemucs on a CPU) or one by
+// name; the choices are the server's.
 import { useI18n } from "../../lib/i18n.jsx";
+import { choiceLabel } from "../../lib/serverOptions.js";
+import ChoiceSelect from "../ChoiceSelect.jsx";
 
-export default function SeparationField({ value, onChange }) {
+const LABELS = { auto: "cover.separationAuto", bs_roformer: "cover.separationRoformer", htdemucs: "cover.separationDemucs" };
+
+export default function SeparationField({ spec, value, onChange }) {
   const { t } = useI18n();
   return (
-    <div className="field">
-      <label htmlFor="mx-separation" className="field-label">
-        {t("cover.separation")}
-      </label>
-      <select id="mx-separation" value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="auto">{t("cover.separationAuto")}</option>
-        <option value="bs_roformer">{t("cover.separationRoformer")}</option>
-        <option value="htdemucs">{t("cover.separationDemucs")}</option>
-      </select>
-    </div>
+    <ChoiceSelect
+      id="mx-separation"
+      label={t("cover.separation")}
+      spec={spec}
+      value={value}
+      onChange={onChange}
+      labelOf={(m) => (LABELS[m] ? t(LABELS[m]) : m)}
+    />
   );
 }

@@ -1,7 +1,8 @@
-// The model's name and how many epochs to train, side by side.
+// The model's name and how many epochs to train, side by side. The epochs' range is the server's
+// (`spec`, /api/health `options.train.epochs`) once it has answered.
 import { useI18n } from "../../lib/i18n.jsx";
 
-export default function NameEpochsFields({ name, onName, epochs, onEpochs, disabled }) {
+export default function NameEpochsFields({ name, onName, epochs, onEpochs, spec, disabled }) {
   const { t } = useI18n();
   return (
     <div className="row">
@@ -28,8 +29,8 @@ export default function NameEpochsFields({ name, onName, epochs, onEpochs, disab
         <input
           id="train-epochs"
           type="number"
-          min={1}
-          max={1000}
+          min={spec?.min ?? 1}
+          max={spec?.max}
           value={epochs}
           onChange={(e) => onEpochs(e.target.value)}
           disabled={disabled}

@@ -1,66 +1,38 @@
 // Advanced training settings (folded): batch size, sample rate, pitch extraction, save interval.
+// Ranges, choices and starting values are the server's (`specs`, from /api/health `options.train`);
+// nothing shows until it has described them.
 import { useI18n } from "../../lib/i18n.jsx";
-import { F0_METHODS, SAMPLE_RATES } from "../../lib/options.js";
+import { choiceLabel } from "../../lib/serverOptions.js";
+import ChoiceSelect from "../ChoiceSelect.jsx";
 
-/** `values` holds batch_size, sample_rate, f0_method, save_every; `onChange(key, value)`. */
-export default function TrainAdvanced({ values, onChange, disabled }) {
+function NumberField({ id, label, spec, value, onChange, disabled }) {
+  return (
+    <div className="field">
+      <label htmlFor={id} className="field-label">
+        {label}
+      </label>
+      <input id={id} type="number" min={spec.min} max={spec.max} value={value} onChange={(e) => onChange(e.target.value)} disabled={disabled} />
+    </div>
+  );
+}
+
+/** `values`: what the form shows (server defaults under the user's changes); `onChange(key, value)`. */
+export default function TrainAdvanced({ specs, values, onChange, disabled }) {
   const { t } = useI18n();
+  if (!specs) return null;
+  const field = (key) => ({ spec: specs[key], value: values[key] ?? "", onChange: (v) => onChange(key, v), disabled });
   return (
     <details className="advanced">
       <summary>{t("train.advanced")}</summary>
       <div className="grid-fields">
-        <div className="field">
-          <label htmlFor="train-batch" className="field-label">
-            {t("train.batchSize")}
-          </label>
-          <input
-            id="train-batch"
-            type="number"
-            min={1}
-            max={64}
-            value={values.batch_size}
-            onChange={(e) => onChange("batch_size", e.target.value)}
-            disabled={disabled}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="train-sr" className="field-label">
-            {t("train.sampleRate")}
-          </label>
-          <select id="train-sr" value={values.sample_rate} onChange={(e) => onChange("sample_rate", e.target.value)} disabled={disabled}>
-            {SAMPLE_RATES.map((sr) => (
-              <option key={sr} value={sr}>
-                {sr.replace("k", " kHz")}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="train-f0" className="field-label">
-            {t("train.f0Method")}
-          </label>
-          <select id="train-f0" value={values.f0_method} onChange={(e) => onChange("f0_method", e.target.value)} disabled={disabled}>
-            {F0_METHODS.map((m) => (
-              <option key={m} value={m}>
-                {t(`f0.${m}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="train-save" className="field-label">
-            {t("train.saveEvery")}
-          </label>
-          <input
-            id="train-save"
-            type="number"
-            min={1}
-            max={1000}
-            value={values.save_every}
-            onChange={(e) => onChange("save_every", e.target.value)}
-            disabled={disabled}
-          />
-        </div>
+        {specs.batch_size ? <NumberField id="train-batch" label={t("train.batchSize")} {...field("batch_size")} /> : null}
+        {specs.sample_rate ? (
+          <ChoiceSelect id="train-sr" label={t("train.sampleRate")} labelOf={(sr) => sr.replace("k", " kHz")} {...field("sample_rate")} />
+        ) : null}
+        {specs.f0_method ? (
+          <ChoiceSelect id="train-f0" label={t("train.f0Method")} labelOf={(m) => choiceLabel(t, `f0.${m}`, m)} {...field("f0_method")} />
+        ) : null}
+        {specs.save_every ? <NumberField id="train-save" label={t("train.saveEvery")} {...field("save_every")} /> : null}
       </div>
       <p className="field-hint">{t("train.advancedHint")}</p>
     </details>

@@ -1,9 +1,11 @@
 // Train a voice model: recordings, name and epochs, advanced settings; uploads and starts the job.
+// The settings and their defaults are the server's (/api/health `options.train`): the form sends
+// what it shows, which is the server's default wherever the user changed nothing.
 import { useState } from "react";
 import { useI18n } from "../../lib/i18n.jsx";
 import { KEYS, session } from "../../lib/storage.js";
 import { TRAINING_LIMITS } from "../../lib/files.js";
-import { TRAIN_DEFAULTS } from "../../lib/options.js";
+import { useServerOptions, withDefaults } from "../../lib/serverOptions.js";
 import { trainingLimits, useHealth } from "../../lib/health.js";
 import { useUpload } from "../../lib/useUpload.js";
 import ErrorBox from "../ErrorBox.jsx";
@@ -16,13 +18,10 @@ export default function TrainForm({ onStarted }) {
   const { t } = useI18n();
   const [files, setFiles] = useState([]);
   const [name, setName] = useState("");
-  const [epochs, setEpochs] = useState(TRAIN_DEFAULTS.epochs);
-  const [advanced, setAdvanced] = useState({
-    batch_size: TRAIN_DEFAULTS.batch_size,
-    sample_rate: TRAIN_DEFAULTS.sample_rate,
-    f0_method: TRAIN_DEFAULTS.f0_method,
-    save_every: TRAIN_DEFAULTS.save_every,
-  });
+  const specs = useServerOptions("train"); // null until the server has described its settings
+  const [changed, setChanged] = useState({}); // what the user set; the rest is the server's default
+  const values = withDefaults(changed, specs);
+  const change = (key, value) => setChanged((c) => ({ ...c, [key]: value }));
   const upload = useUpload();
   const limits = trainingLimits(useHealth(), TRAINING_LIMITS);
 
@@ -34,14 +33,12 @@ export default function TrainForm({ onStarted }) {
     const body = new FormData();
     for (const file of files) body.append("files", file, file.name);
     body.append("name", name.trim());
-    body.append("epochs", String(epochs));
-    body.append("batch_size", String(advanced.batch_size));
-    body.append("sample_rate", advanced.sample_rate);
-    body.append("f0_method", advanced.f0_method);
-    body.append("save_every", String(advanced.save_every));
+    for (const [key, value] of Object.entries(values)) {
+      if (value !== undefined && value !== null) body.append(key, String(value));
+    }
     const data = await upload.send("/trainings", body);
     if (!data) return;
-    const started = { job_id: data.job_id, model_name: data.model_name || name.trim(), epochs: Number(epochs) };
+    const started = { job_id: data.job_id, model_name: data.model_name || name.trim(), epochs: Number(values.epochs) };
     session.setJSON(KEYS.trainJob, started);
     onStarted(started);
   };
@@ -51,8 +48,15 @@ export default function TrainForm({ onStarted }) {
     <form onSubmit={submit} noValidate aria-labelledby="train-form-title">
       <h2 id="train-form-title">{t("train.formTitle")}</h2>
       <RecordingsPicker files={files} onChange={setFiles} limits={limits} disabled={busy} />
-      <NameEpochsFields name={name} onName={setName} epochs={epochs} onEpochs={setEpochs} disabled={busy} />
-      <TrainAdvanced values={advanced} onChange={(key, value) => setAdvanced((a) => ({ ...a, [key]: value }))} disabled={busy} />
+      <NameEpochsFields
+        name={name}
+        onName={setName}
+        epochs={values.epochs ?? ""}
+        onEpochs={(v) => change("epochs", v)}
+        spec={specs?.epochs}
+        disabled={busy}
+      />
+      <TrainAdvanced specs={specs} values={values} onChange={change} disabled={busy} />
       {busy ? (
         <div className="upload">
           <span className="field-label">{t("common.uploading")}</span>

@@ -147,6 +147,7 @@ describe("model page", () => {
     let sent;
     const cover = {
       ...SERVER_OPTIONS.cover,
+      pitch: { type: "number", min: -12, max: 12, default: 0 },
       index_rate: { type: "number", min: 0, max: 1, default: 0.5 },
       format: { type: "string", choices: ["wav", "mp3", "flac"], default: "mp3" },
       separation_model: { type: "string", choices: ["auto", "htdemucs", "mdx_new"], default: "auto" },
@@ -164,6 +165,9 @@ describe("model page", () => {
     renderApp(`/models/${encodeURIComponent("my voice")}`, "en");
     await screen.findByText("v2");
     await user.click(await screen.findByText("Advanced conversion"));
+    expect(screen.getByRole("slider", { name: "Pitch shift" })).toHaveAttribute("max", "12");
+    fireEvent.change(screen.getByRole("spinbutton", { name: "Pitch value" }), { target: { value: "20" } });
+    expect(screen.getByRole("spinbutton", { name: "Pitch value" })).toHaveValue(12);
     expect(screen.getByLabelText(/Index rate/)).toHaveValue("0.5");
     await user.click(screen.getByText("Mix"));
     expect(screen.getByLabelText("File format")).toHaveValue("mp3");
@@ -174,7 +178,7 @@ describe("model page", () => {
     fireEvent.change(document.querySelector('input[name="song"]'), { target: { files: [audioFile("song.wav")] } });
     await user.click(screen.getByRole("button", { name: "Make cover" }));
     await screen.findByText("Making the cover");
-    expect(Object.fromEntries([...sent.entries()].filter(([k]) => k !== "song"))).toEqual({ model: "my voice", pitch: "0", index_rate: "0.75" });
+    expect(Object.fromEntries([...sent.entries()].filter(([k]) => k !== "song"))).toEqual({ model: "my voice", pitch: "12", index_rate: "0.75" });
   });
 
   it("offers no advanced options of its own when the server describes none", async () => {

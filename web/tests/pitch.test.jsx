@@ -21,6 +21,7 @@ describe("PitchControl", () => {
     expect(clampPitch(-99)).toBe(-24);
     expect(clampPitch("3.6")).toBe(4);
     expect(clampPitch("abc")).toBe(0);
+    expect(clampPitch(20, -12, 12)).toBe(12); // a server with a narrower range
   });
 
   it("moves with the slider and the number box, within limits", () => {

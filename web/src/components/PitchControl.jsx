@@ -1,4 +1,5 @@
-// Pitch shift in semitones (-24..24): a slider, a number box, and one-click hints.
+// Pitch shift in semitones: a slider, a number box, and one-click hints. The range is the server's
+// (`min`/`max`, from /api/health `options.cover.pitch`) when known; -24..24 (the same) until then.
 import { useId } from "react";
 import { useI18n } from "../lib/i18n.jsx";
 import { formatPitch } from "../lib/format.js";
@@ -6,16 +7,16 @@ import { formatPitch } from "../lib/format.js";
 export const PITCH_MIN = -24;
 export const PITCH_MAX = 24;
 
-export function clampPitch(value) {
+export function clampPitch(value, min = PITCH_MIN, max = PITCH_MAX) {
   const n = Math.round(Number(value));
   if (!Number.isFinite(n)) return 0;
-  return Math.min(PITCH_MAX, Math.max(PITCH_MIN, n));
+  return Math.min(max, Math.max(min, n));
 }
 
-export default function PitchControl({ value, onChange, suggested, disabled = false }) {
+export default function PitchControl({ value, onChange, suggested, disabled = false, min = PITCH_MIN, max = PITCH_MAX }) {
   const { t } = useI18n();
   const id = useId();
-  const set = (v) => onChange(clampPitch(v));
+  const set = (v) => onChange(clampPitch(v, min, max));
   const hasSuggestion = typeof suggested === "number" && Number.isFinite(suggested);
   return (
     <fieldset className="field pitch" disabled={disabled}>
@@ -24,8 +25,8 @@ export default function PitchControl({ value, onChange, suggested, disabled = fa
         <input
           id={`${id}-range`}
           type="range"
-          min={PITCH_MIN}
-          max={PITCH_MAX}
+          min={min}
+          max={max}
           step={1}
           value={value}
           onChange={(e) => set(e.target.value)}
@@ -36,8 +37,8 @@ export default function PitchControl({ value, onChange, suggested, disabled = fa
           <span className="visually-hidden">{t("pitch.number")}</span>
           <input
             type="number"
-            min={PITCH_MIN}
-            max={PITCH_MAX}
+            min={min}
+            max={max}
             step={1}
             value={value}
             onChange={(e) => set(e.target.value === "" ? 0 : e.target.value)}
@@ -60,9 +61,9 @@ export default function PitchControl({ value, onChange, suggested, disabled = fa
             type="button"
             className="chip chip-accent"
             onClick={() => set(suggested)}
-            aria-pressed={value === clampPitch(suggested)}
+            aria-pressed={value === clampPitch(suggested, min, max)}
           >
-            {formatPitch(clampPitch(suggested))} <small>{t("pitch.suggested")}</small>
+            {formatPitch(clampPitch(suggested, min, max))} <small>{t("pitch.suggested")}</small>
           </button>
         ) : null}
       </div>

@@ -53,6 +53,7 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
         auto={Boolean(values.pitch_auto)}
         onAuto={set("pitch_auto")}
         suggested={suggested}
+        spec={specs?.pitch}
         disabled={busy}
       />
       {specs ? <ConversionOptions specs={specs} values={values} set={set} /> : null}

@@ -5,6 +5,7 @@ import { AxiosError } from "axios";
 import { api } from "../src/lib/api.js";
 import { I18nProvider } from "../src/lib/i18n.jsx";
 import { AppRoutes } from "../src/App.jsx";
+import SERVER_OPTIONS from "./server-options.json";
 
 /**
  * Route requests to handlers: `{"GET /models": () => [200, [...]]}`. Handlers get the Axios
@@ -55,37 +56,8 @@ export function audioFile(name, size = 1000, type = "audio/wav") {
   return file;
 }
 
-// `options` as the server describes them (persona.params.describe of TRAIN_PARAMS / COVER_PARAMS).
-const num = (type, min, max, dflt) => ({ type, min, max, default: dflt });
-const choice = (choices, dflt) => ({ type: "string", choices, default: dflt });
-const flag = (dflt) => ({ type: "boolean", default: dflt });
-const F0 = ["rmvpe", "crepe", "fcpe", "harvest", "pm"];
-export const SERVER_OPTIONS = {
-  train: {
-    epochs: num("integer", 1, 1000, 100),
-    batch_size: num("integer", 1, 64, 4),
-    save_every: num("integer", 1, 1000, 5),
-    sample_rate: choice(["32k", "40k", "48k"], "40k"),
-    f0_method: choice(F0, "rmvpe"),
-  },
-  cover: {
-    pitch: num("number", -24, 24, 0),
-    f0_method: choice(F0, "rmvpe"),
-    index_rate: num("number", 0, 1, 0.75),
-    filter_radius: num("integer", 0, 7, 3),
-    rms_mix_rate: num("number", 0, 1, 0.25),
-    protect: num("number", 0, 0.5, 0.33),
-    vocal_gain: num("number", -24, 12, 0),
-    instrumental_gain: num("number", -24, 12, 0),
-    reverb: num("number", 0, 1, 0),
-    format: choice(["wav", "mp3"], "wav"),
-    backing: choice(["original", "converted", "off"], "original"),
-    key_mode: choice(["vocals", "song"], "vocals"),
-    separation_model: choice(["auto", "bs_roformer", "htdemucs"], "auto"),
-    pitch_auto: flag(false),
-    lead_backing: flag(false),
-    dereverb: flag(false),
-  },
-};
+// `options` as the real server describes them; tests/test_web_fixtures.py keeps this file equal to
+// the server's GET /api/health `options`, so the page is tested against what it will really get.
+export { SERVER_OPTIONS };
 
 export const health = () => [200, { status: "ok", version: "0.1.0", device: "cpu", assets: {}, options: SERVER_OPTIONS }];

@@ -55,11 +55,14 @@ def test_store_lifecycle_and_change_stream(settings):
     job = store.create("fixture", {"steps": 1, "_secret": "x"}, model="m")
     assert job["status"] == "queued" and store.model_in_use("M")  # names compare case-insensitively
     assert "_secret" not in store.public(job)["params"]
-    assert store.claim(job["id"]) and not store.claim(job["id"])  # only one worker gets it
-    store.report(job["id"], stage="work", progress=0.5, message="half", eta_s=3.0, metrics={"loss": 1.5})
+    token = store.claim(job["id"])
+    assert token and not store.claim(job["id"])  # only one worker gets it
+    store.report(
+        job["id"], token, stage="work", progress=0.5, message="half", eta_s=3.0, metrics={"loss": 1.5}
+    )
     changes = store.changes_since(seq0)
     assert [c["status"] for c in changes] == ["running"] and changes[0]["progress"] == 0.5
-    store.finish(job["id"], "succeeded", result={"x": 1})
+    assert store.finish(job["id"], token, "succeeded", result={"x": 1})
     got = store.get(job["id"])
     assert got["status"] == "succeeded" and got["progress"] == 1.0 and got["result"] == {"x": 1}
     assert not store.model_in_use("m")

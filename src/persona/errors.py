@@ -42,3 +42,11 @@ class Cancelled(PersonaError):
 
     def __init__(self, message: str = "cancelled by the user", *, saved: bool = False) -> None:
         super().__init__("cancelled", message, status=409, params={"saved": saved})
+
+
+class Superseded(PersonaError):
+    """Raised from a cancel token when another attempt of the same job took it over (recovery
+    decided this one was dead): the work stops and writes nothing."""
+
+    def __init__(self, message: str = "another run of this job took over") -> None:
+        super().__init__("superseded", message, status=409)

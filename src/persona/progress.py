@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from persona.errors import Cancelled
+from persona.errors import Cancelled, Superseded
 
 
 class ProgressFn(Protocol):
@@ -33,12 +33,26 @@ class CancelToken:
 
     @property
     def cancelled(self) -> bool:
-        return self._event.is_set() or bool(self._external and self._external())
+        """The work should stop: the user asked, or (``superseded``) it is not ours any more."""
+        return self._event.is_set() or self.superseded or bool(self._external and self._external())
+
+    @property
+    def superseded(self) -> bool:
+        """Another run of the same job took over (a job runner's token says so); never set here."""
+        return False
 
     def check(self) -> None:
-        """Raise Cancelled if the work should stop now."""
+        """Raise Superseded or Cancelled if the work should stop now."""
+        if self.superseded:
+            raise Superseded()
         if self.cancelled:
             raise Cancelled()
+
+    def check_owner(self) -> None:
+        """Right before writing a result where users see it (library, checkpoint): raise
+        Superseded if this run is not the job's current one. A user's stop does not raise here."""
+        if self.superseded:
+            raise Superseded()
 
 
 NEVER_CANCELLED = CancelToken()

@@ -35,6 +35,7 @@ class Settings:
     max_zip_uncompressed_bytes: int = 2 * 1024 * 1024 * 1024
     # Job system.
     cover_concurrency: int = 1
+    job_stale_s: float = 60.0  # a running job whose heartbeat is older is taken over by recovery
     stems_cache_bytes: int = 5 * 1024 * 1024 * 1024
     # Networking for assets (tests point this at a local server).
     asset_base_url: str | None = None
@@ -94,6 +95,7 @@ class Settings:
             ("PERSONA_COVER_CONCURRENCY", int),
             ("PERSONA_STEMS_CACHE_BYTES", int),
             ("PERSONA_MAX_TRAINING_TOTAL_SECONDS", float),
+            ("PERSONA_JOB_STALE_S", float),
         ):
             if env.get(name):
                 values[name.removeprefix("PERSONA_").lower()] = conv(env[name])

@@ -35,6 +35,11 @@ class JobContext:
     workdir: Path
     progress: ProgressFn
     cancel: CancelToken
+    scratch: Path | None = None  # this attempt's own folder (outputs before the library)
+
+    def __post_init__(self) -> None:
+        if self.scratch is None:
+            self.scratch = self.workdir
 
 
 Handler = Callable[[JobContext], dict[str, Any]]
@@ -109,11 +114,13 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
 
     p = ctx.params
     song = ctx.workdir / "inputs" / p["_song"]
-    out_dir = ctx.workdir / "output"
+    out_dir = ctx.scratch / "output"
     out_dir.mkdir(parents=True, exist_ok=True)
     fmt = p.get("options", {}).get("format") or "wav"
     request = CoverRequest.from_params(p, song, out_dir / f"cover.{fmt}")
     result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel)
+    ctx.cancel.check_owner()  # fresh: a superseded or stopped attempt adds no cover
+    ctx.cancel.check()
     meta = {
         "options": p.get("options", {}),
         "job_id": ctx.job_id,
@@ -152,7 +159,7 @@ def run_fixture(ctx: JobContext) -> dict[str, Any]:
     if p.get("fail"):
         raise PersonaError(p["fail"], "the fixture job failed as asked")
     result = {"answer": 42, "attempt": ctx.attempt}
-    (ctx.workdir / "result.txt").write_text("42")
+    (ctx.scratch / "result.txt").write_text("42")
     return result
 
 
@@ -188,7 +195,8 @@ def run_fixture_train(ctx: JobContext) -> dict[str, Any]:
         )
     if stopped and done == 0:
         raise Cancelled("training stopped before the first save; nothing was kept")
-    pth = write_fixture_model(ctx.workdir / "model.pth")
+    pth = write_fixture_model(ctx.scratch / "model.pth")
+    ctx.cancel.check_owner()
     ModelLibrary(ctx.settings).add(
         p["name"], pth, source="trained", move=True, replace=True, metadata={"epochs": epochs}
     )
@@ -204,8 +212,10 @@ def run_fixture_cover(ctx: JobContext) -> dict[str, Any]:
     ModelLibrary(ctx.settings).get(p["model"])
     for stage in ("separate", "convert", "mix"):
         _steps(ctx, stage, 2, float(p.get("_step_s", 0.1)))
-    out = ctx.workdir / "cover.wav"
+    out = ctx.scratch / "cover.wav"
     shutil.copyfile(ctx.workdir / "inputs" / p["_song"], out)
+    ctx.cancel.check_owner()
+    ctx.cancel.check()
     entry = CoverLibrary(ctx.settings).add(
         out,
         model=p["model"],

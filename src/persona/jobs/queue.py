@@ -63,7 +63,7 @@ class JobQueue:
         try:
             self._task(job["id"])
         except Exception as exc:
-            self.store.finish(job["id"], "failed", error={"code": "queue_unavailable", "message": str(exc)})
+            self.store.fail_queued(job["id"], {"code": "queue_unavailable", "message": str(exc)})
             raise
         return self.store.get(job["id"])
 

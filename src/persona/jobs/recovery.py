@@ -1,19 +1,24 @@
 """After a restart (or a worker death): find orphaned jobs and put them right.
 
 A ``running`` job is orphaned when its worker process is gone (same host: the pid is dead) or its
-heartbeat is older than ``STALE_S`` (any host). Then: a cancel was asked -> ``cancelled``; a
+heartbeat is older than ``Settings.job_stale_s`` (any host; a paused process counts as dead).
+Every change is conditioned on the attempt token recovery saw, so it supersedes exactly that
+attempt: if the paused process wakes up, its writes are refused and it stops (``runner``). Then: a cancel was asked -> ``cancelled``; a
 training is queued again with ``resume`` (the trainer continues from its last checkpoint; after
 ``MAX_ATTEMPTS`` runs it is failed with reason ``interrupted``); a cover (deterministic, cached
 stems) is run again once, then failed. ``queued`` jobs whose queue message was lost (a crash
 between the row and the message, or after a worker took it) are enqueued again. Every change is
-one conditional UPDATE, so several workers recovering at once cannot double-run a job. Leftover
-``.tmp-*`` folders of interrupted library writes are removed.
+one conditional UPDATE, so several workers recovering at once cannot double-run a job. A job that
+only waited for the device when it was interrupted does not use up a try, and a job given up on
+has its folder (the uploaded inputs) removed. Leftover ``.tmp-*`` folders of interrupted library
+writes are removed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import time
 
@@ -22,7 +27,7 @@ from persona.jobs.queue import JobQueue
 from persona.settings import Settings
 
 log = logging.getLogger(__name__)
-STALE_S = 60.0
+STALE_S = 60.0  # the default of Settings.job_stale_s
 MAX_ATTEMPTS = {"train": 3, "cover": 2, "fixture": 2}
 
 
@@ -38,11 +43,11 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
-def is_orphan(job: dict, *, now: float | None = None) -> bool:
+def is_orphan(job: dict, *, now: float | None = None, stale_s: float = STALE_S) -> bool:
     now = time.time() if now is None else now
     if job["worker_host"] == socket.gethostname() and not _pid_alive(job["worker_pid"]):
         return True
-    return job["heartbeat"] is not None and now - float(job["heartbeat"]) > STALE_S
+    return job["heartbeat"] is not None and now - float(job["heartbeat"]) > stale_s
 
 
 def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list[str]]:
@@ -54,18 +59,21 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
     store = queue.store
     done: dict[str, list[str]] = {"requeued": [], "failed": [], "cancelled": [], "enqueued": []}
     for job in store.list(status=["running"], limit=10_000):
-        if not is_orphan(job):
+        if not is_orphan(job, stale_s=float(settings.job_stale_s)):
             continue
-        pid = job["worker_pid"]
+        token = job["attempt_token"]
         if job["cancel_requested"]:
-            if store.fail_orphan(job["id"], pid, {"code": "cancelled", "message": "stopped"}):
-                store.finish(job["id"], "cancelled", result=_kept_model(settings, job), message="stopped")
+            result = _kept_model(settings, job)
+            if store.finish_orphan(job["id"], token, "cancelled", result=result, message="stopped"):
+                shutil.rmtree(settings.jobs_dir / job["id"], ignore_errors=True)
                 done["cancelled"].append(job["id"])
             continue
+        started_work = job["stage"] != "waiting"  # only waited for the device: not a try
         limit = MAX_ATTEMPTS.get(job["kind"], 1)
-        if job["attempts"] >= limit:
+        if started_work and job["attempts"] >= limit:
             reason = f"interrupted by a restart {job['attempts']} times; giving up"
-            if store.fail_orphan(job["id"], pid, {"code": "interrupted", "message": reason}):
+            if store.fail_orphan(job["id"], token, {"code": "interrupted", "message": reason}):
+                shutil.rmtree(settings.jobs_dir / job["id"], ignore_errors=True)
                 done["failed"].append(job["id"])
             continue
         params = dict(job["params"])
@@ -74,7 +82,7 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
             message = "resuming from the last checkpoint after a restart"
         else:
             message = "starting again after a restart"
-        if store.requeue(job["id"], worker_pid=pid, params=params, message=message):
+        if store.requeue(job["id"], token, params=params, message=message, count_attempt=started_work):
             queue.enqueue_existing(job["id"])
             done["requeued"].append(job["id"])
     queued = store.list(status=["queued"], limit=10_000)

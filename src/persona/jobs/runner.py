@@ -9,6 +9,12 @@ Messages: a ``persona.messages.Msg`` travels as ``metrics.message_code`` + ``mes
 the page renders); plain text stays in ``message`` for API clients and logs. Cancel: the token reads the store's flag
 (at most every 0.25 s). Failures: PersonaError -> ``failed`` with its code; anything else ->
 ``failed`` with ``internal_error`` and the traceback in the worker log.
+
+Fencing: every write carries the attempt's token from ``JobStore.claim``. When recovery has
+given the job to another attempt (this process was paused or cut off past ``job_stale_s``), the
+store refuses the writes, the cancel token turns ``superseded``, the handler stops at its next
+check (``check_owner`` before anything reaches the library), and the attempt leaves no output:
+its scratch folder (``jobs/<id>/attempt-<token>``) goes, the job's inputs stay for the owner.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import threading
 import time
 from typing import Any
 
-from persona.errors import Cancelled, PersonaError
+from persona.errors import Cancelled, PersonaError, Superseded
 from persona.jobs.devicelock import device_slots
 from persona.jobs.handlers import DEVICE_USE, Handler, JobContext
 from persona.jobs.store import JobStore
@@ -36,8 +42,10 @@ ETA_BLEND = 0.25  # weight of a new estimate against the running countdown
 
 
 class _Reporter:
-    def __init__(self, store: JobStore, job_id: str) -> None:
-        self.store, self.job_id = store, job_id
+    """Progress of one attempt; ``floor``: a resumed training never reports less than it had."""
+
+    def __init__(self, store: JobStore, job_id: str, token: str, floor: float = 0.0) -> None:
+        self.store, self.job_id, self.token = store, job_id, token
         self.lock = threading.Lock()
         self.metrics: dict[str, Any] = {}
         self.stage = ""
@@ -45,6 +53,8 @@ class _Reporter:
         self.last_write = 0.0
         self.pending: dict[str, Any] | None = None
         self._eta: tuple[float, float] | None = None  # (smoothed eta, when)
+        self.floor = float(floor)
+        self.on_stale = lambda: None
 
     def restart_clock(self) -> None:
         self.t0 = time.monotonic()
@@ -61,7 +71,7 @@ class _Reporter:
         return eta
 
     def __call__(self, stage: str, fraction: float, message: str = "", **metrics: Any) -> None:
-        f = min(max(float(fraction), 0.0), 1.0)
+        f = min(max(float(fraction), self.floor, 0.0), 1.0)
         eta = metrics.pop("eta_s", None)
         elapsed = time.monotonic() - self.t0
         if eta is None and f >= 0.01:
@@ -89,7 +99,8 @@ class _Reporter:
     def _write(self, update: dict[str, Any], now: float) -> None:
         self.pending = None
         self.last_write = now
-        self.store.report(self.job_id, **update)
+        if not self.store.report(self.job_id, self.token, **update):
+            self.on_stale()
 
     def flush(self) -> None:
         with self.lock:
@@ -98,34 +109,63 @@ class _Reporter:
 
 
 class _Heartbeat(threading.Thread):
-    def __init__(self, store: JobStore, job_id: str, reporter: _Reporter) -> None:
+    def __init__(self, store: JobStore, job_id: str, reporter: _Reporter, every_s: float) -> None:
         super().__init__(daemon=True, name=f"heartbeat-{job_id}")
         self.store, self.job_id, self.reporter = store, job_id, reporter
+        self.every_s = every_s
         self.stop = threading.Event()
 
     def run(self) -> None:
-        last_beat = 0.0
-        while not self.stop.wait(FLUSH_EVERY_S):
+        last_beat = time.monotonic()
+        while not self.stop.wait(min(FLUSH_EVERY_S, self.every_s)):
             try:
                 self.reporter.flush()
-                if time.monotonic() - last_beat >= HEARTBEAT_EVERY_S:
-                    self.store.heartbeat(self.job_id)
+                if time.monotonic() - last_beat >= self.every_s:
+                    if not self.store.heartbeat(self.job_id, self.reporter.token):
+                        self.reporter.on_stale()
                     last_beat = time.monotonic()
             except Exception:  # noqa: BLE001 - a busy database must not kill the job
                 log.debug("heartbeat failed", exc_info=True)
 
 
-def _cancel_token(store: JobStore, job_id: str) -> CancelToken:
-    state = {"t": 0.0, "v": False}
+class AttemptToken(CancelToken):
+    """The cancel token of one attempt: set when the user asks to stop (read from the store at
+    most every 0.25 s) and, for good, when the attempt is superseded (``check_owner`` reads the
+    store afresh, so a result is never committed on a stale view)."""
 
-    def is_set() -> bool:
+    def __init__(self, store: JobStore, job_id: str, token: str) -> None:
+        super().__init__()
+        self.store, self.job_id, self.token = store, job_id, token
+        self._reason: str | None = None
+        self._read_at = -1.0
+
+    def _refresh(self, fresh: bool = False) -> str | None:
         now = time.monotonic()
-        if not state["v"] and now - state["t"] >= 0.25:
-            state["t"] = now
-            state["v"] = store.cancel_requested(job_id)
-        return state["v"]
+        if self._reason != "superseded" and (fresh or now - self._read_at >= 0.25):
+            self._read_at = now
+            try:
+                reason = self.store.stop_reason(self.job_id, self.token)
+            except Exception:  # noqa: BLE001 - a locked database: keep the last view
+                if fresh:
+                    raise
+                reason = None
+            self._reason = reason or self._reason
+        return self._reason
 
-    return CancelToken(is_set)
+    def mark_superseded(self) -> None:
+        self._reason = "superseded"
+
+    @property
+    def superseded(self) -> bool:
+        return self._refresh() == "superseded"
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or self._refresh() is not None
+
+    def check_owner(self) -> None:
+        if self._refresh(fresh=True) == "superseded":
+            raise Superseded()
 
 
 def _device(settings: Settings) -> str:
@@ -135,10 +175,17 @@ def _device(settings: Settings) -> str:
         return "cpu"
 
 
+def heartbeat_every_s(settings: Settings) -> float:
+    """Often enough that a live attempt is never taken for dead (``job_stale_s``)."""
+    return max(0.1, min(HEARTBEAT_EVERY_S, float(settings.job_stale_s) / 4))
+
+
 def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> str | None:
-    """Run job ``job_id`` if it is still queued; return its final status (None when skipped)."""
+    """Run job ``job_id`` if it is still queued; return its final status (None when skipped,
+    ``"superseded"`` when another attempt took the job over while this one ran)."""
     store = JobStore(settings)
-    if not store.claim(job_id):
+    token = store.claim(job_id)
+    if not token:
         log.info("job %s is not queued any more; skipped", job_id)
         try:
             if store.get(job_id)["status"] in ("cancelled", "failed"):
@@ -148,19 +195,25 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
         return None
     job = store.get(job_id)
     kind = job["kind"]
-    reporter = _Reporter(store, job_id)
-    cancel = _cancel_token(store, job_id)
-    beat = _Heartbeat(store, job_id, reporter)
+    floor = job["progress"] if kind == "train" and job["attempts"] > 1 else 0.0
+    reporter = _Reporter(store, job_id, token, floor=floor)
+    cancel = AttemptToken(store, job_id, token)
+    reporter.on_stale = cancel.mark_superseded
+    beat = _Heartbeat(store, job_id, reporter, heartbeat_every_s(settings))
     beat.start()
     workdir = settings.jobs_dir / job_id
-    workdir.mkdir(parents=True, exist_ok=True)
+    scratch = workdir / f"attempt-{token[:12]}"  # this attempt's own files: never shared
+    scratch.mkdir(parents=True, exist_ok=True)
     status = None  # stays None when the process is being killed: inputs are kept for the restart
+    result: dict[str, Any] | None = None
     try:
         handler = handlers.get(kind)
         if handler is None:
             raise PersonaError("job_kind_unknown", f"this worker cannot run {kind!r} jobs")
         use = job["params"].get("_device_use", DEVICE_USE.get(kind))
-        ctx = JobContext(settings, job_id, kind, job["params"], job["attempts"], workdir, reporter, cancel)
+        ctx = JobContext(
+            settings, job_id, kind, job["params"], job["attempts"], workdir, reporter, cancel, scratch
+        )
         if use is None:
             result = handler(ctx)
         else:
@@ -170,8 +223,9 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
             def waiting() -> None:
                 store.report(
                     job_id,
+                    token,
                     stage="waiting",
-                    progress=0.0,
+                    progress=reporter.floor,
                     message=msg("waiting_device", device=device_word),
                     eta_s=None,
                     metrics={"message_code": "waiting_device", "message_params": {"device": device_word}},
@@ -188,28 +242,65 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
                 reporter.restart_clock()
                 result = handler(ctx)
         reporter.flush()
-        status = "cancelled" if result.pop("stopped", False) else "succeeded"
-        if status == "cancelled":
-            result["saved"] = True  # stopped after a save: the last saved epoch was exported
-        store.finish(job_id, status, result=result, message="done" if status == "succeeded" else "stopped")
+        status = _finish_result(settings, store, job, token, result)
+    except Superseded:
+        status = "superseded"
     except Cancelled as exc:
-        status = "cancelled"
-        store.finish(job_id, "cancelled", result=_kept_model(settings, job), message=exc.message)
+        status = _finish(
+            store, job_id, token, "cancelled", result=_kept_model(settings, job), message=exc.message
+        )
     except PersonaError as exc:
-        status = "failed"
-        store.finish(job_id, "failed", error=exc.to_dict(), message=exc.message)
+        status = _finish(store, job_id, token, "failed", error=exc.to_dict(), message=exc.message)
     except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the client something useful
         log.exception("job %s (%s) crashed", job_id, kind)
-        status = "failed"
-        store.finish(
-            job_id, "failed", error={"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
-        )
+        error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
+        status = _finish(store, job_id, token, "failed", error=error)
     finally:
         beat.stop.set()
         beat.join(timeout=2)
-        if status is not None:  # uploads and scratch; outputs live in the library
+        shutil.rmtree(scratch, ignore_errors=True)
+        if status == "superseded":
+            log.warning("job %s: attempt %s was superseded; it stopped and wrote nothing", job_id, token[:12])
+        elif status is not None:  # uploads and scratch; outputs live in the library
             shutil.rmtree(workdir, ignore_errors=True)
     return status
+
+
+def _finish(store: JobStore, job_id: str, token: str, status: str, **kw: Any) -> str:
+    return status if store.finish(job_id, token, status, **kw) else "superseded"
+
+
+def _finish_result(
+    settings: Settings, store: JobStore, job: dict[str, Any], token: str, result: dict[str, Any]
+) -> str:
+    """Commit a handler's result. Refused (superseded, or a cancel came in after the handler's
+    last check): the cover it added is removed again; a stopped training keeps its model."""
+    job_id = job["id"]
+    status = "cancelled" if result.pop("stopped", False) else "succeeded"
+    if status == "cancelled":
+        result["saved"] = True  # stopped after a save: the last saved epoch was exported
+    message = "done" if status == "succeeded" else "stopped"
+    if store.finish(job_id, token, status, result=result, message=message):
+        return status
+    _roll_back(settings, job, result)
+    if store.stop_reason(job_id, token) == "cancel":
+        return _finish(
+            store, job_id, token, "cancelled", result=_kept_model(settings, job), message="stopped"
+        )
+    return "superseded"
+
+
+def _roll_back(settings: Settings, job: dict[str, Any], result: dict[str, Any]) -> None:
+    """Undo the visible output of an attempt whose result was refused. A training's model is
+    kept: its name is the job's, and the current attempt (or the user's stop) owns it."""
+    cover_id = result.get("cover_id") if isinstance(result, dict) else None
+    if job["kind"] == "cover" and cover_id:
+        from persona.library import CoverLibrary
+
+        try:
+            CoverLibrary(settings).delete(str(cover_id))
+        except PersonaError:
+            pass
 
 
 def _kept_model(settings: Settings, job: dict[str, Any]) -> dict[str, Any] | None:

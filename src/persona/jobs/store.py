@@ -5,6 +5,12 @@ here: status (queued, running, succeeded, failed, cancelled), stage, progress, m
 metrics, result, error, timestamps, the cancel flag, and which worker runs the job (host, pid,
 heartbeat) so that a restart can tell orphaned jobs from live ones. Every visible change bumps a
 global ``seq`` so the web process can stream changes with one indexed query.
+
+Fencing: each run of a job (an *attempt*) gets a fresh ``attempt_token`` from ``claim``. Only the
+current attempt may ``report``, ``heartbeat`` or ``finish`` (each is one UPDATE conditioned on the
+token and on ``status = 'running'``); recovery supersedes an attempt by clearing the token it saw,
+so a worker that was paused past the heartbeat timeout finds its token stale, stops, and writes
+nothing. A terminal status is never changed: no update applies to a finished row.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   worker_host TEXT,
   worker_pid INTEGER,
   heartbeat REAL,
+  attempt_token TEXT,
   seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_seq ON jobs(seq);
@@ -80,6 +87,8 @@ class JobStore:
             cols = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
             if "updated_ts" not in cols:  # stores written by an earlier version
                 conn.execute("ALTER TABLE jobs ADD COLUMN updated_ts REAL")
+            if "attempt_token" not in cols:
+                conn.execute("ALTER TABLE jobs ADD COLUMN attempt_token TEXT")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -183,9 +192,17 @@ class JobStore:
         )
         return self.get(job_id)
 
-    def _update(self, job_id: str, where: str = "", **cols: Any) -> bool:
+    def _update(self, job_id: str, where: str = "", where_args: tuple = (), **cols: Any) -> bool:
+        """One conditional UPDATE (bumps ``seq``). A value ``(sql, arg)`` is an SQL expression
+        (``arg`` None: no placeholder), e.g. ``attempts=("attempts + 1", None)``."""
         sets, args = [], []
         for key, value in cols.items():
+            if isinstance(value, tuple):
+                expr, arg = value
+                sets.append(f"{key} = {expr}")
+                if arg is not None:
+                    args.append(arg)
+                continue
             if key in _JSON_COLS and value is not None:
                 value = json.dumps(value, ensure_ascii=False)
             sets.append(f"{key} = ?")
@@ -195,33 +212,71 @@ class JobStore:
         sets.append("updated_ts = ?")
         args.append(time.time())
         sql = f"UPDATE jobs SET {', '.join(sets)}, seq = {_next_seq()} WHERE id = ?{where}"
-        cur = self._conn().execute(sql, [*args, job_id])
+        cur = self._conn().execute(sql, [*args, job_id, *where_args])
         return cur.rowcount > 0
 
-    def claim(self, job_id: str) -> bool:
-        """queued -> running for this process; False when the job is gone, cancelled or taken."""
-        return self._update(
+    def claim(self, job_id: str) -> str | None:
+        """queued -> running for this process; returns the new attempt's fencing token, or None
+        when the job is gone, cancelled or taken. ``started_at`` keeps the first start."""
+        token = uuid.uuid4().hex
+        ok = self._update(
             job_id,
             " AND status = 'queued'",
             status="running",
             stage="starting",
             message="",
-            started_at=now_iso(),
+            started_at=("COALESCE(started_at, ?)", now_iso()),
             worker_host=socket.gethostname(),
             worker_pid=os.getpid(),
             heartbeat=time.time(),
-            attempts=self.get(job_id)["attempts"] + 1 if self._exists(job_id) else 1,
+            attempts=("attempts + 1", None),
+            attempt_token=token,
         )
+        return token if ok else None
 
     def _exists(self, job_id: str) -> bool:
         return self._conn().execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is not None
 
+    def is_current(self, job_id: str, token: str) -> bool:
+        """True while ``token`` is the running attempt's (not superseded, not finished)."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT 1 FROM jobs WHERE id = ? AND status = 'running' AND attempt_token = ?",
+                (job_id, token),
+            )
+            .fetchone()
+        )
+        return row is not None
+
+    def stop_reason(self, job_id: str, token: str) -> str | None:
+        """Why attempt ``token`` should stop now: ``superseded`` (not the current attempt any
+        more, or the job ended), ``cancel`` (the user asked), or None (keep going)."""
+        row = (
+            self._conn()
+            .execute("SELECT status, attempt_token, cancel_requested FROM jobs WHERE id = ?", (job_id,))
+            .fetchone()
+        )
+        if row is None or row["status"] != "running" or row["attempt_token"] != token:
+            return "superseded"
+        return "cancel" if row["cancel_requested"] else None
+
     def report(
-        self, job_id: str, *, stage: str, progress: float, message: str, eta_s: float | None, metrics: dict
-    ) -> None:
-        self._update(
+        self,
+        job_id: str,
+        token: str,
+        *,
+        stage: str,
+        progress: float,
+        message: str,
+        eta_s: float | None,
+        metrics: dict,
+    ) -> bool:
+        """Write attempt ``token``'s progress; False (nothing written) when it is not current."""
+        return self._update(
             job_id,
-            " AND status = 'running'",
+            " AND status = 'running' AND attempt_token = ?",
+            (token,),
             stage=stage,
             progress=progress,
             message=message,
@@ -229,18 +284,27 @@ class JobStore:
             metrics=metrics,
         )
 
-    def heartbeat(self, job_id: str) -> None:
-        self._conn().execute("UPDATE jobs SET heartbeat = ? WHERE id = ?", (time.time(), job_id))
+    def heartbeat(self, job_id: str, token: str) -> bool:
+        cur = self._conn().execute(
+            "UPDATE jobs SET heartbeat = ? WHERE id = ? AND status = 'running' AND attempt_token = ?",
+            (time.time(), job_id, token),
+        )
+        return cur.rowcount > 0
 
     def finish(
         self,
         job_id: str,
+        token: str,
         status: str,
         *,
         result: dict | None = None,
         error: dict | None = None,
         message: str = "",
-    ) -> None:
+    ) -> bool:
+        """End attempt ``token``: True when this call set the terminal status. Refused (False) for
+        a stale token or a job already ended; ``succeeded`` is also refused once a cancel was asked
+        (the caller then rolls its output back and finishes ``cancelled``), so a cancel answered
+        202 never ends ``succeeded``."""
         assert status in TERMINAL
         cols: dict[str, Any] = {
             "status": status,
@@ -248,65 +312,101 @@ class JobStore:
             "error": error,
             "finished_at": now_iso(),
             "eta_s": None,
+            "heartbeat": None,
         }
         if status == "succeeded":
             cols.update(progress=1.0, stage="done")
         cols["message"] = message
-        self._update(job_id, **cols)
+        where = " AND status = 'running' AND attempt_token = ?"
+        if status == "succeeded":
+            where += " AND cancel_requested = 0"
+        return self._update(job_id, where, (token,), **cols)
 
-    def request_cancel(self, job_id: str) -> dict[str, Any]:
-        """Cancel a queued job at once; flag a running one (its worker stops at the next check)."""
-        job = self.get(job_id)
-        if job["status"] in TERMINAL:
-            raise PersonaError("job_finished", f"job {job_id} has already {job['status']}", status=409)
-        if self._update(
+    def fail_queued(self, job_id: str, error: dict[str, str]) -> bool:
+        """A queued job that could not be enqueued at all (no attempt exists yet)."""
+        return self._update(
             job_id,
             " AND status = 'queued'",
-            status="cancelled",
-            cancel_requested=1,
+            status="failed",
+            error=error,
+            message=error["message"],
             finished_at=now_iso(),
-            message="cancelled",
-        ):
-            return self.get(job_id)
-        self._update(job_id, " AND status = 'running'", cancel_requested=1, message="stopping…")
-        return self.get(job_id)
+        )
+
+    def request_cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued job at once; flag a running one (its worker stops at the next check).
+        409 ``job_finished`` when it has already ended, also when it ended during this call."""
+        job = self.get(job_id)
+        if job["status"] not in TERMINAL:
+            if self._update(
+                job_id,
+                " AND status = 'queued'",
+                status="cancelled",
+                cancel_requested=1,
+                finished_at=now_iso(),
+                message="cancelled",
+            ):
+                return self.get(job_id)
+            if self._update(job_id, " AND status = 'running'", cancel_requested=1, message="stopping…"):
+                return self.get(job_id)
+            job = self.get(job_id)
+        raise PersonaError("job_finished", f"job {job_id} has already {job['status']}", status=409)
 
     def cancel_requested(self, job_id: str) -> bool:
         row = self._conn().execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return bool(row and row[0])
 
     def requeue(
-        self, job_id: str, *, worker_pid: int | None, params: dict | None = None, message: str
+        self,
+        job_id: str,
+        token: str | None,
+        *,
+        params: dict | None = None,
+        message: str,
+        count_attempt: bool = True,
     ) -> bool:
-        """running (orphaned by ``worker_pid``) -> queued again; atomic so one recoverer wins."""
+        """running (orphaned attempt ``token``) -> queued again, superseding that attempt; atomic
+        so one recoverer wins. ``count_attempt=False``: the attempt never started its work (it only
+        waited for the device), so it does not use up one of the job's tries."""
         cols: dict[str, Any] = {
             "status": "queued",
             "stage": "queued",
             "message": message,
             "cancel_requested": 0,
+            "attempt_token": None,
+            "heartbeat": None,
         }
         if params is not None:
             cols["params"] = params
-        return self._requeue(job_id, worker_pid, cols)
+        if not count_attempt:
+            cols["attempts"] = ("MAX(attempts - 1, 0)", None)
+        return self._update(job_id, " AND status = 'running' AND attempt_token IS ?", (token,), **cols)
 
-    def _requeue(self, job_id: str, worker_pid: int | None, cols: dict[str, Any]) -> bool:
-        sets, args = [], []
-        for key, value in cols.items():
-            if key in _JSON_COLS and value is not None:
-                value = json.dumps(value, ensure_ascii=False)
-            sets.append(f"{key} = ?")
-            args.append(value)
-        sql = (
-            f"UPDATE jobs SET {', '.join(sets)}, updated_at = ?, seq = {_next_seq()}"
-            " WHERE id = ? AND status = 'running' AND worker_pid IS ?"
+    def finish_orphan(
+        self,
+        job_id: str,
+        token: str | None,
+        status: str,
+        *,
+        result: dict | None = None,
+        error: dict[str, str] | None = None,
+        message: str = "",
+    ) -> bool:
+        """End a running job whose attempt ``token`` is gone (recovery): failed or cancelled."""
+        assert status in ("failed", "cancelled")
+        return self._update(
+            job_id,
+            " AND status = 'running' AND attempt_token IS ?",
+            (token,),
+            status=status,
+            result=result,
+            error=error,
+            message=message or (error or {}).get("message", ""),
+            finished_at=now_iso(),
+            eta_s=None,
+            attempt_token=None,
+            heartbeat=None,
         )
-        cur = self._conn().execute(sql, [*args, now_iso(), job_id, worker_pid])
-        return cur.rowcount > 0
 
-    def fail_orphan(self, job_id: str, worker_pid: int | None, error: dict[str, str]) -> bool:
-        cur = self._conn().execute(
-            f"UPDATE jobs SET status = 'failed', error = ?, message = ?, finished_at = ?, updated_at = ?, seq = {_next_seq()}"
-            " WHERE id = ? AND status = 'running' AND worker_pid IS ?",
-            (json.dumps(error), error["message"], now_iso(), now_iso(), job_id, worker_pid),
-        )
-        return cur.rowcount > 0
+    def fail_orphan(self, job_id: str, token: str | None, error: dict[str, str]) -> bool:
+        return self.finish_orphan(job_id, token, "failed", error=error)

@@ -52,12 +52,15 @@ def run_worker(
     def beat() -> None:
         atomic_write_text(beat_file, json.dumps({**info, "beat": time.time()}))
 
+    stale_s = float(settings.job_stale_s)
+    beat_every, recover_every = min(BEAT_EVERY_S, stale_s / 4), min(RECOVER_EVERY_S, stale_s / 2)
+
     def recover_loop() -> None:
         last = time.monotonic()
-        while not stop.wait(BEAT_EVERY_S):
+        while not stop.wait(beat_every):
             try:
                 beat()
-                if time.monotonic() - last >= RECOVER_EVERY_S:
+                if time.monotonic() - last >= recover_every:
                     last = time.monotonic()
                     recover(settings, queue)
             except Exception:  # noqa: BLE001

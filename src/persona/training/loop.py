@@ -200,6 +200,7 @@ def run(
     last_saved: list[int | None] = [first_epoch - 1 if first_epoch > 1 else None]
 
     def save(epoch: int) -> None:
+        cancel.check_owner()  # a superseded run must not overwrite the current run's checkpoint
         last_saved[0] = epoch
         checkpoints.save(
             exp_dir,

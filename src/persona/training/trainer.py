@@ -288,6 +288,7 @@ def train_model(
         },
     }
     export("export", 0.9, msg("export_library"))
+    cancel.check_owner()  # a superseded run (another attempt owns this job now) adds nothing
     entry = library.add(
         request.name, model_path, index_path, source="trained", metadata=metadata, replace=request.resume
     )

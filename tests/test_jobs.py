@@ -183,7 +183,7 @@ def test_cancel_running_training_keeps_the_model(settings, worker):
     queue.cancel(job["id"])
     final = wait_for(lambda: (j := queue.store.get(job["id"]))["status"] not in ("queued", "running") and j)
     assert final["status"] == "cancelled"
-    assert final["result"] == {"model_name": "멈춤", "stopped": True}
+    assert final["result"] == {"model_name": "멈춤", "stopped": True, "saved": True}
     assert ModelLibrary(settings).exists("멈춤")
 
 

@@ -73,13 +73,19 @@ def test_library_names_resolve(settings, tmp_path, pth):
         lib.add("singer", model, index, source="test")
     except PersonaError as exc:  # pragma: no cover - depends on the library's checks
         pytest.skip(f"library refused the fixture model: {exc}")
-    got = conv.resolve_model(settings, "singer")
+    entry = library.resolve_model_ref(settings, "singer")  # names are looked up by the callers
+    assert isinstance(entry, library.ModelEntry)
+    assert library.resolve_model_ref(settings, str(pth)) == pth
+    got = conv.resolve_model(entry)
     assert got.name == "singer" and got.pth_path.is_file() and got.index_path is not None
     other = tmp_path / "other.index"
     other.write_bytes(b"x")
-    assert conv.resolve_model(settings, "singer", other).index_path == other
+    assert conv.resolve_model(entry, other).index_path == other
     with pytest.raises(PersonaError) as err:
-        conv.resolve_model(settings, "nobody")
+        library.resolve_model_ref(settings, "nobody")
+    assert err.value.code == "model_not_found"
+    with pytest.raises(PersonaError) as err:  # the engine takes paths, never names
+        conv.resolve_model("singer")
     assert err.value.code == "model_not_found"
 
 
@@ -118,6 +124,7 @@ def test_cli_success_and_flags(settings, fake_pipeline, vocal, pth, tmp_path, ca
         (["--f0-method", "yin"], "f0"),
         (["--index-rate", "2"], "index_rate"),
         (["--protect", "0.9"], "protect"),
+        (["--f0-unvoiced", "fill"], "f0_unvoiced"),
     ],
 )
 def test_cli_bad_options_exit_2(settings, fake_pipeline, vocal, pth, tmp_path, capsys, extra, needle):

@@ -175,7 +175,7 @@ def test_suggested_pitch_from_ranges():
 def test_pitch_auto_uses_the_voice_profile(cover_env, tmp_path, monkeypatch):
     settings, pth = cover_env
     monkeypatch.setattr(
-        pipeline, "_voice_profile", lambda s, m: {"median_hz": 1.0e9, "p5_hz": 1e9, "p95_hz": 1e9}
+        pipeline, "_voice_profile", lambda m: {"median_hz": 1.0e9, "p5_hz": 1e9, "p95_hz": 1e9}
     )
     pitches = []
 

@@ -90,7 +90,9 @@ def test_unknown_method_and_missing_assets() -> None:
 def test_pm_matches_reference_rvc() -> None:
     ref = np.load(REF / "f0_pm.npz")
     x = ref["audio"].astype(np.float64)
-    c, f = compute_f0("pm", x, p_len=len(x) // 160, pitch=float(ref["pitch"]), filter_radius=3)
+    c, f = compute_f0(
+        "pm", x, p_len=len(x) // 160, pitch=float(ref["pitch"]), filter_radius=3, unvoiced="interpolate"
+    )  # RVC 2026 made the reference
     np.testing.assert_array_equal(c, ref["coarse"])
     np.testing.assert_allclose(f, ref["f0"], rtol=1e-12)
 
@@ -106,10 +108,13 @@ def test_harvest_matches_reference_rvc() -> None:
     np.testing.assert_array_equal(raw_f0("harvest", x, p_len=p_len, filter_radius=1), ref["raw_r0"])
 
 
-def test_fill_unvoiced_can_be_turned_off() -> None:
+def test_unvoiced_frames_stay_zero_unless_the_model_interpolates() -> None:
     x = voice_like(0.6, seed=2).astype(np.float64)  # has a silent gap
     p_len = len(x) // 160
-    _, filled = compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3)
-    _, raw = compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3, fill_unvoiced=False)
+    _, raw = compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3)  # classic RVC: the default
+    _, filled = compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3, unvoiced="interpolate")
     assert (raw == 0).any() and not (filled == 0).any()
     np.testing.assert_array_equal(filled[raw > 0], raw[raw > 0])
+    with pytest.raises(PersonaError) as err:
+        compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3, unvoiced="fill")
+    assert err.value.code == "option_invalid"

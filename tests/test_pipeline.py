@@ -58,9 +58,10 @@ class FakeVoice:
         self.net_g = FakeNet(tgt_sr // 100)
 
 
-def fake_f0(method, wav, *, p_len, pitch, filter_radius):
+def fake_f0(method, wav, *, p_len, pitch, filter_radius, unvoiced="zero"):
     f0 = np.full(p_len, 200.0 * 2 ** (pitch / 12))
-    f0[: p_len // 4] = 0  # an unvoiced stretch
+    if unvoiced == "zero":
+        f0[: p_len // 4] = 0  # an unvoiced stretch
     coarse = np.where(f0 > 0, 100, 1).astype(np.int64)
     return coarse, f0
 

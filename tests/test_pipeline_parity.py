@@ -70,6 +70,8 @@ def _run(fixtures, case, seed=0):
         rms_mix_rate=case["rms_mix_rate"],
         protect=case["protect"],
         resample_sr=case.get("resample_sr", 0),
+        # The reference for these cases is RVC 2026, which interpolates unvoiced frames.
+        f0_unvoiced=case.get("f0_unvoiced", "interpolate"),
     )
     x = parity_input(case["seconds"], seed=case["seed"])
     torch.manual_seed(seed)

@@ -108,9 +108,15 @@ def test_health_options_are_the_request_types_own(client):
     assert train["save_every"]["default"] == blank.save_every == 5
     assert train["sample_rate"] == {"type": "string", "choices": ["32k", "40k", "48k"], "default": "40k"}
     assert train["f0_method"]["choices"] == list(F0_METHODS) and train["f0_method"]["default"] == "rmvpe"
+    assert train["f0_unvoiced"] == {"type": "string", "choices": ["zero", "interpolate"], "default": "zero"}
     conv, req = ConversionOptions(), CoverRequest(song="s.wav", model="m")
     assert cover["pitch"] == {"type": "number", "min": -24.0, "max": 24.0, "default": conv.pitch}
     assert cover["protect"]["max"] == 0.5 and cover["protect"]["default"] == conv.protect
+    assert cover["f0_unvoiced"] == {
+        "type": "string",
+        "choices": ["auto", "zero", "interpolate"],
+        "default": "auto",
+    }
     assert cover["filter_radius"]["type"] == "integer" and cover["index_rate"]["default"] == conv.index_rate
     assert cover["vocal_gain"]["default"] == req.vocal_gain_db and cover["vocal_gain"]["max"] == 12.0
     assert cover["separation_model"]["choices"] == ["auto", "bs_roformer", "htdemucs"]
@@ -126,6 +132,8 @@ def test_health_options_are_the_request_types_own(client):
     }
     schemas = doc["components"]["schemas"]
     assert schemas["CoverForm"]["properties"]["f0_method"]["enum"] == list(F0_METHODS)
+    assert schemas["CoverForm"]["properties"]["f0_unvoiced"]["enum"] == ["auto", "zero", "interpolate"]
+    assert schemas["TrainForm"]["properties"]["f0_unvoiced"]["enum"] == ["zero", "interpolate"]
     assert set(schemas["Health"]["properties"]["options"]["properties"]["cover"]["properties"]) == set(cover)
 
 
@@ -251,6 +259,7 @@ BAD_INPUTS = [
     ("train-batch-0", lambda f: _training(f, batch_size="0"), 400, "param_out_of_range"),
     ("train-bad-rate", lambda f: _training(f, sample_rate="44k"), 400, "param_invalid"),
     ("train-bad-f0", lambda f: _training(f, f0_method="magic"), 400, "param_invalid"),
+    ("train-bad-f0-unvoiced", lambda f: _training(f, f0_unvoiced="auto"), 400, "param_invalid"),
     ("train-file-too-big", lambda f: _training(f, files=[_upload(f["long"])]), 400, "file_too_large"),
     (
         "train-too-long-total",
@@ -266,6 +275,7 @@ BAD_INPUTS = [
     ("cover-pitch-text", lambda f: _cover(f, pitch="up"), 400, "param_invalid"),
     ("cover-index-rate", lambda f: _cover(f, index_rate="1.5"), 400, "param_out_of_range"),
     ("cover-protect", lambda f: _cover(f, protect="0.9"), 400, "param_out_of_range"),
+    ("cover-f0-unvoiced", lambda f: _cover(f, f0_unvoiced="fill"), 400, "param_invalid"),
     ("cover-filter-radius", lambda f: _cover(f, filter_radius="-1"), 400, "param_out_of_range"),
     ("cover-format", lambda f: _cover(f, format="exe"), 400, "param_invalid"),
     ("cover-undecodable", lambda f: _cover(f, song=_upload(f["noise"])), 400, "audio_unreadable"),

@@ -79,9 +79,19 @@ def test_progress_reports_epoch_step_losses_and_eta(trained):
 
 
 def test_export_is_rvc_small_model_format(trained):
-    _, result, _ = trained
+    from persona.training.trainer import experiment_dir
+
+    settings, result, _ = trained
+    exp = experiment_dir(settings, result.model_name)
     ckpt = torch.load(result.model_path, map_location="cpu", weights_only=True)
-    assert set(ckpt) == {"weight", "config", "info", "sr", "f0", "version"}
+    assert set(ckpt) == {"weight", "config", "info", "sr", "f0", "version", "persona"}
+    # The classic convention by default, recorded (issue 9); the training f0 keeps 0 Hz frames.
+    assert ckpt["persona"]["f0_unvoiced"] == "zero" and ckpt["persona"]["trainer"].startswith("persona")
+    nsf = sorted((exp / "2b-f0nsf").glob("*.npy"))
+    f0 = np.concatenate([np.load(p) for p in nsf])
+    assert (f0 == 0).any() and (f0 > 0).any()
+    coarse = np.concatenate([np.load(p) for p in sorted((exp / "2a_f0").glob("*.npy"))])
+    assert ((coarse == 1) == (f0 == 0)).all()
     assert ckpt["sr"] == "40k" and ckpt["f0"] == 1 and ckpt["version"] == "v2" and ckpt["info"] == "2epoch"
     assert len(ckpt["config"]) == 18 and ckpt["config"][-1] == 40000 and ckpt["config"][0] == 1025
     assert all(v.dtype == torch.float16 for v in ckpt["weight"].values())
@@ -99,6 +109,7 @@ def test_model_is_in_the_library_with_index_profile_and_quality(trained):
     profile = entry.metadata["voice_profile"]
     assert 150 < profile["p5_hz"] <= profile["median_hz"] <= profile["p95_hz"] < 330
     assert entry.metadata["training"]["epochs_done"] == 2
+    assert entry.metadata["training"]["f0_unvoiced"] == "zero" and entry.to_dict()["f0_unvoiced"] == "zero"
     quality = entry.metadata["quality"]
     assert "speaker_similarity" in quality
     if quality.get("error") is None:
@@ -108,15 +119,20 @@ def test_model_is_in_the_library_with_index_profile_and_quality(trained):
 
 def test_export_loads_in_the_engine_and_converts(trained):
     checkpoint = pytest.importorskip("persona.rvc.checkpoint")
+    from persona.library import resolve_model_ref
     from persona.rvc.convert import convert_audio
     from persona.rvc.options import ConversionOptions
     from persona.testing.audio import voice_like
 
     settings, result, _ = trained
     vm = checkpoint.load_voice_model(result.model_path)
-    assert vm.tgt_sr == 40000 and vm.f0 and vm.version == "v2"
+    assert vm.tgt_sr == 40000 and vm.f0 and vm.version == "v2" and vm.f0_unvoiced == "zero"
     audio, sr = convert_audio(
-        settings, result.model_name, voice_like(2.0, 16000), 16000, ConversionOptions(f0_method="pm")
+        settings,
+        resolve_model_ref(settings, result.model_name),
+        voice_like(2.0, 16000),
+        16000,
+        ConversionOptions(f0_method="pm"),
     )
     assert sr == 40000 and len(audio) > 0 and np.isfinite(audio).all()
 

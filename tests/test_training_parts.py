@@ -11,7 +11,7 @@ import torch
 from persona.training import index as index_mod
 from persona.training.config import training_config
 from persona.training.data import BucketBatchSampler
-from persona.training.features import coarse_f0, fill_unvoiced, voice_profile
+from persona.training.features import voice_profile
 from persona.training.losses import discriminator_loss, feature_loss, generator_loss, kl_loss
 from persona.training.mel import mel_spectrogram, spec_to_mel, spectrogram
 
@@ -66,13 +66,7 @@ def test_bucket_sampler_groups_lengths_and_pads_buckets():
     assert list(sampler) == batches  # the shuffle depends only on the epoch
 
 
-def test_coarse_f0_uses_rvc_bins_and_unvoiced_frames_are_filled():
-    assert coarse_f0(np.array([0.0, 50.0, 1100.0, 5000.0])).tolist() == [1, 1, 255, 255]
-    mid = coarse_f0(np.array([220.0]))[0]
-    assert 1 < mid < 255
-    filled = fill_unvoiced(np.array([0.0, 100.0, 0.0, 200.0, 0.0]))
-    np.testing.assert_allclose(filled, [100.0, 100.0, 150.0, 200.0, 200.0])
-    assert fill_unvoiced(np.zeros(5)) is None
+def test_voice_profile_percentiles():
     vp = voice_profile(np.linspace(100, 300, 201))
     assert vp == {"median_hz": 200.0, "p5_hz": 110.0, "p95_hz": 290.0}
 

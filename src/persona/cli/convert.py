@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from persona.rvc.options import F0_UNVOICED_CHOICES
+
+
+def add_f0_unvoiced_argument(p: argparse.ArgumentParser) -> None:
+    """``--f0-unvoiced`` for convert and cover (ConversionOptions refuses other values: exit 2)."""
+    p.add_argument(
+        "--f0-unvoiced",
+        default="auto",
+        help=f"{'|'.join(F0_UNVOICED_CHOICES)}. Unvoiced f0 frames: auto (the model's own convention, default), zero (classic RVC/Applio: "
+        "0 Hz kept, protect acts on them) or interpolate (RVC 2026)",
+    )
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``persona convert`` to the top-level parser."""
@@ -28,12 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--resample-sr", type=int, default=0, help="output sample rate (default: the model's)")
     p.add_argument("--speaker-id", type=int, default=0, help="speaker id for multi-speaker models")
+    add_f0_unvoiced_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings) -> int:
     from persona.cli.bar import ProgressBar
+    from persona.library import resolve_model_ref
     from persona.rvc.convert import convert_file
     from persona.rvc.options import ConversionOptions
 
@@ -46,8 +60,10 @@ def run(args: argparse.Namespace, settings) -> int:
         protect=args.protect,
         resample_sr=args.resample_sr,
         speaker_id=args.speaker_id,
+        f0_unvoiced=args.f0_unvoiced,
     ).validate()
+    model = resolve_model_ref(settings, args.model)
     with ProgressBar("convert", enabled=False if args.quiet else None) as bar:
-        out = convert_file(settings, args.model, args.input, args.output, options, bar, index=args.index)
+        out = convert_file(settings, model, args.input, args.output, options, bar, index=args.index)
     print(out)
     return 0

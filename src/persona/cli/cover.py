@@ -7,6 +7,7 @@ import argparse
 # Registers the separation weights in the assets manifest (cheap: no torch), so
 # `persona assets status|download` list them too.
 import persona.separation.assets  # noqa: F401
+from persona.cli.convert import add_f0_unvoiced_argument
 from persona.separation.models import AUTO, CPU_MODEL, DEFAULT_MODEL, MODELS
 
 
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--filter-radius", type=int, default=3, help="median filter radius for f0 (default 3)")
     p.add_argument("--rms-mix-rate", type=float, default=0.25, help="0 = input loudness, 1 = model's")
     p.add_argument("--protect", type=float, default=0.33, help="protect unvoiced consonants 0..0.5")
+    add_f0_unvoiced_argument(p)
     p.add_argument("--vocal-gain", type=float, default=0.0, help="converted vocal gain in dB")
     p.add_argument("--instrumental-gain", type=float, default=0.0, help="instrumental gain in dB")
     p.add_argument("--backing-gain", type=float, default=0.0, help="backing vocal gain in dB")
@@ -96,6 +98,7 @@ def run(args: argparse.Namespace, settings) -> int:
             filter_radius=args.filter_radius,
             rms_mix_rate=args.rms_mix_rate,
             protect=args.protect,
+            f0_unvoiced=args.f0_unvoiced,
         ),
         pitch_auto=args.pitch == "auto",
         separation_model=args.separation_model,

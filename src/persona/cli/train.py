@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--sample-rate", default="40k", choices=("32k", "40k", "48k"), help="model rate (default 40k)"
     )
     p.add_argument("--f0-method", default="rmvpe", help="rmvpe (default), crepe, fcpe, harvest or pm")
+    p.add_argument(
+        "--f0-unvoiced",
+        default="zero",
+        help="unvoiced f0 frames in training: zero (classic RVC/Applio, default; the model sounds the same "
+        "there) or interpolate (RVC 2026); recorded in the model",
+    )
     p.add_argument("--save-every", type=int, default=5, help="save a checkpoint every K epochs (default 5)")
     p.add_argument("--resume", action="store_true", help="continue a stopped training of NAME")
     p.add_argument(
@@ -62,6 +68,7 @@ def run(args: argparse.Namespace, settings) -> int:
         batch_size=args.batch_size,
         sample_rate=args.sample_rate,
         f0_method=args.f0_method,
+        f0_unvoiced=args.f0_unvoiced,
         save_every=args.save_every,
         resume=args.resume,
         model_size=args.model_size,

@@ -146,8 +146,17 @@ def convert_vocal(
     progress: ProgressFn,
     cancel: CancelToken,
     label: str = "convert_lead",
+    *,
+    model: Any = None,
 ) -> None:
-    """Convert a vocal stem piece by piece into a mono float WAV at the stem's rate and length."""
+    """Convert a vocal stem piece by piece into a mono float WAV at the stem's rate and length.
+
+    ``model`` is the resolved ``request.model`` (library entry or .pth path); default: resolve it.
+    """
+    if model is None:
+        from persona.library import resolve_model_ref
+
+        model = resolve_model_ref(settings, request.model)
     x, sr = _read_mono(vocal_path)
     options = _with_pitch(request, pitch)
     pieces = _piece_bounds(x, sr, CONVERT_PIECE_S)
@@ -168,7 +177,7 @@ def convert_vocal(
                     **kw,
                 )
 
-            y, ysr = convert_fn(settings, request.model, chunk, sr, options, sub, cancel, **kwargs)
+            y, ysr = convert_fn(settings, model, chunk, sr, options, sub, cancel, **kwargs)
             y = np.asarray(y, dtype=np.float32).reshape(-1)
             if ysr != sr:
                 y = resample(y, ysr, sr)
@@ -183,25 +192,18 @@ def _with_pitch(request: CoverRequest, pitch: float):
     return dataclasses.replace(request.conversion, pitch=float(pitch))
 
 
-def _voice_profile(settings: Settings, model_ref: str) -> dict[str, float] | None:
-    if model_ref.endswith(".pth") or "/" in model_ref:
-        return None
-    try:
-        from persona.library import ModelLibrary
-
-        entry = ModelLibrary(settings).get(model_ref)
-    except (PersonaError, ImportError):
-        return None
-    profile = (entry.metadata or {}).get("voice_profile")
+def _voice_profile(model: Any) -> dict[str, float] | None:
+    """The library entry's recorded voice range (a bare .pth has none)."""
+    profile = (getattr(model, "metadata", None) or {}).get("voice_profile")
     return profile if isinstance(profile, dict) else None
 
 
-def _index_in_use(settings: Settings, request: CoverRequest) -> bool:
+def _index_in_use(model: Any, request: CoverRequest) -> bool:
     if request.conversion.index_rate <= 0:
         return False
     from persona.rvc.convert import resolve_model
 
-    return resolve_model(settings, request.model, request.index).index_path is not None
+    return resolve_model(model, request.index).index_path is not None
 
 
 class _StageClock:
@@ -247,7 +249,10 @@ def make_cover(
     sep_options = SeparationOptions(separation_model, request.lead_backing, request.dereverb)
     # Fail before any work on what is missing: weights, the voice model.
     check_assets(settings, sep_options)
-    index_used = _index_in_use(settings, request)
+    from persona.library import resolve_model_ref
+
+    model = resolve_model_ref(settings, request.model)  # the library name is looked up here, once
+    index_used = _index_in_use(model, request)
     output = request.output or _default_output(settings, request)
     clock = _StageClock(progress)
     with _workdir(settings) as work:
@@ -263,15 +268,15 @@ def make_cover(
 
         report = clock.enter("convert")
         vocal, vsr = _read_mono(stems.to_convert)
-        suggested = suggest_shift(
-            f0_profile(resample(vocal, vsr, 16000), 16000), _voice_profile(settings, request.model)
-        )
+        suggested = suggest_shift(f0_profile(resample(vocal, vsr, 16000), 16000), _voice_profile(model))
         del vocal
         pitch = float(suggested if request.pitch_auto and suggested is not None else request.conversion.pitch)
         if request.pitch_auto and suggested is None:
             pitch = 0.0
         converted = work / "converted.wav"
-        convert_vocal(settings, request, stems.to_convert, converted, pitch, convert_fn, report, cancel)
+        convert_vocal(
+            settings, request, stems.to_convert, converted, pitch, convert_fn, report, cancel, model=model
+        )
         backing_path = stems.backing if request.lead_backing and request.backing != "off" else None
         if backing_path is not None and request.backing == "converted":
             converted_backing = work / "converted_backing.wav"
@@ -285,6 +290,7 @@ def make_cover(
                 report,
                 cancel,
                 label="convert_backing",
+                model=model,
             )
             backing_path = converted_backing
         cancel.check()

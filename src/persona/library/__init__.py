@@ -1,7 +1,7 @@
 """Models and covers on disk: names, metadata, import/export zips (see ``models`` and ``covers``)."""
 
 from persona.library.covers import CoverEntry, CoverLibrary
-from persona.library.models import ModelEntry, ModelLibrary
+from persona.library.models import ModelEntry, ModelLibrary, resolve_model_ref
 from persona.library.names import suggest_model_name, validate_model_name
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "CoverLibrary",
     "ModelEntry",
     "ModelLibrary",
+    "resolve_model_ref",
     "suggest_model_name",
     "validate_model_name",
 ]

@@ -49,8 +49,12 @@ class ModelEntry:
         """The API's model object: ``{name, version, sample_rate, f0, has_index, source, created_at, size_bytes, ...}``."""
         out: dict[str, Any] = {"name": self.name}
         out.update({k: self.metadata.get(k) for k in _PUBLIC_KEYS})
+        # Entries added before the f0 convention was recorded: their .pth has no record either.
+        out["f0_unvoiced"] = self.metadata.get("f0_unvoiced", "zero")
         for key in (
             "info",
+            "persona",
+            "warnings",
             "index_file",
             "imported_from",
             "epochs",
@@ -174,6 +178,7 @@ class ModelLibrary:
                 "version": info["version"],
                 "sample_rate": info["sample_rate"],
                 "f0": info["f0"],
+                "f0_unvoiced": info.get("f0_unvoiced", "zero"),
                 "info": info.get("info", ""),
                 "has_index": index_name is not None,
                 "index_file": index_name,
@@ -181,6 +186,10 @@ class ModelLibrary:
                 "source": source,
                 "created_at": now_iso(),
             }
+            if info.get("persona"):
+                meta["persona"] = info["persona"]
+            if info.get("warnings"):
+                meta["warnings"] = list(info["warnings"])
             meta.update(metadata or {})
             meta["size_bytes"] = sum(p.stat().st_size for p in tmp.iterdir())
             atomic_write_text(tmp / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
@@ -267,6 +276,22 @@ class ModelLibrary:
     def cleanup(self, older_than_s: float = 3600.0) -> None:
         """Remove leftovers of interrupted adds/deletes (``.tmp-*``, ``.trash-*``) once they are stale."""
         remove_stale_leftovers(self.root, (".tmp-", ".trash-"), older_than_s)
+
+
+def resolve_model_ref(settings: Settings, ref: str | os.PathLike[str] | ModelEntry) -> ModelEntry | Path:
+    """What a user's ``--model`` names: a ``.pth`` path (kept as a Path) or a library model's entry.
+
+    A reference that ends in ``.pth``, holds a path separator or names an existing file is a path;
+    anything else is a library name (``model_not_found``, 404, when there is none). The engine
+    (``persona.rvc.convert``) takes the result and never looks names up itself.
+    """
+    if isinstance(ref, ModelEntry):
+        return ref
+    text = os.fspath(ref)
+    path = Path(text).expanduser()
+    if isinstance(ref, os.PathLike) or path.suffix.lower() == ".pth" or os.sep in text or path.is_file():
+        return path
+    return ModelLibrary(settings).get(text)
 
 
 def _safe_index_name(raw: str) -> str:

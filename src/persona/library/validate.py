@@ -1,7 +1,7 @@
 """Check an untrusted voice model (``.pth``) and retrieval index (``.index``) before they enter the library.
 
-The model is loaded with ``persona.rvc.checkpoint.load_voice_model`` (``torch.load(weights_only=True)``:
-a pickle can never run code) which builds the synthesizer from the file's ``config`` and loads the
+The model is loaded with ``persona.rvc.checkpoint.load_voice_model`` (its one
+``torch.load(weights_only=True)`` reader: a pickle can never run code) which builds the synthesizer from the file's ``config`` and loads the
 weights strictly, so a config that disagrees with its weights is refused. The index is checked by
 reading the FAISS header only (``fourcc``, ``d``, ``ntotal`` as FAISS' ``write_index_header``
 writes them): cheap for a large file, and no C++ parser runs on hostile bytes in the web process.
@@ -17,7 +17,6 @@ from typing import Any
 from persona.errors import PersonaError
 
 VERSION_DIMS = {"v1": 256, "v2": 768}
-_SAMPLE_RATES = {"32k": 32000, "40k": 40000, "48k": 48000}
 # FAISS float index types RVC writes (IVF flat) and the other common ones.
 _FAISS_FOURCCS = {
     b"IwFl",
@@ -35,15 +34,15 @@ _FAISS_FOURCCS = {
 
 
 def inspect_model(path: str | Path) -> dict[str, Any]:
-    """Load ``path`` safely and return ``{version, sample_rate, f0, info, n_speakers}``.
+    """Load ``path`` safely: ``{version, sample_rate, f0, info, n_speakers, f0_unvoiced, persona, warnings}``.
 
-    Raises PersonaError ``model_invalid`` with a message a user can act on.
+    ``f0_unvoiced`` is the model's f0 convention (``persona.rvc.record``; "zero" without a record),
+    ``persona`` the record itself (None without one), ``warnings`` what was ignored (a foreign
+    record). Raises PersonaError ``model_invalid`` with a message a user can act on.
     """
+    from persona.rvc.checkpoint import load_voice_model
+
     path = Path(path)
-    try:
-        from persona.rvc.checkpoint import load_voice_model
-    except ImportError:  # the engine has not landed in this checkout: a weights-only check
-        return _inspect_model_weights_only(path)
     try:
         vm = load_voice_model(path, device="cpu")
     except PersonaError:
@@ -56,50 +55,9 @@ def inspect_model(path: str | Path) -> dict[str, Any]:
         "f0": bool(vm.f0),
         "info": str(vm.info or ""),
         "n_speakers": int(getattr(vm, "n_speakers", 1) or 1),
-    }
-
-
-def _inspect_model_weights_only(path: Path) -> dict[str, Any]:
-    import torch
-
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
-        raise PersonaError(
-            "model_invalid",
-            f"{path.name} is not a safe RVC model file (it could not be read as plain weights)",
-        ) from exc
-    if not isinstance(ckpt, dict) or "weight" not in ckpt or "config" not in ckpt:
-        if isinstance(ckpt, dict) and "model" in ckpt:
-            raise PersonaError(
-                "model_invalid",
-                f"{path.name} is a training checkpoint (G_*/D_*), not an exported voice model",
-            )
-        raise PersonaError("model_invalid", f"{path.name} is not an RVC voice model (no weight/config)")
-    weight, config = ckpt["weight"], ckpt["config"]
-    if not isinstance(weight, dict) or not isinstance(config, (list, tuple)) or len(config) < 17:
-        raise PersonaError("model_invalid", f"{path.name} has a malformed config")
-    version = str(ckpt.get("version", "v1"))
-    if version not in VERSION_DIMS:
-        raise PersonaError("model_invalid", f"{path.name} has an unknown version {version!r}")
-    f0 = bool(int(ckpt.get("f0", 1)))
-    emb = weight.get("enc_p.emb_phone.weight")
-    if emb is None or tuple(emb.shape) != (int(config[3]), VERSION_DIMS[version]):
-        raise PersonaError("model_invalid", f"{path.name}: its weights do not match its config ({version})")
-    if f0 != ("enc_p.emb_pitch.weight" in weight):
-        raise PersonaError("model_invalid", f"{path.name}: its f0 flag does not match its weights")
-    spk = weight.get("emb_g.weight")
-    if spk is None or tuple(spk.shape) != (int(config[-3]), int(config[-2])):
-        raise PersonaError("model_invalid", f"{path.name}: its speaker embedding does not match its config")
-    sr = config[-1] if isinstance(config[-1], int) else _SAMPLE_RATES.get(str(ckpt.get("sr")), 0)
-    if int(sr) not in (32000, 40000, 48000):
-        raise PersonaError("model_invalid", f"{path.name} has an unsupported sample rate {sr}")
-    return {
-        "version": version,
-        "sample_rate": int(sr),
-        "f0": f0,
-        "info": str(ckpt.get("info", "")),
-        "n_speakers": int(spk.shape[0]),
+        "f0_unvoiced": vm.f0_unvoiced,
+        "persona": vm.record.to_dict() if vm.record.present else None,
+        "warnings": list(vm.record.warnings),
     }
 
 

@@ -39,6 +39,8 @@ from persona.errors import PersonaError
 from persona.fsutil import atomic_path
 from persona.rvc.models import SR2SR, UPSAMPLE_CONFIGS, build_synthesizer
 from persona.rvc.nn.weightnorm import canonical_weight_names
+from persona.rvc.record import KEY as RECORD_KEY
+from persona.rvc.record import ModelRecord, checked_record, read_record
 
 __all__ = [
     "TrainingCheckpoint",
@@ -68,6 +70,12 @@ class VoiceModel:
     info: str
     metadata: dict[str, Any] = field(default_factory=dict)
     n_speakers: int = 1
+    record: ModelRecord = field(default_factory=ModelRecord)  # Persona's "persona" entry, if any
+
+    @property
+    def f0_unvoiced(self) -> str:
+        """The f0 convention the model was trained with ("zero" unless Persona recorded otherwise)."""
+        return self.record.f0_unvoiced
 
 
 @dataclass
@@ -361,8 +369,9 @@ def load_voice_model(
         del net_g.enc_q  # training-only; exported models do not carry it either
     net_g = net_g.eval().to(device=device, dtype=dtype or torch.float32)
 
+    record = read_record(ckpt, path.name) if kind == "exported" else ModelRecord()
     if kind == "exported":
-        metadata = _plain_metadata(ckpt, ("weight", "config"))
+        metadata = _plain_metadata(ckpt, ("weight", "config", RECORD_KEY))
         info = str(ckpt.get("info", "") or "")
     else:
         metadata = _plain_metadata(ckpt, ("model", "optimizer"))
@@ -377,6 +386,7 @@ def load_voice_model(
         info=info,
         metadata=metadata,
         n_speakers=int(config[15]),
+        record=record,
     )
 
 
@@ -440,11 +450,13 @@ def export_small_model(
     info: str,
     path: str | os.PathLike[str],
     extra: Mapping[str, Any] | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write RVC's exported model format (fp16 weights without ``enc_q.*``), atomically.
 
     ``sr`` is RVC's rate name ("40k"; an int such as 40000 is converted); ``extra`` adds metadata
-    keys after RVC's own (Applio-style: ``author``, ``epoch``, ``model_name``...).
+    keys after RVC's own (Applio-style: ``author``, ``epoch``, ``model_name``...); ``record`` is
+    Persona's ``persona`` entry (``persona.rvc.record.make_record``), checked before writing.
     """
     if isinstance(state_dict_or_net_g, nn.Module):
         state: Mapping[str, torch.Tensor] = _unwrap(state_dict_or_net_g).state_dict()
@@ -470,8 +482,10 @@ def export_small_model(
     opt["f0"] = int(bool(f0))
     opt["version"] = version
     for key, value in (extra or {}).items():
-        if key not in ("weight", "config"):
+        if key not in ("weight", "config", RECORD_KEY):
             opt[key] = value
+    if record is not None:
+        opt[RECORD_KEY] = checked_record(record)
     with atomic_path(path) as tmp:
         torch.save(opt, tmp)
     return Path(path)

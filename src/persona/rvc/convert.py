@@ -1,7 +1,7 @@
 """Voice conversion as others call it: a model reference + audio (or a file) in, converted vocal out.
 
-Resolves ``model_ref`` (a model name in the library, a ``ModelEntry``, or a path to a ``.pth``
-with an optional ``.index``), loads the voice model, the content encoder, the f0 estimator and
+Takes ``model_ref`` (a library ``ModelEntry``, or a path to a ``.pth`` with an optional
+``.index``; a library *name* is looked up by the caller), loads the voice model, the content encoder, the f0 estimator and
 the index once and keeps them for later calls (a small cache keyed by file identity and device),
 then runs ``persona.rvc.pipeline.Pipeline``. Mirrors RVC's ``infer/vc/modules.py`` ``vc_single``:
 input decoded to 16 kHz mono; as RVC, ``index_rate == 0`` skips the index entirely.
@@ -29,7 +29,7 @@ from persona.settings import Settings
 log = logging.getLogger(__name__)
 
 OUTPUT_SUFFIXES = (".wav", ".mp3", ".flac")
-ModelRef = Any  # str | os.PathLike | persona.library.ModelEntry
+ModelRef = Any  # str | os.PathLike (a .pth path) | persona.library.ModelEntry | ResolvedModel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,12 +39,12 @@ class ResolvedModel:
     index_path: Path | None
 
 
-def resolve_model(
-    settings: Settings, model_ref: ModelRef, index: str | os.PathLike[str] | None = None
-) -> ResolvedModel:
-    """Find the ``.pth`` (and ``.index``) for a library name, a ``ModelEntry`` or a ``.pth`` path.
+def resolve_model(model_ref: ModelRef, index: str | os.PathLike[str] | None = None) -> ResolvedModel:
+    """The ``.pth`` (and ``.index``) of a ``ModelEntry``/``ResolvedModel`` or of a ``.pth`` path.
 
-    An explicit ``index`` wins over the library's. Raises ``model_not_found`` / ``index_missing``.
+    Names are not looked up here: the CLI and the cover pipeline turn a library name into its
+    entry (``persona.library.resolve_model_ref``). An explicit ``index`` wins over the entry's.
+    Raises ``model_not_found`` / ``index_missing``.
     """
     index_path = Path(index) if index else None
     if index_path is not None and not index_path.is_file():
@@ -53,16 +53,10 @@ def resolve_model(
         return ResolvedModel(
             str(model_ref.name), Path(model_ref.pth_path), index_path or _opt_path(model_ref.index_path)
         )
-    ref = os.fspath(model_ref)
-    path = Path(ref).expanduser()
-    if path.suffix.lower() == ".pth" or os.sep in ref or path.is_file():
-        if not path.is_file():
-            raise PersonaError("model_not_found", f"model file not found: {path}", status=404)
-        return ResolvedModel(path.stem, path, index_path)
-    from persona.library import ModelLibrary
-
-    entry = ModelLibrary(settings).get(ref)
-    return ResolvedModel(entry.name, Path(entry.pth_path), index_path or _opt_path(entry.index_path))
+    path = Path(os.fspath(model_ref)).expanduser()
+    if not path.is_file():
+        raise PersonaError("model_not_found", f"model file not found: {path}", status=404)
+    return ResolvedModel(path.stem, path, index_path)
 
 
 def _opt_path(p: Any) -> Path | None:
@@ -188,7 +182,7 @@ def convert_audio(
         audio = audio.mean(axis=0)
     if audio.ndim != 1 or audio.size == 0:
         raise PersonaError("audio_empty", "no audio to convert")
-    model = resolve_model(settings, model_ref, index)
+    model = resolve_model(model_ref, index)
     progress("convert", 0.0, msg("convert_loading"))
     pipe = build_pipeline(settings, model, options)
     cancel.check()
@@ -219,7 +213,7 @@ def convert_file(
         raise PersonaError(
             "format_invalid", f"output must end in {', '.join(OUTPUT_SUFFIXES)}: {output_path.name}"
         )
-    model = resolve_model(settings, model_ref, index)  # fail before decoding on a bad model
+    model = resolve_model(model_ref, index)  # fail before decoding on a bad model
     audio, _ = load_audio(input_path, sr=16000, mono=True, max_seconds=settings.max_input_seconds)
     ensure_not_silent(audio, Path(input_path).name)
     out, out_sr = convert_audio(settings, model, audio, 16000, options, progress, cancel)

@@ -4,7 +4,9 @@ Names and ranges follow RVC's inference UI (``infer-web``): pitch in semitones, 
 ``filter_radius`` 0..7, ``rms_mix_rate``, ``protect`` 0..0.5 (0.5 turns it off), ``resample_sr``
 0 (keep the model's rate) or a rate >= 16000. ``F0_METHODS`` is the one list of pitch methods
 (``persona.rvc.f0`` and training import it); ``CONVERSION_PARAMS`` describes the knobs a client
-sets (range, default) for the server's forms and documents. Light: no torch import, so the server
+sets (range, default) for the server's forms and documents. ``f0_unvoiced`` is Persona's: how unvoiced (0 Hz)
+f0 frames reach the synthesizer, ``auto`` (the model's own convention, see ``persona.rvc.record``),
+``zero`` (kept at 0 Hz, classic RVC and Applio) or ``interpolate`` (filled, RVC 2026). Light: no torch import, so the server
 can validate.
 """
 
@@ -19,6 +21,9 @@ from persona.params import Choice, Number, Param, default_of
 
 F0_METHODS: tuple[str, ...] = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
 PITCH_RANGE = (-24.0, 24.0)
+# How a model's f0 treats unvoiced frames; "auto" = what the model itself was trained with.
+F0_UNVOICED_MODES = ("zero", "interpolate")
+F0_UNVOICED_CHOICES = ("auto", *F0_UNVOICED_MODES)
 
 
 @dataclasses.dataclass
@@ -31,6 +36,7 @@ class ConversionOptions:
     protect: float = 0.33
     resample_sr: int = 0
     speaker_id: int = 0
+    f0_unvoiced: str = "auto"
 
     def validate(self) -> ConversionOptions:
         """Raise PersonaError naming the first bad option; returns self for chaining."""
@@ -62,7 +68,16 @@ class ConversionOptions:
             )
         if not _is_int(self.speaker_id) or int(self.speaker_id) < 0:
             raise PersonaError("option_invalid", f"speaker_id must be >= 0, got {self.speaker_id}")
+        if self.f0_unvoiced not in F0_UNVOICED_CHOICES:
+            raise PersonaError(
+                "option_invalid",
+                f"f0_unvoiced must be one of {', '.join(F0_UNVOICED_CHOICES)}, got {self.f0_unvoiced!r}",
+            )
         return self
+
+    def unvoiced_mode(self, model_mode: str) -> str:
+        """The convention this conversion uses: the override, else the model's own."""
+        return model_mode if self.f0_unvoiced == "auto" else self.f0_unvoiced
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -97,6 +112,7 @@ def _conversion_params() -> dict[str, Param]:
         "filter_radius": Number(int, 0, 7, d("filter_radius")),
         "rms_mix_rate": Number(float, 0.0, 1.0, d("rms_mix_rate")),
         "protect": Number(float, 0.0, 0.5, d("protect")),
+        "f0_unvoiced": Choice(F0_UNVOICED_CHOICES, d("f0_unvoiced")),
     }
 
 

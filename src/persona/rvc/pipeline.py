@@ -6,7 +6,9 @@ Follows RVC's ``infer/vc/pipeline.py`` (``Pipeline.pipeline`` and ``Pipeline.vc`
   5th-order Butterworth at 48 Hz run forwards and backwards (``filtfilt``);
 - inputs longer than ``x_max`` seconds are cut near every ``x_center`` seconds, at the point of
   least summed |amplitude| over 160 samples within ``x_query`` seconds of the centre;
-- the whole input is reflect-padded by ``x_pad`` seconds and f0 is computed once over it;
+- the whole input is reflect-padded by ``x_pad`` seconds and f0 is computed once over it, with
+  unvoiced frames kept at 0 Hz or interpolated as the model was trained (``options.f0_unvoiced``
+  ``auto`` reads the model's ``persona`` record; none = classic RVC's 0 Hz);
 - each window (with its ``x_pad`` context) goes through the content encoder, the retrieval
   index (``index_rate``), 2x nearest-neighbour frame interpolation, ``protect`` (unvoiced frames
   keep ``protect`` of the retrieved features) and the synthesizer; the context is cut off again;
@@ -167,6 +169,10 @@ class Pipeline:
     def tgt_sr(self) -> int:
         return int(self.voice.tgt_sr)
 
+    def unvoiced_mode(self, options: ConversionOptions) -> str:
+        """Zero or interpolate: the option's override, else the model's recorded convention."""
+        return options.unvoiced_mode(getattr(self.voice, "f0_unvoiced", "zero"))
+
     def output_sr(self, options: ConversionOptions) -> int:
         rs = int(options.resample_sr)
         return rs if self.tgt_sr != rs >= 16000 else self.tgt_sr
@@ -210,6 +216,7 @@ class Pipeline:
                 p_len=p_len,
                 pitch=float(options.pitch),
                 filter_radius=int(options.filter_radius),
+                unvoiced=self.unvoiced_mode(options),
             )
             pitch = torch.tensor(np.asarray(coarse)[:p_len], device=self.device).unsqueeze(0).long()
             pitchf = torch.tensor(np.asarray(f0)[:p_len].astype(np.float32), device=self.device).unsqueeze(0)

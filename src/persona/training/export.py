@@ -2,7 +2,8 @@
 
 RVC's `train/process_ckpt.py` ``savee`` format, written by ``persona.rvc.checkpoint``'s
 ``export_small_model`` (the one owner of that format): ``weight`` (fp16, without ``enc_q``),
-``config`` (18 entries), ``info`` ("<n>epoch"), ``sr`` ("40k"), ``f0`` (1), ``version`` ("v2").
+``config`` (18 entries), ``info`` ("<n>epoch"), ``sr`` ("40k"), ``f0`` (1), ``version`` ("v2"),
+plus Persona's ``persona`` record (``persona.rvc.record``: the f0 convention it was trained with).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import torch
 from persona.training.config import TrainConfig
 
 
-def export_small_model(net_g: torch.nn.Module, cfg: TrainConfig, epochs: int, target: Path) -> Path:
+def export_small_model(
+    net_g: torch.nn.Module, cfg: TrainConfig, epochs: int, target: Path, *, f0_unvoiced: str = "zero"
+) -> Path:
     from persona.rvc.checkpoint import export_small_model as export
+    from persona.rvc.record import make_record
 
     return export(
         net_g,
@@ -25,4 +29,5 @@ def export_small_model(net_g: torch.nn.Module, cfg: TrainConfig, epochs: int, ta
         version=cfg.version,
         info=f"{epochs}epoch",
         path=target,
+        record=make_record(f0_unvoiced, embedder="contentvec"),
     )

@@ -1,10 +1,11 @@
 """Per-segment f0 and content features, stored as RVC's training folders.
 
-Follows RVC's `train/dataset/extract_f0.py` and `extract_hubert_feature.py`: f0 from the 16 kHz
-segment at 100 frames/s (``p_len = n // 160``) with the chosen method (``persona.rvc.f0``);
-unvoiced frames are filled by linear interpolation between voiced ones (a segment with no voiced
-frame is dropped); ``2b-f0nsf`` keeps f0 in Hz, ``2a_f0`` the coarse 1..255 mel bins
-(``1127 ln(1 + f/700)`` scaled between 50 and 1100 Hz). ``3_feature768`` holds the v2 content
+Follows RVC's `extract_f0_print.py` / `extract_f0.py` and `extract_hubert_feature.py`: f0 from the
+16 kHz segment at 100 frames/s (``p_len = n // 160``) with the chosen method through
+``persona.rvc.f0.compute_f0`` and ``postprocess`` (the one owner of f0 rules, inference's too);
+unvoiced frames keep 0 Hz (``f0_unvoiced="zero"``, classic RVC 20240604 and Applio, the default)
+or are filled by linear interpolation (``"interpolate"``, RVC 2026); a segment with no voiced frame
+is dropped. ``2b-f0nsf`` keeps f0 in Hz, ``2a_f0`` the coarse 1..255 mel bins. ``3_feature768`` holds the v2 content
 features, 50 frames/s. Two silent "mute" examples are added as RVC's web UI adds them, so the
 model learns silence. The voiced f0 frames give the voice profile (median, 5th, 95th percentile).
 """
@@ -23,9 +24,6 @@ from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_prog
 from persona.training.data import Example
 from persona.training.preprocess import Segment
 
-F0_BIN, F0_MIN, F0_MAX = 256, 50.0, 1100.0
-F0_MEL_MIN = 1127 * np.log(1 + F0_MIN / 700)
-F0_MEL_MAX = 1127 * np.log(1 + F0_MAX / 700)
 COARSE_DIR, F0_DIR, FEATURE_DIR, MUTE_DIR = "2a_f0", "2b-f0nsf", "3_feature768", "mute"
 MUTE_SECONDS = 3.0
 
@@ -37,25 +35,32 @@ class FeatureResult:
     feature_files: list[Path]
 
 
-def coarse_f0(f0: np.ndarray) -> np.ndarray:
-    """RVC's 1..255 mel-scale bins (0 Hz -> 1)."""
-    mel = 1127 * np.log(1 + np.asarray(f0, dtype=np.float64) / 700)
-    voiced = mel > 0
-    mel[voiced] = (mel[voiced] - F0_MEL_MIN) * (F0_BIN - 2) / (F0_MEL_MAX - F0_MEL_MIN) + 1
-    mel[mel <= 1] = 1
-    mel[mel > F0_BIN - 1] = F0_BIN - 1
-    return np.rint(mel).astype(np.int64)
+def segment_f0(
+    f0_method: str, wav16k: np.ndarray, *, unvoiced: str, assets, device: str = "cpu"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(coarse, f0 Hz, voiced frames) for one segment: ``compute_f0`` with no shift, ``p_len = n // 160``.
 
+    ``unvoiced`` is the convention the model is trained with: ``zero`` (classic RVC, Applio) or
+    ``interpolate`` (RVC 2026); the voiced frames are those the estimator itself found voiced.
+    """
+    from persona.rvc.f0 import compute_f0, postprocess
 
-def fill_unvoiced(f0: np.ndarray) -> np.ndarray | None:
-    """Linear interpolation over unvoiced (0) frames; None when no frame is voiced."""
-    f0 = np.asarray(f0, dtype=np.float64).copy()
-    uv = f0 <= 0
-    if uv.all():
-        return None
-    if uv.any():
-        f0[uv] = np.interp(np.where(uv)[0], np.where(~uv)[0], f0[~uv])
-    return f0
+    p_len = len(wav16k) // 160
+    _, f0 = compute_f0(
+        f0_method,
+        wav16k,
+        p_len=p_len,
+        pitch=0.0,
+        filter_radius=3,
+        assets=assets,
+        device=device,
+        unvoiced="zero",
+    )
+    f0 = np.asarray(f0, dtype=np.float64)
+    voiced = f0[f0 > 0]
+    if unvoiced == "interpolate":
+        f0 = postprocess.fill_unvoiced(f0)
+    return postprocess.coarse(f0.copy()).astype(np.int64), f0, voiced
 
 
 def voice_profile(voiced_f0: np.ndarray) -> dict[str, float] | None:
@@ -77,6 +82,7 @@ def extract_features(
     f0_method: str,
     assets,
     device: str = "cpu",
+    f0_unvoiced: str = "zero",
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> FeatureResult:
@@ -84,7 +90,6 @@ def extract_features(
     import torch
 
     from persona.rvc.content import ContentEncoder
-    from persona.rvc.f0 import raw_f0
 
     for sub in (COARSE_DIR, F0_DIR, FEATURE_DIR):
         (exp_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -104,16 +109,12 @@ def extract_features(
         cancel.check()
         progress("features", k / max(1, len(segments)), msg("features_part", n=k + 1, total=len(segments)))
         wav16k, _ = sf.read(seg.wav16k_path, dtype="float32")
-        p_len = len(wav16k) // 160
-        f0 = np.asarray(
-            raw_f0(f0_method, wav16k, p_len=p_len, filter_radius=3, assets=assets, device=device),
-            dtype=np.float64,
-        )[:p_len]
-        f0 = np.pad(f0, (0, p_len - len(f0)))
-        voiced.append(f0[f0 > 0])
-        filled = fill_unvoiced(f0)
-        if filled is None:
-            continue  # RVC skips a segment with no pitch at all
+        coarse, f0, seg_voiced = segment_f0(
+            f0_method, wav16k, unvoiced=f0_unvoiced, assets=assets, device=device
+        )
+        voiced.append(seg_voiced)
+        if seg_voiced.size == 0:
+            continue  # a segment with no pitch at all teaches nothing the mute examples do not
         feats = content(wav16k)
         if not np.isfinite(feats).all():
             continue
@@ -122,8 +123,8 @@ def extract_features(
             exp_dir / F0_DIR / f"{seg.stem}.wav.npy",
             exp_dir / FEATURE_DIR / f"{seg.stem}.npy",
         )
-        np.save(paths[0], coarse_f0(filled), allow_pickle=False)
-        np.save(paths[1], filled.astype(np.float32), allow_pickle=False)
+        np.save(paths[0], coarse, allow_pickle=False)
+        np.save(paths[1], f0.astype(np.float32), allow_pickle=False)
         np.save(paths[2], feats.astype(np.float32), allow_pickle=False)
         examples.append(Example(seg.gt_path, paths[2], paths[0], paths[1], 0))
         feature_files.append(paths[2])

@@ -15,7 +15,7 @@ from typing import Any
 
 from persona.errors import PersonaError
 from persona.params import Choice, Number, Param, default_of
-from persona.rvc.options import F0_METHODS
+from persona.rvc.options import F0_METHODS, F0_UNVOICED_MODES
 from persona.training.config import SAMPLE_RATES
 
 MAX_EPOCHS = 1000
@@ -30,6 +30,7 @@ class TrainRequest:
     batch_size: int = 4
     sample_rate: str = "40k"
     f0_method: str = "rmvpe"
+    f0_unvoiced: str = "zero"  # classic RVC / Applio; "interpolate" trains the RVC-2026 way
     save_every: int = 5
     resume: bool = False
     # Beyond the contract: tests and tools.
@@ -57,6 +58,11 @@ class TrainRequest:
             raise PersonaError(
                 "f0_method_invalid",
                 f"unknown pitch method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)}",
+            )
+        if self.f0_unvoiced not in F0_UNVOICED_MODES:
+            raise PersonaError(
+                "option_invalid",
+                f"f0_unvoiced must be one of {', '.join(F0_UNVOICED_MODES)}, got {self.f0_unvoiced!r}",
             )
         if not self.resume and not self.files:
             raise PersonaError("no_files", "give at least one recording of your voice")
@@ -95,6 +101,7 @@ def _train_params() -> dict[str, Param]:
         "save_every": Number(int, 1, MAX_EPOCHS, d("save_every")),
         "sample_rate": Choice(tuple(SAMPLE_RATES), d("sample_rate")),
         "f0_method": Choice(F0_METHODS, d("f0_method")),
+        "f0_unvoiced": Choice(F0_UNVOICED_MODES, d("f0_unvoiced")),
     }
 
 

@@ -123,6 +123,7 @@ def _prepare(
         exp,
         sr=cfg.data.sampling_rate,
         f0_method=request.f0_method,
+        f0_unvoiced=request.f0_unvoiced,
         assets=assets,
         device=device,
         progress=stage("features"),
@@ -137,6 +138,7 @@ def _prepare(
         "name": request.name,
         "sample_rate": request.sample_rate,
         "f0_method": request.f0_method,
+        "f0_unvoiced": request.f0_unvoiced,
         "model_size": request.model_size,
         "config_overrides": request.config_overrides,
         "voice_seconds": round(pre.voice_seconds, 2),
@@ -203,6 +205,8 @@ def train_model(
             )
         state = json.loads(state_path.read_text(encoding="utf-8"))
         request.sample_rate, request.f0_method = state["sample_rate"], state["f0_method"]
+        # A training prepared before the convention was recorded filled unvoiced frames.
+        request.f0_unvoiced = state.get("f0_unvoiced", "interpolate")
         request.model_size = state.get("model_size", request.model_size)
         request.config_overrides = state.get("config_overrides") or request.config_overrides
     else:
@@ -251,7 +255,11 @@ def train_model(
     export = stage("export")
     export("export", 0.0, msg("export_model"))
     model_path = export_small_model(
-        outcome.net_g.cpu(), cfg, outcome.epochs_done, exp / f"{request.name}.pth"
+        outcome.net_g.cpu(),
+        cfg,
+        outcome.epochs_done,
+        exp / f"{request.name}.pth",
+        f0_unvoiced=request.f0_unvoiced,
     )
     index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
     export("export", 0.3, msg("export_scoring"))
@@ -282,6 +290,7 @@ def train_model(
             "stopped": outcome.stopped,
             "batch_size": request.batch_size,
             "f0_method": request.f0_method,
+            "f0_unvoiced": request.f0_unvoiced,
             "voice_seconds": state.get("voice_seconds"),
             "pretrained": used_pretrained,
             "model_size": request.model_size,

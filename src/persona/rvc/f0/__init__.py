@@ -1,8 +1,9 @@
 """Pitch (f0) estimation for RVC: one entry point, ``compute_f0``, over five methods.
 
 Follows RVC's ``infer/vc/pipeline.py`` ``get_f0``: the estimator runs on the padded 16 kHz audio
-(one frame per 160 samples), unvoiced gaps are filled by interpolation, the curve is shifted by ``pitch`` semitones and quantised to RVC's 1..255 coarse scale (see
-``postprocess``), then cut to ``p_len`` frames. ``filter_radius`` only affects ``harvest`` (a 3-point median when > 2), as in RVC.
+(one frame per 160 samples), unvoiced gaps are kept at 0 Hz (classic RVC, Applio) or filled by
+interpolation (RVC 2026), as the model was trained; the curve is shifted by ``pitch`` semitones and
+quantised to RVC's 1..255 coarse scale (see ``postprocess``), then cut to ``p_len`` frames. ``filter_radius`` only affects ``harvest`` (a 3-point median when > 2), as in RVC.
 Estimator models are cached per (method, device): loading RMVPE/CREPE/FCPE once per process.
 """
 
@@ -123,15 +124,18 @@ def compute_f0(
     device: str = "cpu",
     rmvpe_path: str | Path | None = None,
     fcpe_path: str | Path | None = None,
-    fill_unvoiced: bool = True,
+    unvoiced: str = "zero",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse int32 1..255, f0 Hz) for ``p_len`` frames, as RVC's ``get_f0``.
 
     ``rmvpe_path`` / ``fcpe_path`` override the asset lookup (tests, tools). FCPE uses the weights
     bundled in the torchfcpe wheel, as RVC does, and the ``fcpe.pt`` asset only without that wheel.
-    ``fill_unvoiced=False`` keeps 0 Hz in unvoiced frames, as RVC releases before the interpolation
-    did (then ``protect`` in the pipeline has unvoiced frames to act on).
+    ``unvoiced`` is the model's f0 convention (``persona.rvc.record``): ``"zero"`` keeps 0 Hz in
+    unvoiced frames as classic RVC and Applio do (``protect`` then acts on them), ``"interpolate"``
+    fills them as RVC 2026 does.
     """
+    if unvoiced not in ("zero", "interpolate"):
+        raise PersonaError("option_invalid", f"f0_unvoiced must be zero or interpolate, got {unvoiced!r}")
     if method not in F0_METHODS:
         raise PersonaError(
             "f0_method_invalid", f"unknown pitch method {method!r}; choose one of {', '.join(F0_METHODS)}"
@@ -144,7 +148,7 @@ def compute_f0(
     )  # fmt: skip
     # RVC fills, shifts and quantises the whole curve and only then keeps p_len frames.
     f0 = np.array(f0, copy=True)
-    if fill_unvoiced:
+    if unvoiced == "interpolate":
         f0 = postprocess.fill_unvoiced(f0)
     f0 = postprocess.shift(f0, pitch)
     return postprocess.align(postprocess.coarse(f0.copy()), p_len), postprocess.align(f0, p_len)

@@ -1,10 +1,11 @@
 """What RVC does to every f0 curve after estimation: align, fill, shift, quantise.
 
-Follows RVC's ``infer/vc/pipeline.py`` ``get_f0``: unvoiced frames (0 Hz) are filled by linear
-interpolation between voiced ones (current upstream RVC does this for every method, in inference
-and in training's ``extract_f0.py``; an all-unvoiced curve stays 0), then ``f0 *= 2 ** (pitch / 12)``,
-then the mel-scale coarse quantisation to 1..255 over 50..1100 Hz. ``align`` keeps ``p_len`` frames
-(RVC's ``pitch[:p_len]``).
+Follows RVC's ``infer/vc/pipeline.py`` ``get_f0``: for models trained the RVC-2026 way, unvoiced
+frames (0 Hz) are filled by linear interpolation between voiced ones (``fill_unvoiced``; RVC 2026
+does this in inference and in training's ``extract_f0.py``; an all-unvoiced curve stays 0);
+classic RVC (20240604) and Applio keep them at 0 Hz. Then ``f0 *= 2 ** (pitch / 12)``, then the
+mel-scale coarse quantisation to 1..255 over 50..1100 Hz. ``align`` keeps ``p_len`` frames (RVC's
+``pitch[:p_len]``). Training (``persona.training.features``) uses these same functions.
 """
 
 from __future__ import annotations

@@ -209,7 +209,7 @@ def test_resume_across_calls_keeps_the_part(settings: Settings, server: FileServ
     with pytest.raises(PersonaError) as err:
         manager.download(["rmvpe.pt"])
     assert err.value.code == "download_failed" and "resume" in err.value.message
-    part = manager.root / "rmvpe.pt.part"
+    part = manager.root / ".partial" / "rmvpe.pt.part"
     assert 0 < part.stat().st_size < len(DATA["rmvpe.pt"])
     assert not (manager.root / "rmvpe.pt").exists()  # nothing in place yet
     kept = part.stat().st_size
@@ -220,7 +220,7 @@ def test_resume_across_calls_keeps_the_part(settings: Settings, server: FileServ
 
 
 def test_server_ignoring_range_restarts_cleanly(manager: AssetManager, server: FileServer) -> None:
-    part = manager.root / "rmvpe.pt.part"
+    part = manager.root / ".partial" / "rmvpe.pt.part"
     part.parent.mkdir(parents=True, exist_ok=True)
     part.write_bytes(DATA["rmvpe.pt"][:1000])
     server.ignore_range = True
@@ -377,7 +377,7 @@ def test_import_bad_dirs(tmp_path: Path, manager: AssetManager) -> None:
 def test_concurrent_download_of_the_same_part_is_refused(manager: AssetManager) -> None:
     import fcntl
 
-    part = manager.root / "rmvpe.pt.part"
+    part = manager.root / ".partial" / "rmvpe.pt.part"
     part.parent.mkdir(parents=True, exist_ok=True)
     with part.open("ab") as other:
         fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # "another process"

@@ -39,6 +39,9 @@ class Settings:
     stems_cache_bytes: int = 5 * 1024 * 1024 * 1024
     # Networking for assets (tests point this at a local server).
     asset_base_url: str | None = None
+    # A JSON file of {asset name: [{path, size, sha256}]} replacing the manifest's files and pins
+    # (a mirror serving other builds of the weights; tests serve tiny ones).
+    asset_pins: str | None = None
 
     @property
     def assets(self) -> Path:
@@ -89,6 +92,8 @@ class Settings:
             values["token"] = env["PERSONA_TOKEN"]
         if env.get("PERSONA_ASSET_BASE_URL"):
             values["asset_base_url"] = env["PERSONA_ASSET_BASE_URL"]
+        if env.get("PERSONA_ASSET_PINS"):
+            values["asset_pins"] = env["PERSONA_ASSET_PINS"]
         for name, conv in (
             ("PERSONA_MAX_SONG_SECONDS", float),
             ("PERSONA_MAX_UPLOAD_BYTES", int),

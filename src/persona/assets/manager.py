@@ -9,12 +9,15 @@ Downloads resume from ``.part`` files, verify size and sha256 and only then rena
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import errno
 import hashlib
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +28,7 @@ from persona.assets.manifest import Asset, AssetFile
 from persona.assets.verify import HashCache, sha256_file
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path
+from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.settings import Settings
 
@@ -62,6 +66,33 @@ def _unknown_message(name: str, manifest: Mapping[str, Asset]) -> str:
     return f"unknown asset {name!r}; {hint}`persona assets status` lists them"
 
 
+def _read_pins(path: str) -> dict[str, list[dict]]:
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PersonaError("asset_invalid", f"the asset pins file {path} cannot be read: {exc}") from None
+
+
+class _Speed:
+    """Bytes per second over the last few seconds of this download (not counting resumed bytes)."""
+
+    def __init__(self, window_s: float = 5.0) -> None:
+        self.window_s = window_s
+        self.samples: list[tuple[float, int]] = []
+
+    def update(self, count: int) -> float | None:
+        now = time.monotonic()
+        self.samples.append((now, count))
+        while len(self.samples) > 2 and now - self.samples[0][0] > self.window_s:
+            self.samples.pop(0)
+        (t0, c0), (t1, c1) = self.samples[0], self.samples[-1]
+        if t1 - t0 < 0.5 or c1 <= c0:
+            return None
+        return (c1 - c0) / (t1 - t0)
+
+
 class AssetManager:
     """Pretrained weights under ``settings.assets``, named as in API.md's assets folder."""
 
@@ -75,7 +106,11 @@ class AssetManager:
     ) -> None:
         self.settings = settings
         self.root = Path(settings.assets)
-        self.manifest: Mapping[str, Asset] = _manifest.load_extensions() if manifest is None else manifest
+        if manifest is None:
+            manifest = _manifest.load_extensions()
+            if settings.asset_pins:
+                manifest = _manifest.with_pins(dict(manifest), _read_pins(settings.asset_pins))
+        self.manifest: Mapping[str, Asset] = manifest
         self.cache = HashCache(self.root)
         self.retries = retries
         self.backoff = backoff
@@ -110,6 +145,12 @@ class AssetManager:
             return False
         groups = asset.present_when or tuple((asset.relative(f),) for f in asset.files if not f.optional)
         return all(any((where / n).is_file() for n in group) for group in groups)
+
+    def usable(self, name: str) -> bool:
+        """Whether ``path(name)`` would answer: the files a job looks for are there (presence
+        only, as the engines check; ``status()`` tells intact from damaged)."""
+        asset = self.manifest.get(name)
+        return asset is not None and self._present_on_disk(asset, self.root / asset.name)
 
     def path(self, name: str) -> Path:
         """Where asset ``name`` is; PersonaError ``asset_missing`` (with how to get it) if absent.
@@ -192,6 +233,7 @@ class AssetManager:
                 "asset_checksum_mismatch",
                 f"{file.path}: downloaded {size} bytes, expected {file.size}; the download was deleted, try again",
                 status=502,
+                params={"file": file.path},
             )
         digest = sha256_file(part)
         expected = file.sha256 or vouched
@@ -202,6 +244,7 @@ class AssetManager:
                 f"{file.path}: sha256 {digest} does not match the expected {expected}; "
                 "the download was deleted (a broken mirror or a changed upstream file)",
                 status=502,
+                params={"file": file.path},
             )
         return digest
 
@@ -227,47 +270,71 @@ class AssetManager:
         total = sum(f.size or 0 for f in files)
         done = 0
         session = new_session()
-        progress(
-            "download", 0.0, f"{len(todo)} of {len(assets)} assets to fetch", bytes_done=0, bytes_total=total
-        )
+        progress("download", 0.0, "", bytes_done=0, bytes_total=total)
+        speed = _Speed()
         for index, asset in enumerate(todo):
             staging = self.root / PARTIAL_DIR / asset.name if asset.is_folder else None
             for file in asset.files:
                 cancel.check()
                 final = staging / asset.relative(file) if staging else self.root / file.path
-                part = final.with_name(final.name + ".part")
+                # Parts live under .partial/: the assets folder only ever holds verified files.
+                if staging is None:
+                    part = self.root / PARTIAL_DIR / (file.path + ".part")
+                else:
+                    part = final.with_name(final.name + ".part")
                 if final.exists() and staging is not None:
                     if file.sha256 is None or sha256_file(final) == file.sha256:
                         done += file.size or 0
                         continue
                     final.unlink()
+                what = msg("download_asset", name=asset.name, n=index + 1, total=len(todo))
 
-                def report(n: int, _asset: Asset = asset, _index: int = index, _base: int = done) -> None:
+                def report(n: int, _index: int = index, _base: int = done, _what=what) -> None:
                     if sizes_known and total:
                         fraction = (_base + n) / total
                     else:
                         fraction = (_index + 0.5) / max(1, len(todo))
+                    rate = speed.update(_base + n)
+                    left = max(0, total - _base - n)
                     progress(
                         "download",
                         min(fraction, 1.0),
-                        _asset.name,
+                        _what,
                         bytes_done=_base + n,
                         bytes_total=total,
+                        bytes_per_s=None if rate is None else round(rate),
+                        eta_s=None if not rate or not sizes_known else left / rate,
                     )
 
-                vouched = fetch(
-                    self.url(file),
-                    part,
-                    expected_size=file.size,
-                    session=session,
-                    on_bytes=report,
-                    cancel=cancel,
-                    retries=self.retries,
-                    backoff=self.backoff,
-                )
-                progress("verify", min(1.0, done / total) if total else 0.0, f"checking {file.path}")
-                digest = self._verify_part(file, part, vouched)
-                os.replace(part, final)
+                try:
+                    vouched = fetch(
+                        self.url(file),
+                        part,
+                        expected_size=file.size,
+                        session=session,
+                        on_bytes=report,
+                        cancel=cancel,
+                        retries=self.retries,
+                        backoff=self.backoff,
+                    )
+                    progress(
+                        "verify",
+                        min(1.0, done / total) if total else 0.0,
+                        msg("verify_asset", name=asset.name),
+                    )
+                    digest = self._verify_part(file, part, vouched)
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(part, final)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    part.unlink(missing_ok=True)  # a full disk: free what we took
+                    raise PersonaError(
+                        "disk_full",
+                        f"no space left to save {file.path} in {self.root}; free some space and try again",
+                        status=507,
+                        params={"name": asset.name},
+                    ) from None
                 if file.sha256 is None:
                     self.cache.record(file.path, digest)
                 if staging is None:
@@ -275,8 +342,20 @@ class AssetManager:
                 done += final.stat().st_size
             if staging is not None:
                 self._place_folder(asset, staging)
-        progress("download", 1.0, "done", bytes_done=done, bytes_total=total)
+        self._prune_partial()
+        progress("download", 1.0, msg("download_done"), bytes_done=done, bytes_total=total)
         return self.status([a.name for a in assets])
+
+    def _prune_partial(self) -> None:
+        """Remove the empty folders finished downloads leave under ``.partial/``."""
+        top = self.root / PARTIAL_DIR
+        if not top.is_dir():
+            return
+        for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        with contextlib.suppress(OSError):
+            top.rmdir()
 
     def _place_folder(self, asset: Asset, staging: Path) -> None:
         """Rename a completed staging folder onto ``root/<name>`` (replacing an old one)."""

@@ -98,6 +98,27 @@ def load_extensions() -> dict[str, Asset]:
     return MANIFEST
 
 
+def with_pins(manifest: dict[str, Asset], pins: dict[str, list[dict]]) -> dict[str, Asset]:
+    """A copy of ``manifest`` whose named assets have the files (path, size, sha256) in ``pins``.
+
+    A pinned file keeps the manifest's URL for the same path, else lies beside the asset's first
+    file (same folder on the same host). Unknown names raise KeyError.
+    """
+    out = dict(manifest)
+    for name, files in pins.items():
+        asset = manifest[name]
+        urls = {f.path: f.url for f in asset.files}
+        folder = asset.files[0].url.rsplit("/", 1)[0]
+        first_dir = asset.files[0].path.rsplit("/", 1)[0] if "/" in asset.files[0].path else ""
+        new = []
+        for f in files:
+            path = str(f["path"])
+            rel = path[len(first_dir) + 1 :] if first_dir and path.startswith(first_dir + "/") else path
+            new.append(AssetFile(path, urls.get(path) or f"{folder}/{rel}", f.get("size"), f.get("sha256")))
+        out[name] = dataclasses.replace(asset, files=tuple(new), present_when=())
+    return out
+
+
 def get(name: str) -> Asset | None:
     return MANIFEST.get(name)
 

@@ -17,6 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--cover-concurrency", type=int, default=None, help="covers at once per device")
     p.add_argument("--no-worker", action="store_true", help="do not start the embedded worker (scale-out)")
+    p.add_argument(
+        "--download-assets",
+        action="store_true",
+        help="first download the pretrained weights that jobs need and that are missing",
+    )
     p.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--tiny-models", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=_serve)
@@ -41,11 +46,60 @@ def _with(settings, args):
     return settings.replace(**changes) if changes else settings
 
 
+def _size(n: int | None) -> str:
+    return "?" if n is None else f"{n / 1e6:.0f} MB"
+
+
+def first_start_assets(settings, *, download: bool, ask: bool, out=None, read=input) -> None:
+    """Say which weights jobs need and lack, with the command and the page's button; fetch them
+    when ``download`` (``--download-assets``) or when the user says yes on a terminal."""
+    import sys
+
+    from persona.assets import AssetManager
+    from persona.assets.needs import missing_for_defaults
+
+    out = out or sys.stderr
+    manager = AssetManager(settings)
+    lacking = missing_for_defaults(settings, manager)
+    names = list(dict.fromkeys(n for kind in lacking.values() for n in kind))
+    if not names:
+        return
+    sizes = [manager.asset(n).size for n in names]
+    total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+    print(f"persona: pretrained weights are missing from {manager.root}:", file=out)
+    for name, size in zip(names, sizes, strict=True):
+        print(f"  {name}  ({_size(size)})", file=out)
+    url = f"http://{settings.host}:{settings.port}/"
+    print(
+        f"  {_size(total)} in all. Get them from the page ({url}), with `persona serve --download-assets`,\n"
+        "  or on a machine without internet: `persona assets download` elsewhere, then "
+        "`persona assets import DIR`.",
+        file=out,
+    )
+    if not download and ask:
+        try:
+            download = read("Download them now? [y/N] ").strip().lower() in ("y", "yes", "예", "네")
+        except EOFError:
+            download = False
+    if download:
+        from persona.cli.bar import ProgressBar
+
+        with ProgressBar("assets") as bar:
+            manager.download(names, progress=bar)
+
+
 def _serve(args: argparse.Namespace, settings) -> int:
+    import sys
+
     from persona.server.run import serve
 
+    settings = _with(settings, args)
+    if not args.fixture_jobs:
+        first_start_assets(
+            settings, download=args.download_assets, ask=sys.stdin.isatty() and sys.stderr.isatty()
+        )
     serve(
-        _with(settings, args),
+        settings,
         embedded_worker=not args.no_worker,
         workers=args.workers,
         threads=args.threads,

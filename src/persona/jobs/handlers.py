@@ -44,7 +44,7 @@ class JobContext:
 
 Handler = Callable[[JobContext], dict[str, Any]]
 # How each kind uses the device: "exclusive" (all slots), "shared" (one slot) or None.
-DEVICE_USE = {"train": "exclusive", "cover": "shared", "fixture": None}
+DEVICE_USE = {"train": "exclusive", "cover": "shared", "fixture": None, "assets": None}
 
 
 def cover_result(entry) -> dict[str, Any]:
@@ -142,6 +142,21 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
     return cover_result(entry)
 
 
+def run_assets(ctx: JobContext) -> dict[str, Any]:
+    """Download pretrained weights: ``params.names``, else what a default training and cover lack
+    (``persona.assets.needs``). Verified files only ever reach the assets folder."""
+    from persona.assets import AssetManager
+    from persona.assets.needs import missing_for_defaults
+
+    manager = AssetManager(ctx.settings)
+    names = list(ctx.params.get("names") or [])
+    if not names:
+        lacking = missing_for_defaults(ctx.settings, manager)
+        names = list(dict.fromkeys(n for kind in lacking.values() for n in kind))
+    report = manager.download(names, progress=ctx.progress, cancel=ctx.cancel) if names else {}
+    return {"names": names, "states": {n: st.state for n, st in report.items()}}
+
+
 # ---- fixtures ---------------------------------------------------------------------------------------
 def _steps(ctx: JobContext, stage: str, steps: int, step_s: float, **metrics: Any) -> None:
     for i in range(steps):
@@ -230,7 +245,7 @@ def default_handlers(train_overrides: dict[str, Any] | None = None) -> dict[str,
     """The real engines. ``train_overrides`` (tests, browser tests) set extra TrainRequest fields,
     e.g. ``{"model_size": "tiny", "quality_report": False}`` to train on fixture weights."""
     if not train_overrides:
-        return {"train": run_train, "cover": run_cover, "fixture": run_fixture}
+        return {"train": run_train, "cover": run_cover, "fixture": run_fixture, "assets": run_assets}
 
     def train(ctx: JobContext) -> dict[str, Any]:
         ctx.params = {
@@ -239,11 +254,16 @@ def default_handlers(train_overrides: dict[str, Any] | None = None) -> dict[str,
         }
         return run_train(ctx)
 
-    return {"train": train, "cover": run_cover, "fixture": run_fixture}
+    return {"train": train, "cover": run_cover, "fixture": run_fixture, "assets": run_assets}
 
 
 TINY_TRAIN = {"model_size": "tiny", "quality_report": False}
 
 
 def fixture_handlers() -> dict[str, Handler]:
-    return {"train": run_fixture_train, "cover": run_fixture_cover, "fixture": run_fixture}
+    return {
+        "train": run_fixture_train,
+        "cover": run_fixture_cover,
+        "fixture": run_fixture,
+        "assets": run_assets,
+    }

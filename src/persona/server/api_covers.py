@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request, send_file
 
 from persona.errors import PersonaError
 from persona.jobs.store import new_job_id
+from persona.server.api_assets import refuse_if_missing
 from persona.server.services import services
 from persona.server.validation import check_cover_request, cover_form, save_audio_uploads
 
@@ -39,6 +40,7 @@ def create_cover():
                 f"the song lasts {saved['duration_s'] / 60:.1f} min; at most {settings.max_song_seconds / 60:.0f} min allowed",
             )
         check_cover_request({**params, "model": model.name}, inputs / saved["file"])
+        refuse_if_missing("cover", params)  # after the inputs' own checks; nothing is kept
         job_id = new_job_id()
         os.rename(staging, svc.queue.job_dir(job_id))
     except BaseException:

@@ -30,10 +30,10 @@ def _assets(settings) -> dict[str, bool]:
     from persona.assets import AssetManager
 
     try:
-        status = AssetManager(settings).status(verify=False)
+        manager = AssetManager(settings)
+        return {name: manager.usable(name) for name in manager.manifest}
     except Exception:  # noqa: BLE001 - health must answer even when assets are broken
         return {}
-    return {name: item.present for name, item in status.items()}
 
 
 @bp.get("/api/health")

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from persona.errors import PersonaError
 from persona.jobs.store import new_job_id
+from persona.server.api_assets import refuse_if_missing
 from persona.server.services import services
 from persona.server.validation import check_train_request, save_audio_uploads, training_form
 
@@ -43,6 +44,7 @@ def start_training():
                 f"{settings.max_training_total_seconds / 60:.0f} min allowed",
             )
         check_train_request({**params, "name": name}, [inputs / s["file"] for s in saved])
+        refuse_if_missing("train", params)  # after the inputs' own checks; nothing is kept
         job_id = new_job_id()
         os.rename(staging, svc.queue.job_dir(job_id))
     except BaseException:

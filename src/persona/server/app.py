@@ -12,7 +12,17 @@ from pathlib import Path
 from flask import Flask, jsonify, request
 from flask_socketio import SocketIO
 
-from persona.server import api_covers, api_health, api_jobs, api_models, api_trainings, errors, events, spa
+from persona.server import (
+    api_assets,
+    api_covers,
+    api_health,
+    api_jobs,
+    api_models,
+    api_trainings,
+    errors,
+    events,
+    spa,
+)
 from persona.server.auth import token_from, token_ok
 from persona.server.openapi import build_openapi
 from persona.server.services import Services
@@ -24,12 +34,15 @@ def create_app(
     *,
     web_dist: Path | None | bool = True,
     cors_origins: list[str] | str | None = None,
+    jobs_need_assets: bool = True,
 ) -> Flask:
-    """Build the app. ``web_dist``: True finds the build, a path uses it, None/False serves none."""
+    """Build the app. ``web_dist``: True finds the build, a path uses it, None/False serves none.
+    ``jobs_need_assets=False``: the worker runs stand-in jobs, so no job is refused for weights."""
     settings = settings or Settings.from_env()
     app = Flask("persona.server", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + (1 << 20)  # + room for form fields
     app.config["JSON_SORT_KEYS"] = False
+    app.config["PERSONA_JOBS_NEED_ASSETS"] = jobs_need_assets
     app.json.ensure_ascii = False
     svc = Services.build(settings)
     app.extensions["persona"] = svc
@@ -41,7 +54,7 @@ def create_app(
             return errors.error_response("unauthorized", "this server needs its access token", 401)
         return None
 
-    for module in (api_health, api_models, api_trainings, api_covers, api_jobs):
+    for module in (api_health, api_models, api_trainings, api_covers, api_jobs, api_assets):
         app.register_blueprint(module.bp)
 
     @app.get("/api/openapi.json")

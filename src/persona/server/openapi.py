@@ -242,6 +242,30 @@ def build_openapi() -> dict[str, Any]:
                 "responses": {"202": _json(_ref("Job"), "Cancelling"), "404": _ERR, "409": _ERR},
             },
         },
+        "/api/assets": {
+            "get": {
+                "summary": "Pretrained weights a default training and cover lack (names, sizes), "
+                "the CLI command for offline machines, and the download job if one runs",
+                "responses": {"200": _json({"type": "object"})},
+            }
+        },
+        "/api/assets/needs": {
+            "get": {
+                "summary": "What a job of `kind` (train|cover) with these options (query, as its form) lacks",
+                "parameters": [
+                    {"name": "kind", "in": "query", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": _json({"type": "object"}), "400": _ERR},
+            }
+        },
+        "/api/assets/download": {
+            "post": {
+                "summary": "Queue a download job (kind `assets`) for `names` (JSON), default: what is "
+                "missing; answers the running one if there is one. Progress: bytes_done, "
+                "bytes_total, bytes_per_s, eta_s",
+                "responses": {"202": _json(_ref("Job")), "200": _json(_ref("Job")), "400": _ERR},
+            }
+        },
     }
     schemas = {
         "Error": {
@@ -249,7 +273,11 @@ def build_openapi() -> dict[str, Any]:
             "properties": {
                 "error": {
                     "type": "object",
-                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "params": {"type": "object"},
+                    },
                     "required": ["code", "message"],
                 }
             },

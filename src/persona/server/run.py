@@ -120,7 +120,7 @@ def serve(
     keeper = _WorkerKeeper(settings, workers, fixture_jobs, tiny_models) if embedded_worker else None
     if keeper is not None:
         keeper.start()
-    app = create_app(settings)
+    app = create_app(settings, jobs_need_assets=not fixture_jobs)
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:

@@ -22,7 +22,7 @@ from persona.rvc.pipeline import Pipeline
 def fake_pipeline(monkeypatch):
     built = []
 
-    def build(settings, model, options):
+    def build(settings, model, options, **kwargs):
         built.append(model)
         return Pipeline(FakeVoice(tgt_sr=40000), FakeContent(), fake_f0)
 
@@ -198,7 +198,7 @@ def test_failure_during_conversion_writes_nothing(settings, monkeypatch, vocal, 
         def convert(self, *a, **k):
             raise PersonaError("index_invalid", "boom")
 
-    monkeypatch.setattr(conv, "build_pipeline", lambda *a: Boom())
+    monkeypatch.setattr(conv, "build_pipeline", lambda *a, **k: Boom())
     with pytest.raises(PersonaError):
         conv.convert_file(settings, pth, vocal, tmp_path / "o.wav")
     assert list(tmp_path.glob("*o.wav*")) == []

@@ -15,7 +15,7 @@ REF = Path(__file__).parent / "data" / "reference"
 
 
 def test_methods_listed() -> None:
-    assert F0_METHODS == ("rmvpe", "crepe", "fcpe", "harvest", "pm")
+    assert F0_METHODS == ("rmvpe", "crepe", "fcpe", "harvest", "pm", "swiftf0")
 
 
 def test_coarse_scale_matches_rvc_formula() -> None:

@@ -129,3 +129,45 @@ def test_formant_shift_moves_the_envelope_and_keeps_the_pitch():
     np.testing.assert_array_equal(shift_formants(x, SR, 0.0), x)
     with pytest.raises(PersonaError):
         shift_formants(x, SR, 13.0)
+
+
+# ---- the options and compute_f0 wiring -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        ({"autotune_key": "H major", "autotune": 1.0}, "autotune_key_invalid"),
+        ({"autotune": 1.5}, "option_invalid"),
+        ({"formant": 20.0}, "option_invalid"),
+        ({"f0_method": "hybrid[rmvpe]"}, "f0_method_invalid"),
+        ({"embedder": "wavlm"}, "embedder_unknown"),
+        ({"embedder": "custom"}, "embedder_unknown"),
+    ],
+)
+def test_bad_voice_control_values_are_clear_errors(values, code):
+    from persona.rvc.options import ConversionOptions
+
+    with pytest.raises(PersonaError) as err:
+        ConversionOptions(**values).validate()
+    assert err.value.code == code
+
+
+def test_good_voice_control_values_validate():
+    from persona.rvc.options import ConversionOptions
+
+    ConversionOptions(
+        f0_method="hybrid[pm+harvest+swiftf0]", autotune=0.5, autotune_key="F# minor", formant=-3.5,
+        embedder="korean-hubert-base",
+    ).validate()  # fmt: skip
+
+
+def test_compute_f0_hybrid_with_autotune_lands_on_notes():
+    from persona.rvc.f0 import compute_f0
+
+    x = np.concatenate([_harmonic_tone(225.0, 1.0), np.zeros(SR // 4, np.float32)])  # between A3 and A#3
+    p_len = x.shape[0] // 160
+    _, f0 = compute_f0("hybrid[pm+swiftf0+harvest]", x, p_len=p_len, pitch=0, filter_radius=3,
+                       fill_unvoiced=False, autotune=1.0)  # fmt: skip
+    voiced = f0[20:80]
+    assert (voiced > 0).all()
+    np.testing.assert_allclose(voiced, 220.0, rtol=1e-6)  # A3, the nearest note to 225 Hz
+    assert (f0[-10:] == 0).all()

@@ -35,9 +35,14 @@ class Choice:
     choices: tuple[str, ...]
     default: str
     field: str | None = None
+    # Also takes composed values the request type validates itself (``hybrid[rmvpe+crepe]``).
+    pattern: str | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "string", "choices": list(self.choices), "default": self.default}
+        out = {"type": "string", "choices": list(self.choices), "default": self.default}
+        if self.pattern:
+            out["pattern"] = self.pattern
+        return out
 
 
 @dataclasses.dataclass(frozen=True)

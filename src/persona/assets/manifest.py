@@ -212,6 +212,39 @@ register(
     )
 )
 
+# Other content encoders Applio models may name (``embedder_model``; see persona.rvc.embedders):
+# transformers HuBERT folders from Applio's repository. No sizes or hashes are published for
+# them, so the first download's hash is pinned (as for the separation models).
+_EMBEDDERS = (
+    ("spin", "spin", "SPIN (speaker-invariant clustering) HuBERT, as Applio ships it"),
+    ("spin-v2", "spin-v2", "SPIN v2 HuBERT, as Applio ships it"),
+    (
+        "chinese-hubert-base",
+        "chinese_hubert_base",
+        "Chinese HuBERT base (TencentGameMate), as Applio ships it",
+    ),
+    ("japanese-hubert-base", "japanese_hubert_base", "Japanese HuBERT base (rinna), as Applio ships it"),
+    ("korean-hubert-base", "korean_hubert_base", "Korean HuBERT base (team-lucid), as Applio ships it"),
+)
+for _name, _folder, _what in _EMBEDDERS:
+    register(
+        Asset(
+            name=f"embedders/{_name}",
+            files=(
+                AssetFile(f"embedders/{_name}/config.json", f"{APPLIO_HF}/embedders/{_folder}/config.json"),
+                AssetFile(
+                    f"embedders/{_name}/pytorch_model.bin",
+                    f"{APPLIO_HF}/embedders/{_folder}/pytorch_model.bin",
+                ),
+            ),
+            description=f"{_what}: the content encoder of models trained with it",
+            group="embedders",
+            alternates=(f"embedders/{_folder}", f"rvc/models/embedders/{_folder}"),
+            present_when=(("config.json",), ("pytorch_model.bin", "model.safetensors")),
+        )
+    )
+del _name, _folder, _what
+
 # --- pitch ------------------------------------------------------------------------------------
 register(
     _single(

@@ -7,7 +7,7 @@ import argparse
 # Registers the separation weights in the assets manifest (cheap: no torch), so
 # `persona assets status|download` list them too.
 import persona.separation.assets  # noqa: F401
-from persona.cli.convert import add_f0_unvoiced_argument
+from persona.cli.conversion_args import add_conversion_args, conversion_options
 from persona.separation.models import AUTO, CPU_MODEL, DEFAULT_MODEL, MODELS
 
 
@@ -32,13 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", help="path to the model's .index (default: the library's, if any)")
     p.add_argument("--song", required=True, help="the song (wav/mp3/flac/ogg/m4a)")
     p.add_argument("--output", help="output file (.wav or .mp3; default: in the covers folder)")
-    p.add_argument("--pitch", type=_pitch, default=0.0, help="semitones -24..24, or 'auto' (default 0)")
-    p.add_argument("--f0-method", default="rmvpe", help="rmvpe (default), crepe, fcpe, harvest or pm")
-    p.add_argument("--index-rate", type=float, default=0.75, help="index influence 0..1 (default 0.75)")
-    p.add_argument("--filter-radius", type=int, default=3, help="median filter radius for f0 (default 3)")
-    p.add_argument("--rms-mix-rate", type=float, default=0.25, help="0 = input loudness, 1 = model's")
-    p.add_argument("--protect", type=float, default=0.33, help="protect unvoiced consonants 0..0.5")
-    add_f0_unvoiced_argument(p)
+    add_conversion_args(p, pitch_type=_pitch)
     p.add_argument("--vocal-gain", type=float, default=0.0, help="converted vocal gain in dB")
     p.add_argument("--instrumental-gain", type=float, default=0.0, help="instrumental gain in dB")
     p.add_argument("--backing-gain", type=float, default=0.0, help="backing vocal gain in dB")
@@ -79,10 +73,15 @@ def run(args: argparse.Namespace, settings) -> int:
     from pathlib import Path
 
     from persona.cli.bar import ProgressBar
+    from persona.cli.conversion_args import embedder_folder
     from persona.cover import CoverRequest, make_cover
     from persona.errors import PersonaError
-    from persona.rvc.options import ConversionOptions
 
+    if embedder_folder(args) is not None:
+        raise PersonaError(
+            "embedder_unknown",
+            "cover takes a content encoder by name; a custom folder works with persona convert",
+        )
     fmt = args.format
     if args.output and fmt and Path(args.output).suffix.lower() != f".{fmt}":
         raise PersonaError("format_invalid", f"--format {fmt} does not match --output {args.output}")
@@ -91,15 +90,7 @@ def run(args: argparse.Namespace, settings) -> int:
         model=args.model,
         output=Path(args.output) if args.output else None,
         index=Path(args.index) if args.index else None,
-        conversion=ConversionOptions(
-            pitch=0.0 if args.pitch == "auto" else args.pitch,
-            f0_method=args.f0_method,
-            index_rate=args.index_rate,
-            filter_radius=args.filter_radius,
-            rms_mix_rate=args.rms_mix_rate,
-            protect=args.protect,
-            f0_unvoiced=args.f0_unvoiced,
-        ),
+        conversion=conversion_options(args, pitch=0.0 if args.pitch == "auto" else args.pitch),
         pitch_auto=args.pitch == "auto",
         separation_model=args.separation_model,
         lead_backing=args.lead_backing,

@@ -20,9 +20,6 @@ from typing import Any
 from persona.errors import PersonaError
 from persona.library.models import ModelEntry, ModelLibrary
 
-# Metadata that describes how a model converts: parents must agree on each.
-_MUST_AGREE = (("embedder_model", "content encoder"),)
-
 
 def _refuse(message: str) -> PersonaError:
     return PersonaError("merge_incompatible", message)
@@ -53,10 +50,13 @@ def _describe(a: ModelEntry, b: ModelEntry, va: Any, vb: Any) -> None:
         raise _refuse(
             f"{a.name!r} and {b.name!r} are built differently (their configs differ); they cannot be merged"
         )
-    for key, what in _MUST_AGREE:
-        x, y = va.metadata.get(key) or "contentvec", vb.metadata.get(key) or "contentvec"
-        if x != y:
-            raise _refuse(f"{a.name!r} uses the {x} {what} and {b.name!r} the {y}; they cannot be merged")
+    from persona.rvc.embedders import of_model
+
+    x, y = of_model(va.metadata), of_model(vb.metadata)
+    if x != y:
+        raise _refuse(
+            f"{a.name!r} uses the {x} content encoder and {b.name!r} the {y}; they cannot be merged"
+        )
     pa, pb = va.metadata.get("persona"), vb.metadata.get("persona")
     ua = pa.get("f0_unvoiced", "zero") if isinstance(pa, Mapping) else "zero"
     ub = pb.get("f0_unvoiced", "zero") if isinstance(pb, Mapping) else "zero"

@@ -49,6 +49,8 @@ def inspect_model(path: str | Path) -> dict[str, Any]:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure here means a bad file
         raise PersonaError("model_invalid", f"{path.name} is not a usable RVC voice model ({exc})") from exc
+    from persona.rvc.embedders import of_model
+
     return {
         "version": vm.version,
         "sample_rate": int(vm.tgt_sr),
@@ -58,6 +60,7 @@ def inspect_model(path: str | Path) -> dict[str, Any]:
         "f0_unvoiced": vm.f0_unvoiced,
         "persona": vm.record.to_dict() if vm.record.present else None,
         "warnings": list(vm.record.warnings),
+        "embedder": of_model(vm.metadata),  # an encoder Persona does not know is refused here
     }
 
 

@@ -69,10 +69,14 @@ def _load_folder(path: Path) -> HubertModelWithFinalProj:
         if bars:
             hf_logging.enable_progress_bar()
     # masked_spec_embed is only used in training; everything the forward pass needs must be there.
+    # Some encoders (e.g. Korean HuBERT) ship without final_proj: fine for v2, which never uses it.
     missing = [k for k in info.get("missing_keys", []) if k != "masked_spec_embed"]
+    no_proj = {"final_proj.weight", "final_proj.bias"} <= set(missing)
+    missing = [k for k in missing if not k.startswith("final_proj.")] if no_proj else missing
     mismatched = info.get("mismatched_keys", [])
     if missing or mismatched:
         raise _invalid(path, f"weights missing or of the wrong shape: {(missing + mismatched)[:5]}")
+    model.has_final_proj = not no_proj
     return model
 
 
@@ -311,8 +315,24 @@ class ContentEncoder:
         raise PersonaError("asset_missing", f"HuBERT model not found at {path}")
 
     @classmethod
-    def load(cls, assets: AssetManager, device: str | torch.device = "cpu") -> ContentEncoder:
-        """The ``hubert_base/`` folder when present, else the older ``hubert_base.pt``."""
+    def load(
+        cls, assets: AssetManager, device: str | torch.device = "cpu", embedder: str = "contentvec"
+    ) -> ContentEncoder:
+        """The model's content encoder from the assets folder (see ``persona.rvc.embedders``).
+
+        ContentVec is the ``hubert_base/`` folder when present, else the older ``hubert_base.pt``.
+        """
+        from persona.rvc import embedders
+
+        name = embedders.normalize(embedder)
+        if name == embedders.CUSTOM:
+            raise PersonaError(
+                "embedder_custom_needed",
+                "this model was trained with a custom content encoder; give its transformers folder "
+                "(persona convert/cover --embedder PATH)",
+            )
+        if name != embedders.DEFAULT:
+            return cls.from_path(assets.path(embedders.ASSETS[name]), device)
         try:
             return cls.from_path(assets.path("hubert_base"), device)
         except PersonaError as first:
@@ -344,6 +364,11 @@ class ContentEncoder:
             x = torch.nn.functional.layer_norm(x.float(), x.shape)
         x = x.to(self.device, torch.float16 if self.half else torch.float32)
         if version == "v1":
+            if not getattr(self.model, "has_final_proj", True):
+                raise PersonaError(
+                    "embedder_invalid",
+                    "this content encoder has no final_proj layer, which v1 models need; use it with v2 models",
+                )
             out = self.model(input_values=x, attention_mask=None, output_hidden_states=True, return_dict=True)
             return self.model.final_proj(out.hidden_states[V1_LAYER])
         return self.model(

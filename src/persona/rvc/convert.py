@@ -114,15 +114,20 @@ def _load_voice(path: Path, device: str, is_half: bool) -> Any:
     return load_voice_model(path, device=device)
 
 
-def _content_encoder(settings: Settings, device: str) -> Any:
-    key = ("content", str(settings.assets), device)
+def _content_encoder(
+    settings: Settings, device: str, embedder: str = "contentvec", folder: Path | None = None
+) -> Any:
+    key = ("content", str(settings.assets), device, embedder, str(folder))
     with _LOCK:
         if key in _SHARED:
             return _SHARED[key]
     from persona.assets import AssetManager
     from persona.rvc.content import ContentEncoder
 
-    enc = ContentEncoder.load(AssetManager(settings), device=device)
+    if folder is not None:
+        enc = ContentEncoder.from_path(folder, device=device)
+    else:
+        enc = ContentEncoder.load(AssetManager(settings), device=device, embedder=embedder)
     with _LOCK:
         _SHARED[key] = enc
     return enc
@@ -135,8 +140,19 @@ def _f0_function(settings: Settings, device: str):
     return functools.partial(compute_f0, assets=AssetManager(settings), device=device)
 
 
-def build_pipeline(settings: Settings, model: ResolvedModel, options: ConversionOptions):
-    """A Pipeline for this model on the settings' device, reusing what earlier calls loaded."""
+def build_pipeline(
+    settings: Settings,
+    model: ResolvedModel,
+    options: ConversionOptions,
+    *,
+    embedder_folder: Path | None = None,
+):
+    """A Pipeline for this model on the settings' device, reusing what earlier calls loaded.
+
+    The content encoder is the model's own (``persona.rvc.embedders``) unless ``options.embedder``
+    names another or ``embedder_folder`` gives a custom transformers folder.
+    """
+    from persona.rvc import embedders
     from persona.rvc.index import load_index
     from persona.rvc.pipeline import Pipeline
 
@@ -153,7 +169,8 @@ def build_pipeline(settings: Settings, model: ResolvedModel, options: Conversion
             _INDEXES, _file_key(model.index_path), lambda: load_index(model.index_path), _MAX_INDEXES
         )
         index.check_dim(voice.version)
-    content = _content_encoder(settings, device)
+    embedder = embedders.choose(embedders.of_model(voice.metadata), options.embedder)
+    content = _content_encoder(settings, device, embedder, embedder_folder)
     f0_fn = _f0_function(settings, device) if voice.f0 else None
     return Pipeline(voice, content, f0_fn, index=index, device=device, is_half=is_half)
 
@@ -171,6 +188,7 @@ def convert_audio(
     cancel: CancelToken = NEVER_CANCELLED,
     *,
     index: str | os.PathLike[str] | None = None,
+    embedder_folder: str | os.PathLike[str] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Convert a mono vocal (any rate) into the model's voice; returns (float32 audio, rate).
 
@@ -184,7 +202,8 @@ def convert_audio(
         raise PersonaError("audio_empty", "no audio to convert")
     model = resolve_model(model_ref, index)
     progress("convert", 0.0, msg("convert_loading"))
-    pipe = build_pipeline(settings, model, options)
+    folder = Path(embedder_folder) if embedder_folder is not None else None
+    pipe = build_pipeline(settings, model, options, embedder_folder=folder)
     cancel.check()
     if int(sr) != 16000:
         from persona.audio.resample import resample
@@ -203,6 +222,7 @@ def convert_file(
     cancel: CancelToken = NEVER_CANCELLED,
     *,
     index: str | os.PathLike[str] | None = None,
+    embedder_folder: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Convert an audio file and write the result (wav/mp3/flac by extension) atomically."""
     from persona.audio.io import ensure_not_silent, load_audio, save_audio
@@ -216,6 +236,8 @@ def convert_file(
     model = resolve_model(model_ref, index)  # fail before decoding on a bad model
     audio, _ = load_audio(input_path, sr=16000, mono=True, max_seconds=settings.max_input_seconds)
     ensure_not_silent(audio, Path(input_path).name)
-    out, out_sr = convert_audio(settings, model, audio, 16000, options, progress, cancel)
+    out, out_sr = convert_audio(
+        settings, model, audio, 16000, options, progress, cancel, embedder_folder=embedder_folder
+    )
     cancel.check()
     return save_audio(output_path, out, out_sr)

@@ -4,10 +4,12 @@ Names and ranges follow RVC's inference UI (``infer-web``): pitch in semitones, 
 ``filter_radius`` 0..7, ``rms_mix_rate``, ``protect`` 0..0.5 (0.5 turns it off), ``resample_sr``
 0 (keep the model's rate) or a rate >= 16000. ``F0_METHODS`` is the one list of pitch methods
 (``persona.rvc.f0`` and training import it); ``CONVERSION_PARAMS`` describes the knobs a client
-sets (range, default) for the server's forms and documents. ``f0_unvoiced`` is Persona's: how unvoiced (0 Hz)
-f0 frames reach the synthesizer, ``auto`` (the model's own convention, see ``persona.rvc.record``),
-``zero`` (kept at 0 Hz, classic RVC and Applio) or ``interpolate`` (filled, RVC 2026). Light: no torch import, so the server
-can validate.
+sets (range, default) for the server's forms and documents. ``f0_unvoiced`` is Persona's: how unvoiced
+(0 Hz) f0 frames reach the synthesizer, ``auto`` (the model's own convention, see ``persona.rvc.record``),
+``zero`` (kept at 0 Hz, classic RVC and Applio) or ``interpolate`` (filled, RVC 2026). Persona adds
+Applio's controls: ``autotune`` (strength) with ``autotune_key``, ``formant`` (semitones) and
+``embedder`` (the content encoder, ``auto`` = the model's), and the ``swiftf0`` and ``hybrid[a+b]``
+pitch methods. Light: no torch import, so the server can validate.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from typing import Any
 
 from persona.errors import PersonaError
 from persona.params import Choice, Number, Param, default_of
+from persona.rvc.embedders import NAMES as EMBEDDER_NAMES
 
-F0_METHODS: tuple[str, ...] = ("rmvpe", "crepe", "fcpe", "harvest", "pm")
+F0_METHODS: tuple[str, ...] = ("rmvpe", "crepe", "fcpe", "harvest", "pm", "swiftf0")
 PITCH_RANGE = (-24.0, 24.0)
 # How a model's f0 treats unvoiced frames; "auto" = what the model itself was trained with.
 F0_UNVOICED_MODES = ("zero", "interpolate")
 F0_UNVOICED_CHOICES = ("auto", *F0_UNVOICED_MODES)
+FORMANT_RANGE = (-12.0, 12.0)
+HYBRID_PATTERN = r"hybrid\[[a-z0-9]+(\+[a-z0-9]+){1,3}\]"
 
 
 @dataclasses.dataclass
@@ -37,6 +42,10 @@ class ConversionOptions:
     resample_sr: int = 0
     speaker_id: int = 0
     f0_unvoiced: str = "auto"
+    autotune: float = 0.0  # strength 0..1 towards the key's notes (0 = off)
+    autotune_key: str = "chromatic"
+    formant: float = 0.0  # semitones of timbre shift, pitch kept (0 = off)
+    embedder: str = "auto"  # content encoder: "auto" = the model's own
 
     def validate(self) -> ConversionOptions:
         """Raise PersonaError naming the first bad option; returns self for chaining."""
@@ -44,11 +53,30 @@ class ConversionOptions:
             raise PersonaError(
                 "pitch_out_of_range", f"pitch must be between -24 and 24 semitones, got {self.pitch}"
             )
-        if self.f0_method not in F0_METHODS:
+        from persona.rvc.f0 import hybrid
+
+        if self.f0_method not in F0_METHODS and hybrid.parse(self.f0_method, F0_METHODS) is None:
             raise PersonaError(
                 "f0_method_invalid",
-                f"unknown f0 method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)}",
+                f"unknown f0 method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)} "
+                "or a hybrid[a+b]",
             )
+        if not _finite(self.autotune) or not 0.0 <= float(self.autotune) <= 1.0:
+            raise PersonaError("option_invalid", f"autotune must be between 0 and 1, got {self.autotune}")
+        from persona.rvc.f0.autotune import scale_pitch_classes
+
+        scale_pitch_classes(self.autotune_key)
+        if not _finite(self.formant) or not FORMANT_RANGE[0] <= float(self.formant) <= FORMANT_RANGE[1]:
+            raise PersonaError(
+                "option_invalid", f"formant must be between -12 and 12 semitones, got {self.formant}"
+            )
+        if str(self.embedder).strip().lower() not in ("", "auto"):
+            from persona.rvc import embedders
+
+            if embedders.normalize(self.embedder) == embedders.CUSTOM:
+                raise PersonaError(
+                    "embedder_unknown", "a custom content encoder is given as a folder, not by name"
+                )
         for name in ("index_rate", "rms_mix_rate"):
             value = getattr(self, name)
             if not _finite(value) or not 0.0 <= float(value) <= 1.0:
@@ -102,17 +130,24 @@ class ConversionOptions:
 
 
 def _conversion_params() -> dict[str, Param]:
+    # Imported here: persona.rvc.f0 imports F0_METHODS from this module (defined above by now).
+    from persona.rvc.f0.autotune import KEY_NAMES
+
     def d(name: str) -> Any:
         return default_of(ConversionOptions, name)
 
     return {
         "pitch": Number(float, *PITCH_RANGE, d("pitch")),
-        "f0_method": Choice(F0_METHODS, d("f0_method")),
+        "f0_method": Choice(F0_METHODS, d("f0_method"), pattern=HYBRID_PATTERN),
         "index_rate": Number(float, 0.0, 1.0, d("index_rate")),
         "filter_radius": Number(int, 0, 7, d("filter_radius")),
         "rms_mix_rate": Number(float, 0.0, 1.0, d("rms_mix_rate")),
         "protect": Number(float, 0.0, 0.5, d("protect")),
         "f0_unvoiced": Choice(F0_UNVOICED_CHOICES, d("f0_unvoiced")),
+        "autotune": Number(float, 0.0, 1.0, d("autotune")),
+        "autotune_key": Choice(tuple(k.lower() for k in KEY_NAMES), d("autotune_key")),
+        "formant": Number(float, *FORMANT_RANGE, d("formant")),
+        "embedder": Choice(("auto", *EMBEDDER_NAMES), d("embedder")),
     }
 
 

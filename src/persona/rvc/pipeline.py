@@ -135,6 +135,13 @@ def finish(audio: np.ndarray) -> np.ndarray:
 F0Fn = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
+def _f0_extras(options: ConversionOptions) -> dict[str, Any]:
+    """Autotune arguments for the f0 function, only when asked (older f0 functions lack them)."""
+    if not options.autotune:
+        return {}
+    return {"autotune": float(options.autotune), "autotune_key": str(options.autotune_key)}
+
+
 class Pipeline:
     """One voice model with its content encoder, f0 function and optional index, ready to convert.
 
@@ -200,6 +207,10 @@ class Pipeline:
         t_pad, t_pad_tgt = cfg.t_pad, self.tgt_sr * cfg.x_pad
         use_f0 = bool(self.voice.f0)
 
+        if options.formant:  # timbre first, as Applio shifts formants on the loaded input
+            from persona.audio.formant import shift_formants
+
+            audio = shift_formants(audio, SR, float(options.formant))
         audio = highpass(audio)
         points = cut_points(audio, cfg)
         audio_pad = np.pad(audio, (t_pad, t_pad), mode="reflect")
@@ -217,6 +228,7 @@ class Pipeline:
                 pitch=float(options.pitch),
                 filter_radius=int(options.filter_radius),
                 unvoiced=self.unvoiced_mode(options),
+                **_f0_extras(options),
             )
             pitch = torch.tensor(np.asarray(coarse)[:p_len], device=self.device).unsqueeze(0).long()
             pitchf = torch.tensor(np.asarray(f0)[:p_len].astype(np.float32), device=self.device).unsqueeze(0)

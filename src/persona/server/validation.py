@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def form_value(form: dict[str, Any], key: str, spec: Param, *, required: bool = 
     if isinstance(spec, Number):
         return number(form, key, spec, required=required)
     if isinstance(spec, Choice):
-        return choice(form, key, spec.choices)
+        return choice(form, key, spec.choices, pattern=spec.pattern)
     return flag(form, key)
 
 
@@ -71,11 +72,15 @@ def number(form: dict[str, Any], key: str, spec: Number, *, required: bool = Fal
     return value
 
 
-def choice(form: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
+def choice(
+    form: dict[str, Any], key: str, allowed: tuple[str, ...], *, pattern: str | None = None
+) -> str | None:
     raw = form.get(key)
     if raw is None or str(raw).strip() == "":
         return None
     value = str(raw).strip().lower()
+    if pattern and value not in allowed and len(value) <= 64 and re.fullmatch(pattern, value):
+        return value  # a composed value: the request type checks it in full
     if value not in allowed:
         raise PersonaError("param_invalid", f"'{key}' must be one of {', '.join(allowed)}")
     return value

@@ -1,9 +1,11 @@
-"""Pitch (f0) estimation for RVC: one entry point, ``compute_f0``, over five methods.
+"""Pitch (f0) estimation for RVC: one entry point, ``compute_f0``, over six methods and their hybrids.
 
 Follows RVC's ``infer/vc/pipeline.py`` ``get_f0``: the estimator runs on the padded 16 kHz audio
 (one frame per 160 samples), unvoiced gaps are kept at 0 Hz (classic RVC, Applio) or filled by
 interpolation (RVC 2026), as the model was trained; the curve is shifted by ``pitch`` semitones and
 quantised to RVC's 1..255 coarse scale (see ``postprocess``), then cut to ``p_len`` frames. ``filter_radius`` only affects ``harvest`` (a 3-point median when > 2), as in RVC.
+``swiftf0`` (the ONNX model in the swift-f0 wheel) and ``hybrid[a+b]`` (frame-wise median, see
+``hybrid``) come from Applio and its peers; ``autotune`` pulls the shifted curve to a key's notes.
 Estimator models are cached per (method, device): loading RMVPE/CREPE/FCPE once per process.
 """
 
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from persona.errors import PersonaError
-from persona.rvc.f0 import postprocess
+from persona.rvc.f0 import hybrid, postprocess
 from persona.rvc.options import F0_METHODS
 
 if TYPE_CHECKING:
@@ -87,7 +89,21 @@ def _estimate(
     elif method == "fcpe":
         from persona.rvc.f0.fcpe import fcpe_f0
 
+        if fcpe_path is None:
+            fcpe_path = _fcpe_weights(assets)
         f0 = fcpe_f0(x, device=device, path=fcpe_path, threshold=FCPE_THRESHOLD)
+    elif method == "swiftf0":
+        from persona.rvc.f0.swift import swift_f0
+
+        f0 = swift_f0(x, p_len)
+    elif (parts := hybrid.parse(method, F0_METHODS)) is not None:
+        curves = [
+            postprocess.align(
+                _estimate(m, x, p_len, filter_radius, assets, device, rmvpe_path, fcpe_path), p_len
+            )
+            for m in parts
+        ]
+        f0 = hybrid.combine(curves)
     else:
         raise PersonaError(
             "f0_method_invalid", f"unknown pitch method {method!r}; choose one of {', '.join(F0_METHODS)}"
@@ -125,6 +141,8 @@ def compute_f0(
     rmvpe_path: str | Path | None = None,
     fcpe_path: str | Path | None = None,
     unvoiced: str = "zero",
+    autotune: float = 0.0,
+    autotune_key: str = "chromatic",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse int32 1..255, f0 Hz) for ``p_len`` frames, as RVC's ``get_f0``.
 
@@ -136,7 +154,7 @@ def compute_f0(
     """
     if unvoiced not in ("zero", "interpolate"):
         raise PersonaError("option_invalid", f"f0_unvoiced must be zero or interpolate, got {unvoiced!r}")
-    if method not in F0_METHODS:
+    if method not in F0_METHODS and hybrid.parse(method, F0_METHODS) is None:
         raise PersonaError(
             "f0_method_invalid", f"unknown pitch method {method!r}; choose one of {', '.join(F0_METHODS)}"
         )
@@ -151,4 +169,8 @@ def compute_f0(
     if unvoiced == "interpolate":
         f0 = postprocess.fill_unvoiced(f0)
     f0 = postprocess.shift(f0, pitch)
+    if autotune > 0:  # after the shift: the key is the key of the output
+        from persona.rvc.f0.autotune import autotune as tune
+
+        f0 = tune(f0, autotune, autotune_key)
     return postprocess.align(postprocess.coarse(f0.copy()), p_len), postprocess.align(f0, p_len)

@@ -88,3 +88,26 @@ def test_cli_merge(settings, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nope" in err[0]
     assert not lib.exists("mix2")
+
+
+def test_merge_keeps_the_parents_f0_convention_and_refuses_mixed_ones(settings, tmp_path):
+    from persona.rvc.checkpoint import export_small_model
+    from persona.rvc.record import make_record
+
+    lib = ModelLibrary(settings)
+
+    def persona_model(name: str, seed: int, unvoiced: str) -> None:
+        src = write_small_model(tmp_path / f"{name}-src.pth", seed=seed)
+        vm = load_voice_model(src)
+        pth = tmp_path / f"{name}.pth"
+        export_small_model(vm.net_g, config=vm.config, sr=40000, f0=True, version="v2", info="x", path=pth,
+                           record=make_record(unvoiced))  # fmt: skip
+        lib.add(name, pth, source="trained")
+
+    persona_model("z1", 1, "interpolate")
+    persona_model("z2", 2, "interpolate")
+    persona_model("c", 3, "zero")
+    merged = merge_models(lib, "z1", "z2", 0.5, "zz")
+    assert load_voice_model(merged.pth_path).f0_unvoiced == "interpolate"
+    with pytest.raises(PersonaError, match="f0 conventions"):
+        merge_models(lib, "z1", "c", 0.5, "zc")

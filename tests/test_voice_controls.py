@@ -166,7 +166,7 @@ def test_compute_f0_hybrid_with_autotune_lands_on_notes():
     x = np.concatenate([_harmonic_tone(225.0, 1.0), np.zeros(SR // 4, np.float32)])  # between A3 and A#3
     p_len = x.shape[0] // 160
     _, f0 = compute_f0("hybrid[pm+swiftf0+harvest]", x, p_len=p_len, pitch=0, filter_radius=3,
-                       fill_unvoiced=False, autotune=1.0)  # fmt: skip
+                       unvoiced="zero", autotune=1.0)  # fmt: skip
     voiced = f0[20:80]
     assert (voiced > 0).all()
     np.testing.assert_allclose(voiced, 220.0, rtol=1e-6)  # A3, the nearest note to 225 Hz

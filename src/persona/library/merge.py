@@ -52,14 +52,12 @@ def _describe(a: ModelEntry, b: ModelEntry, va: Any, vb: Any) -> None:
         )
     from persona.rvc.embedders import of_model
 
-    x, y = of_model(va.metadata), of_model(vb.metadata)
+    x, y = of_model(va.metadata, va.record.to_dict()), of_model(vb.metadata, vb.record.to_dict())
     if x != y:
         raise _refuse(
             f"{a.name!r} uses the {x} content encoder and {b.name!r} the {y}; they cannot be merged"
         )
-    pa, pb = va.metadata.get("persona"), vb.metadata.get("persona")
-    ua = pa.get("f0_unvoiced", "zero") if isinstance(pa, Mapping) else "zero"
-    ub = pb.get("f0_unvoiced", "zero") if isinstance(pb, Mapping) else "zero"
+    ua, ub = va.f0_unvoiced, vb.f0_unvoiced
     if ua != ub:
         raise _refuse(f"{a.name!r} and {b.name!r} were trained with different f0 conventions ({ua} vs {ub})")
 
@@ -99,6 +97,7 @@ def merge_models(library: ModelLibrary, name_a: str, name_b: str, weight: float,
     config[15] = int(weights["emb_g.weight"].shape[0])
     extra = {k: v for k, v in va.metadata.items() if k not in ("format", "info", "sr", "f0", "version")}
     extra["merged_from"] = {"a": a.name, "b": b.name, "weight": weight}
+    record = va.record.to_dict() if va.record.present else None  # the parents agree on it
     info = f"merge of {a.name} ({weight:g}) and {b.name} ({1 - weight:g})"
     with tempfile.TemporaryDirectory(dir=library.root, prefix=".tmp-merge-") as tmp:
         pth = Path(tmp) / "model.pth"
@@ -111,6 +110,7 @@ def merge_models(library: ModelLibrary, name_a: str, name_b: str, weight: float,
             info=info,
             path=pth,
             extra=extra,
+            record=record,
         )
         return library.add(
             new_name, pth, None, source="merged", move=True,

@@ -60,7 +60,9 @@ def inspect_model(path: str | Path) -> dict[str, Any]:
         "f0_unvoiced": vm.f0_unvoiced,
         "persona": vm.record.to_dict() if vm.record.present else None,
         "warnings": list(vm.record.warnings),
-        "embedder": of_model(vm.metadata),  # an encoder Persona does not know is refused here
+        "embedder": of_model(
+            vm.metadata, vm.record.to_dict()
+        ),  # an encoder Persona does not know is refused here
     }
 
 

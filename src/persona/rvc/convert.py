@@ -140,6 +140,11 @@ def _f0_function(settings: Settings, device: str):
     return functools.partial(compute_f0, assets=AssetManager(settings), device=device)
 
 
+def _record(voice: Any) -> dict[str, Any] | None:
+    record = getattr(voice, "record", None)
+    return record.to_dict() if record is not None else None
+
+
 def build_pipeline(
     settings: Settings,
     model: ResolvedModel,
@@ -169,7 +174,7 @@ def build_pipeline(
             _INDEXES, _file_key(model.index_path), lambda: load_index(model.index_path), _MAX_INDEXES
         )
         index.check_dim(voice.version)
-    embedder = embedders.choose(embedders.of_model(voice.metadata), options.embedder)
+    embedder = embedders.choose(embedders.of_model(voice.metadata, _record(voice)), options.embedder)
     content = _content_encoder(settings, device, embedder, embedder_folder)
     f0_fn = _f0_function(settings, device) if voice.f0 else None
     return Pipeline(voice, content, f0_fn, index=index, device=device, is_half=is_half)

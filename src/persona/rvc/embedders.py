@@ -46,14 +46,14 @@ def normalize(name: Any) -> str:
     )
 
 
-def of_model(metadata: Mapping[str, Any]) -> str:
+def of_model(metadata: Mapping[str, Any], record: Mapping[str, Any] | None = None) -> str:
     """The encoder a model was trained with: its Persona record, Applio's key, else RVC's ContentVec.
 
     An encoder Persona does not know is ``embedder_unknown`` naming it (converting with another
     encoder would quietly give a wrong voice); ``custom`` stays ``custom`` (the caller then needs
     the folder).
     """
-    record = metadata.get("persona")
+    record = record if record is not None else metadata.get("persona")
     raw = record.get("embedder") if isinstance(record, Mapping) else None
     raw = raw or metadata.get("embedder_model")
     return normalize(raw) if raw else DEFAULT

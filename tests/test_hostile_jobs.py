@@ -169,8 +169,7 @@ def test_paused_worker_past_the_timeout_is_superseded(settings, tmp_path, monkey
 
 # ---- restarts keep counts, timestamps and progress ---------------------------------------------------
 def _orphan(store: JobStore, job_id: str, **cols) -> None:
-    sets = ", ".join(f"{k} = ?" for k in cols)
-    store._conn().execute(f"UPDATE jobs SET {sets} WHERE id = ?", (*cols.values(), job_id))
+    store._update(job_id, bump=False, **cols)
 
 
 def test_a_cover_that_only_waited_for_the_device_keeps_its_tries(settings):

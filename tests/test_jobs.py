@@ -135,12 +135,10 @@ def test_recovery_requeues_orphans_and_gives_up_after_retries(settings):
     dead_pid = 2**22 + 12345  # above pid_max on this machine's default, never alive
     orphan = store.create("train", {"name": "x"}, model="x")
     store.claim(orphan["id"])
-    store._conn().execute("UPDATE jobs SET worker_pid = ? WHERE id = ?", (dead_pid, orphan["id"]))
+    store._update(orphan["id"], bump=False, worker_pid=dead_pid)
     tired = store.create("cover", {"model": "x"})
     store.claim(tired["id"])
-    store._conn().execute(
-        "UPDATE jobs SET worker_pid = ?, attempts = 2 WHERE id = ?", (dead_pid, tired["id"])
-    )
+    store._update(tired["id"], bump=False, worker_pid=dead_pid, attempts=2)
     live = store.create("fixture", {})
     store.claim(live["id"])  # this very process: alive
     stale, fresh = settings.jobs_dir / ".upload-stale", settings.jobs_dir / ".upload-fresh"

@@ -42,6 +42,10 @@ class Settings:
     # A JSON file of {asset name: [{path, size, sha256}]} replacing the manifest's files and pins
     # (a mirror serving other builds of the weights; tests serve tiny ones).
     asset_pins: str | None = None
+    # Scale-out (README "Scaling out"): Redis carries the queue, Socket.IO's message queue and the
+    # worker heartbeats; the job store is the SQLite file under jobs_dir unless a database URL is set.
+    redis_url: str | None = None
+    database_url: str | None = None
 
     @property
     def assets(self) -> Path:
@@ -94,6 +98,10 @@ class Settings:
             values["asset_base_url"] = env["PERSONA_ASSET_BASE_URL"]
         if env.get("PERSONA_ASSET_PINS"):
             values["asset_pins"] = env["PERSONA_ASSET_PINS"]
+        if env.get("PERSONA_REDIS_URL"):
+            values["redis_url"] = env["PERSONA_REDIS_URL"]
+        if env.get("PERSONA_DATABASE_URL"):
+            values["database_url"] = env["PERSONA_DATABASE_URL"]
         for name, conv in (
             ("PERSONA_MAX_SONG_SECONDS", float),
             ("PERSONA_MAX_UPLOAD_BYTES", int),

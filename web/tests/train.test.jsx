@@ -212,7 +212,7 @@ describe("train page", () => {
   });
 
   it("warns when jobs wait and no worker runs", async () => {
-    mockApi({ "GET /health": () => [200, { status: "ok", workers: 0, jobs: { queued: 2, running: 0 }, assets: {} }] });
+    mockApi({ "GET /health": () => [200, { status: "ok", workers: [], jobs: { queued: 2, running: 0 }, assets: {} }] });
     renderApp("/", "en");
     expect(await screen.findByText(/2 jobs are waiting but no worker is running/)).toBeInTheDocument();
   });

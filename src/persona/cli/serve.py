@@ -91,9 +91,11 @@ def first_start_assets(settings, *, download: bool, ask: bool, out=None, read=in
 def _serve(args: argparse.Namespace, settings) -> int:
     import sys
 
+    from persona.jobs.startup import check_backends
     from persona.server.run import serve
 
     settings = _with(settings, args)
+    check_backends(settings)  # a bad database or Redis URL: one line, exit 2, nothing started
     if not args.fixture_jobs:
         first_start_assets(
             settings, download=args.download_assets, ask=sys.stdin.isatty() and sys.stderr.isatty()
@@ -118,8 +120,12 @@ def _worker(args: argparse.Namespace, settings) -> int:
         from persona.server.run import settings_from_json
 
         settings = settings_from_json(Path(args.settings_file).read_text("utf-8"))
+    from persona.jobs.startup import check_backends
+
+    settings = _with(settings, args)
+    check_backends(settings)
     run_worker(
-        _with(settings, args),
+        settings,
         workers=args.workers,
         fixture_jobs=args.fixture_jobs,
         tiny_models=args.tiny_models,

@@ -12,6 +12,10 @@ one conditional UPDATE, so several workers recovering at once cannot double-run 
 only waited for the device when it was interrupted does not use up a try, and a job given up on
 has its folder (the uploaded inputs) removed. Leftover ``.tmp-*`` folders of interrupted library
 writes are removed.
+
+With Redis (scale-out) a running job is orphaned when its liveness key has expired
+(``cluster.JOB_TTL_S`` after its worker's last beat, whichever host it was on), and a queued job
+sitting in the queue of a device class that has no live worker any more moves to one that has.
 """
 
 from __future__ import annotations
@@ -43,10 +47,18 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
-def is_orphan(job: dict, *, now: float | None = None, stale_s: float = STALE_S) -> bool:
+def is_orphan(
+    job: dict, *, now: float | None = None, stale_s: float = STALE_S, alive: set[str] | None = None
+) -> bool:
+    """``alive`` (scale-out): the running jobs whose liveness key is still in Redis."""
     now = time.time() if now is None else now
     if job["worker_host"] == socket.gethostname() and not _pid_alive(job["worker_pid"]):
         return True
+    if alive is not None:
+        from persona.jobs.cluster import JOB_TTL_S
+
+        claimed = job["heartbeat"] or 0.0  # set at claim: a fresh claim gets its first beat's grace
+        return job["id"] not in alive and now - float(claimed) > JOB_TTL_S
     return job["heartbeat"] is not None and now - float(job["heartbeat"]) > stale_s
 
 
@@ -58,8 +70,10 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
     queue = queue or JobQueue(settings)
     store = queue.store
     done: dict[str, list[str]] = {"requeued": [], "failed": [], "cancelled": [], "enqueued": []}
-    for job in store.list(status=["running"], limit=10_000):
-        if not is_orphan(job, stale_s=float(settings.job_stale_s)):
+    running = store.list(status=["running"], limit=10_000)
+    alive = queue.registry.alive_jobs([j["id"] for j in running]) if queue.registry is not None else None
+    for job in running:
+        if not is_orphan(job, stale_s=float(settings.job_stale_s), alive=alive):
             continue
         token = job["attempt_token"]
         if job["cancel_requested"]:
@@ -82,14 +96,18 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
             message = "resuming from the last checkpoint after a restart"
         else:
             message = "starting again after a restart"
+        if queue.registry is not None:
+            params["_queue"] = queue.route(job["kind"])
         if store.requeue(job["id"], token, params=params, message=message, count_attempt=started_work):
-            queue.enqueue_existing(job["id"])
+            queue.enqueue_existing(job["id"], params.get("_queue"))
             done["requeued"].append(job["id"])
     queued = store.list(status=["queued"], limit=10_000)
     if queued:
         pending = queue.pending_ids()
         for job in queued:
-            if job["id"] not in pending:
+            if queue.registry is not None and _reroute(queue, job):
+                done["enqueued"].append(job["id"])
+            elif job["id"] not in pending:
                 queue.enqueue_existing(job["id"])
                 done["enqueued"].append(job["id"])
     ModelLibrary(settings).cleanup()
@@ -98,6 +116,17 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
     if any(done.values()):
         log.warning("job recovery: %s", {k: v for k, v in done.items() if v})
     return done
+
+
+def _reroute(queue: JobQueue, job: dict) -> bool:
+    """A queued job whose device class has no live worker, while another class has: move it."""
+    better = queue.route(job["kind"])
+    if job["params"].get("_queue") == better or not queue.registry.classes():
+        return False
+    if not queue.store.reroute(job["id"], better):
+        return False
+    queue.enqueue_existing(job["id"], better)
+    return True
 
 
 def _clean_staging(settings: Settings, older_than_s: float = 3600.0) -> None:

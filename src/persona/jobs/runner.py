@@ -15,12 +15,18 @@ given the job to another attempt (this process was paused or cut off past ``job_
 store refuses the writes, the cancel token turns ``superseded``, the handler stops at its next
 check (``check_owner`` before anything reaches the library), and the attempt leaves no output:
 its scratch folder (``jobs/<id>/attempt-<token>``) goes, the job's inputs stay for the owner.
+
+Scale-out: the heartbeat also renews the job's liveness key in Redis (``cluster.JOB_TTL_S``), and a
+database that stops answering mid-job does not fail the job: progress is held back and written
+when it answers again, and the final state is retried with backoff (``_retry``) until it lands.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import socket
 import threading
 import time
 from typing import Any
@@ -99,7 +105,13 @@ class _Reporter:
     def _write(self, update: dict[str, Any], now: float) -> None:
         self.pending = None
         self.last_write = now
-        if not self.store.report(self.job_id, self.token, **update):
+        try:
+            written = self.store.report(self.job_id, self.token, **update)
+        except Exception:  # noqa: BLE001 - the database is away: keep it for the next flush
+            self.pending = update
+            log.debug("progress write failed; held back", exc_info=True)
+            return
+        if not written:
             self.on_stale()
 
     def flush(self) -> None:
@@ -109,15 +121,22 @@ class _Reporter:
 
 
 class _Heartbeat(threading.Thread):
-    def __init__(self, store: JobStore, job_id: str, reporter: _Reporter, every_s: float) -> None:
+    def __init__(self, store: JobStore, job_id: str, reporter: _Reporter, every_s: float, alive=None) -> None:
         super().__init__(daemon=True, name=f"heartbeat-{job_id}")
         self.store, self.job_id, self.reporter = store, job_id, reporter
         self.every_s = every_s
+        self.alive = alive  # scale-out: renews the job's liveness key in Redis
         self.stop = threading.Event()
 
     def run(self) -> None:
-        last_beat = time.monotonic()
+        last_beat = last_alive = time.monotonic()
         while not self.stop.wait(min(FLUSH_EVERY_S, self.every_s)):
+            if self.alive is not None and time.monotonic() - last_alive >= self.every_s:
+                try:
+                    self.alive()
+                    last_alive = time.monotonic()
+                except Exception:  # noqa: BLE001 - Redis away: retried at the next beat
+                    log.debug("liveness beat failed", exc_info=True)
             try:
                 self.reporter.flush()
                 if time.monotonic() - last_beat >= self.every_s:
@@ -175,15 +194,47 @@ def _device(settings: Settings) -> str:
         return "cpu"
 
 
+def _retry(what: str, fn, *, first_s: float = 0.5, max_s: float = 10.0, give_up_s: float = 3600.0):
+    """``fn()`` until it works: doubling waits up to ``max_s`` (a database restarting)."""
+    wait, deadline = first_s, time.monotonic() + give_up_s
+    while True:
+        try:
+            return fn()
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("%s failed; retrying in %.1f s", what, wait, exc_info=log.isEnabledFor(logging.DEBUG))
+            time.sleep(wait)
+            wait = min(wait * 2, max_s)
+
+
+def _locks_dir(settings: Settings):
+    """Device slots are per machine: on a shared PERSONA_HOME each host has its own lock files."""
+    if settings.redis_url:
+        return settings.jobs_dir / "locks" / socket.gethostname()
+    return settings.jobs_dir / "locks"
+
+
 def heartbeat_every_s(settings: Settings) -> float:
     """Often enough that a live attempt is never taken for dead (``job_stale_s``)."""
     return max(0.1, min(HEARTBEAT_EVERY_S, float(settings.job_stale_s) / 4))
 
 
-def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> str | None:
+def run_job(
+    settings: Settings, job_id: str, handlers: dict[str, Handler], *, queue_class: str | None = None
+) -> str | None:
     """Run job ``job_id`` if it is still queued; return its final status (None when skipped,
-    ``"superseded"`` when another attempt took the job over while this one ran)."""
+    ``"superseded"`` when another attempt took the job over while this one ran).
+    ``queue_class``: the device-class queue this came from; a job routed elsewhere since is left."""
     store = JobStore(settings)
+    if queue_class is not None:
+        try:
+            routed = store.get(job_id)["params"].get("_queue")
+        except PersonaError:
+            return None
+        if routed not in (None, queue_class):
+            log.info("job %s was routed to the %s queue; skipped here", job_id, routed)
+            return None
     token = store.claim(job_id)
     if not token:
         log.info("job %s is not queued any more; skipped", job_id)
@@ -199,7 +250,21 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
     reporter = _Reporter(store, job_id, token, floor=floor)
     cancel = AttemptToken(store, job_id, token)
     reporter.on_stale = cancel.mark_superseded
-    beat = _Heartbeat(store, job_id, reporter, heartbeat_every_s(settings))
+    alive = None
+    if settings.redis_url:
+        from persona.jobs.cluster import WorkerRegistry
+
+        registry = WorkerRegistry(settings.redis_url)
+        me = WorkerRegistry.worker_id()
+
+        def alive() -> None:
+            registry.job_alive(job_id, me)
+
+        try:
+            alive()
+        except Exception:  # noqa: BLE001 - Redis away: the heartbeat thread retries
+            log.warning("could not mark job %s alive in Redis", job_id)
+    beat = _Heartbeat(store, job_id, reporter, heartbeat_every_s(settings), alive)
     beat.start()
     workdir = settings.jobs_dir / job_id
     scratch = workdir / f"attempt-{token[:12]}"  # this attempt's own files: never shared
@@ -232,7 +297,7 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
                 )
 
             with device_slots(
-                settings.jobs_dir / "locks",
+                _locks_dir(settings),
                 device,
                 slots=max(1, settings.cover_concurrency),
                 exclusive=use == "exclusive",
@@ -258,6 +323,9 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
     finally:
         beat.stop.set()
         beat.join(timeout=2)
+        if alive is not None:
+            with contextlib.suppress(Exception):
+                registry.job_gone(job_id)
         shutil.rmtree(scratch, ignore_errors=True)
         if status == "superseded":
             log.warning("job %s: attempt %s was superseded; it stopped and wrote nothing", job_id, token[:12])
@@ -266,8 +334,13 @@ def run_job(settings: Settings, job_id: str, handlers: dict[str, Handler]) -> st
     return status
 
 
+def _store_finish(store: JobStore, job_id: str, token: str, status: str, **kw: Any) -> bool:
+    """``store.finish``, retried while the database is away (the job's result must land)."""
+    return _retry(f"recording job {job_id} as {status}", lambda: store.finish(job_id, token, status, **kw))
+
+
 def _finish(store: JobStore, job_id: str, token: str, status: str, **kw: Any) -> str:
-    return status if store.finish(job_id, token, status, **kw) else "superseded"
+    return status if _store_finish(store, job_id, token, status, **kw) else "superseded"
 
 
 def _finish_result(
@@ -280,7 +353,7 @@ def _finish_result(
     if status == "cancelled":
         result["saved"] = True  # stopped after a save: the last saved epoch was exported
     message = "done" if status == "succeeded" else "stopped"
-    if store.finish(job_id, token, status, result=result, message=message):
+    if _store_finish(store, job_id, token, status, result=result, message=message):
         return status
     _roll_back(settings, job, result)
     if store.stop_reason(job_id, token) == "cancel":

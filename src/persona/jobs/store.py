@@ -1,16 +1,20 @@
-"""Persisted job state: one SQLite table (WAL) shared by the web process and the workers.
+"""Persisted job state: one table shared by the web processes and the workers.
 
 The queue library (huey) only carries "run job <id>" messages; everything a client sees lives
 here: status (queued, running, succeeded, failed, cancelled), stage, progress, message, ETA,
 metrics, result, error, timestamps, the cancel flag, and which worker runs the job (host, pid,
 heartbeat) so that a restart can tell orphaned jobs from live ones. Every visible change bumps a
-global ``seq`` so the web process can stream changes with one indexed query.
+global ``seq`` so a web process can stream changes with one indexed query.
 
 Fencing: each run of a job (an *attempt*) gets a fresh ``attempt_token`` from ``claim``. Only the
 current attempt may ``report``, ``heartbeat`` or ``finish`` (each is one UPDATE conditioned on the
 token and on ``status = 'running'``); recovery supersedes an attempt by clearing the token it saw,
 so a worker that was paused past the heartbeat timeout finds its token stale, stops, and writes
 nothing. A terminal status is never changed: no update applies to a finished row.
+
+The table lives in the embedded SQLite file (WAL) by default or in PostgreSQL
+(``PERSONA_DATABASE_URL``), through SQLAlchemy Core: ``persona.jobs.db`` owns the schema, its
+Alembic migrations and the write lock that keeps ``seq`` in commit order.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import case, func, insert, select, update
+
 from persona.errors import PersonaError
+from persona.jobs import db
+from persona.jobs.db import jobs
 from persona.library.models import now_iso
 from persona.settings import Settings
 
@@ -35,76 +41,28 @@ ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "cancelled")
 _JSON_COLS = ("metrics", "params", "result", "error")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  status TEXT NOT NULL,
-  stage TEXT NOT NULL DEFAULT '',
-  progress REAL NOT NULL DEFAULT 0,
-  message TEXT NOT NULL DEFAULT '',
-  eta_s REAL,
-  metrics TEXT NOT NULL DEFAULT '{}',
-  params TEXT NOT NULL DEFAULT '{}',
-  result TEXT,
-  error TEXT,
-  model TEXT,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
-  updated_ts REAL,
-  started_at TEXT,
-  finished_at TEXT,
-  cancel_requested INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  worker_host TEXT,
-  worker_pid INTEGER,
-  heartbeat REAL,
-  attempt_token TEXT,
-  seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS jobs_seq ON jobs(seq);
-CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
-"""
-
 
 def new_job_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def _next_seq() -> str:
-    return "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs)"
+def _next_seq():
+    return select(func.coalesce(func.max(jobs.c.seq), 0) + 1).scalar_subquery()
 
 
 class JobStore:
-    """Thread- and process-safe access to the jobs table (one connection per thread and process)."""
+    """Thread- and process-safe access to the jobs table (engines per process, see ``db``)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.path = Path(settings.jobs_dir) / "jobs.sqlite3"
-        self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._conn() as conn:
-            conn.executescript(_SCHEMA)
-            cols = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
-            if "updated_ts" not in cols:  # stores written by an earlier version
-                conn.execute("ALTER TABLE jobs ADD COLUMN updated_ts REAL")
-            if "attempt_token" not in cols:
-                conn.execute("ALTER TABLE jobs ADD COLUMN attempt_token TEXT")
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+        self.url = db.database_url(settings)
+        self._db = db.engines(self.url)
+        self.path = Path(self._db.url.database) if self._db.is_sqlite else None
+        db.ensure_schema(self.url)
 
     # ---- rows <-> dicts -------------------------------------------------------------------
     @staticmethod
-    def _row(row: sqlite3.Row) -> dict[str, Any]:
-        d = dict(row)
+    def _row(row) -> dict[str, Any]:
+        d = dict(row._mapping)
         for col in _JSON_COLS:
             d[col] = json.loads(d[col]) if d[col] else None
         d["metrics"] = d["metrics"] or {}
@@ -139,45 +97,52 @@ class JobStore:
             "finished_at": job["finished_at"],
         }
 
+    def _all(self, stmt) -> list[dict[str, Any]]:
+        with self._db.reading() as conn:
+            return [self._row(r) for r in conn.execute(stmt)]
+
+    def _scalar(self, stmt) -> Any:
+        with self._db.reading() as conn:
+            return conn.execute(stmt).scalar()
+
     # ---- queries -----------------------------------------------------------------------------
     def get(self, job_id: str) -> dict[str, Any]:
-        row = self._conn().execute("SELECT * FROM jobs WHERE id = ?", (str(job_id),)).fetchone()
-        if row is None:
+        rows = self._all(select(jobs).where(jobs.c.id == str(job_id)))
+        if not rows:
             raise PersonaError("job_not_found", f"no job with id {job_id!r}", status=404)
-        return self._row(row)
+        return rows[0]
 
     def list(
         self, *, status: Iterable[str] | None = None, kind: str | None = None, limit: int = 200
     ) -> list[dict]:
-        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        stmt = select(jobs)
         if status:
-            status = list(status)
-            sql += f" AND status IN ({','.join('?' * len(status))})"
-            args += status
+            stmt = stmt.where(jobs.c.status.in_(list(status)))
         if kind:
-            sql += " AND kind = ?"
-            args.append(kind)
-        sql += " ORDER BY created_at DESC, seq DESC LIMIT ?"
-        args.append(int(limit))
-        return [self._row(r) for r in self._conn().execute(sql, args)]
+            stmt = stmt.where(jobs.c.kind == kind)
+        stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.seq.desc()).limit(int(limit))
+        return self._all(stmt)
+
+    def count_active(self) -> dict[str, int]:
+        """``{"queued": n, "running": m}`` in one grouped query."""
+        stmt = select(jobs.c.status, func.count()).where(jobs.c.status.in_(ACTIVE)).group_by(jobs.c.status)
+        with self._db.reading() as conn:
+            found = dict(conn.execute(stmt).all())
+        return {s: int(found.get(s, 0)) for s in ACTIVE}
 
     def changes_since(self, seq: int) -> list[dict[str, Any]]:
-        rows = self._conn().execute("SELECT * FROM jobs WHERE seq > ? ORDER BY seq", (int(seq),)).fetchall()
-        return [self._row(r) for r in rows]
+        return self._all(select(jobs).where(jobs.c.seq > int(seq)).order_by(jobs.c.seq))
 
     def max_seq(self) -> int:
-        return int(self._conn().execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()[0])
+        return int(self._scalar(select(func.coalesce(func.max(jobs.c.seq), 0))))
 
     def model_in_use(self, name: str) -> bool:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT 1 FROM jobs WHERE status IN ('queued','running') AND model = ? COLLATE NOCASE LIMIT 1",
-                (name,),
-            )
-            .fetchone()
+        stmt = (
+            select(jobs.c.id)
+            .where(jobs.c.status.in_(ACTIVE), func.lower(jobs.c.model) == str(name).lower())
+            .limit(1)
         )
-        return row is not None
+        return self._scalar(stmt) is not None
 
     # ---- changes -------------------------------------------------------------------------------
     def create(
@@ -185,35 +150,36 @@ class JobStore:
     ) -> dict:
         job_id = job_id or new_job_id()
         ts = now_iso()
-        self._conn().execute(
-            f"INSERT INTO jobs (id, kind, status, stage, message, params, model, created_at, updated_at, seq)"
-            f" VALUES (?, ?, 'queued', 'queued', 'waiting in the queue', ?, ?, ?, ?, {_next_seq()})",
-            (job_id, kind, json.dumps(params, ensure_ascii=False), model, ts, ts),
-        )
+        with self._db.writing() as conn:
+            conn.execute(
+                insert(jobs).values(
+                    id=job_id,
+                    kind=kind,
+                    status="queued",
+                    stage="queued",
+                    message="waiting in the queue",
+                    params=json.dumps(params, ensure_ascii=False),
+                    model=model,
+                    created_at=ts,
+                    updated_at=ts,
+                    updated_ts=time.time(),
+                    seq=_next_seq(),
+                )
+            )
         return self.get(job_id)
 
-    def _update(self, job_id: str, where: str = "", where_args: tuple = (), **cols: Any) -> bool:
-        """One conditional UPDATE (bumps ``seq``). A value ``(sql, arg)`` is an SQL expression
-        (``arg`` None: no placeholder), e.g. ``attempts=("attempts + 1", None)``."""
-        sets, args = [], []
+    def _update(self, job_id: str, *where, bump: bool = True, **cols: Any) -> bool:
+        """One conditional UPDATE (``where``: extra conditions); True when a row changed."""
+        values: dict[str, Any] = {}
         for key, value in cols.items():
-            if isinstance(value, tuple):
-                expr, arg = value
-                sets.append(f"{key} = {expr}")
-                if arg is not None:
-                    args.append(arg)
-                continue
-            if key in _JSON_COLS and value is not None:
+            if key in _JSON_COLS and value is not None and not hasattr(value, "compile"):
                 value = json.dumps(value, ensure_ascii=False)
-            sets.append(f"{key} = ?")
-            args.append(value)
-        sets.append("updated_at = ?")
-        args.append(now_iso())
-        sets.append("updated_ts = ?")
-        args.append(time.time())
-        sql = f"UPDATE jobs SET {', '.join(sets)}, seq = {_next_seq()} WHERE id = ?{where}"
-        cur = self._conn().execute(sql, [*args, job_id, *where_args])
-        return cur.rowcount > 0
+            values[key] = value
+        if bump:
+            values.update(updated_at=now_iso(), updated_ts=time.time(), seq=_next_seq())
+        stmt = update(jobs).where(jobs.c.id == str(job_id), *where).values(**values)
+        with self._db.writing() as conn:
+            return conn.execute(stmt).rowcount > 0
 
     def claim(self, job_id: str) -> str | None:
         """queued -> running for this process; returns the new attempt's fencing token, or None
@@ -221,45 +187,39 @@ class JobStore:
         token = uuid.uuid4().hex
         ok = self._update(
             job_id,
-            " AND status = 'queued'",
+            jobs.c.status == "queued",
             status="running",
             stage="starting",
             message="",
-            started_at=("COALESCE(started_at, ?)", now_iso()),
+            started_at=func.coalesce(jobs.c.started_at, now_iso()),
             worker_host=socket.gethostname(),
             worker_pid=os.getpid(),
             heartbeat=time.time(),
-            attempts=("attempts + 1", None),
+            attempts=jobs.c.attempts + 1,
             attempt_token=token,
         )
         return token if ok else None
 
-    def _exists(self, job_id: str) -> bool:
-        return self._conn().execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is not None
+    @staticmethod
+    def _current(token: str | None) -> tuple:
+        return (jobs.c.status == "running", jobs.c.attempt_token.is_not_distinct_from(token))
 
     def is_current(self, job_id: str, token: str) -> bool:
         """True while ``token`` is the running attempt's (not superseded, not finished)."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT 1 FROM jobs WHERE id = ? AND status = 'running' AND attempt_token = ?",
-                (job_id, token),
-            )
-            .fetchone()
-        )
-        return row is not None
+        stmt = select(jobs.c.id).where(jobs.c.id == str(job_id), *self._current(token))
+        return self._scalar(stmt) is not None
 
     def stop_reason(self, job_id: str, token: str) -> str | None:
         """Why attempt ``token`` should stop now: ``superseded`` (not the current attempt any
         more, or the job ended), ``cancel`` (the user asked), or None (keep going)."""
-        row = (
-            self._conn()
-            .execute("SELECT status, attempt_token, cancel_requested FROM jobs WHERE id = ?", (job_id,))
-            .fetchone()
+        stmt = select(jobs.c.status, jobs.c.attempt_token, jobs.c.cancel_requested).where(
+            jobs.c.id == str(job_id)
         )
-        if row is None or row["status"] != "running" or row["attempt_token"] != token:
+        with self._db.reading() as conn:
+            row = conn.execute(stmt).first()
+        if row is None or row.status != "running" or row.attempt_token != token:
             return "superseded"
-        return "cancel" if row["cancel_requested"] else None
+        return "cancel" if row.cancel_requested else None
 
     def report(
         self,
@@ -275,8 +235,7 @@ class JobStore:
         """Write attempt ``token``'s progress; False (nothing written) when it is not current."""
         return self._update(
             job_id,
-            " AND status = 'running' AND attempt_token = ?",
-            (token,),
+            *self._current(token),
             stage=stage,
             progress=progress,
             message=message,
@@ -285,11 +244,7 @@ class JobStore:
         )
 
     def heartbeat(self, job_id: str, token: str) -> bool:
-        cur = self._conn().execute(
-            "UPDATE jobs SET heartbeat = ? WHERE id = ? AND status = 'running' AND attempt_token = ?",
-            (time.time(), job_id, token),
-        )
-        return cur.rowcount > 0
+        return self._update(job_id, *self._current(token), bump=False, heartbeat=time.time())
 
     def finish(
         self,
@@ -317,16 +272,16 @@ class JobStore:
         if status == "succeeded":
             cols.update(progress=1.0, stage="done")
         cols["message"] = message
-        where = " AND status = 'running' AND attempt_token = ?"
+        where = list(self._current(token))
         if status == "succeeded":
-            where += " AND cancel_requested = 0"
-        return self._update(job_id, where, (token,), **cols)
+            where.append(jobs.c.cancel_requested == 0)
+        return self._update(job_id, *where, **cols)
 
     def fail_queued(self, job_id: str, error: dict[str, str]) -> bool:
         """A queued job that could not be enqueued at all (no attempt exists yet)."""
         return self._update(
             job_id,
-            " AND status = 'queued'",
+            jobs.c.status == "queued",
             status="failed",
             error=error,
             message=error["message"],
@@ -340,21 +295,20 @@ class JobStore:
         if job["status"] not in TERMINAL:
             if self._update(
                 job_id,
-                " AND status = 'queued'",
+                jobs.c.status == "queued",
                 status="cancelled",
                 cancel_requested=1,
                 finished_at=now_iso(),
                 message="cancelled",
             ):
                 return self.get(job_id)
-            if self._update(job_id, " AND status = 'running'", cancel_requested=1, message="stopping…"):
+            if self._update(job_id, jobs.c.status == "running", cancel_requested=1, message="stopping…"):
                 return self.get(job_id)
             job = self.get(job_id)
         raise PersonaError("job_finished", f"job {job_id} has already {job['status']}", status=409)
 
     def cancel_requested(self, job_id: str) -> bool:
-        row = self._conn().execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return bool(row and row[0])
+        return bool(self._scalar(select(jobs.c.cancel_requested).where(jobs.c.id == str(job_id))))
 
     def requeue(
         self,
@@ -379,8 +333,14 @@ class JobStore:
         if params is not None:
             cols["params"] = params
         if not count_attempt:
-            cols["attempts"] = ("MAX(attempts - 1, 0)", None)
-        return self._update(job_id, " AND status = 'running' AND attempt_token IS ?", (token,), **cols)
+            cols["attempts"] = case((jobs.c.attempts > 0, jobs.c.attempts - 1), else_=0)
+        return self._update(job_id, *self._current(token), **cols)
+
+    def reroute(self, job_id: str, queue_class: str) -> bool:
+        """A still-queued job goes to another device-class queue (scale-out); False if it started."""
+        job = self.get(job_id)
+        params = {**job["params"], "_queue": queue_class}
+        return self._update(job_id, jobs.c.status == "queued", bump=False, params=params)
 
     def finish_orphan(
         self,
@@ -396,8 +356,7 @@ class JobStore:
         assert status in ("failed", "cancelled")
         return self._update(
             job_id,
-            " AND status = 'running' AND attempt_token IS ?",
-            (token,),
+            *self._current(token),
             status=status,
             result=result,
             error=error,

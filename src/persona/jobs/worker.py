@@ -5,10 +5,16 @@ job is found and resumed by ``recover`` at the next start). Worker count default
 ``cover_concurrency + 1`` so a training and the allowed covers can all be taken from the queue;
 the device slots (``devicelock``) then decide who runs on the GPU. The queue is polled every
 0.05..0.25 s so a submitted job starts at once.
+
+Scale-out (``PERSONA_REDIS_URL``): the worker serves the queue of its device class (``cuda`` or
+``cpu``), advertises itself in Redis every ``BEAT_EVERY_S`` (``cluster.WorkerRegistry``) and
+recovers orphaned jobs every ``RECOVER_EVERY_S_REDIS``; huey blocks on the Redis list, and while
+Redis is away it retries with doubling waits up to 5 s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -25,6 +31,7 @@ from persona.settings import Settings
 
 log = logging.getLogger(__name__)
 RECOVER_EVERY_S = 10.0
+RECOVER_EVERY_S_REDIS = 5.0
 BEAT_EVERY_S = 5.0
 
 
@@ -37,23 +44,35 @@ def run_worker(
 ) -> None:
     """``fixture_jobs``: stand-in handlers; ``tiny_models``: real engines, tiny training config (tests)."""
     handlers = fixture_handlers() if fixture_jobs else default_handlers(TINY_TRAIN if tiny_models else None)
-    huey, _ = make_huey(settings, handlers)
-    queue = JobQueue(settings)
-    recover(settings, queue)
-    stop = threading.Event()
-    beat_file = workers_dir(settings) / f"{socket.gethostname()}-{os.getpid()}.json"
+    registry = None
     info = {
+        "id": f"{socket.gethostname()}:{os.getpid()}",
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "started": time.time(),
         "fixture_jobs": fixture_jobs,
+        "processes": workers or default_worker_count(settings),
     }
+    if settings.redis_url:
+        from persona.jobs.cluster import WorkerRegistry, describe_device
+
+        registry = WorkerRegistry(settings.redis_url)
+        info.update(describe_device(settings))
+        info["queue"] = info["device"]
+    huey, _ = make_huey(settings, handlers, info.get("queue"))
+    queue = JobQueue(settings)
+    stop = threading.Event()
+    beat_file = workers_dir(settings) / f"{socket.gethostname()}-{os.getpid()}.json"
+    every = RECOVER_EVERY_S_REDIS if registry is not None else RECOVER_EVERY_S
 
     def beat() -> None:
-        atomic_write_text(beat_file, json.dumps({**info, "beat": time.time()}))
+        if registry is not None:
+            registry.advertise(info)
+        else:
+            atomic_write_text(beat_file, json.dumps({**info, "beat": time.time()}))
 
     stale_s = float(settings.job_stale_s)
-    beat_every, recover_every = min(BEAT_EVERY_S, stale_s / 4), min(RECOVER_EVERY_S, stale_s / 2)
+    beat_every, recover_every = min(BEAT_EVERY_S, stale_s / 4), min(every, stale_s / 2)
 
     def recover_loop() -> None:
         last = time.monotonic()
@@ -63,19 +82,20 @@ def run_worker(
                 if time.monotonic() - last >= recover_every:
                     last = time.monotonic()
                     recover(settings, queue)
-            except Exception:  # noqa: BLE001
-                log.exception("job recovery failed")
+            except Exception as exc:  # noqa: BLE001 - Redis or the database away: next round
+                log.warning("worker beat/recovery failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
 
     beat()
+    recover(settings, queue)
 
     thread = threading.Thread(target=recover_loop, daemon=True, name="persona-recover")
     consumer = huey.create_consumer(
         workers=workers or default_worker_count(settings),
         worker_type="process",
         periodic=False,
-        initial_delay=0.05,
-        backoff=1.2,
-        max_delay=0.25,
+        initial_delay=0.05 if registry is None else 0.1,
+        backoff=1.2 if registry is None else 2.0,
+        max_delay=0.25 if registry is None else 5.0,  # Redis: only read errors sleep (BRPOP blocks)
         check_worker_health=True,
         health_check_interval=5,
     )
@@ -85,6 +105,9 @@ def run_worker(
     finally:
         stop.set()
         beat_file.unlink(missing_ok=True)
+        if registry is not None:
+            with contextlib.suppress(Exception):
+                registry.withdraw(info["id"])
 
 
 def workers_dir(settings: Settings) -> Path:
@@ -92,7 +115,11 @@ def workers_dir(settings: Settings) -> Path:
 
 
 def live_workers(settings: Settings, stale_s: float = 30.0) -> list[dict]:
-    """Workers whose heartbeat file is fresh (for ``/api/health``)."""
+    """Workers whose heartbeat is fresh (for ``/api/health``): in Redis, else the heartbeat files."""
+    if settings.redis_url:
+        from persona.jobs.cluster import WorkerRegistry
+
+        return WorkerRegistry(settings.redis_url).live()
     out = []
     folder = workers_dir(settings)
     if folder.is_dir():

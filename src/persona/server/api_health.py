@@ -38,10 +38,10 @@ def _assets(settings) -> dict[str, bool]:
 
 @bp.get("/api/health")
 def health():
+    """``workers``: the live workers (scale-out: from Redis, so any web process lists them all).
+    A job database or Redis that does not answer makes this a 503 error (``errors.install``)."""
     svc = services()
-    counts = {s: 0 for s in ("queued", "running")}
-    for job in svc.queue.store.list(status=["queued", "running"], limit=10_000):
-        counts[job["status"]] += 1
+    counts = svc.queue.store.count_active()
     return jsonify(
         {
             "status": "ok",
@@ -49,7 +49,7 @@ def health():
             "device": _device(svc.settings.device),
             "assets": _assets(svc.settings),
             "jobs": counts,
-            "workers": len(live_workers(svc.settings)),
+            "workers": live_workers(svc.settings),
             "auth": bool(svc.settings.token),
             "limits": {
                 "max_training_files": svc.settings.max_training_files,

@@ -71,6 +71,10 @@ def create_app(
         cors_allowed_origins=cors_origins,
         ping_interval=20,
         max_http_buffer_size=1 << 20,
+        message_queue=settings.redis_url,
+        channel="persona-socketio",
     )
-    app.extensions["persona_broadcaster"] = events.install(socketio, svc.queue.store, settings.token)
+    app.extensions["persona_broadcaster"] = events.install(
+        socketio, svc.queue.store, settings.token, redis_url=settings.redis_url
+    )
     return app

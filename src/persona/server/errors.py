@@ -18,6 +18,28 @@ def error_response(code: str, message: str, status: int, params: dict | None = N
     return resp
 
 
+def backend_unavailable(exc: BaseException) -> PersonaError | None:
+    """A lost job database or Redis as a 503 error (scale-out); None for anything else."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, (OperationalError, PoolTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return PersonaError(
+            "database_unavailable", "the job database is not answering; try again shortly", 503
+        )
+    try:
+        import redis
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return None
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return PersonaError(
+            "queue_unavailable", "the job queue (Redis) is not answering; try again shortly", 503
+        )
+    return None
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(PersonaError)
     def persona_error(exc: PersonaError):
@@ -39,5 +61,9 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):
+        away = backend_unavailable(exc)
+        if away is not None:  # PostgreSQL or Redis is down: the client may retry; nothing was lost
+            log.warning("%s: %s", away.code, away.message)
+            return error_response(away.code, away.message, 503)
         log.exception("unhandled error")
         return error_response("internal_error", "the server hit an unexpected error (see its log)", 500)

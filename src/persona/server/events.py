@@ -4,8 +4,12 @@ Workers write progress to the job store; one broadcaster thread per web process 
 (``seq > last``, one indexed query every 0.1 s) and emits them to the job's room, so an event
 reaches subscribers well within a second of the worker's report. A subscriber gets the job's
 current state at once (``job_progress``, and the final event if it has ended), so a late
-subscriber misses nothing. For scale-out, several web processes each run their own broadcaster
-over the shared store.
+subscriber misses nothing.
+
+Scale-out (Redis): Socket.IO's message queue is Redis, so one broadcaster serves every web
+process. The web processes elect it with a Redis lock (``LEADER_TTL_S``, renewed each poll); the
+leader keeps its last ``seq`` in Redis, so when it dies another takes over within a few seconds
+from where it stopped: events arrive late, never lost, and every event is emitted once.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from persona.server.auth import token_from, token_ok
 log = logging.getLogger(__name__)
 POLL_S = 0.1
 ALL_JOBS = "*"
+LEADER_TTL_S = 3.0
+_LEADER_KEY = "persona:broadcaster:leader"
+_SEQ_KEY = "persona:broadcaster:seq"
 
 
 def progress_payload(job: dict[str, Any]) -> dict[str, Any]:
@@ -58,10 +65,12 @@ def final_event(job: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 class Broadcaster:
     """Streams job-store changes to Socket.IO rooms (started lazily, once per process)."""
 
-    def __init__(self, socketio: SocketIO, store: JobStore) -> None:
+    def __init__(self, socketio: SocketIO, store: JobStore, redis_url: str | None = None) -> None:
         self.socketio, self.store = socketio, store
+        self.redis_url = redis_url
         self._lock = threading.Lock()
         self._started_pid: int | None = None
+        self.leading = False
 
     def ensure_started(self) -> None:
         import os
@@ -73,6 +82,9 @@ class Broadcaster:
             self.socketio.start_background_task(self._run)
 
     def _run(self) -> None:
+        if self.redis_url:
+            self._run_elected()
+            return
         seq = self.store.max_seq()
         while True:
             try:
@@ -83,6 +95,40 @@ class Broadcaster:
                 log.exception("job broadcaster")
             self.socketio.sleep(POLL_S)
 
+    def _run_elected(self) -> None:
+        """Only the web process holding the leader lock polls the store and emits (via Redis)."""
+        import os
+        import socket
+
+        from persona.jobs.cluster import redis_client
+
+        me = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        ttl_ms = int(LEADER_TTL_S * 1000)
+        seq: int | None = None
+        failing = False
+        while True:
+            try:
+                r = redis_client(self.redis_url)
+                if self.leading:
+                    self.leading = r.get(_LEADER_KEY) == me.encode() and bool(r.pexpire(_LEADER_KEY, ttl_ms))
+                if not self.leading and r.set(_LEADER_KEY, me, nx=True, px=ttl_ms):
+                    self.leading = True
+                    stored = r.get(_SEQ_KEY)
+                    seq = int(stored) if stored is not None else self.store.max_seq()
+                    log.info("this web process now broadcasts job changes (from seq %s)", seq)
+                if self.leading and seq is not None:
+                    for job in self.store.changes_since(seq):
+                        self.publish(job)
+                        seq = max(seq, job["seq"])
+                        r.set(_SEQ_KEY, seq)
+                failing = False
+            except Exception as exc:  # noqa: BLE001 - Redis or the database away: try again
+                if not failing:
+                    log.warning("job broadcaster paused: %s", exc)
+                failing = True
+                self.socketio.sleep(1.0)
+            self.socketio.sleep(POLL_S)
+
     def publish(self, job: dict[str, Any]) -> None:
         for room in (job["id"], ALL_JOBS):
             self.socketio.emit("job_progress", progress_payload(job), to=room)
@@ -91,8 +137,10 @@ class Broadcaster:
                 self.socketio.emit(final[0], final[1], to=room)
 
 
-def install(socketio: SocketIO, store: JobStore, token: str | None) -> Broadcaster:
-    broadcaster = Broadcaster(socketio, store)
+def install(
+    socketio: SocketIO, store: JobStore, token: str | None, redis_url: str | None = None
+) -> Broadcaster:
+    broadcaster = Broadcaster(socketio, store, redis_url)
 
     @socketio.on("connect")
     def on_connect(auth=None):

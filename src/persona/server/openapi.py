@@ -290,7 +290,11 @@ def build_openapi() -> dict[str, Any]:
                 "device": {"type": "string"},
                 "assets": {"type": "object", "additionalProperties": {"type": "boolean"}},
                 "jobs": {"type": "object", "description": "{queued, running} counts"},
-                "workers": {"type": "integer", "description": "job workers with a fresh heartbeat"},
+                "workers": {
+                    "type": "array",
+                    "description": "live job workers (fresh heartbeat): host, pid, device, memory, queue",
+                    "items": {"type": "object"},
+                },
                 "auth": {"type": "boolean"},
                 "limits": {"type": "object"},
                 "options": {

@@ -44,7 +44,8 @@ function ServerStatus() {
       </div>
     );
   }
-  if (health.workers === 0 && health.jobs?.queued > 0) {
+  const workers = Array.isArray(health.workers) ? health.workers.length : health.workers;
+  if (workers === 0 && health.jobs?.queued > 0) {
     return (
       <div className="banner banner-warn" role="status">
         {t("health.noWorker", { n: health.jobs.queued })}

@@ -138,6 +138,7 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
         pitch=p.get("pitch", 0),
         duration_s=round(float(result.duration_s), 3),
         metadata=meta,
+        original_path=song,  # for the page's A/B comparison
     )
     return cover_result(entry)
 

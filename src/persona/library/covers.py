@@ -22,6 +22,11 @@ from persona.settings import Settings
 
 _ID_RE = re.compile(r"^[0-9a-f]{12}$")
 _AUDIO_FILE_RE = re.compile(r"^cover\.(wav|mp3|flac|ogg)$")
+# The song as uploaded, kept beside its cover for the page's A/B comparison.
+_ORIGINAL_FILE_RE = re.compile(r"^original\.(wav|mp3|flac|ogg|m4a|aac|opus|webm)$")
+ORIGINAL_TYPES = {
+    ".m4a": "audio/mp4", ".aac": "audio/aac", ".opus": "audio/ogg", ".webm": "audio/webm",
+}  # fmt: skip
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
 
 
@@ -30,10 +35,16 @@ class CoverEntry:
     id: str
     audio_path: Path
     metadata: dict[str, Any]
+    original_path: Path | None = None
 
     @property
     def mimetype(self) -> str:
         return AUDIO_TYPES.get(self.audio_path.suffix.lower(), "application/octet-stream")
+
+    @property
+    def original_mimetype(self) -> str:
+        ext = self.original_path.suffix.lower() if self.original_path else ""
+        return AUDIO_TYPES.get(ext) or ORIGINAL_TYPES.get(ext, "application/octet-stream")
 
     @property
     def filename(self) -> str:
@@ -55,6 +66,7 @@ class CoverEntry:
             "size_bytes": self.audio_path.stat().st_size if self.audio_path.exists() else 0,
             "audio_url": f"/api/covers/{self.id}/audio",
             "download_url": f"/api/covers/{self.id}/download",
+            "original_url": f"/api/covers/{self.id}/original" if self.original_path else None,
         }
         for key in ("options", "job_id", "stages", "suggested_pitch"):
             if key in self.metadata:
@@ -86,7 +98,13 @@ class CoverLibrary:
             raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404) from exc
         if not audio.is_file():
             raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404)
-        return CoverEntry(id=cover_id, audio_path=audio, metadata=meta)
+        original = meta.get("original_file")
+        original_path = (
+            folder / original if isinstance(original, str) and _ORIGINAL_FILE_RE.match(original) else None
+        )
+        if original_path is not None and not original_path.is_file():
+            original_path = None
+        return CoverEntry(id=cover_id, audio_path=audio, metadata=meta, original_path=original_path)
 
     def list(self) -> list[CoverEntry]:
         if not self.root.is_dir():
@@ -111,7 +129,9 @@ class CoverLibrary:
         cover_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         move: bool = True,
+        original_path: str | Path | None = None,
     ) -> CoverEntry:
+        """Add a finished cover; ``original_path`` (the song as uploaded) is copied beside it."""
         audio_path = Path(audio_path)
         cover_id = cover_id or self.new_id()
         folder = self._folder(cover_id)
@@ -130,6 +150,11 @@ class CoverLibrary:
                 "created_at": now_iso(),
                 "audio_file": f"cover{ext}",
             }
+            if original_path is not None:
+                oext = Path(original_path).suffix.lower()
+                if _ORIGINAL_FILE_RE.match(f"original{oext}"):
+                    shutil.copyfile(str(original_path), str(tmp / f"original{oext}"))
+                    meta["original_file"] = f"original{oext}"
             meta.update(metadata or {})
             atomic_write_text(tmp / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
             if folder.exists():

@@ -1,4 +1,4 @@
-"""``/api/covers``: create (queues a cover job), list, get, stream with Range, download, delete."""
+"""``/api/covers``: create (queues a cover job), list, get, stream with Range, the original song, download, delete."""
 
 from __future__ import annotations
 
@@ -68,6 +68,17 @@ def cover_audio(cover_id: str):
     entry = services().covers.get(cover_id)
     # conditional=True: werkzeug answers Range requests with 206 and Content-Range.
     resp = send_file(entry.audio_path, mimetype=entry.mimetype, conditional=True, etag=True)
+    resp.headers["Accept-Ranges"] = "bytes"
+    return resp
+
+
+@bp.get("/api/covers/<cover_id>/original")
+def cover_original(cover_id: str):
+    """The song as it was uploaded (for the page's A/B toggle); Range as for the cover."""
+    entry = services().covers.get(cover_id)
+    if entry.original_path is None:
+        raise PersonaError("original_missing", "this cover was made before originals were kept", status=404)
+    resp = send_file(entry.original_path, mimetype=entry.original_mimetype, conditional=True, etag=True)
     resp.headers["Accept-Ranges"] = "bytes"
     return resp
 

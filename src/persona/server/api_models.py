@@ -1,4 +1,4 @@
-"""``/api/models``: list, get, upload a zip, download as a zip, delete."""
+"""``/api/models``: list, get, upload a zip, merge two, download as a zip, delete."""
 
 from __future__ import annotations
 
@@ -42,6 +42,23 @@ def upload_model():
         entry = svc.models.import_zip(path, name=name)
     finally:
         svc.discard(staging)
+    return jsonify(entry.to_dict()), 201
+
+
+@bp.post("/api/models/merge")
+def merge_two_models():
+    """Blend two library models into a new one: JSON or form ``{a, b, weight, name}`` -> 201 model."""
+    from persona.library.merge import check_weight, merge_models
+
+    svc = services()
+    body = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(body, dict) and not hasattr(body, "get"):
+        raise PersonaError("param_invalid", "send {a, b, weight, name}")
+    a, b, name = (str(body.get(k) or "").strip() for k in ("a", "b", "name"))
+    if not a or not b or not name:
+        raise PersonaError("param_invalid", "'a', 'b' and 'name' are required")
+    weight = check_weight(body.get("weight", 0.5))
+    entry = merge_models(svc.models, a, b, weight, name)
     return jsonify(entry.to_dict()), 201
 
 

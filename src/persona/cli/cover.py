@@ -1,4 +1,7 @@
-"""`persona cover`: the whole cover pipeline from the command line, with a progress bar."""
+"""`persona cover`: the whole cover pipeline from the command line, with a progress bar.
+
+Defaults and choices are the request's own (``persona.cover.request.COVER_PARAMS``, ``CoverRequest``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ import argparse
 # `persona assets status|download` list them too.
 import persona.separation.assets  # noqa: F401
 from persona.cli.conversion_args import add_conversion_args, conversion_options
-from persona.separation.models import AUTO, CPU_MODEL, DEFAULT_MODEL, MODELS
+from persona.cover.request import COVER_PARAMS, CoverRequest
+from persona.params import default_of
+from persona.separation.models import CPU_MODEL, DEFAULT_MODEL
 
 
 def _pitch(value: str) -> str | float:
@@ -22,7 +27,7 @@ def _pitch(value: str) -> str | float:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``persona cover`` to the top-level parser."""
-    vocal_models = [m.name for m in MODELS.values() if m.role == "vocals"]
+    o = {k: spec.default for k, spec in COVER_PARAMS.items()}
     p = sub.add_parser(
         "cover",
         help="make a cover of a song in a voice model's voice",
@@ -33,35 +38,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--song", required=True, help="the song (wav/mp3/flac/ogg/m4a)")
     p.add_argument("--output", help="output file (.wav or .mp3; default: in the covers folder)")
     add_conversion_args(p, pitch_type=_pitch)
-    p.add_argument("--vocal-gain", type=float, default=0.0, help="converted vocal gain in dB")
-    p.add_argument("--instrumental-gain", type=float, default=0.0, help="instrumental gain in dB")
-    p.add_argument("--backing-gain", type=float, default=0.0, help="backing vocal gain in dB")
-    p.add_argument("--reverb", type=float, default=0.0, help="reverb on the vocal, 0..1 (default 0)")
+    p.add_argument("--vocal-gain", type=float, default=o["vocal_gain"], help="converted vocal gain in dB")
+    p.add_argument(
+        "--instrumental-gain", type=float, default=o["instrumental_gain"], help="instrumental gain in dB"
+    )
+    p.add_argument(
+        "--backing-gain",
+        type=float,
+        default=default_of(CoverRequest, "backing_gain_db"),
+        help="backing vocal gain in dB",
+    )
+    p.add_argument("--reverb", type=float, default=o["reverb"], help="reverb on the vocal, 0..1 (default 0)")
     p.add_argument("--no-compress", action="store_true", help="no compression on the vocal")
     p.add_argument(
         "--key-mode",
-        choices=("vocals", "song"),
-        default="vocals",
+        choices=COVER_PARAMS["key_mode"].choices,
+        default=o["key_mode"],
         help="vocals: only the voice is shifted (default); song: the instrumental follows the pitch",
     )
     p.add_argument(
         "--separation-model",
-        choices=(AUTO, *vocal_models),
-        default=AUTO,
+        choices=COVER_PARAMS["separation_model"].choices,
+        default=o["separation_model"],
         help=f"vocal separation model (default auto: {DEFAULT_MODEL} on a GPU, {CPU_MODEL} on a CPU)",
     )
     p.add_argument("--lead-backing", action="store_true", help="split lead and backing vocals")
     p.add_argument(
         "--backing",
-        choices=("original", "converted", "off"),
-        default="original",
+        choices=COVER_PARAMS["backing"].choices,
+        default=o["backing"],
         help="with --lead-backing: mix the backing vocals original (default), converted or not at all",
     )
     p.add_argument("--dereverb", action="store_true", help="de-reverb the vocal before conversion")
-    p.add_argument("--target-lufs", type=float, default=-14.0, help="loudness target (default -14 LUFS)")
+    target = default_of(CoverRequest, "target_lufs")
+    p.add_argument(
+        "--target-lufs", type=float, default=target, help=f"loudness target (default {target:g} LUFS)"
+    )
     p.add_argument(
         "--format",
-        choices=("wav", "mp3"),
+        choices=COVER_PARAMS["format"].choices,
         default=None,
         help="output format (default: from --output, else wav)",
     )
@@ -74,7 +89,7 @@ def run(args: argparse.Namespace, settings) -> int:
 
     from persona.cli.bar import ProgressBar
     from persona.cli.conversion_args import embedder_folder
-    from persona.cover import CoverRequest, make_cover
+    from persona.cover import make_cover
     from persona.errors import PersonaError
 
     if embedder_folder(args) is not None:
@@ -102,7 +117,7 @@ def run(args: argparse.Namespace, settings) -> int:
         reverb=args.reverb,
         compress=not args.no_compress,
         key_mode=args.key_mode,
-        format=fmt or "wav",
+        format=fmt or COVER_PARAMS["format"].default,
         target_lufs=args.target_lufs,
     ).validate()
     with ProgressBar("cover", enabled=False if args.quiet else None) as bar:

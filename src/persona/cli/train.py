@@ -13,7 +13,12 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``persona train`` to the top-level parser."""
+    """Add ``persona train`` to the top-level parser (defaults and choices: ``TRAIN_PARAMS``)."""
+    from persona.training.request import TRAIN_PARAMS
+
+    epochs, batch, rate, f0, save = (
+        TRAIN_PARAMS[k] for k in ("epochs", "batch_size", "sample_rate", "f0_method", "save_every")
+    )
     p = sub.add_parser(
         "train",
         help="train a voice model from your recordings",
@@ -22,20 +27,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="model name (letters of any script, digits, spaces, - _ . ...)")
     p.add_argument("files", nargs="*", metavar="FILE", help="1-5 recordings (not needed with --resume)")
     p.add_argument(
-        "--epochs", type=int, help="epochs to train, 1..1000 (with --resume: default the saved target)"
+        "--epochs",
+        type=int,
+        help=f"epochs to train, {epochs.min}..{epochs.max} (with --resume: default the saved target)",
     )
-    p.add_argument("--batch-size", type=int, default=4, help="examples per step (default 4)")
     p.add_argument(
-        "--sample-rate", default="40k", choices=("32k", "40k", "48k"), help="model rate (default 40k)"
+        "--batch-size", type=int, default=batch.default, help=f"examples per step (default {batch.default})"
     )
-    p.add_argument("--f0-method", default="rmvpe", help="rmvpe (default), crepe, fcpe, harvest or pm")
+    p.add_argument(
+        "--sample-rate",
+        default=rate.default,
+        choices=rate.choices,
+        help=f"model rate (default {rate.default})",
+    )
+    p.add_argument("--f0-method", default=f0.default, help=f"{', '.join(f0.choices)} (default {f0.default})")
+    p.add_argument(
+        "--save-every",
+        type=int,
+        default=save.default,
+        help=f"save a checkpoint every K epochs (default {save.default})",
+    )
     p.add_argument(
         "--f0-unvoiced",
-        default="zero",
+        default=TRAIN_PARAMS["f0_unvoiced"].default,
         help="unvoiced f0 frames in training: zero (classic RVC/Applio, default; the model sounds the same "
         "there) or interpolate (RVC 2026); recorded in the model",
     )
-    p.add_argument("--save-every", type=int, default=5, help="save a checkpoint every K epochs (default 5)")
     p.add_argument("--resume", action="store_true", help="continue a stopped training of NAME")
     p.add_argument(
         "--from-scratch",

@@ -12,13 +12,13 @@ import pytest
 
 from persona.errors import PersonaError
 from persona.jobs import JobQueue, JobStore
-from persona.jobs.handlers import fixture_handlers, run_fixture_cover, run_fixture_train
 from persona.jobs.recovery import recover
 from persona.jobs.runner import _Reporter, run_job
 from persona.jobs.store import new_job_id
 from persona.library import CoverLibrary, ModelLibrary
 from persona.server.events import final_event
 from persona.testing.home import start_worker, stop_process, wait_for, write_fixture_model
+from persona.testing.jobs import fixture_handlers, run_fixture_cover, run_fixture_train
 
 DEAD_PID = 2**22 + 12345  # above pid_max: never alive
 
@@ -218,7 +218,7 @@ def test_a_resumed_training_never_reports_less_progress(settings):
 def test_two_recoverers_at_once_supersede_only_once(settings):
     queue = JobQueue(settings)
     store = queue.store
-    job = store.create("fixture", {}, model=None)
+    job = store.create("cover", {}, model=None)
     store.claim(job["id"])
     _orphan(store, job["id"], worker_pid=DEAD_PID, stage="work")
     results: list[dict] = []

@@ -16,12 +16,12 @@ import pytest
 from persona.errors import PersonaError
 from persona.jobs import JobQueue, JobStore
 from persona.jobs.devicelock import device_slots
-from persona.jobs.handlers import fixture_handlers
 from persona.jobs.recovery import recover
 from persona.jobs.runner import run_job
 from persona.library import ModelLibrary
 from persona.progress import CancelToken
 from persona.testing.home import start_worker, stop_process, wait_for
+from persona.testing.jobs import fixture_handlers
 
 CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -76,11 +76,12 @@ def test_store_lifecycle_and_change_stream(settings):
 
 def test_runner_outcomes(settings):
     store = JobStore(settings)
-    handlers = fixture_handlers()
+    slept: list[float] = []
+    handlers = fixture_handlers(sleep=slept.append)  # an injected clock: no real pauses
     cases = [
-        ({"steps": 3, "step_s": 0}, "succeeded", None),
-        ({"steps": 1, "step_s": 0, "fail": "bad_thing"}, "failed", "bad_thing"),
-        ({"steps": 1, "step_s": 0, "crash": True}, "failed", "internal_error"),
+        ({"steps": 3, "step_s": 5}, "succeeded", None),
+        ({"steps": 1, "step_s": 5, "fail": "bad_thing"}, "failed", "bad_thing"),
+        ({"steps": 1, "step_s": 5, "crash": True}, "failed", "internal_error"),
     ]
     for params, expected, code in cases:
         job = store.create("fixture", params)
@@ -91,6 +92,48 @@ def test_runner_outcomes(settings):
         assert not (settings.jobs_dir / job["id"]).exists()  # scratch removed
     done = store.get(store.list(status=["succeeded"])[0]["id"])
     assert done["result"]["answer"] == 42 and done["metrics"]["step"] == 3
+    assert slept == [5.0] * 5
+
+
+def test_fixture_training_stopped_in_process(settings, tmp_path):
+    """The train stand-in on an injected clock: a stop in the first epoch keeps nothing; a stop
+    after one finished epoch keeps the model."""
+    from persona.errors import Cancelled
+    from persona.jobs.handlers import JobContext
+
+    for name, stop_after, kept in (("첫 시계", 2, False), ("시계", 12, True)):
+        token, slept, events = CancelToken(), [], []
+
+        def sleep(seconds: float, token=token, slept=slept, stop_after=stop_after) -> None:
+            slept.append(seconds)
+            if len(slept) == stop_after:
+                token.cancel()
+
+        params = {"name": name, "epochs": 50, "_step_s": 60, "_files": []}
+        ctx = JobContext(
+            settings,
+            "j1",
+            "train",
+            params,
+            1,
+            tmp_path,
+            lambda *a, events=events, **k: events.append(a),
+            token,
+        )
+        with pytest.raises(Cancelled):
+            fixture_handlers(sleep=sleep)["train"](ctx)
+        assert slept == [6.0] * stop_after and len(events) == stop_after // 10
+        assert ModelLibrary(settings).exists(name) is kept
+
+
+def test_the_worker_registry_is_chosen_in_the_composition_root():
+    from persona.cli.serve import resolve_handlers
+
+    assert set(resolve_handlers(None)) == {"train", "cover"}  # no test kind in production
+    assert set(resolve_handlers("fixture")) == {"train", "cover", "fixture"}
+    assert set(resolve_handlers("tiny")) == {"train", "cover", "fixture"}
+    with pytest.raises(PersonaError):
+        resolve_handlers("nope")
 
 
 def test_cancel_before_start_skips_the_job(settings):

@@ -1,4 +1,10 @@
-"""`persona serve` (web app + API + Socket.IO + embedded worker) and `persona worker` (a worker alone)."""
+"""`persona serve` (web app + API + Socket.IO + embedded worker) and `persona worker` (a worker alone).
+
+The composition root of the job system: the worker's handler registry (kind -> handler) is chosen
+here and nowhere else. Production runs the real engines (``persona.jobs.handlers``); the hidden
+``--handlers NAME`` (``--fixture-jobs`` = ``fixture``, ``--tiny-models`` = ``tiny``) picks a test
+registry from ``persona.testing.jobs.HANDLER_SETS``; ``serve`` hands the name to its embedded worker.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="first download the pretrained weights that jobs need and that are missing",
     )
-    p.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--tiny-models", action="store_true", help=argparse.SUPPRESS)
+    _handler_flags(p)
     p.set_defaults(func=_serve)
 
     w = sub.add_parser("worker", help="run a job worker alone (for scale-out with a shared queue)")
@@ -31,10 +36,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=None, help="worker processes (default cover concurrency + 1)"
     )
     w.add_argument("--cover-concurrency", type=int, default=None, help="covers at once per device")
-    w.add_argument("--fixture-jobs", action="store_true", help=argparse.SUPPRESS)
-    w.add_argument("--tiny-models", action="store_true", help=argparse.SUPPRESS)
+    _handler_flags(w)
     w.add_argument("--settings-file", help=argparse.SUPPRESS)  # the exact Settings of `persona serve`
     w.set_defaults(func=_worker)
+
+
+def _handler_flags(p: argparse.ArgumentParser) -> None:
+    """Test registries (hidden): ``--handlers NAME`` and its two spellings the tests use."""
+    p.add_argument("--handlers", default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--fixture-jobs", dest="handlers", action="store_const", const="fixture", help=argparse.SUPPRESS
+    )
+    p.add_argument(
+        "--tiny-models", dest="handlers", action="store_const", const="tiny", help=argparse.SUPPRESS
+    )
+
+
+def resolve_handlers(name: str | None) -> dict:
+    """The worker's handler registry: the real engines, or the named test registry."""
+    if name is None:
+        from persona.jobs.handlers import default_handlers
+
+        return default_handlers()
+    from persona.errors import PersonaError
+    from persona.testing.jobs import HANDLER_SETS
+
+    if name not in HANDLER_SETS:
+        raise PersonaError("param_invalid", f"--handlers must be one of {', '.join(HANDLER_SETS)}")
+    return HANDLER_SETS[name]()
 
 
 def _with(settings, args):
@@ -96,7 +125,7 @@ def _serve(args: argparse.Namespace, settings) -> int:
 
     settings = _with(settings, args)
     check_backends(settings)  # a bad database or Redis URL: one line, exit 2, nothing started
-    if not args.fixture_jobs:
+    if args.handlers != "fixture":  # the stand-in jobs need no weights
         first_start_assets(
             settings, download=args.download_assets, ask=sys.stdin.isatty() and sys.stderr.isatty()
         )
@@ -105,8 +134,7 @@ def _serve(args: argparse.Namespace, settings) -> int:
         embedded_worker=not args.no_worker,
         workers=args.workers,
         threads=args.threads,
-        fixture_jobs=args.fixture_jobs,
-        tiny_models=args.tiny_models,
+        handlers=args.handlers,
     )
     return 0
 
@@ -124,10 +152,5 @@ def _worker(args: argparse.Namespace, settings) -> int:
 
     settings = _with(settings, args)
     check_backends(settings)
-    run_worker(
-        settings,
-        workers=args.workers,
-        fixture_jobs=args.fixture_jobs,
-        tiny_models=args.tiny_models,
-    )
+    run_worker(settings, workers=args.workers, handlers=resolve_handlers(args.handlers))
     return 0

@@ -1,26 +1,22 @@
-"""What each job kind does, in the worker process: ``train``, ``cover``, and ``fixture``.
+"""What each job kind does, in the worker process: ``train`` and ``cover``.
 
 A handler takes a ``JobContext`` and returns the job's ``result`` dict (API.md: training
 ``{model_name, ...}``, cover ``{cover_id, filename, audio_url, download_url}``). It reports through
 ``ctx.progress`` and stops at ``ctx.cancel``. Engine imports stay inside the handlers so the web
 process never loads torch.
 
-``fixture`` handlers (and ``fixture_handlers()`` replacing train/cover) only report progress and
-write a result from fixture assets: they let the server, its tests and the browser tests run
-without the neural engines, and measure the job system alone.
+A worker runs whatever registry (kind -> handler) it is handed; ``default_handlers()`` is the
+real one. Stand-ins for tests and benchmarks are ``persona.testing.jobs``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from persona.errors import Cancelled, PersonaError
-from persona.messages import msg
+from persona.errors import PersonaError
 from persona.progress import CancelToken, ProgressFn
 from persona.settings import Settings
 
@@ -44,7 +40,7 @@ class JobContext:
 
 Handler = Callable[[JobContext], dict[str, Any]]
 # How each kind uses the device: "exclusive" (all slots), "shared" (one slot) or None.
-DEVICE_USE = {"train": "exclusive", "cover": "shared", "fixture": None, "assets": None}
+DEVICE_USE = {"train": "exclusive", "cover": "shared", "assets": None}
 
 
 def cover_result(entry) -> dict[str, Any]:
@@ -67,7 +63,8 @@ def _can_resume(settings: Settings, name: str) -> bool:
     return (exp / STATE_FILE).exists() and checkpoints.load(exp) is not None
 
 
-def run_train(ctx: JobContext) -> dict[str, Any]:
+def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
+    """``request_fields``: further TrainRequest fields (tests: ``persona.testing.jobs.TINY_TRAIN``)."""
     from persona.training import TrainRequest, train_model
 
     p = ctx.params
@@ -78,8 +75,7 @@ def run_train(ctx: JobContext) -> dict[str, Any]:
             return {"model_name": p["name"], "recovered": True}
     files = [ctx.workdir / "inputs" / f for f in p["_files"]]
     resume = bool(p.get("resume")) and _can_resume(ctx.settings, p["name"])
-    # _train_overrides: tests set extra fields (tiny model size, fixture pretrained weights).
-    request = TrainRequest.from_params(p, files, resume=resume, **(p.get("_train_overrides") or {}))
+    request = TrainRequest.from_params(p, files, resume=resume, **request_fields)
     try:
         result = train_model(ctx.settings, request, ctx.progress, ctx.cancel)
     except PersonaError as exc:
@@ -158,113 +154,7 @@ def run_assets(ctx: JobContext) -> dict[str, Any]:
     return {"names": names, "states": {n: st.state for n, st in report.items()}}
 
 
-# ---- fixtures ---------------------------------------------------------------------------------------
-def _steps(ctx: JobContext, stage: str, steps: int, step_s: float, **metrics: Any) -> None:
-    for i in range(steps):
-        ctx.cancel.check()
-        time.sleep(step_s)
-        ctx.progress(stage, (i + 1) / steps, f"step {i + 1}/{steps}", step=i + 1, **metrics)
-
-
-def run_fixture(ctx: JobContext) -> dict[str, Any]:
-    """Report ``steps`` progress events ``step_s`` apart; fail with ``fail`` (a code) if given."""
-    p = ctx.params
-    _steps(ctx, p.get("stage", "work"), int(p.get("steps", 5)), float(p.get("step_s", 0.05)))
-    if p.get("crash"):
-        raise RuntimeError("fixture crash")
-    if p.get("fail"):
-        raise PersonaError(p["fail"], "the fixture job failed as asked")
-    result = {"answer": 42, "attempt": ctx.attempt}
-    (ctx.scratch / "result.txt").write_text("42")
-    return result
-
-
-def run_fixture_train(ctx: JobContext) -> dict[str, Any]:
-    """Train stand-in: epochs of fake progress, stopping as real training does: before the first
-    finished epoch nothing is kept; after one, the model is kept."""
-    from persona.library import ModelLibrary
-    from persona.testing.home import write_fixture_model
-
-    p = ctx.params
-    epochs = int(p.get("epochs", 2))
-    step_s = float(p.get("_step_s", 0.3))
-    stopped = False
-    start = int(p.get("_done", 0)) if ctx.attempt > 1 else 0
-    done = start
-    for epoch in range(start, epochs):
-        for _ in range(10):  # a stop is seen within a tenth of an epoch
-            try:
-                ctx.cancel.check()
-            except Cancelled:
-                stopped = True
-                break
-            time.sleep(step_s / 10)
-        if stopped:
-            break
-        done = epoch + 1
-        ctx.progress(
-            "train",
-            (epoch + 1) / epochs,
-            msg("train_epoch", epoch=epoch + 1, epochs=epochs),
-            epoch=epoch + 1,
-            loss_g=1.0 / (epoch + 1),
-        )
-    if stopped and done == 0:
-        raise Cancelled("training stopped before the first save; nothing was kept")
-    pth = write_fixture_model(ctx.scratch / "model.pth")
-    ctx.cancel.check_owner()
-    ModelLibrary(ctx.settings).add(
-        p["name"], pth, source="trained", move=True, replace=True, metadata={"epochs": epochs}
-    )
-    if stopped:
-        raise Cancelled("training stopped; the last model was kept")
-    return {"model_name": p["name"], "epochs_done": epochs}
-
-
-def run_fixture_cover(ctx: JobContext) -> dict[str, Any]:
-    from persona.library import CoverLibrary, ModelLibrary
-
-    p = ctx.params
-    ModelLibrary(ctx.settings).get(p["model"])
-    for stage in ("separate", "convert", "mix"):
-        _steps(ctx, stage, 2, float(p.get("_step_s", 0.1)))
-    out = ctx.scratch / "cover.wav"
-    shutil.copyfile(ctx.workdir / "inputs" / p["_song"], out)
-    ctx.cancel.check_owner()
-    ctx.cancel.check()
-    entry = CoverLibrary(ctx.settings).add(
-        out,
-        model=p["model"],
-        song_name=p.get("song_name") or "song",
-        pitch=p.get("pitch", 0),
-        metadata={"job_id": ctx.job_id},
-    )
-    return cover_result(entry)
-
-
-def default_handlers(train_overrides: dict[str, Any] | None = None) -> dict[str, Handler]:
-    """The real engines. ``train_overrides`` (tests, browser tests) set extra TrainRequest fields,
-    e.g. ``{"model_size": "tiny", "quality_report": False}`` to train on fixture weights."""
-    if not train_overrides:
-        return {"train": run_train, "cover": run_cover, "fixture": run_fixture, "assets": run_assets}
-
-    def train(ctx: JobContext) -> dict[str, Any]:
-        ctx.params = {
-            **ctx.params,
-            "_train_overrides": {**train_overrides, **(ctx.params.get("_train_overrides") or {})},
-        }
-        return run_train(ctx)
-
-    return {"train": train, "cover": run_cover, "fixture": run_fixture, "assets": run_assets}
-
-
-TINY_TRAIN = {"model_size": "tiny", "quality_report": False}
-
-
-def fixture_handlers() -> dict[str, Handler]:
-    return {
-        "train": run_fixture_train,
-        "cover": run_fixture_cover,
-        "fixture": run_fixture,
-        "assets": run_assets,
-    }
+def default_handlers() -> dict[str, Handler]:
+    """The real engines: what ``persona worker`` runs unless its composition root hands it
+    another registry (``persona.cli.serve``; test stand-ins live in ``persona.testing.jobs``)."""
+    return {"train": run_train, "cover": run_cover, "assets": run_assets}

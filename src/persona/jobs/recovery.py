@@ -32,7 +32,7 @@ from persona.settings import Settings
 
 log = logging.getLogger(__name__)
 STALE_S = 60.0  # the default of Settings.job_stale_s
-MAX_ATTEMPTS = {"train": 3, "cover": 2, "fixture": 2}
+MAX_ATTEMPTS = {"train": 3, "cover": 2}
 
 
 def _pid_alive(pid: int | None) -> bool:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from persona.fsutil import atomic_write_text
-from persona.jobs.handlers import TINY_TRAIN, default_handlers, fixture_handlers
+from persona.jobs.handlers import Handler, default_handlers
 from persona.jobs.queue import JobQueue, make_huey
 from persona.jobs.recovery import recover
 from persona.settings import Settings
@@ -40,17 +40,17 @@ def default_worker_count(settings: Settings) -> int:
 
 
 def run_worker(
-    settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False, tiny_models: bool = False
+    settings: Settings, *, workers: int | None = None, handlers: dict[str, Handler] | None = None
 ) -> None:
-    """``fixture_jobs``: stand-in handlers; ``tiny_models``: real engines, tiny training config (tests)."""
-    handlers = fixture_handlers() if fixture_jobs else default_handlers(TINY_TRAIN if tiny_models else None)
+    """Run jobs with ``handlers`` (kind -> handler; default the real engines, ``default_handlers``)."""
+    handlers = default_handlers() if handlers is None else handlers
     registry = None
     info = {
         "id": f"{socket.gethostname()}:{os.getpid()}",
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "started": time.time(),
-        "fixture_jobs": fixture_jobs,
+        "kinds": sorted(handlers),
         "processes": workers or default_worker_count(settings),
     }
     if settings.redis_url:

@@ -18,7 +18,7 @@ def list_jobs():
     if any(s not in STATUSES for s in status):
         raise PersonaError("param_invalid", f"'status' must be among {', '.join(STATUSES)}")
     kind = request.args.get("kind") or None
-    if kind not in (None, "train", "cover", "assets", "fixture"):
+    if kind not in (None, "train", "cover", "assets"):
         raise PersonaError("param_invalid", "'kind' must be train, cover or assets", params={"field": "kind"})
     try:
         limit = min(max(int(request.args.get("limit", 100)), 1), 1000)

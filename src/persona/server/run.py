@@ -53,18 +53,18 @@ def settings_from_json(text: str) -> Settings:
 
 
 def start_worker_process(
-    settings: Settings, *, workers: int | None = None, fixture_jobs: bool = False, tiny_models: bool = False
+    settings: Settings, *, workers: int | None = None, handlers: str | None = None
 ) -> subprocess.Popen:
     """Start the embedded worker as a fresh interpreter (never a fork: a parent that has touched
     torch's thread pools would hand the child a deadlocked OpenMP), in its own process group, with
-    exactly this Settings object (written beside the job database)."""
+    exactly this Settings object (written beside the job database). ``handlers``: the name of a
+    handler registry for tests (``persona worker --handlers``); None runs the real engines."""
     path = Path(settings.jobs_dir) / "worker-settings.json"
     atomic_write_text(path, settings_to_json(settings))
     args = [sys.executable, "-c", _CLI, "worker", "--settings-file", str(path)]
     if workers:
         args += ["--workers", str(workers)]
-    args += ["--fixture-jobs"] if fixture_jobs else []
-    args += ["--tiny-models"] if tiny_models else []
+    args += ["--handlers", handlers] if handlers else []
     return subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent)  # noqa: PLW1509
 
 
@@ -108,19 +108,18 @@ def serve(
     embedded_worker: bool = True,
     workers: int | None = None,
     threads: int = 64,
-    fixture_jobs: bool = False,
-    tiny_models: bool = False,
+    handlers: str | None = None,
 ) -> None:
-    """Run until interrupted. ``fixture_jobs``/``tiny_models``: see ``persona.jobs.worker.run_worker``."""
+    """Run until interrupted. ``handlers``: the embedded worker's registry name (see ``start_worker_process``)."""
     from gunicorn.app.base import BaseApplication
 
     from persona.server.app import create_app
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    keeper = _WorkerKeeper(settings, workers, fixture_jobs, tiny_models) if embedded_worker else None
+    keeper = _WorkerKeeper(settings, workers, handlers) if embedded_worker else None
     if keeper is not None:
         keeper.start()
-    app = create_app(settings, jobs_need_assets=not fixture_jobs)
+    app = create_app(settings, jobs_need_assets=handlers != "fixture")  # stand-ins need no weights
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
@@ -148,11 +147,9 @@ class _WorkerKeeper:
     """Owns the embedded worker process; a watchdog thread in gunicorn's master restarts it if it
     exits (a crash of the consumer itself; huey already replaces its dead worker processes)."""
 
-    def __init__(
-        self, settings: Settings, workers: int | None, fixture_jobs: bool, tiny_models: bool
-    ) -> None:
+    def __init__(self, settings: Settings, workers: int | None, handlers: str | None) -> None:
         self._args = (settings,)
-        self._kwargs = {"workers": workers, "fixture_jobs": fixture_jobs, "tiny_models": tiny_models}
+        self._kwargs = {"workers": workers, "handlers": handlers}
         self.proc: subprocess.Popen | None = None
         self._stopping = threading.Event()
 

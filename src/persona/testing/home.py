@@ -236,8 +236,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", action="store_true", help="then run `persona serve` on it")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--fixture-jobs", action="store_true", help="train/cover jobs run quick stand-ins")
-    parser.add_argument("--tiny-models", action="store_true", help="real engines, tiny training config")
+    jobs = parser.add_mutually_exclusive_group()  # the worker's registry: persona.testing.jobs
+    jobs.add_argument(
+        "--fixture-jobs",
+        dest="handlers",
+        action="store_const",
+        const="fixture",
+        help="train/cover jobs run quick stand-ins",
+    )
+    jobs.add_argument(
+        "--tiny-models",
+        dest="handlers",
+        action="store_const",
+        const="tiny",
+        help="real engines, tiny training config",
+    )
     parser.add_argument("--no-assets", action="store_true", help="skip the fixture pretrained weights")
     args = parser.parse_args(argv)
     settings = build_home(args.dir, token=args.token, with_assets=not args.no_assets)
@@ -245,11 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         from persona.server.run import serve
 
-        serve(
-            settings.replace(host=args.host, port=args.port),
-            fixture_jobs=args.fixture_jobs,
-            tiny_models=args.tiny_models,
-        )
+        serve(settings.replace(host=args.host, port=args.port), handlers=args.handlers)
     return 0
 
 

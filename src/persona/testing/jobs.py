@@ -1,0 +1,140 @@
+"""Job handler registries for tests, browser tests and benchmarks (never the production default).
+
+``fixture_handlers()``: stand-ins that only report progress and write a result from fixture
+assets (a fixture model, the uploaded song as the "cover"), plus a ``fixture`` kind that reports
+``steps`` events and can fail or crash on request. They let the server, its tests and the browser
+tests run without the neural engines, and measure the job system alone. Their pauses go through
+an injected ``sleep`` so in-process tests run them at once; worker processes use real time (a
+browser test needs a job that runs long enough to be stopped).
+
+``tiny_handlers()``: the real engines, with training on the tiny configuration (``TINY_TRAIN``)
+and fixture pretrained weights, so a CPU trains a model in seconds.
+
+``HANDLER_SETS`` names both: ``persona serve|worker --handlers NAME`` (``--fixture-jobs``,
+``--tiny-models``) picks one in the composition root, ``persona.cli.serve``.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import time
+from collections.abc import Callable
+from typing import Any
+
+from persona.errors import Cancelled, PersonaError
+from persona.jobs.handlers import Handler, JobContext, cover_result, run_assets, run_cover, run_train
+from persona.messages import msg
+
+Sleep = Callable[[float], None]
+TINY_TRAIN = {"model_size": "tiny", "quality_report": False}
+
+
+def _steps(ctx: JobContext, stage: str, steps: int, step_s: float, sleep: Sleep) -> None:
+    for i in range(steps):
+        ctx.cancel.check()
+        sleep(step_s)
+        ctx.progress(stage, (i + 1) / steps, f"step {i + 1}/{steps}", step=i + 1)
+
+
+def run_fixture(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, Any]:
+    """Report ``steps`` progress events ``step_s`` apart; fail with ``fail`` (a code) if given."""
+    p = ctx.params
+    _steps(ctx, p.get("stage", "work"), int(p.get("steps", 5)), float(p.get("step_s", 0.05)), sleep)
+    if p.get("crash"):
+        raise RuntimeError("fixture crash")
+    if p.get("fail"):
+        raise PersonaError(p["fail"], "the fixture job failed as asked")
+    result = {"answer": 42, "attempt": ctx.attempt}
+    (ctx.scratch / "result.txt").write_text("42")
+    return result
+
+
+def run_fixture_train(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, Any]:
+    """Train stand-in: epochs of fake progress, stopping as real training does: before the first
+    finished epoch nothing is kept; after one, the model is kept."""
+    from persona.library import ModelLibrary
+    from persona.testing.home import write_fixture_model
+
+    p = ctx.params
+    epochs = int(p.get("epochs", 2))
+    step_s = float(p.get("_step_s", 0.3))
+    stopped = False
+    start = int(p.get("_done", 0)) if ctx.attempt > 1 else 0
+    done = start
+    for epoch in range(start, epochs):
+        for _ in range(10):  # a stop is seen within a tenth of an epoch
+            try:
+                ctx.cancel.check()
+            except Cancelled:
+                stopped = True
+                break
+            sleep(step_s / 10)
+        if stopped:
+            break
+        done = epoch + 1
+        ctx.progress(
+            "train",
+            (epoch + 1) / epochs,
+            msg("train_epoch", epoch=epoch + 1, epochs=epochs),
+            epoch=epoch + 1,
+            loss_g=1.0 / (epoch + 1),
+        )
+    if stopped and done == 0:
+        raise Cancelled("training stopped before the first save; nothing was kept")
+    pth = write_fixture_model(ctx.scratch / "model.pth")
+    ctx.cancel.check_owner()
+    ModelLibrary(ctx.settings).add(
+        p["name"], pth, source="trained", move=True, replace=True, metadata={"epochs": epochs}
+    )
+    if stopped:
+        raise Cancelled("training stopped; the last model was kept")
+    return {"model_name": p["name"], "epochs_done": epochs}
+
+
+def run_fixture_cover(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, Any]:
+    """Cover stand-in: three stages of fake progress, then the uploaded song as the cover."""
+    from persona.library import CoverLibrary, ModelLibrary
+
+    p = ctx.params
+    ModelLibrary(ctx.settings).get(p["model"])
+    for stage in ("separate", "convert", "mix"):
+        _steps(ctx, stage, 2, float(p.get("_step_s", 0.1)), sleep)
+    out = ctx.scratch / "cover.wav"
+    shutil.copyfile(ctx.workdir / "inputs" / p["_song"], out)
+    ctx.cancel.check_owner()
+    ctx.cancel.check()
+    entry = CoverLibrary(ctx.settings).add(
+        out,
+        model=p["model"],
+        song_name=p.get("song_name") or "song",
+        pitch=p.get("pitch", 0),
+        metadata={"job_id": ctx.job_id},
+    )
+    return cover_result(entry)
+
+
+def fixture_handlers(sleep: Sleep = time.sleep) -> dict[str, Handler]:
+    """Stand-ins for ``train`` and ``cover`` and the ``fixture`` kind; ``sleep`` paces them."""
+    return {
+        "train": functools.partial(run_fixture_train, sleep=sleep),
+        "cover": functools.partial(run_fixture_cover, sleep=sleep),
+        "fixture": functools.partial(run_fixture, sleep=sleep),
+        "assets": run_assets,
+    }
+
+
+def tiny_handlers() -> dict[str, Handler]:
+    """The real engines; training uses the tiny configuration on fixture weights."""
+    return {
+        "train": functools.partial(run_train, **TINY_TRAIN),
+        "cover": run_cover,
+        "fixture": run_fixture,
+        "assets": run_assets,
+    }
+
+
+HANDLER_SETS: dict[str, Callable[[], dict[str, Handler]]] = {
+    "fixture": fixture_handlers,
+    "tiny": tiny_handlers,
+}

@@ -129,9 +129,9 @@ def test_fixture_training_stopped_in_process(settings, tmp_path):
 def test_the_worker_registry_is_chosen_in_the_composition_root():
     from persona.cli.serve import resolve_handlers
 
-    assert set(resolve_handlers(None)) == {"train", "cover"}  # no test kind in production
-    assert set(resolve_handlers("fixture")) == {"train", "cover", "fixture"}
-    assert set(resolve_handlers("tiny")) == {"train", "cover", "fixture"}
+    assert set(resolve_handlers(None)) == {"train", "cover", "assets"}  # no test kind in production
+    assert set(resolve_handlers("fixture")) == {"train", "cover", "assets", "fixture"}
+    assert set(resolve_handlers("tiny")) == {"train", "cover", "assets", "fixture"}
     with pytest.raises(PersonaError):
         resolve_handlers("nope")
 

@@ -87,13 +87,18 @@ def test_bare_assets_command_exits_2(env, capsys) -> None:
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("persona: error:")
 
 
-def test_real_manager_sees_registered_extensions(settings) -> None:
-    from persona.assets import manifest
+def test_real_manager_sees_every_area_without_imports(settings) -> None:
+    """The manifest is plain data: a fresh process lists the separation weights without having
+    imported anything from persona.separation."""
+    import subprocess
+    import sys
 
     names = set(AssetManager(settings).manifest)
     assert {"hubert_base", "rmvpe.pt"} <= names
-    try:
-        import persona.separation.assets  # noqa: F401
-    except ImportError:
-        return
-    assert any(manifest.MANIFEST[n].group == "separation" for n in names)
+    code = (
+        "import sys; from persona.assets import manifest; "
+        "print(sum(a.group == 'separation' for a in manifest.MANIFEST.values()), "
+        "any(m.startswith('persona.separation') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["8", "False"]

@@ -35,16 +35,15 @@ def _song(tmp_path: Path, seconds=3.0, sr=44100) -> Path:
 def test_registry_and_manifest():
     from persona.assets import manifest
 
-    manifest.load_extensions() if hasattr(manifest, "load_extensions") else None
-    import persona.separation.assets  # noqa: F401
-
     default = get_model("bs_roformer", "vocals")
-    assert default.arch == "bs_roformer" and "12.9755" in default.weights.name
+    assert default.arch == "bs_roformer" and "12.9755" in default.weights
     assert get_model("htdemucs").cpu_friendly
-    for m in MODELS.values():
-        for f in m.assets:
-            assert f.name in manifest.MANIFEST and f.url.startswith("https://")
+    for m in MODELS.values():  # every model's files are plain manifest data, nothing to import
+        for name in m.assets:
+            (f,) = manifest.MANIFEST[name].files
+            assert manifest.MANIFEST[name].group == "separation" and f.url.startswith("https://")
             assert f.sha256 is None or len(f.sha256) == 64
+    assert {a.name for a in manifest.select(None) if a.group == "separation"} == set(default.assets)
     with pytest.raises(PersonaError) as exc:
         get_model("nope")
     assert exc.value.code == "separation_model_unknown"

@@ -107,7 +107,7 @@ class AssetManager:
         self.settings = settings
         self.root = Path(settings.assets)
         if manifest is None:
-            manifest = _manifest.load_extensions()
+            manifest = _manifest.MANIFEST
             if settings.asset_pins:
                 manifest = _manifest.with_pins(dict(manifest), _read_pins(settings.asset_pins))
         self.manifest: Mapping[str, Asset] = manifest

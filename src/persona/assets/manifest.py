@@ -1,7 +1,8 @@
 """The manifest of pretrained weights Persona needs: where each comes from and how to check it.
 
 Names follow API.md's assets folder (``hubert_base``, ``hubert_base.pt``, ``rmvpe.pt``, ``fcpe.pt``,
-``pretrained_v2/f0G40k.pth``, ``separation/<file>``). Other areas add entries with ``register``.
+``pretrained_v2/f0G40k.pth``, ``separation/<file>``): every entry is plain data in this module,
+so whoever reads ``MANIFEST`` sees every asset, whatever else was imported.
 
 Sources: RVC's own HuggingFace repository ``lj1995/VoiceConversionWebUI`` (the files RVC's README
 tells users to download) and, for ``fcpe.pt``, Applio's ``IAHispano/Applio`` repository.
@@ -69,7 +70,7 @@ MANIFEST: dict[str, Asset] = {}
 
 
 def register(asset: Asset, *, replace: bool = False) -> Asset:
-    """Add ``asset`` to the manifest (other areas call this for their weights)."""
+    """Add ``asset`` to the manifest (the entries below; tests add their own)."""
     if asset.name in MANIFEST and not replace:
         raise ValueError(f"asset {asset.name!r} is already registered")
     for f in asset.files:
@@ -79,23 +80,6 @@ def register(asset: Asset, *, replace: bool = False) -> Asset:
             raise ValueError(f"{f.path}: sha256 must be 64 hex digits")
     MANIFEST[asset.name] = asset
     return asset
-
-
-# Modules that register their own weights on import (``register`` calls at module level).
-# Loading them here means every AssetManager sees every asset, whoever imported what.
-EXTENSIONS = ("persona.separation.assets",)
-
-
-def load_extensions() -> dict[str, Asset]:
-    """Import the registering modules (once) and return the full manifest."""
-    import importlib
-
-    for module in EXTENSIONS:
-        try:
-            importlib.import_module(module)
-        except ImportError:  # an area not installed/built yet
-            pass
-    return MANIFEST
 
 
 def with_pins(manifest: dict[str, Asset], pins: dict[str, list[dict]]) -> dict[str, Asset]:
@@ -310,3 +294,110 @@ for _file, _size, _sha in _PRETRAINED_V2:
         )
     )
 del _file, _size, _sha, _kind, _rate, _f0
+
+# --- separation -------------------------------------------------------------------------------
+# Each separation model (``persona.separation.models`` names its two files by these asset names)
+# is its weights plus the YAML configuration they were trained with (pymss reads both). URLs are
+# the publishers' own where known; the configuration files come from the pymss model mirror
+# (``huggingface.co/baicai1145/pymss``), which keeps each config beside its weights under the
+# same relative path. Figures: the vocal SDR as published by the model's author or by ZFTurbo's
+# Music-Source-Separation-Training table (MVSEP Multisong dataset), see README.
+PYMSS_MIRROR = "https://huggingface.co/baicai1145/pymss/resolve/main"
+_NO_SHA = "no published sha256 found; verified by size only"
+_SEPARATION = (
+    # (title, figures, [(file, url, size, note)] weights then config, in the default download set)
+    (
+        "BS-RoFormer vocals (viperx, ep 317)",
+        "vocals SDR 12.9755 dB (its validation score, in the file name); 10.87 dB on MVSEP Multisong",
+        (
+            (
+                "model_bs_roformer_ep_317_sdr_12.9755.ckpt",
+                "https://github.com/TRvlvr/model_repo/releases/download/all_public_uvr_models/"
+                "model_bs_roformer_ep_317_sdr_12.9755.ckpt",
+                639331213,
+                _NO_SHA,
+            ),
+            (
+                "model_bs_roformer_ep_317_sdr_12.9755.yaml",
+                f"{PYMSS_MIRROR}/vocal/vocal_extraction/model_bs_roformer_ep_317_sdr_12.9755.yaml",
+                None,
+                _NO_SHA,
+            ),
+        ),
+        True,
+    ),
+    (
+        "HTDemucs v4 fine-tuned vocals (Meta)",
+        "vocals SDR 8.38 dB on MVSEP Multisong (htdemucs 4-stem: 8.24 dB)",
+        (
+            (
+                "04573f0d-f3cf25b2.th",
+                "https://dl.fbaipublicfiles.com/demucs/hybrid_transformer/04573f0d-f3cf25b2.th",
+                84141271,
+                "Demucs names files <signature>-<first 8 hex of sha256>: sha256 starts with f3cf25b2",
+            ),
+            (
+                "04573f0d-f3cf25b2.yaml",
+                f"{PYMSS_MIRROR}/vocal/vocal_extraction/HTDemucs4_FT_vocals_official.yaml",
+                None,
+                _NO_SHA,
+            ),
+        ),
+        False,
+    ),
+    (
+        "Mel-Band-RoFormer karaoke (aufr33 & viperx): lead / backing vocals",
+        "SDR 10.1956 dB (its validation score, in the file name)",
+        (
+            (
+                "model_mel_band_roformer_karaoke_aufr33_viperx_sdr_10.1956.ckpt",
+                f"{PYMSS_MIRROR}/karaoke/model_mel_band_roformer_karaoke_aufr33_viperx_sdr_10.1956.ckpt",
+                913096801,
+                _NO_SHA,
+            ),
+            (
+                "model_mel_band_roformer_karaoke_aufr33_viperx_sdr_10.1956.yaml",
+                f"{PYMSS_MIRROR}/karaoke/model_mel_band_roformer_karaoke_aufr33_viperx_sdr_10.1956.yaml",
+                None,
+                _NO_SHA,
+            ),
+        ),
+        False,
+    ),
+    (
+        "Mel-Band-RoFormer de-reverb, less aggressive (anvuew)",
+        "SDR 18.8050 dB (its validation score, in the file name)",
+        (
+            (
+                "dereverb_mel_band_roformer_less_aggressive_anvuew_sdr_18.8050.ckpt",
+                "https://huggingface.co/anvuew/dereverb_mel_band_roformer/resolve/main/"
+                "dereverb_mel_band_roformer_less_aggressive_anvuew_sdr_18.8050.ckpt",
+                913107578,
+                _NO_SHA,
+            ),
+            (
+                "dereverb_mel_band_roformer_anvuew.yaml",
+                "https://huggingface.co/anvuew/dereverb_mel_band_roformer/resolve/main/"
+                "dereverb_mel_band_roformer_anvuew.yaml",
+                None,
+                _NO_SHA,
+            ),
+        ),
+        False,
+    ),
+)
+for _title, _figures, _files, _default in _SEPARATION:
+    for _kind, (_file, _url, _size, _note) in zip(("weights", "config (YAML)"), _files, strict=True):
+        register(
+            _single(
+                f"separation/{_file}",
+                _url,
+                _size,
+                None,
+                f"{_title}: {_kind}. {_figures}; {_note}",
+                "separation",
+                default=_default,
+                alternates=(f"separation/{_file}", _file, f"pymss_weights/{_file}"),
+            )
+        )
+del _title, _figures, _files, _default, _kind, _file, _url, _size, _note

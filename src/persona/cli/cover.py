@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import argparse
 
-# Registers the separation weights in the assets manifest (cheap: no torch), so
-# `persona assets status|download` list them too.
-import persona.separation.assets  # noqa: F401
 from persona.cli.conversion_args import add_conversion_args, conversion_options
 from persona.cover.request import COVER_PARAMS, CoverRequest
 from persona.params import default_of

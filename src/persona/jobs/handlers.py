@@ -43,6 +43,19 @@ Handler = Callable[[JobContext], dict[str, Any]]
 DEVICE_USE = {"train": "exclusive", "cover": "shared", "assets": None}
 
 
+def stopped_result(settings: Settings, job: dict[str, Any]) -> dict[str, Any] | None:
+    """The result of a job the user stopped (by the runner, or by recovery after a restart): a
+    stopped training keeps its last saved model, so the result points at it."""
+    if job["kind"] != "train":
+        return None
+    from persona.library import ModelLibrary
+
+    name = job["params"].get("name")
+    if name and ModelLibrary(settings).exists(name):
+        return {"model_name": name, "stopped": True, "saved": True}
+    return {"saved": False}  # stopped before the first save: nothing was kept
+
+
 def cover_result(entry) -> dict[str, Any]:
     d = entry.to_dict()
     return {

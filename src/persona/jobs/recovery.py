@@ -64,7 +64,7 @@ def is_orphan(
 
 def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list[str]]:
     """Fix orphaned and lost jobs; returns ``{requeued, failed, cancelled, enqueued}`` job ids."""
-    from persona.jobs.runner import _kept_model
+    from persona.jobs.handlers import stopped_result
     from persona.library import CoverLibrary, ModelLibrary
 
     queue = queue or JobQueue(settings)
@@ -77,7 +77,7 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
             continue
         token = job["attempt_token"]
         if job["cancel_requested"]:
-            result = _kept_model(settings, job)
+            result = stopped_result(settings, job)
             if store.finish_orphan(job["id"], token, "cancelled", result=result, message="stopped"):
                 shutil.rmtree(settings.jobs_dir / job["id"], ignore_errors=True)
                 done["cancelled"].append(job["id"])

@@ -33,7 +33,7 @@ from typing import Any
 
 from persona.errors import Cancelled, PersonaError, Superseded
 from persona.jobs.devicelock import device_slots
-from persona.jobs.handlers import DEVICE_USE, Handler, JobContext
+from persona.jobs.handlers import DEVICE_USE, Handler, JobContext, stopped_result
 from persona.jobs.store import JobStore
 from persona.messages import code_of, msg
 from persona.progress import CancelToken
@@ -312,7 +312,7 @@ def run_job(
         status = "superseded"
     except Cancelled as exc:
         status = _finish(
-            store, job_id, token, "cancelled", result=_kept_model(settings, job), message=exc.message
+            store, job_id, token, "cancelled", result=stopped_result(settings, job), message=exc.message
         )
     except PersonaError as exc:
         status = _finish(store, job_id, token, "failed", error=exc.to_dict(), message=exc.message)
@@ -358,7 +358,7 @@ def _finish_result(
     _roll_back(settings, job, result)
     if store.stop_reason(job_id, token) == "cancel":
         return _finish(
-            store, job_id, token, "cancelled", result=_kept_model(settings, job), message="stopped"
+            store, job_id, token, "cancelled", result=stopped_result(settings, job), message="stopped"
         )
     return "superseded"
 
@@ -374,15 +374,3 @@ def _roll_back(settings: Settings, job: dict[str, Any], result: dict[str, Any]) 
             CoverLibrary(settings).delete(str(cover_id))
         except PersonaError:
             pass
-
-
-def _kept_model(settings: Settings, job: dict[str, Any]) -> dict[str, Any] | None:
-    """A stopped training keeps its last saved model: point the result at it."""
-    if job["kind"] != "train":
-        return None
-    from persona.library import ModelLibrary
-
-    name = job["params"].get("name")
-    if name and ModelLibrary(settings).exists(name):
-        return {"model_name": name, "stopped": True, "saved": True}
-    return {"saved": False}  # stopped before the first save: nothing was kept

@@ -30,10 +30,10 @@ from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 
+from persona.clock import now_iso
 from persona.errors import PersonaError
 from persona.jobs import db
 from persona.jobs.db import jobs
-from persona.library.models import now_iso
 from persona.settings import Settings
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")

@@ -15,9 +15,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from persona.clock import now_iso
 from persona.errors import PersonaError
 from persona.fsutil import atomic_write_text, remove_stale_leftovers
-from persona.library.models import META_FILE, now_iso
+from persona.library.models import META_FILE
 from persona.settings import Settings
 
 _ID_RE = re.compile(r"^[0-9a-f]{12}$")

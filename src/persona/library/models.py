@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import fcntl
 import json
 import os
@@ -22,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from persona.clock import now_iso
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path, atomic_write_text, remove_stale_leftovers
 from persona.library.names import suggest_model_name, validate_model_name
@@ -32,10 +32,6 @@ from persona.settings import Settings
 MODEL_FILE = "model.pth"
 META_FILE = "metadata.json"
 _PUBLIC_KEYS = ("version", "sample_rate", "f0", "has_index", "source", "created_at", "size_bytes")
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -65,9 +65,6 @@ def asset_path(settings: Settings, name: str) -> Path:
     """Path of a present asset, else PersonaError ``asset_missing`` saying how to get it."""
     try:
         from persona.assets import AssetManager
-        from persona.separation.assets import register_assets
-
-        register_assets()
     except ImportError:  # the assets package is optional for the engine's own tests
         path = settings.assets / name
         if path.is_file():
@@ -83,8 +80,8 @@ def asset_path(settings: Settings, name: str) -> Path:
 def model_installed(settings: Settings, name: str) -> bool:
     """Whether every file of separation model ``name`` is in the assets folder."""
     try:
-        for f in get_model(name).assets:
-            asset_path(settings, f.name)
+        for asset in get_model(name).assets:
+            asset_path(settings, asset)
     except PersonaError:
         return False
     return True
@@ -93,8 +90,8 @@ def model_installed(settings: Settings, name: str) -> bool:
 def check_assets(settings: Settings, options: SeparationOptions) -> None:
     """Fail early (before any work) when a model file is missing."""
     for model in options.models():
-        for f in model.assets:
-            asset_path(settings, f.name)
+        for asset in model.assets:
+            asset_path(settings, asset)
 
 
 _LOADED: OrderedDict[tuple, engine.ModelRunner] = OrderedDict()
@@ -103,8 +100,8 @@ _MAX_LOADED = 2
 
 
 def _runner(settings: Settings, model: SeparationModel) -> engine.ModelRunner:
-    weights = asset_path(settings, model.weights.name)
-    config = asset_path(settings, model.config.name)
+    weights = asset_path(settings, model.weights)
+    config = asset_path(settings, model.config)
     st = weights.stat()
     key = (model.name, str(weights), st.st_size, st.st_mtime_ns, settings.resolved_device())
     with _LOADED_LOCK:

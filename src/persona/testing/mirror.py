@@ -28,7 +28,7 @@ def build_mirror(root: str | Path) -> tuple[Path, dict[str, bytes]]:
     root = Path(root)
     source = root / "source"
     write_fixture_assets(Settings(home=root / "unused", assets_dir=source))
-    manifest = _manifest.load_extensions()
+    manifest = _manifest.MANIFEST
     pins: dict[str, list[dict]] = {}
     for name, asset in manifest.items():
         where = source / name

@@ -190,8 +190,8 @@ def write_model(assets_dir: str | Path, name: str, size: str = "tiny", seed: int
 
     model = MODELS[name]
     assets_dir = Path(assets_dir)
-    weights = assets_dir / model.weights.name
-    config = assets_dir / model.config.name
+    weights = assets_dir / model.weights
+    config = assets_dir / model.config
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(yaml.safe_dump(build_config(model, size), sort_keys=False))
     torch.manual_seed(seed)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from persona.assets import AssetManager
-from persona.assets.needs import missing, missing_for_defaults, requirements
 from persona.jobs.handlers import default_handlers
+from persona.jobs.needs import missing, missing_for_defaults, requirements
 from persona.jobs.runner import run_job
 from persona.library import ModelLibrary
 from persona.server.app import create_app

@@ -85,7 +85,7 @@ def first_start_assets(settings, *, download: bool, ask: bool, out=None, read=in
     import sys
 
     from persona.assets import AssetManager
-    from persona.assets.needs import missing_for_defaults
+    from persona.jobs.needs import missing_for_defaults
 
     out = out or sys.stderr
     manager = AssetManager(settings)

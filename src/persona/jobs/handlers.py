@@ -154,9 +154,9 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
 
 def run_assets(ctx: JobContext) -> dict[str, Any]:
     """Download pretrained weights: ``params.names``, else what a default training and cover lack
-    (``persona.assets.needs``). Verified files only ever reach the assets folder."""
+    (``persona.jobs.needs``). Verified files only ever reach the assets folder."""
     from persona.assets import AssetManager
-    from persona.assets.needs import missing_for_defaults
+    from persona.jobs.needs import missing_for_defaults
 
     manager = AssetManager(ctx.settings)
     names = list(ctx.params.get("names") or [])

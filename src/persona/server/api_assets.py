@@ -1,7 +1,7 @@
 """``/api/assets``: which pretrained weights are missing (with sizes), what a job needs, and a
 download job (kind ``assets``) the page starts with one button.
 
-What counts as missing comes from ``persona.assets.needs`` (what a job of that kind with those
+What counts as missing comes from ``persona.jobs.needs`` (what a job of that kind with those
 options needs), so the banner, the Train/Cover buttons and the API's refusal of a job that
 cannot run (``assets_needed``, 409) all say the same. The download itself runs in the worker,
 reporting bytes, speed and ETA like any job; a second request while one is queued or running
@@ -47,7 +47,7 @@ def needs_assets() -> bool:
 def missing_for(kind: str, params: dict[str, Any] | None) -> list[str]:
     if not needs_assets():
         return []
-    from persona.assets.needs import missing
+    from persona.jobs.needs import missing
 
     return missing(services().settings, kind, params, _manager())
 
@@ -76,7 +76,7 @@ def assets_overview():
     """Missing weights per job kind (default options), their sizes, the CLI command, the job."""
     manager = _manager()
     if needs_assets():
-        from persona.assets.needs import missing_for_defaults
+        from persona.jobs.needs import missing_for_defaults
 
         by_kind = missing_for_defaults(services().settings, manager)
     else:
@@ -146,7 +146,7 @@ def download_assets():
     for name in names:
         manager.asset(name)  # asset_unknown before any job
     if not names:
-        from persona.assets.needs import missing_for_defaults
+        from persona.jobs.needs import missing_for_defaults
 
         lacking = missing_for_defaults(svc.settings, manager)
         names = list(dict.fromkeys(n for kind in lacking.values() for n in kind))

@@ -69,14 +69,14 @@ def requirements(
         )
 
         def installed(name: str) -> bool:
-            return present is not None and all(present(f.name) for f in get_model(name).assets)
+            return present is not None and all(present(asset) for asset in get_model(name).assets)
 
         models = [resolve_model_name(choice, guess_device(settings), installed)]
         if options.get("lead_backing"):
             models.append(KARAOKE_MODEL)
         if options.get("dereverb"):
             models.append(DEREVERB_MODEL)
-        separation = [(f.name,) for m in models for f in get_model(m).assets]
+        separation = [(asset,) for m in models for asset in get_model(m).assets]
         return [CONTENT, *_f0_needs(f0), *separation]
     return []
 

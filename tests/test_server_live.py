@@ -51,7 +51,13 @@ class Listener:
         self.sio = socketio.Client(reconnection=False)
         for name in ("job_progress", "job_done", "job_failed", "job_cancelled"):
             self.sio.on(name, self._record(name))
-        self.sio.connect(base, transports=["websocket"], auth={"token": token} if token else None)
+        # The token on the handshake (refused there without it) and in the auth payload.
+        self.sio.connect(
+            base,
+            transports=["websocket"],
+            headers={"Authorization": f"Bearer {token}"} if token else None,
+            auth={"token": token} if token else None,
+        )
 
     def _record(self, name):
         def handler(data):

@@ -46,6 +46,15 @@ class Settings:
     # worker heartbeats; the job store is the SQLite file under jobs_dir unless a database URL is set.
     redis_url: str | None = None
     database_url: str | None = None
+    # The front door (persona.server.guard): who may talk to the web process, and how slowly.
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides IPs, localhost, our own; "*": any
+    allowed_origins: tuple[str, ...] = ()  # other sites allowed to POST (no-token mode); "*": any
+    sockets_per_client: int = 8  # live Socket.IO requests (WebSockets, long-polls) per address; 0: off
+    socket_connect_s: float = 10.0  # an engine.io session must join a namespace within this
+    socket_idle_s: float = 60.0  # longest wait for one read or write on a client connection
+    header_timeout_s: float = 20.0  # a request's headers must be in within this
+    upload_min_bytes_per_s: int = 16 * 1024  # a body slower than this (after the grace) is cut
+    upload_grace_s: float = 30.0
 
     @property
     def assets(self) -> Path:
@@ -109,11 +118,29 @@ class Settings:
             ("PERSONA_STEMS_CACHE_BYTES", int),
             ("PERSONA_MAX_TRAINING_TOTAL_SECONDS", float),
             ("PERSONA_JOB_STALE_S", float),
+            ("PERSONA_SOCKETS_PER_CLIENT", int),
+            ("PERSONA_SOCKET_CONNECT_S", float),
+            ("PERSONA_SOCKET_IDLE_S", float),
+            ("PERSONA_HEADER_TIMEOUT_S", float),
+            ("PERSONA_UPLOAD_MIN_BYTES_PER_S", int),
+            ("PERSONA_UPLOAD_GRACE_S", float),
         ):
             if env.get(name):
                 values[name.removeprefix("PERSONA_").lower()] = conv(env[name])
+        for name in ("PERSONA_ALLOWED_HOSTS", "PERSONA_ALLOWED_ORIGINS"):
+            if env.get(name):
+                values[name.removeprefix("PERSONA_").lower()] = _csv(env[name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("home", "assets_dir"):
             if key in values and values[key] is not None:
                 values[key] = Path(values[key])
+        for key in ("allowed_hosts", "allowed_origins"):
+            if isinstance(values.get(key), str):
+                values[key] = _csv(values[key])
+            elif key in values:
+                values[key] = tuple(values[key])
         return cls(**values)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -24,6 +24,7 @@ from persona.server import (
     spa,
 )
 from persona.server.auth import token_from, token_ok
+from persona.server.guard import FrontDoor, reap_idle_sessions
 from persona.server.openapi import build_openapi
 from persona.server.services import Services
 from persona.settings import Settings
@@ -35,9 +36,11 @@ def create_app(
     web_dist: Path | None | bool = True,
     cors_origins: list[str] | str | None = None,
     jobs_need_assets: bool = True,
+    socket_capacity: int | None = None,
 ) -> Flask:
     """Build the app. ``web_dist``: True finds the build, a path uses it, None/False serves none.
-    ``jobs_need_assets=False``: the worker runs stand-in jobs, so no job is refused for weights."""
+    ``jobs_need_assets=False``: the worker runs stand-in jobs, so no job is refused for weights.
+    ``socket_capacity``: how many live Socket.IO requests may hold server threads (None: no cap)."""
     settings = settings or Settings.from_env()
     app = Flask("persona.server", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + (1 << 20)  # + room for form fields
@@ -74,7 +77,10 @@ def create_app(
         message_queue=settings.redis_url,
         channel="persona-socketio",
     )
+    refused = reap_idle_sessions(socketio.server, settings.socket_connect_s)
     app.extensions["persona_broadcaster"] = events.install(
-        socketio, svc.queue.store, settings.token, redis_url=settings.redis_url
+        socketio, svc.queue.store, settings.token, redis_url=settings.redis_url, on_refused=refused
     )
+    # Outermost, in front of engine.io: host/origin, handshake token, socket counts, slow bodies.
+    app.wsgi_app = FrontDoor(app.wsgi_app, settings, socket_capacity=socket_capacity)
     return app

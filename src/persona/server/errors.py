@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from persona.errors import PersonaError
 
@@ -53,6 +53,14 @@ def install(app: Flask) -> None:
         return error_response(
             "upload_too_large", f"the upload is larger than {mib} MiB", 413, {"max_mb": mib}
         )
+
+    @app.errorhandler(ClientDisconnected)
+    def disconnected(exc: ClientDisconnected):
+        from persona.server.guard import RequestTooSlow
+
+        if isinstance(exc.__cause__ or exc.__context__, RequestTooSlow):
+            return error_response("request_too_slow", "the upload arrived too slowly", 408)
+        return error_response("client_disconnected", "the upload ended before it was complete", 400)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -138,13 +139,20 @@ class Broadcaster:
 
 
 def install(
-    socketio: SocketIO, store: JobStore, token: str | None, redis_url: str | None = None
+    socketio: SocketIO,
+    store: JobStore,
+    token: str | None,
+    redis_url: str | None = None,
+    on_refused: Callable[[str, str], None] | None = None,
 ) -> Broadcaster:
+    """``on_refused(sid, namespace)``: close the transport of a refused connection (``guard``)."""
     broadcaster = Broadcaster(socketio, store, redis_url)
 
     @socketio.on("connect")
     def on_connect(auth=None):
         if not token_ok(token, token_from(request.headers, request.args, auth)):
+            if on_refused is not None:
+                on_refused(request.sid, request.namespace)
             raise ConnectionRefusedError("unauthorized")
         broadcaster.ensure_started()
 

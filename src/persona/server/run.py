@@ -4,7 +4,9 @@ Why this server: Flask-SocketIO in ``threading`` mode with ``simple-websocket`` 
 WebSockets under gunicorn's ``gthread`` worker (gunicorn hands the socket over as
 ``gunicorn.socket``), a mature pre-fork server with no monkey-patching (eventlet is deprecated,
 gevent would patch the engine's threads). One gunicorn process (Socket.IO rooms live in memory)
-with many threads: each WebSocket holds one thread, so ``threads`` bounds concurrent clients.
+with many threads: each WebSocket holds one thread, so ``threads`` bounds concurrent clients; the
+front door (``persona.server.guard``) keeps a quarter of them for ordinary requests, bounds live
+sockets per client address, refuses unauthenticated Socket.IO handshakes, and cuts slow clients.
 
 The embedded worker is a separate process tree (``persona worker``: huey consumer + worker
 processes), started before gunicorn and stopped with it; it dies with its parent (``PR_SET_PDEATHSIG``).
@@ -49,6 +51,9 @@ def settings_from_json(text: str) -> Settings:
     for key in ("home", "assets_dir"):
         if values.get(key) is not None:
             values[key] = Path(values[key])
+    for key in ("allowed_hosts", "allowed_origins"):
+        if key in values:
+            values[key] = tuple(values[key] or ())
     return Settings(**values)
 
 
@@ -85,10 +90,13 @@ def stop_worker_process(proc: subprocess.Popen, timeout: float = 15.0) -> None:
 
 
 def gunicorn_options(settings: Settings, threads: int = 64) -> dict[str, Any]:
+    from persona.server.guard import guarded_worker_class
+
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": 1,
-        "worker_class": "gthread",
+        # gthread, with per-connection deadlines (slow headers, stalled reads and writes)
+        "worker_class": guarded_worker_class(settings.header_timeout_s, settings.socket_idle_s),
         "threads": threads,
         "timeout": 120,
         "graceful_timeout": 10,
@@ -119,7 +127,11 @@ def serve(
     keeper = _WorkerKeeper(settings, workers, handlers) if embedded_worker else None
     if keeper is not None:
         keeper.start()
-    app = create_app(settings, jobs_need_assets=handlers != "fixture")  # stand-ins need no weights
+    from persona.server.guard import socket_capacity
+
+    app = create_app(  # stand-ins need no weights
+        settings, jobs_need_assets=handlers != "fixture", socket_capacity=socket_capacity(threads)
+    )
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:

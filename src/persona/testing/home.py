@@ -144,7 +144,10 @@ def build_home(
     from persona.library import CoverLibrary, ModelLibrary
 
     root = Path(root)
-    settings = Settings(home=root / "home", assets_dir=root / "assets", device="cpu", token=token)
+    # PERSONA_* limits from the environment apply (tests tune the front door's timeouts that way).
+    settings = Settings.from_env(home=root / "home", assets_dir=root / "assets", device="cpu").replace(
+        token=token
+    )
     settings.home.mkdir(parents=True, exist_ok=True)
     if with_assets:
         write_fixture_assets(settings)
@@ -252,13 +255,14 @@ def main(argv: list[str] | None = None) -> int:
         help="real engines, tiny training config",
     )
     parser.add_argument("--no-assets", action="store_true", help="skip the fixture pretrained weights")
+    parser.add_argument("--threads", type=int, default=64, help="gunicorn threads")
     args = parser.parse_args(argv)
     settings = build_home(args.dir, token=args.token, with_assets=not args.no_assets)
     print(json.dumps(settings_json(settings), ensure_ascii=False), flush=True)
     if args.serve:
         from persona.server.run import serve
 
-        serve(settings.replace(host=args.host, port=args.port), handlers=args.handlers)
+        serve(settings.replace(host=args.host, port=args.port), handlers=args.handlers, threads=args.threads)
     return 0
 
 

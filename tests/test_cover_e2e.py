@@ -13,10 +13,10 @@ from persona.testing.separation import synthetic_song, write_model
 
 @pytest.fixture
 def home(settings, tmp_path):
-    training = pytest.importorskip("persona.testing.training")
     from persona.testing.home import write_fixture_model
+    from persona.testing.training import write_training_assets
 
-    training.write_training_assets(settings.assets, "40k", "tiny")
+    write_training_assets(settings.assets, "40k", "tiny")
     write_model(settings.assets, "bs_roformer")
     pth = write_fixture_model(tmp_path / "voice" / "singer.pth")  # no .index beside it
     song = tmp_path / "song.wav"

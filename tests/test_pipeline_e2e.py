@@ -9,10 +9,6 @@ import soundfile as sf
 
 from persona.cli import main
 
-pytest.importorskip("persona.rvc.checkpoint")
-pytest.importorskip("persona.rvc.f0")
-pytest.importorskip("persona.assets")
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):

@@ -27,9 +27,6 @@ pytestmark = pytest.mark.reference
 
 REF = Path(__file__).parent / "data" / "reference"
 
-pytest.importorskip("persona.rvc.checkpoint")
-pytest.importorskip("persona.rvc.f0")
-
 
 def _rms(a: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(a.astype(np.float64)))))

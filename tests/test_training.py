@@ -111,15 +111,14 @@ def test_model_is_in_the_library_with_index_profile_and_quality(trained):
     assert entry.metadata["training"]["epochs_done"] == 2
     assert entry.metadata["training"]["f0_unvoiced"] == "zero" and entry.to_dict()["f0_unvoiced"] == "zero"
     quality = entry.metadata["quality"]
-    assert "speaker_similarity" in quality
-    if quality.get("error") is None:
-        assert -1.0 <= quality["speaker_similarity"] <= 1.0
-        assert quality["held_out_seconds"] > 0
+    assert quality.get("error") is None, quality  # the report ran: its figures are checked, always
+    assert -1.0 <= quality["speaker_similarity"] <= 1.0
+    assert quality["held_out_seconds"] > 0
 
 
 def test_export_loads_in_the_engine_and_converts(trained):
-    checkpoint = pytest.importorskip("persona.rvc.checkpoint")
     from persona.library import resolve_model_ref
+    from persona.rvc import checkpoint
     from persona.rvc.convert import convert_audio
     from persona.rvc.options import ConversionOptions
     from persona.testing.audio import voice_like

@@ -58,9 +58,16 @@ def test_cover_end_to_end_with_cache(cover_env, tmp_path, sr, fmt):
         conversion=__import__("persona.rvc.options").rvc.options.ConversionOptions(pitch=12),
         key_mode="song",
     )
+    pitches = []
+
+    def convert(settings, model, audio, sr, options, progress, cancel, **kw):
+        pitches.append(options.pitch)
+        return fake_convert(settings, model, audio, sr, options, progress, cancel)
+
     res = pipeline.make_cover(
-        settings, req, lambda st, f, m="", **k: seen.append((st, f)), convert_fn=fake_convert
+        settings, req, lambda st, f, m="", **k: seen.append((st, f)), convert_fn=convert
     )
+    assert pitches and set(pitches) == {12.0}  # the shift reached the converter, every piece
     y, ysr = sf.read(str(res.path), always_2d=True, dtype="float32")
     assert res.path == tmp_path / f"out.{fmt}" and ysr == sr == res.sample_rate and y.shape[1] == 2
     assert abs(y.shape[0] - 3 * sr) <= (0 if fmt == "wav" else 2304)
@@ -191,6 +198,23 @@ def test_pitch_auto_uses_the_voice_profile(cover_env, tmp_path, monkeypatch):
     # the tiny random model's "vocal" has some pitch; a huge voice range clamps the shift at +24
     assert res.suggested_pitch in (24, None)
     assert pitches and all(p == res.pitch for p in pitches)
+
+
+def test_the_forms_pitch_reaches_the_converter(cover_env, tmp_path):
+    """The API's form -> job params -> CoverRequest.from_params -> make_cover -> the converter."""
+    from persona.server.validation import cover_form
+
+    settings, pth = cover_env
+    params = {**cover_form({"pitch": "-5", "f0_method": "pm", "index_rate": "0.4"}), "model": str(pth)}
+    seen = []
+
+    def spy(settings, model, audio, sr, options, progress, cancel, **kw):
+        seen.append((options.pitch, options.f0_method, options.index_rate))
+        return fake_convert(settings, model, audio, sr, options, progress, cancel)
+
+    request = CoverRequest.from_params(params, _song(tmp_path), tmp_path / "o.wav")
+    result = pipeline.make_cover(settings, request, convert_fn=spy)
+    assert seen and set(seen) == {(-5.0, "pm", 0.4)} and result.pitch == -5.0
 
 
 def test_auto_separation_model_follows_the_device():

@@ -12,9 +12,10 @@ import torch
 
 from persona.errors import PersonaError
 from persona.progress import CancelToken
+from persona.rvc import checkpoint
 from persona.settings import Settings
 from persona.testing.training import write_recordings, write_training_assets
-from persona.training import TrainRequest, checkpoints, train_model
+from persona.training import TrainRequest, train_model
 from persona.training.trainer import experiment_dir
 
 
@@ -150,7 +151,7 @@ def test_stop_mid_run_exports_a_usable_model_and_resume_continues(env):
     stopped = train_model(settings, request("stop-me", files, epochs=3), progress=progress, cancel=token)
     assert stopped.stopped and stopped.epochs_done == 1
     assert stopped.model_path.is_file()
-    ckpt = checkpoints.load(experiment_dir(settings, "stop-me"))
+    ckpt = checkpoint.load_pair(experiment_dir(settings, "stop-me"))
     # The stop goes back to the epoch-1 save: the step run in epoch 2 is neither saved nor exported.
     assert ckpt is not None and ckpt.epoch == 1 and ckpt.global_step < steps[-1]
     info = torch.load(stopped.model_path, map_location="cpu", weights_only=True)["info"]
@@ -168,7 +169,7 @@ def test_a_crash_while_saving_keeps_the_last_good_checkpoint(env, tmp_path, monk
     g = torch.nn.Linear(2, 2)
     d = torch.nn.Linear(2, 1)
     og, od = torch.optim.AdamW(g.parameters()), torch.optim.AdamW(d.parameters())
-    checkpoints.save(tmp_path, g, d, og, od, epoch=4, global_step=40)
+    checkpoint.save_pair(tmp_path, g, d, og, od, epoch=4, global_step=40)
     real_save = torch.save
 
     def crash(obj, f, *a, **k):
@@ -179,9 +180,9 @@ def test_a_crash_while_saving_keeps_the_last_good_checkpoint(env, tmp_path, monk
     with torch.no_grad():
         g.weight.add_(1.0)
     with pytest.raises(OSError):
-        checkpoints.save(tmp_path, g, d, og, od, epoch=5, global_step=50)
+        checkpoint.save_pair(tmp_path, g, d, og, od, epoch=5, global_step=50)
     monkeypatch.setattr(torch, "save", real_save)
-    loaded = checkpoints.load(tmp_path)
+    loaded = checkpoint.load_pair(tmp_path)
     assert loaded.epoch == 4 and loaded.global_step == 40
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
 
@@ -291,4 +292,4 @@ def test_stop_in_the_first_epoch_keeps_no_half_model(env):
         train_model(settings, request("half", files, epochs=3), progress=progress, cancel=token)
     assert e.value.params["saved"] is False
     assert not ModelLibrary(settings).exists("half")
-    assert checkpoints.load(experiment_dir(settings, "half")) is None
+    assert checkpoint.load_pair(experiment_dir(settings, "half")) is None

@@ -1,4 +1,7 @@
-"""RVC model files: load voice models safely, export small models, save/load training checkpoints.
+"""RVC model files, the one owner of every ``.pth`` Persona reads or writes: load voice models
+safely, export small models, save/load training checkpoints (an experiment's G/D pair, the
+pretrained base). ``read_checkpoint`` is the single ``torch.load`` (``weights_only=True``) with one
+error wording; everything here reads through it.
 
 Formats follow RVC (``infer/vc/modules.py: get_vc``, ``train/process_ckpt.py: savee`` /
 ``extract_small_model``, ``train/utils.py: save_checkpoint`` / ``load_checkpoint``):
@@ -43,14 +46,20 @@ from persona.rvc.record import KEY as RECORD_KEY
 from persona.rvc.record import ModelRecord, checked_record, read_record
 
 __all__ = [
+    "LATEST",
+    "SavedPair",
     "TrainingCheckpoint",
     "VoiceModel",
     "config_from_hparams",
     "export_small_model",
     "infer_config",
     "load_training_checkpoint",
+    "load_pair",
+    "load_pretrained",
     "load_voice_model",
+    "pair_paths",
     "read_checkpoint",
+    "save_pair",
     "save_training_checkpoint",
 ]
 
@@ -96,24 +105,31 @@ def _invalid(path: Path | str, problem: str) -> PersonaError:
 # -- reading ------------------------------------------------------------------------------------
 
 
-def read_checkpoint(path: str | os.PathLike[str]) -> Any:
-    """``torch.load(path, weights_only=True)`` on the CPU, every failure a clear ``model_invalid``."""
+def read_checkpoint(path: str | os.PathLike[str], *, code: str = "model_invalid") -> Any:
+    """The one ``torch.load`` of a ``.pth`` in Persona: ``weights_only=True`` on the CPU.
+
+    Every failure is one ``PersonaError(code)`` naming the file and the problem, in one wording
+    (``code`` says what the file was meant to be: ``model_invalid``, ``checkpoint_invalid``).
+    """
     path = Path(path)
+
+    def bad(problem: str) -> PersonaError:
+        return PersonaError(code, f"{path.name}: {problem}")
+
     if not path.is_file():
-        raise _invalid(path, "no such file")
+        raise bad("no such file")
     if path.stat().st_size == 0:
-        raise _invalid(path, "the file is empty")
+        raise bad("the file is empty")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
         if "GLOBAL" in text or "global" in text or "blocked" in text:
-            raise _invalid(
-                path,
+            raise bad(
                 "the file contains pickled Python objects other than plain weights (such as code); "
                 "it was refused for safety and nothing in it was run",
             ) from None
-        raise _invalid(path, "not a PyTorch model file, or it is truncated or corrupt") from None
+        raise bad("not a PyTorch model file, or it is truncated or corrupt") from None
     except Exception:  # noqa: BLE001 - torch raises many types for malformed files
         if zipfile.is_zipfile(path):
             try:
@@ -122,8 +138,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Any:
             except (zipfile.BadZipFile, OSError):
                 names = []
             if not any(n.endswith("data.pkl") for n in names):
-                raise _invalid(path, "a zip archive, not a PyTorch model file (.pth)") from None
-        raise _invalid(path, "not a PyTorch model file, or it is truncated or corrupt") from None
+                raise bad("a zip archive, not a PyTorch model file (.pth)") from None
+        raise bad("not a PyTorch model file, or it is truncated or corrupt") from None
 
 
 def _tensor_dict(path: Path, obj: Any, entry: str) -> dict[str, torch.Tensor]:
@@ -497,13 +513,18 @@ def save_training_checkpoint(
     learning_rate: float,
     iteration: int,
     path: str | os.PathLike[str],
+    *,
+    extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write RVC's ``G_*.pth`` / ``D_*.pth`` format (``model``, ``iteration``, ``optimizer``,
-    ``learning_rate``) atomically. ``iteration`` is the epoch, as in RVC."""
+    ``learning_rate``) atomically. ``iteration`` is the epoch, as in RVC; ``extra`` is stored
+    under ``"persona"`` (RVC's ``load_checkpoint`` ignores it)."""
     ckpt: dict[str, Any] = {"model": _unwrap(model).state_dict(), "iteration": int(iteration)}
     if optimizer is not None:
         ckpt["optimizer"] = optimizer.state_dict()
     ckpt["learning_rate"] = float(learning_rate)
+    if extra is not None:
+        ckpt[RECORD_KEY] = dict(extra)
     with atomic_path(path) as tmp:
         torch.save(ckpt, tmp)
     return Path(path)
@@ -552,3 +573,75 @@ def load_training_checkpoint(
         mismatched=mismatched,
         unexpected=unexpected,
     )
+
+
+# -- a training experiment's latest G/D pair and the pretrained base ------------------------------
+
+LATEST = 2333333  # RVC's name for "save only the latest": G_2333333.pth / D_2333333.pth
+
+
+@dataclass
+class SavedPair:
+    """The last G/D pair of an experiment, as read back (plain checkpoint dicts)."""
+
+    g: dict[str, Any]
+    d: dict[str, Any]
+
+    @property
+    def epoch(self) -> int:
+        return int(self.g["iteration"])
+
+    @property
+    def global_step(self) -> int:
+        return int((self.g.get(RECORD_KEY) or {}).get("global_step", 0))
+
+
+def pair_paths(exp_dir: Path) -> tuple[Path, Path]:
+    return Path(exp_dir) / f"G_{LATEST}.pth", Path(exp_dir) / f"D_{LATEST}.pth"
+
+
+def save_pair(
+    exp_dir: Path,
+    net_g: nn.Module,
+    net_d: nn.Module,
+    optim_g: torch.optim.Optimizer,
+    optim_d: torch.optim.Optimizer,
+    *,
+    epoch: int,
+    global_step: int,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Save both nets in RVC's format (``"persona"``: global step, ``extra``); returns the G path.
+
+    ``iteration`` is the number of *completed* epochs (RVC repeats that epoch on resume; Persona
+    continues with the next). D is written before G, each atomically, so a crash mid-save leaves
+    the previous pair readable.
+    """
+    info = {"global_step": int(global_step), **(extra or {})}
+    g_path, d_path = pair_paths(exp_dir)
+    for path, net, opt in ((d_path, net_d, optim_d), (g_path, net_g, optim_g)):
+        save_training_checkpoint(net, opt, opt.param_groups[0]["lr"], epoch, path, extra=info)
+    return g_path
+
+
+def load_pair(exp_dir: Path) -> SavedPair | None:
+    """The last saved pair, or None when there is none (``checkpoint_invalid`` when unreadable)."""
+    g_path, d_path = pair_paths(exp_dir)
+    if not (g_path.exists() and d_path.exists()):
+        return None
+    g, d = (read_checkpoint(p, code="checkpoint_invalid") for p in (g_path, d_path))
+    for path, ckpt in ((g_path, g), (d_path, d)):
+        if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict) or "iteration" not in ckpt:
+            raise PersonaError("checkpoint_invalid", f"{path.name}: not an RVC training checkpoint")
+    return SavedPair(g=g, d=d)
+
+
+def load_pretrained(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """The ``model`` state dict of an RVC pretrained G/D file (``pretrained_v2/f0G40k.pth``), with
+    Applio-era weight-norm names mapped onto RVC's."""
+    path = Path(path)
+    ckpt = read_checkpoint(path)
+    state = ckpt.get("model", ckpt) if isinstance(ckpt, Mapping) else None
+    if not isinstance(state, Mapping):
+        raise _invalid(path, "holds no model weights")
+    return _tensor_dict(path, state, "model")

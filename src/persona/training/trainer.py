@@ -29,8 +29,8 @@ from persona.errors import Cancelled, PersonaError
 from persona.fsutil import atomic_write_text
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
+from persona.rvc import checkpoint
 from persona.settings import Settings
-from persona.training import checkpoints
 from persona.training.config import TrainConfig, training_config
 from persona.training.data import Example, read_filelist, write_filelist
 from persona.training.request import TrainRequest, TrainResult
@@ -50,7 +50,7 @@ def saved_target_epochs(settings: Settings, name: str) -> int | None:
     try:
         from persona.library import validate_model_name
 
-        ckpt = checkpoints.load(experiment_dir(settings, validate_model_name(name)))
+        ckpt = checkpoint.load_pair(experiment_dir(settings, validate_model_name(name)))
     except PersonaError:
         return None
     return None if ckpt is None else ckpt.g.get("persona", {}).get("epochs")
@@ -199,7 +199,7 @@ def train_model(
 
     state_path = exp / STATE_FILE
     if request.resume:
-        if not state_path.exists() or checkpoints.load(exp) is None:
+        if not state_path.exists() or checkpoint.load_pair(exp) is None:
             raise PersonaError(
                 "nothing_to_resume", f"no stopped training named {request.name!r} to resume", status=404
             )
@@ -220,7 +220,7 @@ def train_model(
     from persona.training import loop
 
     examples = read_filelist(exp / "filelist.txt")
-    base = None if checkpoints.load(exp) is not None else _pretrained(settings, request, warnings)
+    base = None if checkpoint.load_pair(exp) is not None else _pretrained(settings, request, warnings)
     used_pretrained = base is not None or request.resume
 
     def load_base() -> tuple[dict, dict] | None:
@@ -228,7 +228,7 @@ def train_model(
         return (
             None
             if base is None
-            else (checkpoints.load_pretrained(base[0]), checkpoints.load_pretrained(base[1]))
+            else (checkpoint.load_pretrained(base[0]), checkpoint.load_pretrained(base[1]))
         )
 
     if warnings:

@@ -250,7 +250,7 @@ describe("train page", () => {
       batch_size: { type: "integer", min: 1, max: 16, default: 6 },
       save_every: { type: "integer", min: 1, max: 300, default: 3 },
       sample_rate: { type: "string", choices: ["40k", "48k"], default: "48k" },
-      f0_method: { type: "string", choices: ["fcpe", "rmvpe", "swiftf0"], default: "fcpe" },
+      f0_method: { type: "string", choices: ["fcpe", "rmvpe", "newpitch"], default: "fcpe" },
     };
     mockApi({
       "GET /health": () => [200, { status: "ok", assets: {}, options: { ...SERVER_OPTIONS, train } }],
@@ -268,8 +268,8 @@ describe("train page", () => {
     expect(screen.getByLabelText("Batch size")).toHaveValue(6);
     expect(screen.getByLabelText("Batch size")).toHaveAttribute("max", "16");
     const methods = [...screen.getByLabelText("Pitch extraction").options].map((o) => [o.value, o.textContent]);
-    expect(methods.map(([v]) => v)).toEqual(["fcpe", "rmvpe", "swiftf0"]);
-    expect(methods[2][1]).toBe("swiftf0"); // a method the dictionary has no words for shows by name
+    expect(methods.map(([v]) => v)).toEqual(["fcpe", "rmvpe", "newpitch"]);
+    expect(methods[2][1]).toBe("newpitch"); // a method the dictionary has no words for shows by name
     expect([...screen.getByLabelText("Sample rate").options].map((o) => o.textContent)).toEqual(["40 kHz", "48 kHz"]);
     pick([audioFile("a.wav")]);
     await user.type(screen.getByLabelText("Model name"), "d");
@@ -282,6 +282,7 @@ describe("train page", () => {
       save_every: "3",
       sample_rate: "48k",
       f0_method: "fcpe",
+      f0_unvoiced: SERVER_OPTIONS.train.f0_unvoiced.default,
     });
     expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob")).epochs).toBe(30);
   });

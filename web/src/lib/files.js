@@ -9,6 +9,7 @@ export const TRAINING_LIMITS = {
 };
 
 export const SONG_LIMITS = {
+  maxFiles: 10, // songs per batch: each becomes its own cover job
   maxFileBytes: 200 * 1024 * 1024,
   extensions: [".wav", ".mp3", ".flac"],
 };
@@ -75,4 +76,22 @@ export function acceptOne(picked, limits, t, setFile, setError) {
     setFile(picked[0]);
     setError(null);
   }
+}
+
+/** Add picked songs to `current` (each checked alone, at most `limits.maxFiles`): `{files, errors}`. */
+export function addSongs(current, incoming, limits = SONG_LIMITS) {
+  const files = [...current];
+  const errors = [];
+  for (const file of incoming) {
+    if (files.some((f) => f.name === file.name && f.size === file.size)) continue; // picked twice
+    const error = checkFile(file, limits);
+    if (error) {
+      errors.push(error);
+    } else if (files.length >= limits.maxFiles) {
+      errors.push({ key: "cover.tooManySongs", vars: { name: file.name, max: limits.maxFiles } });
+    } else {
+      files.push(file);
+    }
+  }
+  return { files, errors };
 }

@@ -1,5 +1,5 @@
 // `/covers/:id`: the "cover complete" page. Play (streamed from the server), download, go back.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
@@ -18,6 +18,9 @@ export default function CoverPage() {
   const [error, setError] = useState(null);
   const [playError, setPlayError] = useState(false);
   const [playerDuration, setPlayerDuration] = useState(null);
+  const [side, setSide] = useState("cover"); // A/B: what the player plays, the cover or the original
+  const player = useRef(null);
+  const resume = useRef(null); // {time, playing} carried across an A/B switch
 
   useEffect(() => {
     let alive = true;
@@ -41,6 +44,24 @@ export default function CoverPage() {
   const suggested = typeof cover?.suggested_pitch === "number" ? cover.suggested_pitch : null;
   const pitchShown = auto && suggested !== null ? suggested : cover?.pitch;
   const audioUrl = cover?.audio_url || `/api/covers/${encodeURIComponent(id)}/audio`;
+  const originalUrl = cover?.original_url || null;
+  const playing = side === "original" && originalUrl ? originalUrl : audioUrl;
+  const switchTo = (next) => {
+    if (next === side) return;
+    const el = player.current;
+    resume.current = el ? { time: el.currentTime, playing: !el.paused } : null;
+    setSide(next);
+  };
+  const onMetadata = (e) => {
+    const el = e.currentTarget;
+    if (side === "cover" && Number.isFinite(el.duration)) setPlayerDuration(el.duration);
+    const at = resume.current;
+    resume.current = null;
+    if (at) {
+      el.currentTime = Math.min(at.time, Number.isFinite(el.duration) ? el.duration : at.time);
+      if (at.playing) el.play().catch(() => {});
+    }
+  };
   const downloadUrl = cover?.download_url || `/api/covers/${encodeURIComponent(id)}/download`;
   return (
     <div className="page page-narrow">
@@ -72,16 +93,35 @@ export default function CoverPage() {
             </div>
             {cover ? (
               <audio
+                ref={player}
                 controls
                 preload="metadata"
-                src={withToken(audioUrl)}
+                src={withToken(playing)}
                 data-testid="cover-audio"
+                data-side={side}
                 aria-label={t("coverPage.player")}
                 onError={() => setPlayError(true)}
-                onLoadedMetadata={(e) => Number.isFinite(e.currentTarget.duration) && setPlayerDuration(e.currentTarget.duration)}
+                onLoadedMetadata={onMetadata}
               />
             ) : null}
           </div>
+          {cover && originalUrl ? (
+            <div className="ab-toggle" role="group" aria-label={t("coverPage.ab")} data-testid="ab-toggle">
+              {["cover", "original"].map((which) => (
+                <button
+                  key={which}
+                  type="button"
+                  className={`button ${side === which ? "button-primary" : "button-ghost"}`}
+                  aria-pressed={side === which}
+                  data-testid={`ab-${which}`}
+                  onClick={() => switchTo(which)}
+                >
+                  {t(which === "cover" ? "coverPage.abCover" : "coverPage.abOriginal")}
+                </button>
+              ))}
+              <p className="field-hint">{t("coverPage.abHint")}</p>
+            </div>
+          ) : null}
           {playError ? <ErrorBox error={t("coverPage.playError")} /> : null}
           {cover && suggested !== null && suggested !== pitchShown ? (
             <p className="hint-box" data-testid="suggestion">

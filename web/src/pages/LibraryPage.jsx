@@ -10,6 +10,7 @@ import ErrorBox from "../components/ErrorBox.jsx";
 import ConfirmDialog from "../components/ConfirmDialog.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
 import ProgressBar from "../components/ProgressBar.jsx";
+import MergeForm from "../components/library/MergeForm.jsx";
 
 /** Jobs still queued or running, so a closed tab can find its work again. */
 function RunningJobs() {
@@ -163,6 +164,18 @@ export default function LibraryPage() {
           </ul>
         ) : null}
       </section>
+      {models && models.length >= 2 ? (
+        <section className="card" aria-labelledby="lib-merge">
+          <details>
+            <summary>
+              <h2 id="lib-merge" className="inline-heading">
+                {t("merge.title")}
+              </h2>
+            </summary>
+            <MergeForm models={models} />
+          </details>
+        </section>
+      ) : null}
       <section className="card" aria-labelledby="lib-covers">
         <div className="card-head">
           <h2 id="lib-covers">{t("library.covers")}</h2>

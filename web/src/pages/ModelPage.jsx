@@ -12,6 +12,7 @@ import { clampPitch } from "../components/PitchControl.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
 import CoverForm from "../components/cover/CoverForm.jsx";
 import CoverProgressCard from "../components/cover/CoverProgressCard.jsx";
+import CoverBatchCard from "../components/cover/CoverBatchCard.jsx";
 import Facts, { entriesOf } from "../components/Facts.jsx";
 
 /** The model entry's voice profile, quality report and suggested pitch (each may be absent). */
@@ -33,6 +34,8 @@ function ModelFacts({ model }) {
     [t("model.f0"), model.f0 ? t("common.yes") : t("common.no")],
     [t("model.index"), model.has_index ? t("common.yes") : t("common.no")],
     [t("model.source"), model.source ? t(`source.${model.source}`) : undefined],
+    [t("model.embedder"), model.embedder],
+    [t("model.mergedFrom"), model.merged_from ? `${model.merged_from.a} × ${model.merged_from.weight} + ${model.merged_from.b}` : undefined],
     [t("model.created"), formatDate(model.created_at, lang)],
     [t("model.size"), formatBytes(model.size_bytes, lang)],
   ];
@@ -91,8 +94,9 @@ export default function ModelPage() {
   const [model, setModel] = useState(null);
   const [error, setError] = useState(null);
   const [active, setActive] = useState(() => {
-    const saved = session.getJSON(KEYS.coverJob);
-    return saved && saved.model === name ? saved : null;
+    const saved = session.getJSON(KEYS.coverJob); // one job, or a batch of several songs
+    const first = Array.isArray(saved) ? saved[0] : saved;
+    return first && first.model === name ? saved : null;
   });
 
   useEffect(() => {
@@ -135,7 +139,15 @@ export default function ModelPage() {
       ) : (
         <div className="grid-main">
           <section className="card card-main">
-            {active ? (
+            {Array.isArray(active) ? (
+              <CoverBatchCard
+                items={active}
+                onReset={() => {
+                  session.set(KEYS.coverJob, null);
+                  setActive(null);
+                }}
+              />
+            ) : active ? (
               <CoverProgressCard
                 key={active.job_id}
                 active={active}

@@ -1,4 +1,5 @@
-// Advanced conversion (folded): pitch extraction, index/filter/RMS/protect, de-reverb, lead/backing.
+// Advanced conversion (folded): pitch extraction (hybrids too), autotune, formant, content encoder,
+// index/filter/RMS/protect, de-reverb, lead/backing.
 // Ranges and choices are the server's (`specs`, /api/health `options.cover`); a setting the server
 // does not describe is not offered.
 import { useI18n } from "../../lib/i18n.jsx";
@@ -6,6 +7,21 @@ import { choiceLabel } from "../../lib/serverOptions.js";
 import ChoiceSelect from "../ChoiceSelect.jsx";
 import RangeField from "../RangeField.jsx";
 import Check from "./Check.jsx";
+
+// Hybrids the server accepts (its `pattern`) offered as ready-made choices.
+export const HYBRID_PRESETS = ["hybrid[rmvpe+fcpe+swiftf0]", "hybrid[rmvpe+crepe]"];
+
+export function withHybrids(spec) {
+  if (!spec.pattern) return spec;
+  const re = new RegExp(`^${spec.pattern}$`);
+  const extra = HYBRID_PRESETS.filter((h) => re.test(h) && !spec.choices.includes(h));
+  return { ...spec, choices: [...spec.choices, ...extra] };
+}
+
+/** "c# minor" -> "C# minor" (the server's choices are lower-case), "chromatic" from the catalogue. */
+export function keyLabel(t) {
+  return (key) => (key === "chromatic" ? t("cover.autotuneKey.chromatic") : key.charAt(0).toUpperCase() + key.slice(1));
+}
 
 /** `values`: what the form shows (server defaults under the user's changes); `set(key)` is that option's setter. */
 export default function ConversionOptions({ specs, values, set }) {
@@ -22,10 +38,32 @@ export default function ConversionOptions({ specs, values, set }) {
           <ChoiceSelect
             id="cv-f0"
             label={t("cover.f0Method")}
-            spec={specs.f0_method}
+            spec={withHybrids(specs.f0_method)}
             value={values.f0_method}
             onChange={set("f0_method")}
             labelOf={(m) => choiceLabel(t, `f0.${m}`, m)}
+          />
+        ) : null}
+        {range("autotune", "cv-autotune", t("cover.autotune"), t("cover.autotuneHint"), 0.05)}
+        {specs.autotune_key && Number(values.autotune) > 0 ? (
+          <ChoiceSelect
+            id="cv-autotune-key"
+            label={t("cover.autotuneKey")}
+            spec={specs.autotune_key}
+            value={values.autotune_key}
+            onChange={set("autotune_key")}
+            labelOf={keyLabel(t)}
+          />
+        ) : null}
+        {range("formant", "cv-formant", t("cover.formant"), t("cover.formantHint"), 0.5)}
+        {specs.embedder ? (
+          <ChoiceSelect
+            id="cv-embedder"
+            label={t("cover.embedder")}
+            spec={specs.embedder}
+            value={values.embedder}
+            onChange={set("embedder")}
+            labelOf={(e) => choiceLabel(t, `cover.embedder.${e}`, e)}
           />
         ) : null}
         {range("index_rate", "cv-index", t("cover.indexRate"), t("cover.indexRateHint"), 0.05)}

@@ -1,4 +1,4 @@
-// Make a cover: the song, the pitch, and the folded conversion and mix options. The options, their
+// Make covers: one or several songs (a job each), the pitch, and the folded conversion and mix options. The options, their
 // ranges and defaults are the server's (/api/health `options.cover`); only the options the user
 // changed are sent, and the server applies its own defaults to the rest.
 import { useState } from "react";
@@ -15,7 +15,7 @@ import MixOptions from "./MixOptions.jsx";
 
 export default function CoverForm({ model, suggested, onStarted, initialPitch = 0 }) {
   const { t } = useI18n();
-  const [song, setSong] = useState(null);
+  const [songs, setSongs] = useState([]);
   const [pitch, setPitch] = useState(initialPitch);
   const specs = useServerOptions("cover"); // null until the server has described its options
   const [changed, setChanged] = useState({}); // what the user set; the rest is the server's default
@@ -26,27 +26,34 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
   const submit = async (e) => {
     e.preventDefault();
     upload.setError(null);
-    if (!song) return upload.setError({ message: t("cover.needSong") });
-    const body = new FormData();
-    body.append("song", song, song.name);
-    body.append("model", model);
-    body.append("pitch", String(pitch));
+    if (!songs.length) return upload.setError({ message: t("cover.needSong") });
     const options = changedOptions(values, defaultsOf(specs));
     delete options.pitch; // sent above, always
     if (!values.lead_backing) delete options.backing; // the backing choice only means something with the split
-    for (const [key, value] of Object.entries(options)) body.append(key, String(value));
-    const data = await upload.send("/covers", body);
-    if (!data) return;
-    const started = { job_id: data.job_id, model, song_name: song.name };
-    session.setJSON(KEYS.coverJob, started);
-    onStarted(started);
+    if (!Number(values.autotune)) delete options.autotune_key; // the key only means something with autotune
+    // One job per song, submitted in order; a refusal stops the batch and keeps what started.
+    const started = [];
+    for (const song of songs) {
+      const body = new FormData();
+      body.append("song", song, song.name);
+      body.append("model", model);
+      body.append("pitch", String(pitch));
+      for (const [key, value] of Object.entries(options)) body.append(key, String(value));
+      const data = await upload.send("/covers", body);
+      if (!data) break;
+      started.push({ job_id: data.job_id, model, song_name: song.name });
+    }
+    if (!started.length) return;
+    const active = started.length === 1 ? started[0] : started;
+    session.setJSON(KEYS.coverJob, active);
+    onStarted(active);
   };
 
   const busy = upload.busy;
   return (
     <form onSubmit={submit} noValidate aria-labelledby="cover-form-title">
       <h2 id="cover-form-title">{t("cover.title")}</h2>
-      <SongPicker song={song} onChange={setSong} onError={upload.setError} disabled={busy} />
+      <SongPicker songs={songs} onChange={setSongs} onError={upload.setError} disabled={busy} />
       <CoverPitch
         pitch={pitch}
         onPitch={setPitch}

@@ -1,20 +1,25 @@
-// The song to cover: one audio file, checked before upload.
+// The songs to cover: one or several audio files, each checked before upload; each becomes a cover job.
 import { useI18n } from "../../lib/i18n.jsx";
-import { acceptOne, SONG_LIMITS } from "../../lib/files.js";
+import { addSongs, SONG_LIMITS } from "../../lib/files.js";
 import FileDrop from "../FileDrop.jsx";
 
-export default function SongPicker({ song, onChange, onError, disabled }) {
+export default function SongPicker({ songs, onChange, onError, disabled }) {
   const { t } = useI18n();
   return (
     <FileDrop
       name="song"
-      label={t("cover.song")}
-      hint={t("cover.songHint")}
+      label={t("cover.songs")}
+      hint={t("cover.songsHint")}
       accept=".wav,.mp3,.flac,audio/*"
-      files={song ? [song] : []}
+      multiple
+      files={songs}
       disabled={disabled}
-      onAdd={(picked) => acceptOne(picked, SONG_LIMITS, t, onChange, onError)}
-      onRemove={() => onChange(null)}
+      onAdd={(picked) => {
+        const { files, errors } = addSongs(songs, picked, SONG_LIMITS);
+        onChange(files);
+        onError(errors.length ? { message: errors.map((e) => t(e.key, e.vars)).join(" ") } : null);
+      }}
+      onRemove={(index) => onChange(songs.filter((_, i) => i !== index))}
     />
   );
 }

@@ -282,7 +282,6 @@ describe("train page", () => {
       save_every: "3",
       sample_rate: "48k",
       f0_method: "fcpe",
-      f0_unvoiced: SERVER_OPTIONS.train.f0_unvoiced.default,
     });
     expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob")).epochs).toBe(30);
   });

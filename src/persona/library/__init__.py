@@ -1,8 +1,9 @@
-"""Models and covers on disk: names, metadata, import/export zips (see ``models`` and ``covers``)."""
+"""Models and covers on disk: metadata, import/export zips (see ``models`` and ``covers``); the name
+rules are ``persona.names`` (re-exported here)."""
 
 from persona.library.covers import CoverEntry, CoverLibrary
 from persona.library.models import ModelEntry, ModelLibrary, resolve_model_ref
-from persona.library.names import suggest_model_name, validate_model_name
+from persona.names import suggest_model_name, validate_model_name
 
 __all__ = [
     "CoverEntry",

@@ -24,9 +24,9 @@ from typing import Any
 from persona.clock import now_iso
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path, atomic_write_text, remove_stale_leftovers
-from persona.library.names import suggest_model_name, validate_model_name
 from persona.library.validate import inspect_index, inspect_model
 from persona.library.ziputil import choose_members, extract_member, scan_zip
+from persona.names import suggest_model_name, validate_model_name
 from persona.settings import Settings
 
 MODEL_FILE = "model.pth"

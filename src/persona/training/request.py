@@ -43,7 +43,7 @@ class TrainRequest:
 
     def validate(self) -> TrainRequest:
         """Normalise and check every field; raises PersonaError with a user-facing message."""
-        from persona.library import validate_model_name
+        from persona.names import validate_model_name
 
         self.name = validate_model_name(self.name)
         if isinstance(self.sample_rate, int) or str(self.sample_rate).isdigit():

@@ -48,7 +48,7 @@ def experiment_dir(settings: Settings, name: str) -> Path:
 def saved_target_epochs(settings: Settings, name: str) -> int | None:
     """The epoch target a stopped training of ``name`` was started with (for resuming)."""
     try:
-        from persona.library import validate_model_name
+        from persona.names import validate_model_name
 
         ckpt = checkpoint.load_pair(experiment_dir(settings, validate_model_name(name)))
     except PersonaError:

@@ -70,23 +70,33 @@ def child_ours(args: argparse.Namespace) -> None:
     fx = {k: Path(v) for k, v in json.loads(Path(args.fixtures, "fixtures.json").read_text()).items()}
     settings = Settings(home=Path(args.fixtures) / "home", assets_dir=Path(args.fixtures), device="cpu")
     opts = ConversionOptions(f0_method="rmvpe", index_rate=0.75)
-    times, cpu = [], []
+    times, cpu, sys_cpu = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):
             torch.manual_seed(i)
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0, s0 = time.perf_counter(), time.process_time(), _sys_seconds()
             convert_file(
                 settings, fx["v2_f0"], args.input, Path(tmp) / f"out{i}.wav", opts, index=fx["index_v2"]
             )
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-            print(f"ours run {i}: {times[-1]:.2f}s wall, {cpu[-1]:.2f}s CPU", file=sys.stderr, flush=True)
-    print(json.dumps({"runs": times, "cpu_runs": cpu, "threads": torch.get_num_threads()}))
+            sys_cpu.append(_sys_seconds() - s0)
+            print(f"ours run {i}: {times[-1]:.2f}s wall, {cpu[-1]:.2f}s CPU ({sys_cpu[-1]:.2f}s system)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        json.dumps({"runs": times, "cpu_runs": cpu, "sys_runs": sys_cpu, "threads": torch.get_num_threads()})
+    )
 
 
-def run_measured(cmd: list[str] | str, shell: bool = False) -> tuple[dict, float]:
+def _sys_seconds() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
+def run_measured(cmd: list[str] | str, shell: bool = False, env: dict | None = None) -> tuple[dict, float]:
     """Run a command; return (its last-line JSON, its peak RSS in MiB)."""
-    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, text=True, env=env)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -103,6 +113,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2, help="conversions per process (first is cold)")
     ap.add_argument("--reference-cmd", help="command running the reference on the same input (see above)")
     ap.add_argument("--rounds", type=int, default=1, help="alternate ours/reference this many times")
+    ap.add_argument(
+        "--baseline-src",
+        help="also run our child from this source tree (e.g. an older checkout's src/), interleaved",
+    )
     ap.add_argument("--child", choices=["ours"], help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -117,18 +131,37 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, no GPU; "
           f"input {args.seconds:g} s", flush=True)  # fmt: skip
     results: dict[str, list] = {
-        k: [] for k in ("ours_cold", "ours_warm", "ours_cpu", "ours_rss", "ref", "ref_cpu", "ref_rss")
+        k: []
+        for k in (
+            "ours_cold",
+            "ours_warm",
+            "ours_cpu",
+            "ours_rss",
+            "ref",
+            "ref_cpu",
+            "ref_rss",
+            "base_cpu",
+            "base_rss",
+        )
     }
     for _ in range(args.rounds):
         cmd = [sys.executable, __file__, "--child", "ours", "--fixtures", str(folder), "--input", str(wav),
                "--runs", str(args.runs)]  # fmt: skip
+        if args.baseline_src:
+            env = {**os.environ, "PYTHONPATH": str(Path(args.baseline_src).resolve())}
+            base, rss = run_measured(cmd, env=env)
+            results["base_cpu"].extend(base.get("cpu_runs", [])[1:])
+            results["base_rss"].append(rss)
+            print(f"baseline ({args.baseline_src}): wall {[round(t, 2) for t in base['runs']]} s,"
+                  f" CPU {[round(t, 2) for t in base.get('cpu_runs', [])]} s"
+                  f" (system {[round(t, 2) for t in base.get('sys_runs', [])]}), peak RSS {rss:.0f} MiB", flush=True)  # fmt: skip
         ours, rss = run_measured(cmd)
         results["ours_cold"].append(ours["runs"][0])
         results["ours_warm"].extend(ours["runs"][1:])
         results["ours_cpu"].extend(ours.get("cpu_runs", [])[1:])
         results["ours_rss"].append(rss)
-        print(f"ours: wall {[round(t, 2) for t in ours['runs']]} s, CPU {[round(t, 2) for t in ours.get('cpu_runs', [])]} s,"
-              f" peak RSS {rss:.0f} MiB", flush=True)  # fmt: skip
+        print(f"ours: wall {[round(t, 2) for t in ours['runs']]} s, CPU {[round(t, 2) for t in ours.get('cpu_runs', [])]} s"
+              f" (system {[round(t, 2) for t in ours.get('sys_runs', [])]}), peak RSS {rss:.0f} MiB", flush=True)  # fmt: skip
         if args.reference_cmd:
             cmd = args.reference_cmd.format(
                 fixtures=shlex.quote(str(folder)), input_npy=shlex.quote(str(npy)), model=shlex.quote(str(fx["v2_f0"])),
@@ -150,6 +183,10 @@ def main() -> None:
     print("|---|---|---|---|---|")
     print(f"| persona | {rtf(results['ours_cold'])} | {rtf(results['ours_warm'])} | {rtf(results['ours_cpu'])} |"
           f" {max(results['ours_rss']):.0f} |")  # fmt: skip
+    if results["base_cpu"]:
+        print(
+            f"| baseline {args.baseline_src} | - | - | {rtf(results['base_cpu'])} | {max(results['base_rss']):.0f} |"
+        )
     if results["ref"]:
         print(
             f"| reference RVC | - | {rtf(results['ref'])} | {rtf(results['ref_cpu'])} | {max(results['ref_rss']):.0f} |"

@@ -2,12 +2,16 @@
 
 Full-size random-weight separation models (the published architectures, see
 persona.testing.separation) on a synthetic stereo song at 44.1 kHz. The conversion stage uses
-a stand-in of fixed cost unless --real-convert is given (the RVC engine is benchmarked on its
-own); everything else is the real code. Each case runs in a fresh process so peak RSS
-(ru_maxrss) is its own.
+a stand-in of fixed cost unless ``--real-convert`` is given: then it is the real RVC conversion
+(``persona.rvc.convert.convert_audio``) with full-size random-weight models in RVC's formats
+(HuBERT base, RMVPE, a v2 40k f0 model, a 2000-vector index; written once into ``--fixtures``,
+the same folder ``bench_convert.py`` uses), f0 ``rmvpe``, index_rate 0.75. Everything else is
+the real code. Each case runs in a fresh process so peak RSS (VmHWM) is its own; CPU seconds
+(user + system, all threads) are recorded per stage next to wall time.
 
     .venv/bin/python benchmarks/bench_cover.py --model bs_roformer --seconds 210
     .venv/bin/python benchmarks/bench_cover.py --model htdemucs --seconds 600 --once
+    .venv/bin/python benchmarks/bench_cover.py --model htdemucs --seconds 210 --once --real-convert
 """
 
 from __future__ import annotations
@@ -66,6 +70,12 @@ def main() -> None:
         choices=("full", "tiny"),
         help="tiny: the pipeline's own memory/time with a near-free model (long songs)",
     )
+    ap.add_argument("--real-convert", action="store_true", help="the real RVC conversion (full-size models)")
+    ap.add_argument(
+        "--fixtures",
+        default=str(Path(tempfile.gettempdir()) / "persona_bench_convert"),
+        help="full-size conversion fixtures (written on first use; shared with bench_convert.py)",
+    )
     args = ap.parse_args()
 
     import torch
@@ -74,12 +84,21 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from persona.cover import CoverRequest
     from persona.cover.pipeline import make_cover
+    from persona.rvc.options import ConversionOptions
     from persona.settings import Settings
     from persona.testing.separation import synthetic_song, write_model
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        settings = Settings(home=tmp / "home", assets_dir=tmp / "assets", device="cpu")
+        voice = index = None
+        assets = tmp / "assets"
+        if args.real_convert:
+            from bench_convert import ensure_fixtures
+
+            fx = ensure_fixtures(Path(args.fixtures))
+            assets = Path(args.fixtures)  # HuBERT + RMVPE where the asset manager looks for them
+            voice, index = fx["v2_f0"], fx["index_v2"]
+        settings = Settings(home=tmp / "home", assets_dir=assets, device="cpu")
         _, config = write_model(settings.assets, args.model, args.size)
         if args.size == "tiny":  # 1 s chunks: fewer calls, so the run shows the pipeline's own cost
             import yaml
@@ -92,24 +111,33 @@ def main() -> None:
         sf.write(str(song), mix.T, 44100, subtype="PCM_16")
         del mix
         _reset_peak_rss()  # the fixture song's float64 synthesis must not count as the pipeline's
-        pth = tmp / "voice.pth"
-        pth.write_bytes(b"stand-in")  # the stand-in convert never opens it
+        pth = voice or tmp / "voice.pth"
+        if voice is None:
+            pth.write_bytes(b"stand-in")  # the stand-in convert never opens it
         runs = []
         for i in range(1 if args.once else 2):
             req = CoverRequest(
-                song=song, model=str(pth), output=tmp / f"cover{i}.wav", separation_model=args.model
+                song=song,
+                model=str(pth),
+                output=tmp / f"cover{i}.wav",
+                separation_model=args.model,
+                index=index,
+                conversion=ConversionOptions(f0_method="rmvpe", index_rate=0.75),
             )
             t0 = time.perf_counter()
             import persona.cover.pipeline as pl
 
-            pl._index_in_use = lambda s, r: False  # noqa: E731 - the stand-in has no model file to read
+            if voice is None:
+                pl._index_in_use = lambda s, r: False  # noqa: E731 - the stand-in has no model file to read
             marks: dict[str, float] = {}
 
             def progress(stage, fraction, message="", _marks=marks, **kw):
                 _marks.setdefault(stage, time.process_time())  # CPU seconds at each stage's start
 
             c0 = time.process_time()
-            res = make_cover(settings, req, progress, convert_fn=stand_in_convert)
+            r0 = resource.getrusage(resource.RUSAGE_SELF)
+            res = make_cover(settings, req, progress, convert_fn=None if voice else stand_in_convert)
+            r1 = resource.getrusage(resource.RUSAGE_SELF)
             c1 = time.process_time()
             names = list(res.stages)
             ends = [marks.get(n, c1) for n in names[1:]] + [c1]
@@ -118,6 +146,7 @@ def main() -> None:
                 {
                     "total_s": round(time.perf_counter() - t0, 2),
                     "cpu_total_s": round(c1 - c0, 2),
+                    "system_s": round(r1.ru_stime - r0.ru_stime, 2),
                     "stages": res.stages,
                     "stages_cpu": cpu,
                     "cached": res.stems_cached,
@@ -134,6 +163,7 @@ def main() -> None:
                     "size": args.size,
                     "seconds": args.seconds,
                     "threads": torch.get_num_threads(),
+                    "real_convert": bool(voice),
                     "runs": runs,
                     "peak_rss_mb": round(peak_mb),
                 },

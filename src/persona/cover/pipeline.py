@@ -35,6 +35,7 @@ from persona.cover.request import CoverRequest, CoverResult
 from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
+from persona.runtime import release_memory, tune_allocator
 from persona.separation.cache import file_sha256
 from persona.separation.models import resolve_model_name
 from persona.separation.pipeline import SeparationOptions, check_assets, model_installed, separate_song
@@ -242,6 +243,7 @@ def make_cover(
     request.validate()
     if not request.song.is_file():
         raise PersonaError("song_not_found", f"song file not found: {request.song}", status=404)
+    tune_allocator()  # separation and conversion activations stay on the heap (persona.runtime)
     convert_fn = convert_fn or _default_convert()
     separation_model = resolve_model_name(
         request.separation_model, settings.resolved_device(), lambda name: model_installed(settings, name)
@@ -334,6 +336,7 @@ def make_cover(
         if state["stage"] == "mix":
             clock.enter("encode")
         clock.enter_none()
+    release_memory()  # the freed activations go back to the system between jobs
     progress("encode", 1.0, msg("encode_cover"))
     return CoverResult(
         path=mix.path,

@@ -157,10 +157,12 @@ def build_pipeline(
     The content encoder is the model's own (``persona.rvc.embedders``) unless ``options.embedder``
     names another or ``embedder_folder`` gives a custom transformers folder.
     """
+    from persona.runtime import tune_allocator
     from persona.rvc import embedders
     from persona.rvc.index import load_index
     from persona.rvc.pipeline import Pipeline
 
+    tune_allocator()  # large activations stay on the heap: no page faults per op (see runtime)
     device, is_half = _device(settings)
     voice = _lru_get(
         _VOICES,
@@ -245,4 +247,8 @@ def convert_file(
         settings, model, audio, 16000, options, progress, cancel, embedder_folder=embedder_folder
     )
     cancel.check()
-    return save_audio(output_path, out, out_sr)
+    saved = save_audio(output_path, out, out_sr)
+    from persona.runtime import release_memory
+
+    release_memory()
+    return saved

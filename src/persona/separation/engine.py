@@ -126,6 +126,9 @@ def load_separator(model: SeparationModel, weights: Path, config: Path, device: 
     """Build the pymss separator for ``model`` from its files (PersonaError ``model_invalid``)."""
     from pymss import MSSeparator  # heavy import, deferred
 
+    from persona.runtime import tune_allocator
+
+    tune_allocator()  # the model's chunk activations stay on the heap (see persona.runtime)
     if model.arch == "htdemucs":
         check_pickle_globals(weights)  # pymss unpickles these with weights_only=False
 

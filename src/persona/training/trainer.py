@@ -189,8 +189,10 @@ def train_model(
 ) -> TrainResult:
     """Train (or resume) the voice model ``request.name`` and add it to the library."""
     from persona.library import ModelLibrary
+    from persona.runtime import tune_allocator
 
     request.validate()
+    tune_allocator()  # activations stay on the heap: no page faults per op (persona.runtime)
     library = ModelLibrary(settings)
     exp = experiment_dir(settings, request.name)
     warnings: list[str] = []

@@ -1,0 +1,71 @@
+"""The process-wide allocator tuning (persona.runtime): on, off by env, idempotent, harmless."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+
+_PROBE = """
+import ctypes, json, sys
+import persona.runtime as rt
+first = rt.tune_allocator()
+second = rt.tune_allocator()
+# a block far above glibc's largest dynamic mmap threshold (32 MiB), written, freed, reused
+buf = (ctypes.c_char * (256 << 20))()
+ctypes.memset(buf, 1, 256 << 20)
+del buf
+rt.release_memory()
+print(json.dumps([first, second]))
+"""
+
+
+def _probe(env_value: str | None) -> list[bool]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    env.pop("PERSONA_TUNE_MALLOC", None)
+    if env_value is not None:
+        env["PERSONA_TUNE_MALLOC"] = env_value
+    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True)
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_tunes_once_and_reports_it():
+    assert _probe(None) == [True, True]
+
+
+def test_env_switch_turns_it_off():
+    assert _probe("0") == [False, False]
+
+
+def test_numerics_do_not_depend_on_it():
+    """The same seeded synthesizer pass gives bit-identical audio with and without the tuning."""
+    code = """
+import hashlib, torch, persona.runtime as rt
+rt.tune_allocator()
+from persona.rvc.models import build_synthesizer
+from persona.testing.rvc import randomize_, tiny_config
+net = randomize_(build_synthesizer(tiny_config(), "v2", True, with_posterior=False).eval(), 3)
+g = torch.Generator().manual_seed(0)
+t = 50
+phone, pitchf = torch.randn(1, t, 768, generator=g), torch.rand(1, t, generator=g) * 300 + 80
+pitch = torch.randint(1, 255, (1, t), generator=g)
+with torch.inference_mode():
+    out = net.infer(phone, torch.tensor([t]), pitch, pitchf, torch.tensor([0]), generator=g)[0]
+print(hashlib.sha256(out.numpy().tobytes()).hexdigest())
+"""
+    digests = set()
+    for value in ("1", "0"):
+        env = {**os.environ, "PYTHONPATH": SRC, "PERSONA_TUNE_MALLOC": value, "OMP_NUM_THREADS": "1"}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1

@@ -92,3 +92,45 @@ def _group(pid: int) -> int | None:
         return os.getpgid(pid)
     except ProcessLookupError:
         return None
+
+
+def test_a_training_whose_worker_is_killed_resumes_on_another_worker(settings, redis):
+    settings = settings.replace(redis_url=redis.url)
+    settings.home.mkdir(parents=True)
+    workers = [start_worker(settings, "--fixture-jobs") for _ in range(2)]
+    try:
+        registry = WorkerRegistry(redis.url)
+        wait_until(lambda: len(registry.live()) == 2, timeout=120)
+        queue = JobQueue(settings)
+        job = queue.submit("train", {"name": "survivor", "epochs": 40, "_step_s": 0.25}, model="survivor")
+        running = wait_until(
+            lambda: (j := queue.store.get(job["id"]))["status"] == "running" and j["progress"] > 0 and j,
+            timeout=60,
+        )
+        victim = next(w for w in workers if w.pid == _group(running["worker_pid"]))
+        stop_process(victim, signal.SIGKILL)  # kill -9: the worker and its job process
+        again = wait_until(lambda: (j := queue.store.get(job["id"]))["attempts"] == 2 and j, timeout=60)
+        assert again["params"]["resume"] is True  # the trainer continues from its checkpoint
+        done = wait_until(
+            lambda: (j := queue.store.get(job["id"]))["status"] in ("succeeded", "failed") and j, timeout=120
+        )
+        assert done["status"] == "succeeded" and done["attempts"] == 2
+        survivor = next(w for w in workers if w is not victim)
+        assert _group(done["worker_pid"]) == survivor.pid
+    finally:
+        for w in workers:
+            stop_process(w, signal.SIGKILL)
+
+
+def test_a_job_on_another_host_is_orphaned_only_when_its_liveness_key_is_gone():
+    import time
+
+    from persona.jobs.cluster import JOB_TTL_S
+    from persona.jobs.recovery import is_orphan
+
+    now = time.time()
+    job = {"id": "j1", "worker_host": "gpu-box-7", "worker_pid": 1, "heartbeat": now - 3600}
+    assert not is_orphan(job, now=now, alive={"j1"})  # its worker still beats in Redis
+    assert is_orphan(job, now=now, alive=set())  # the key expired: that machine is gone
+    fresh = {**job, "heartbeat": now - JOB_TTL_S / 2}  # claimed a moment ago, key not written yet
+    assert not is_orphan(fresh, now=now, alive=set())

@@ -88,6 +88,7 @@ def run(args: argparse.Namespace, settings) -> int:
     from persona.cli.conversion_args import embedder_folder
     from persona.cover import make_cover
     from persona.errors import PersonaError
+    from persona.library import resolve_model_ref
 
     if embedder_folder(args) is not None:
         raise PersonaError(
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace, settings) -> int:
         target_lufs=args.target_lufs,
     ).validate()
     with ProgressBar("cover", enabled=False if args.quiet else None) as bar:
-        result = make_cover(settings, request, bar)
+        result = make_cover(settings, request, bar, resolve_model=resolve_model_ref)
     hint = "" if result.suggested_pitch is None else f" (suggested pitch {result.suggested_pitch:+d})"
     print(
         f"{result.path}  {result.duration_s:.1f} s, pitch {result.pitch:+g}{hint}, "

@@ -10,7 +10,10 @@ quietest 50 ms near each boundary, as RVC's own pipeline cuts its windows at qui
 the mixer in 1.5 s blocks).
 
 ``convert_fn`` is injectable (tests pass a stand-in); by default it is
-``persona.rvc.convert.convert_audio``.
+``persona.rvc.convert.convert_audio``. ``resolve_model`` turns ``request.model`` into what the
+engine takes (a library entry or a ``.pth`` path): the callers that know the library (the CLI, the
+cover job) pass ``persona.library.resolve_model_ref``; without one, ``request.model`` is a path.
+The pipeline itself never looks a name up.
 """
 
 from __future__ import annotations
@@ -152,12 +155,10 @@ def convert_vocal(
 ) -> None:
     """Convert a vocal stem piece by piece into a mono float WAV at the stem's rate and length.
 
-    ``model`` is the resolved ``request.model`` (library entry or .pth path); default: resolve it.
+    ``model`` is the resolved ``request.model`` (library entry or .pth path); default: its path.
     """
     if model is None:
-        from persona.library import resolve_model_ref
-
-        model = resolve_model_ref(settings, request.model)
+        model = model_path(settings, request.model)
     x, sr = _read_mono(vocal_path)
     options = _with_pitch(request, pitch)
     pieces = _piece_bounds(x, sr, CONVERT_PIECE_S)
@@ -199,6 +200,11 @@ def _voice_profile(model: Any) -> dict[str, float] | None:
     return profile if isinstance(profile, dict) else None
 
 
+def model_path(settings: Settings, ref: str) -> Path:
+    """``request.model`` as a ``.pth`` path (no library lookup: see ``make_cover``'s ``resolve_model``)."""
+    return Path(ref).expanduser()
+
+
 def _index_in_use(model: Any, request: CoverRequest) -> bool:
     if request.conversion.index_rate <= 0:
         return False
@@ -238,8 +244,12 @@ def make_cover(
     cancel: CancelToken = NEVER_CANCELLED,
     *,
     convert_fn: ConvertFn | None = None,
+    resolve_model: Callable[[Settings, str], Any] | None = None,
 ) -> CoverResult:
-    """Make the cover described by ``request``; PersonaError for anything the user can fix."""
+    """Make the cover described by ``request``; PersonaError for anything the user can fix.
+
+    ``resolve_model(settings, request.model)``: a library name or path -> entry or path (default
+    ``model_path``: a path only)."""
     request.validate()
     if not request.song.is_file():
         raise PersonaError("song_not_found", f"song file not found: {request.song}", status=404)
@@ -251,9 +261,7 @@ def make_cover(
     sep_options = SeparationOptions(separation_model, request.lead_backing, request.dereverb)
     # Fail before any work on what is missing: weights, the voice model.
     check_assets(settings, sep_options)
-    from persona.library import resolve_model_ref
-
-    model = resolve_model_ref(settings, request.model)  # the library name is looked up here, once
+    model = (resolve_model or model_path)(settings, request.model)  # looked up here, once
     index_used = _index_in_use(model, request)
     output = request.output or _default_output(settings, request)
     clock = _StageClock(progress)

@@ -119,7 +119,7 @@ def _with_upload_names(exc: PersonaError, params: dict[str, Any]) -> PersonaErro
 
 def run_cover(ctx: JobContext) -> dict[str, Any]:
     from persona.cover import CoverRequest, make_cover
-    from persona.library import CoverLibrary
+    from persona.library import CoverLibrary, resolve_model_ref
 
     p = ctx.params
     song = ctx.workdir / "inputs" / p["_song"]
@@ -127,7 +127,7 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     fmt = p.get("options", {}).get("format") or "wav"
     request = CoverRequest.from_params(p, song, out_dir / f"cover.{fmt}")
-    result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel)
+    result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel, resolve_model=resolve_model_ref)
     ctx.cancel.check_owner()  # fresh: a superseded or stopped attempt adds no cover
     ctx.cancel.check()
     meta = {

@@ -2,35 +2,21 @@
 
 The model is loaded with ``persona.rvc.checkpoint.load_voice_model`` (its one
 ``torch.load(weights_only=True)`` reader: a pickle can never run code) which builds the synthesizer from the file's ``config`` and loads the
-weights strictly, so a config that disagrees with its weights is refused. The index is checked by
-reading the FAISS header only (``fourcc``, ``d``, ``ntotal`` as FAISS' ``write_index_header``
-writes them): cheap for a large file, and no C++ parser runs on hostile bytes in the web process.
+weights strictly, so a config that disagrees with its weights is refused. The index is checked whole
+by ``persona.rvc.index_file`` (a pure-Python walk of FAISS' layout that reads only the length
+fields): every declared length must fit in the file, so no C++ parser runs on hostile bytes in
+the web process and the worker's ``faiss.read_index`` never allocates more than the file holds.
 The index dimension must match the model version (v1 256, v2 768), as RVC's pipeline requires.
 """
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 from typing import Any
 
 from persona.errors import PersonaError
 
 VERSION_DIMS = {"v1": 256, "v2": 768}
-# FAISS float index types RVC writes (IVF flat) and the other common ones.
-_FAISS_FOURCCS = {
-    b"IwFl",
-    b"IwF2",
-    b"IxFI",
-    b"IxF2",
-    b"IxFl",
-    b"IwSq",
-    b"IwPQ",
-    b"IHNf",
-    b"IxHe",
-    b"IwSh",
-    b"IxMp",
-}
 
 
 def inspect_model(path: str | Path) -> dict[str, Any]:
@@ -67,17 +53,14 @@ def inspect_model(path: str | Path) -> dict[str, Any]:
 
 
 def inspect_index(path: str | Path, version: str | None = None) -> dict[str, Any]:
-    """Read a FAISS index header: ``{dim, ntotal}``; check ``dim`` against the model version."""
+    """Check a whole FAISS index file (``persona.rvc.index_file``: every declared length against
+    the file's size, the lists against ``ntotal``, the dimension): ``{dim, ntotal}``; and ``dim``
+    against the model version."""
+    from persona.rvc.index_file import check_index_file
+
     path = Path(path)
-    with open(path, "rb") as fh:
-        head = fh.read(20)
-    if len(head) < 20 or head[:4] not in _FAISS_FOURCCS:
-        raise PersonaError("index_invalid", f"{path.name} is not a FAISS index file")
-    dim, ntotal = struct.unpack("<iq", head[4:16])
-    if dim not in VERSION_DIMS.values() or ntotal < 0:
-        raise PersonaError(
-            "index_invalid", f"{path.name} has feature size {dim}; RVC indexes have 256 or 768"
-        )
+    found = check_index_file(path)
+    dim, ntotal = found["dim"], found["ntotal"]
     if version is not None and dim != VERSION_DIMS.get(version, dim):
         raise PersonaError(
             "index_invalid",

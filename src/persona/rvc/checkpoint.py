@@ -120,6 +120,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, code: str = "model_invalid"
         raise bad("no such file")
     if path.stat().st_size == 0:
         raise bad("the file is empty")
+    _check_archive(path, bad)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -140,6 +141,26 @@ def read_checkpoint(path: str | os.PathLike[str], *, code: str = "model_invalid"
             if not any(n.endswith("data.pkl") for n in names):
                 raise bad("a zip archive, not a PyTorch model file (.pth)") from None
         raise bad("not a PyTorch model file, or it is truncated or corrupt") from None
+
+
+def _check_archive(path: Path, bad) -> None:
+    """torch writes its zip format uncompressed: a compressed member (a zip bomb inflating to more
+    than the file holds) is refused before torch reads it. ``bad(problem)`` makes the error."""
+    if not zipfile.is_zipfile(path):
+        return  # torch's legacy format: storages are read from the file itself
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise bad("not a PyTorch model file, or it is truncated or corrupt") from None
+    size = path.stat().st_size
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+            raise bad("it holds compressed data, which PyTorch never writes; it was refused")
+    if total > size:
+        raise bad("its archive declares more data than the file holds")
 
 
 def _tensor_dict(path: Path, obj: Any, entry: str) -> dict[str, torch.Tensor]:
@@ -230,6 +251,20 @@ def infer_config(weights: Mapping[str, torch.Tensor], sr: int | None = None) -> 
     ]  # fmt: skip
 
 
+CONFIG_NAMES = (
+    "spec_channels", "segment_size", "inter_channels", "hidden_channels", "filter_channels",
+    "n_heads", "n_layers", "kernel_size", "p_dropout", "resblock", "resblock_kernel_sizes",
+    "resblock_dilation_sizes", "upsample_rates", "upsample_initial_channel",
+    "upsample_kernel_sizes", "spk_embed_dim", "gin_channels", "sr",
+)  # fmt: skip
+# Sane upper bounds for an untrusted config (RVC's own: 1025, 192, 192, 768, 2, 6, 3, 512, 109, 256;
+# a few times that is allowed). The weights must match the config anyway; this stops a hostile
+# config from describing a network bigger than memory before the comparison.
+CONFIG_MAXIMA = {
+    0: 4097, 2: 1024, 3: 1024, 4: 8192, 5: 32, 6: 32, 7: 31, 13: 2048, 15: 100_000, 16: 2048,
+}  # fmt: skip
+
+
 def _validated_config(path: Path, config: Any) -> list[Any]:
     if not isinstance(config, (list, tuple)) or len(config) != 18:
         raise _invalid(path, "its 'config' entry is not RVC's 18-entry configuration list")
@@ -249,6 +284,15 @@ def _validated_config(path: Path, config: Any) -> list[Any]:
         raise _invalid(path, "its 'config' entry has impossible sizes")
     if len(rb_kernels) != len(dilations) or int(config[3]) % int(config[5]) != 0:
         raise _invalid(path, "its 'config' entry has impossible sizes")
+    too_big = [
+        f"{CONFIG_NAMES[i]}={config[i]} (at most {top})"
+        for i, top in CONFIG_MAXIMA.items()
+        if not isinstance(config[i], (list, tuple)) and int(config[i]) > top
+    ]
+    lists = (len(rates) > 8, max(kernels) > 64, len(rb_kernels) > 8, max(rb_kernels, default=0) > 31)
+    if too_big or any(lists) or any(len(ds) > 8 or max(ds, default=0) > 64 for ds in dilations):
+        shown = ", ".join(too_big[:3]) or "its upsampling or residual-block lists are too long"
+        raise _invalid(path, f"its 'config' entry has sizes far beyond any RVC model: {shown}")
     sr, hop = int(config[17]), math.prod(rates)
     if hop * 100 != sr:
         raise _invalid(
@@ -372,11 +416,15 @@ def load_voice_model(
     config = _validated_config(path, config)
 
     with_posterior = any(k.startswith("enc_q.") for k in weights)
-    try:
-        net_g = build_synthesizer(config, version, f0, with_posterior=with_posterior)
+    try:  # on the meta device first: shapes without memory, so the config cannot bloat us
+        with torch.device("meta"):
+            shapes = build_synthesizer(config, version, f0, with_posterior=with_posterior)
     except Exception as exc:  # noqa: BLE001 - an inconsistent config fails inside module constructors
         raise _invalid(path, f"its config does not describe a buildable model ({exc})") from None
-    _check_weights(path, net_g, weights, "the model its config describes")
+    _check_weights(path, shapes, weights, "the model its config describes")
+    del shapes
+    # The weights match: the real network is as large as the file's own tensors.
+    net_g = build_synthesizer(config, version, f0, with_posterior=with_posterior)
     bad = [k for k, v in weights.items() if not torch.isfinite(v).all()]
     if bad:
         raise _invalid(path, f"weight {bad[0]} contains NaN or infinite values (the model is corrupt)")

@@ -80,9 +80,12 @@ def load_index(path: str | os.PathLike[str], version: str | None = None) -> Feat
     """Read an RVC ``.index`` file. Raises PersonaError ``index_invalid`` (or ``index_missing``)."""
     import faiss
 
+    from persona.rvc.index_file import check_index_file
+
     path = Path(path)
     if not path.is_file():
         raise PersonaError("index_missing", f"index file not found: {path}", status=404)
+    check_index_file(path)  # every length checked against the file first: no allocation bomb
     try:
         index = faiss.read_index(str(path))
     except Exception as exc:  # faiss raises RuntimeError with a C++ trace for any bad file

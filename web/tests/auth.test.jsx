@@ -4,7 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { render } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { useEffect } from "react";
-import { I18nProvider } from "../src/lib/i18n.jsx";
+import { I18nProvider, translate } from "../src/lib/i18n.jsx";
 import { AppRoutes } from "../src/App.jsx";
 import { setTokenPrompt, errorMessage } from "../src/lib/api.js";
 import TokenDialog from "../src/components/TokenDialog.jsx";
@@ -71,14 +71,17 @@ describe("access token", () => {
     );
     const dialog = await screen.findByRole("dialog");
     await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
-    expect(await screen.findByRole("alert")).toHaveTextContent("token required");
+    expect(await screen.findByRole("alert")).toHaveTextContent("An access token is required.");
   });
 });
 
 describe("errorMessage", () => {
   const t = (key, vars) => `${key}${vars ? JSON.stringify(vars) : ""}`;
-  it("prefers the server's message", () => {
-    expect(errorMessage({ response: { status: 400, data: { error: { code: "x", message: "bad name" } } } }, t)).toBe("bad name");
+  it("words a known code from the catalogue, and an unknown one with the server's message", () => {
+    expect(errorMessage({ response: { status: 400, data: { error: { code: "x", message: "bad name" } } } }, translate.bind(null, "en"))).toBe("bad name");
+    expect(errorMessage({ response: { status: 409, data: { error: { code: "model_exists", message: "dup" } } } }, translate.bind(null, "ko"))).toBe(
+      "같은 이름의 모델이 이미 있거나 학습 중입니다. 다른 이름을 쓰세요.",
+    );
   });
   it("words statuses without a body", () => {
     expect(errorMessage({ isAxiosError: true, response: { status: 500, data: "<html>" } }, t)).toBe('error.http{"status":500}');
@@ -107,7 +110,7 @@ describe("health behind a token", () => {
       </I18nProvider>,
     );
     await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Cancel" }));
-    expect(await screen.findByRole("alert")).toHaveTextContent("token required");
+    expect(await screen.findByRole("alert")).toHaveTextContent("An access token is required.");
     expect(screen.queryByText(/Cannot reach the server/)).toBeNull();
   });
 });

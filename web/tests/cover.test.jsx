@@ -54,7 +54,7 @@ describe("cover page", () => {
   it("shows the server's words for a missing cover", async () => {
     mockApi({ "GET /health": health, "GET /covers/nope": () => [404, { error: { code: "cover_not_found", message: "no cover 'nope'" } }] });
     renderApp("/covers/nope", "ko");
-    expect(await screen.findByRole("alert")).toHaveTextContent("no cover 'nope'");
+    expect(await screen.findByRole("alert")).toHaveTextContent("커버를 찾을 수 없습니다.");
     expect(screen.getByRole("link", { name: "라이브러리로" })).toBeInTheDocument();
   });
 });

@@ -10,7 +10,7 @@ describe("training file checks", () => {
   });
 
   it("refuses other types with the file's name", () => {
-    const { files, errors } = addTrainingFiles([], [audioFile("notes.txt", 10, "text/plain"), audioFile("song.flac")]);
+    const { files, errors } = addTrainingFiles([], [audioFile("notes.txt", 10, "text/plain"), audioFile("song.mid")]);
     expect(files).toEqual([]);
     expect(errors.map((e) => e.key)).toEqual(["files.badType", "files.badType"]);
     expect(errors[0].vars.name).toBe("notes.txt");
@@ -50,8 +50,27 @@ describe("training file checks", () => {
 
   it("checks single files against other limits", () => {
     expect(checkFile(audioFile("song.flac"), SONG_LIMITS)).toBeNull();
-    expect(checkFile(audioFile("song.ogg"), SONG_LIMITS).key).toBe("files.badType");
+    expect(checkFile(audioFile("song.ogg"), SONG_LIMITS)).toBeNull(); // the server reads Ogg too
+    expect(checkFile(audioFile("song.mid"), SONG_LIMITS).key).toBe("files.badType");
     expect(extensionOf("x.tar.gz")).toBe(".gz");
     expect(extensionOf("noext")).toBe("");
+  });
+});
+
+
+describe("audio sniffing", () => {
+  it("lets real audio through and refuses a renamed file by its first bytes", async () => {
+    const { looksLikeAudio, sniffAudio } = await import("../src/lib/files.js");
+    const bytes = (text) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+    expect(looksLikeAudio(bytes("RIFF\x10\x00\x00\x00WAVEfmt "))).toBe(true);
+    expect(looksLikeAudio(bytes("ID3\x04"))).toBe(true);
+    expect(looksLikeAudio(Uint8Array.from([0xff, 0xfb, 0x90, 0x00]))).toBe(true);
+    expect(looksLikeAudio(bytes("\x00\x00\x00\x20ftypM4A "))).toBe(true);
+    expect(looksLikeAudio(bytes("<html><body>"))).toBe(false);
+    const fake = new File(["this is not audio at all"], "fake.wav", { type: "audio/wav" });
+    const real = audioFile("real.wav");
+    const { audio, errors } = await sniffAudio([fake, real]);
+    expect(audio).toEqual([real]);
+    expect(errors).toEqual([{ key: "files.notAudio", vars: { name: "fake.wav" } }]);
   });
 });

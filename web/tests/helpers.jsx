@@ -50,8 +50,15 @@ export function renderApp(route = "/", lang = "ko") {
   return renderWithProviders(<AppRoutes />, { route, lang });
 }
 
+// The first bytes of a real file of that kind (the page sniffs them: a fake .wav is refused).
+const HEADS = { ".mp3": "ID3\x03", ".flac": "fLaC", ".ogg": "OggS", ".zip": "PK\x03\x04" };
+
 export function audioFile(name, size = 1000, type = "audio/wav") {
-  const file = new File([new Uint8Array(Math.min(size, 16))], name, { type });
+  const ext = name.slice(name.lastIndexOf(".")).toLowerCase();
+  const head = HEADS[ext] || "RIFF\x00\x00\x00\x00WAVEfmt ";
+  const bytes = new Uint8Array(Math.min(size, 16));
+  for (let i = 0; i < bytes.length && i < head.length; i++) bytes[i] = head.charCodeAt(i);
+  const file = new File([bytes], name, { type });
   Object.defineProperty(file, "size", { value: size });
   return file;
 }

@@ -45,7 +45,8 @@ describe("useUpload", () => {
       answer = await result.current.send("/things", new FormData());
     });
     expect(answer).toBeNull();
-    expect(result.current.error).toEqual({ message: "the upload is too large", code: "upload_too_large" });
+    // The code in the user's language (English here), not the server's own wording.
+    expect(result.current.error).toMatchObject({ message: "The upload is too large.", code: "upload_too_large" });
     expect(result.current.busy).toBe(false);
   });
 
@@ -107,7 +108,7 @@ describe("useStoppableJob", () => {
     const { result } = renderHook(() => useStoppableJob("j2", "persona.trainJob"), { wrapper });
     await waitFor(() => expect(result.current.status).toBe("running"));
     await act(async () => result.current.stop());
-    expect(result.current.stopError).toEqual({ message: "the job already finished", code: "job_finished" });
+    expect(result.current.stopError).toEqual({ message: "This job has already finished.", code: "job_finished" });
     expect(result.current.stopping).toBe(false);
   });
 
@@ -116,7 +117,7 @@ describe("useStoppableJob", () => {
     mockApi({ "GET /jobs/gone": () => [404, { error: { code: "job_not_found", message: "no such job" } }] });
     const { result } = renderHook(() => useStoppableJob("gone", "persona.trainJob"), { wrapper });
     await waitFor(() => expect(result.current.ended).toBe(true));
-    expect(result.current.loadError).toMatchObject({ message: "no such job", status: 404 });
+    expect(result.current.loadError).toMatchObject({ message: "The job was not found.", status: 404 });
     expect(window.sessionStorage.getItem("persona.trainJob")).toBeNull();
   });
 });

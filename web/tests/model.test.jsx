@@ -47,7 +47,7 @@ describe("model page", () => {
       "GET /models/ghost": () => [404, { error: { code: "model_not_found", message: "no model named 'ghost'" } }],
     });
     renderApp("/models/ghost", "en");
-    expect(await screen.findByRole("alert")).toHaveTextContent("no model named 'ghost'");
+    expect(await screen.findByRole("alert")).toHaveTextContent("The model was not found.");
   });
 
   it("sends song, model, pitch and only the options the user changed; follows stages to the cover", async () => {
@@ -74,7 +74,7 @@ describe("model page", () => {
     await user.selectOptions(screen.getByLabelText("File format"), "mp3");
     await user.click(screen.getByRole("button", { name: "Make cover" }));
 
-    expect(await screen.findByText("Making the cover")).toBeInTheDocument();
+    expect(await screen.findByTestId("job-heading")).toBeInTheDocument();
     expect(sent.get("song").name).toBe("song.mp3");
     expect(sent.get("model")).toBe("my voice");
     expect(sent.get("pitch")).toBe("-12");
@@ -122,7 +122,7 @@ describe("model page", () => {
     await user.click(screen.getByLabelText(/Match the song automatically/));
     expect(screen.getByRole("slider", { name: "Pitch shift" })).toBeDisabled();
     await user.click(screen.getByRole("button", { name: "Make cover" }));
-    await screen.findByText("Making the cover");
+    await screen.findByTestId("job-heading");
     expect(sent.get("pitch_auto")).toBe("true");
   });
 
@@ -138,7 +138,7 @@ describe("model page", () => {
     act(() =>
       fake.serverEmit("job_failed", { job_id: "c-2", kind: "cover", error: { code: "audio_too_long", message: "the song is longer than 20 minutes" } }),
     );
-    expect(screen.getByRole("alert")).toHaveTextContent("the song is longer than 20 minutes");
+    expect(screen.getByRole("alert")).toHaveTextContent("The audio is too long.");
     await userEvent.click(screen.getByRole("button", { name: "Make another" }));
     expect(screen.getByRole("button", { name: "Make cover" })).toBeInTheDocument();
   });
@@ -177,7 +177,7 @@ describe("model page", () => {
     fireEvent.change(screen.getByLabelText(/Index rate/), { target: { value: "0.75" } });
     fireEvent.change(document.querySelector('input[name="song"]'), { target: { files: [audioFile("song.wav")] } });
     await user.click(screen.getByRole("button", { name: "Make cover" }));
-    await screen.findByText("Making the cover");
+    await screen.findByTestId("job-heading");
     expect(Object.fromEntries([...sent.entries()].filter(([k]) => k !== "song"))).toEqual({ model: "my voice", pitch: "12", index_rate: "0.75" });
   });
 
@@ -199,7 +199,7 @@ describe("model page", () => {
     expect(screen.queryByText("Mix")).toBeNull();
     fireEvent.change(document.querySelector('input[name="song"]'), { target: { files: [audioFile("song.wav")] } });
     await user.click(screen.getByRole("button", { name: "Make cover" }));
-    await screen.findByText("Making the cover");
+    await screen.findByTestId("job-heading");
     expect([...sent.keys()].sort()).toEqual(["model", "pitch", "song"]);
   });
 });

@@ -38,13 +38,36 @@ describe("JobProgress", () => {
     expect(onStop).toHaveBeenCalledOnce();
   });
 
-  it("shows the server's error words when the job failed, and no Stop", () => {
-    const job = { ...running, status: "failed", error: { code: "audio_silent", message: "the recording is silent" } };
-    renderWithProviders(<JobProgress job={job} title="Training" onStop={() => {}} />, { lang: "en" });
-    expect(screen.getByRole("alert")).toHaveTextContent("the recording is silent");
+  it("shows a failed job's reason from its code, in the user's language, and no Stop", () => {
+    const error = { code: "audio_silent", message: "02.wav is silent (-90 dBFS)", params: { file: "내녹음.m4a" } };
+    const job = { ...running, status: "failed", error };
+    renderWithProviders(<JobProgress job={job} title="Training" onStop={() => {}} />, { lang: "ko" });
+    expect(screen.getByRole("alert")).toHaveTextContent("‘내녹음.m4a’ — 소리가 거의 없는 파일입니다");
+    expect(screen.getByRole("alert")).not.toHaveTextContent("02.wav");
     expect(screen.getByRole("alert")).toHaveTextContent("audio_silent");
     expect(screen.queryByRole("button", { name: "Stop" })).toBeNull();
     expect(screen.queryByTestId("job-eta")).toBeNull();
+  });
+
+  it("renders progress codes from the catalogue and never an uncoded internal message", () => {
+    const coded = { ...running, message: "preparing recording 1 of 2", message_code: "preprocess_recording", message_params: { n: 1, total: 2 } };
+    const { unmount } = renderWithProviders(<JobProgress job={coded} title="T" />, { lang: "ko" });
+    expect(screen.getByTestId("job-message")).toHaveTextContent("녹음 1/2 준비 중");
+    unmount();
+    renderWithProviders(<JobProgress job={{ ...running, message: "window 1/1", message_code: "" }} title="T" />, { lang: "ko" });
+    expect(screen.queryByTestId("job-message")).toBeNull();
+    expect(document.body).not.toHaveTextContent("window 1/1");
+  });
+
+  it("shows a queued job's place and wait, and a stop that kept nothing", () => {
+    const queued = { id: "q", kind: "train", status: "queued", stage: "queued", progress: 0, queue: { position: 2, wait_s: 95 } };
+    const { unmount } = renderWithProviders(<JobProgress job={queued} title="T" />, { lang: "en" });
+    expect(screen.getByTestId("job-queue")).toHaveTextContent("Number 2 in the queue · about 1:35 to wait");
+    unmount();
+    const stopped = { id: "s", kind: "train", status: "cancelled", stage: "features", progress: 0.3, result: { saved: false } };
+    renderWithProviders(<JobProgress job={stopped} title="T" />, { lang: "en" });
+    expect(screen.getByTestId("job-cancelled")).toHaveTextContent("no model was kept");
+    expect(screen.queryByRole("progressbar")).toBeNull(); // a stopped job never reads as 100 %
   });
 
   it("says when the connection dropped", () => {

@@ -10,3 +10,6 @@ afterEach(() => {
 
 import { resetHealth } from "../src/lib/health.js";
 afterEach(() => resetHealth());
+
+import { resetAssets } from "../src/lib/assets.js";
+afterEach(() => resetAssets());

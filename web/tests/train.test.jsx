@@ -8,27 +8,29 @@ vi.mock("../src/lib/socket.js", () => import("./fakeSocket.js"));
 
 beforeEach(() => fake.resetFakeSocket());
 
-function pick(files) {
+// Picked files are sniffed (their first bytes read) before they are listed: wait for that.
+async function pick(files) {
   const input = document.querySelector('input[name="recordings"]');
   fireEvent.change(input, { target: { files } });
+  await act(() => new Promise((r) => setTimeout(r, 50)));
 }
 
 describe("train page", () => {
   it("checks files before upload and says what is wrong", async () => {
     mockApi({ "GET /health": health });
     renderApp("/train", "en");
-    pick([audioFile("voice.wav"), audioFile("notes.txt", 5, "text/plain")]);
+    await pick([audioFile("voice.wav"), audioFile("notes.txt", 5, "text/plain")]);
     expect(screen.getByText("voice.wav")).toBeInTheDocument();
-    expect(screen.getByTestId("file-errors")).toHaveTextContent("notes.txt: unsupported type. Only .wav, .mp3 files can be uploaded.");
+    expect(screen.getByTestId("file-errors")).toHaveTextContent("notes.txt: unsupported type. Only .wav, .mp3, .flac");
     expect(screen.getByText("1 of 5 selected")).toBeInTheDocument();
-    pick([1, 2, 3, 4, 5].map((i) => audioFile(`take${i}.mp3`, 100 + i, "audio/mpeg")));
+    await pick([1, 2, 3, 4, 5].map((i) => audioFile(`take${i}.mp3`, 100 + i, "audio/mpeg")));
     expect(screen.getByTestId("file-errors")).toHaveTextContent("take5.mp3: at most 5 files can be uploaded.");
     expect(screen.getByText("5 of 5 selected")).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Remove voice.wav" }));
     expect(screen.getByText("4 of 5 selected")).toBeInTheDocument();
   });
 
-  it("accepts files dropped on the drop zone", () => {
+  it("accepts files dropped on the drop zone", async () => {
     mockApi({ "GET /health": health });
     renderApp("/train", "en");
     const zone = screen.getByTestId("drop-recordings");
@@ -36,7 +38,7 @@ describe("train page", () => {
     expect(zone).toHaveClass("drop-over");
     fireEvent.drop(zone, { dataTransfer: { files: [audioFile("dropped.wav"), audioFile("x.exe", 3, "application/octet-stream")] } });
     expect(zone).not.toHaveClass("drop-over");
-    expect(screen.getByText("dropped.wav")).toBeInTheDocument();
+    expect(await screen.findByText("dropped.wav")).toBeInTheDocument();
     expect(screen.getByTestId("file-errors")).toHaveTextContent("x.exe: unsupported type");
   });
 
@@ -53,14 +55,14 @@ describe("train page", () => {
     });
     const user = userEvent.setup();
     renderApp("/train", "en");
-    pick([audioFile("a.wav")]);
+    await pick([audioFile("a.wav")]);
     await user.type(screen.getByLabelText("Model name"), "m");
     await user.click(screen.getByRole("button", { name: "Train" }));
     const bar = await screen.findByRole("progressbar", { name: "Upload progress" });
     expect(bar).toHaveAttribute("aria-valuenow", "25");
     expect(screen.getByRole("button", { name: "Uploading…" })).toBeDisabled();
     await act(async () => release());
-    expect(await screen.findByText("Training ‘m’")).toBeInTheDocument();
+    expect(await screen.findByText("‘m’ is waiting to train")).toBeInTheDocument(); // queued, not "training"
   });
 
   it("asks for files and a name before sending anything", async () => {
@@ -69,24 +71,25 @@ describe("train page", () => {
     renderApp("/train", "en");
     await user.click(screen.getByRole("button", { name: "Train" }));
     expect(screen.getByRole("alert")).toHaveTextContent("Choose at least one recording.");
-    pick([audioFile("voice.wav")]);
+    await pick([audioFile("voice.wav")]);
     await user.click(screen.getByRole("button", { name: "Train" }));
     expect(screen.getByRole("alert")).toHaveTextContent("Enter a model name.");
     expect(calls.filter((c) => c.key === "POST /trainings")).toHaveLength(0);
   });
 
-  it("shows the server's error message in words", async () => {
+  it("shows the server's error from its code, in the user's language", async () => {
     mockApi({
       "GET /health": health,
-      "POST /trainings": () => [409, { error: { code: "model_exists", message: "a model named 'me' already exists" } }],
+      "POST /trainings": () => [409, { error: { code: "model_exists", message: "a model named 'me' already exists", params: { name: "me" } } }],
     });
     const user = userEvent.setup();
-    renderApp("/train", "en");
-    pick([audioFile("voice.wav")]);
-    await user.type(screen.getByLabelText("Model name"), "me");
-    await user.click(screen.getByRole("button", { name: "Train" }));
+    renderApp("/train", "ko");
+    await pick([audioFile("voice.wav")]);
+    await user.type(screen.getByLabelText("모델 이름"), "me");
+    await user.click(screen.getByRole("button", { name: "학습하기" }));
     const alert = await screen.findByRole("alert");
-    expect(alert).toHaveTextContent("a model named 'me' already exists");
+    expect(alert).toHaveTextContent("같은 이름의 모델이 이미 있거나 학습 중입니다");
+    expect(alert).not.toHaveTextContent("already exists");
     expect(alert).toHaveTextContent("model_exists");
   });
 
@@ -104,7 +107,7 @@ describe("train page", () => {
     });
     const user = userEvent.setup();
     renderApp("/train", "en");
-    pick([audioFile("a.wav", 10), audioFile("b.mp3", 20, "audio/mpeg")]);
+    await pick([audioFile("a.wav", 10), audioFile("b.mp3", 20, "audio/mpeg")]);
     await user.type(screen.getByLabelText("Model name"), "내목소리");
     fireEvent.change(screen.getByLabelText("Epochs"), { target: { value: "3" } });
     await user.click(screen.getByText("Advanced settings"));
@@ -112,7 +115,7 @@ describe("train page", () => {
     await user.selectOptions(screen.getByLabelText("Pitch extraction"), "harvest");
     await user.click(screen.getByRole("button", { name: "Train" }));
 
-    expect(await screen.findByText("Training ‘내목소리’")).toBeInTheDocument();
+    expect(await screen.findByText((_, el) => el?.dataset?.testid === "job-heading" && el.textContent.includes("‘내목소리’"))).toBeInTheDocument();
     expect(sent.getAll("files").map((f) => f.name)).toEqual(["a.wav", "b.mp3"]);
     expect(sent.get("name")).toBe("내목소리");
     expect(sent.get("epochs")).toBe("3");
@@ -171,7 +174,9 @@ describe("train page", () => {
     renderApp("/", "en");
     await screen.findByText("30%");
     act(() => fake.setConnected(false));
-    expect(await screen.findByText(/Reconnecting/)).toBeInTheDocument();
+    // A short drop is not worth a warning; one that lasts is.
+    expect(screen.queryByText(/Reconnecting/)).toBeNull();
+    expect(await screen.findByText(/Reconnecting/, {}, { timeout: 4000 })).toBeInTheDocument();
     const before = calls.filter((c) => c.key === "GET /jobs/job-8").length;
     state = { ...state, status: "failed", error: { code: "training_failed", message: "out of memory" } };
     act(() => fake.setConnected(true));
@@ -185,7 +190,7 @@ describe("train page", () => {
     window.sessionStorage.setItem("persona.trainJob", JSON.stringify({ job_id: "gone", model_name: "v" }));
     mockApi({ "GET /health": health, "GET /jobs/gone": () => [404, { error: { code: "job_not_found", message: "no such job" } }] });
     renderApp("/", "en");
-    expect(await screen.findByText("no such job")).toBeInTheDocument();
+    expect(await screen.findByText("The job was not found.")).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Train another" }));
     expect(screen.getByRole("button", { name: "Train" })).toBeInTheDocument();
   });
@@ -221,7 +226,7 @@ describe("train page", () => {
     mockApi({ "GET /health": () => [200, { status: "ok", limits: { max_training_files: 2, max_training_file_bytes: 1048576 } }] });
     renderApp("/train", "en");
     expect(await screen.findByText("0 of 2 selected")).toBeInTheDocument();
-    pick([audioFile("a.wav"), audioFile("b.wav"), audioFile("c.wav")]);
+    await pick([audioFile("a.wav"), audioFile("b.wav"), audioFile("c.wav")]);
     expect(screen.getByTestId("file-errors")).toHaveTextContent("c.wav: at most 2 files can be uploaded.");
   });
 
@@ -232,15 +237,34 @@ describe("train page", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("model.pth: unsupported type. Only .zip files can be uploaded.");
   });
 
-  it("warns when the server lacks pretrained weights", async () => {
+  it("shows the missing weights with their size and one button, and disables Train with the reason", async () => {
+    let downloads = 0;
+    const missing = [
+      { name: "rmvpe.pt", size: 181184272, group: "f0", description: "RMVPE" },
+      { name: "hubert_base", size: 189208428, group: "content", description: "HuBERT" },
+    ];
     mockApi({
-      "GET /health": () => [
-        200,
-        { status: "ok", assets: { "rmvpe.pt": false, hubert_base: false, "hubert_base.pt": true, "separation/a.ckpt": false, "separation/b.ckpt": true } },
-      ],
+      "GET /health": health,
+      "GET /assets": () => [200, { missing, missing_bytes: 370392700, needs: { train: ["rmvpe.pt"], cover: [] }, command: "persona assets download", import_command: "persona assets import DIR", job: null }],
+      "GET /assets/needs": () => [200, { kind: "train", missing: [missing[0]], missing_bytes: 181184272, command: "persona assets download rmvpe.pt" }],
+      "POST /assets/download": () => {
+        downloads += 1;
+        return [202, { job_id: "dl-1", job: { id: "dl-1", kind: "assets", status: "queued" } }];
+      },
+      "GET /jobs/dl-1": () => [200, { id: "dl-1", kind: "assets", status: "running", progress: 0.5, eta_s: 12, metrics: { bytes_done: 1048576, bytes_total: 2097152, bytes_per_s: 524288 } }],
     });
+    const user = userEvent.setup();
     renderApp("/", "en");
-    expect(await screen.findByText(/Pretrained weights are missing \(pitch extractor \(RMVPE\)\)/)).toBeInTheDocument();
+    const banner = await screen.findByTestId("assets-banner");
+    expect(banner).toHaveTextContent("Pretrained weights needed");
+    expect(banner).toHaveTextContent("rmvpe.pt");
+    expect(banner.querySelector("pre code")).toHaveTextContent("persona assets download"); // code, not `backticks`
+    expect(banner).not.toHaveTextContent("`");
+    expect(await screen.findByTestId("needs-reason")).toHaveTextContent("rmvpe.pt");
+    expect(screen.getByRole("button", { name: "Train" })).toBeDisabled();
+    await user.click(screen.getByTestId("assets-download"));
+    expect(downloads).toBe(1);
+    expect(await screen.findByTestId("assets-progress")).toHaveTextContent("1 MB of 2 MB · 512 KB/s");
   });
 
   it("trains with the server's defaults and offers the server's choices, whatever they are", async () => {
@@ -271,10 +295,10 @@ describe("train page", () => {
     expect(methods.map(([v]) => v)).toEqual(["fcpe", "rmvpe", "newpitch"]);
     expect(methods[2][1]).toBe("newpitch"); // a method the dictionary has no words for shows by name
     expect([...screen.getByLabelText("Sample rate").options].map((o) => o.textContent)).toEqual(["40 kHz", "48 kHz"]);
-    pick([audioFile("a.wav")]);
+    await pick([audioFile("a.wav")]);
     await user.type(screen.getByLabelText("Model name"), "d");
     await user.click(screen.getByRole("button", { name: "Train" }));
-    await screen.findByText("Training ‘d’");
+    await screen.findByText((_, el) => el?.dataset?.testid === "job-heading" && el.textContent.includes("‘d’"));
     expect(Object.fromEntries([...sent.entries()].filter(([k]) => k !== "files"))).toEqual({
       name: "d",
       epochs: "30",
@@ -301,11 +325,11 @@ describe("train page", () => {
     expect(await screen.findByText("0 of 5 selected")).toBeInTheDocument();
     expect(screen.queryByText("Advanced settings")).toBeNull();
     expect(screen.getByLabelText("Epochs")).toHaveValue(null);
-    pick([audioFile("a.wav")]);
+    await pick([audioFile("a.wav")]);
     await user.type(screen.getByLabelText("Model name"), "n");
     fireEvent.change(screen.getByLabelText("Epochs"), { target: { value: "7" } });
     await user.click(screen.getByRole("button", { name: "Train" }));
-    await screen.findByText("Training ‘n’");
+    await screen.findByText((_, el) => el?.dataset?.testid === "job-heading" && el.textContent.includes("‘n’"));
     expect([...sent.keys()].sort()).toEqual(["epochs", "files", "name"]);
     expect(sent.get("epochs")).toBe("7");
   });

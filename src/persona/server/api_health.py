@@ -13,6 +13,7 @@ from persona.cover.request import COVER_PARAMS
 from persona.jobs.worker import live_workers
 from persona.params import describe
 from persona.server.services import services
+from persona.server.validation import AUDIO_EXTS
 from persona.training.request import TRAIN_PARAMS
 
 bp = Blueprint("health", __name__)
@@ -51,6 +52,7 @@ def health():
             "jobs": counts,
             "workers": live_workers(svc.settings),
             "auth": bool(svc.settings.token),
+            "audio_formats": list(AUDIO_EXTS),  # what recordings and songs may be (file endings)
             "limits": {
                 "max_training_files": svc.settings.max_training_files,
                 "max_training_file_bytes": svc.settings.max_training_file_bytes,

@@ -1,4 +1,4 @@
-"""``/api/jobs``: list, get, cancel."""
+"""``/api/jobs``: list, get, cancel; a queued job carries ``queue: {position, wait_s}``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from persona.errors import PersonaError
 from persona.jobs.store import STATUSES
+from persona.jobs.waits import queue_info
 from persona.server.services import services
 
 bp = Blueprint("jobs", __name__)
@@ -24,13 +25,16 @@ def list_jobs():
         limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
     except ValueError:
         raise PersonaError("param_invalid", "'limit' must be a whole number") from None
-    return jsonify([store.public(j) for j in store.list(status=status or None, kind=kind, limit=limit)])
+    waits = queue_info(store)
+    jobs = [store.public(j) for j in store.list(status=status or None, kind=kind, limit=limit)]
+    return jsonify([{**j, "queue": waits.get(j["id"])} for j in jobs])
 
 
 @bp.get("/api/jobs/<job_id>")
 def get_job(job_id: str):
     store = services().queue.store
-    return jsonify(store.public(store.get(job_id)))
+    job = store.public(store.get(job_id))
+    return jsonify({**job, "queue": queue_info(store).get(job_id) if job["status"] == "queued" else None})
 
 
 @bp.post("/api/jobs/<job_id>/cancel")

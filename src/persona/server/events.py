@@ -4,7 +4,8 @@ Workers write progress to the job store; one broadcaster thread per web process 
 (``seq > last``, one indexed query every 0.1 s) and emits them to the job's room, so an event
 reaches subscribers well within a second of the worker's report. A subscriber gets the job's
 current state at once (``job_progress``, and the final event if it has ended), so a late
-subscriber misses nothing.
+subscriber misses nothing. A queued job's event carries ``queue: {position, wait_s}``, re-sent
+whenever the queue moves.
 
 Scale-out (Redis): Socket.IO's message queue is Redis, so one broadcaster serves every web
 process. The web processes elect it with a Redis lock (``LEADER_TTL_S``, renewed each poll); the
@@ -24,6 +25,7 @@ from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from persona.errors import PersonaError
 from persona.jobs.store import JobStore
+from persona.jobs.waits import queue_info
 from persona.server.auth import token_from, token_ok
 
 log = logging.getLogger(__name__)
@@ -89,12 +91,26 @@ class Broadcaster:
         seq = self.store.max_seq()
         while True:
             try:
-                for job in self.store.changes_since(seq):
+                changed = self.store.changes_since(seq)
+                for job in changed:
                     seq = max(seq, job["seq"])
-                    self.publish(job)
+                self.emit_changes(changed)
             except Exception:  # noqa: BLE001 - keep streaming through a locked database
                 log.exception("job broadcaster")
             self.socketio.sleep(POLL_S)
+
+    def emit_changes(self, changed: list[dict[str, Any]]) -> None:
+        """Publish changed jobs; any change can move the queue, so every queued job hears its
+        new place and wait too."""
+        if not changed:
+            return
+        waits = queue_info(self.store)
+        for job in changed:
+            self.publish(job, waits.get(job["id"]))
+        changed_ids = {j["id"] for j in changed}
+        for job_id, place in waits.items():
+            if job_id not in changed_ids:
+                self.publish(self.store.get(job_id), place)
 
     def _run_elected(self) -> None:
         """Only the web process holding the leader lock polls the store and emits (via Redis)."""
@@ -118,9 +134,10 @@ class Broadcaster:
                     seq = int(stored) if stored is not None else self.store.max_seq()
                     log.info("this web process now broadcasts job changes (from seq %s)", seq)
                 if self.leading and seq is not None:
-                    for job in self.store.changes_since(seq):
-                        self.publish(job)
-                        seq = max(seq, job["seq"])
+                    changed = self.store.changes_since(seq)
+                    self.emit_changes(changed)
+                    if changed:
+                        seq = max(seq, *(job["seq"] for job in changed))
                         r.set(_SEQ_KEY, seq)
                 failing = False
             except Exception as exc:  # noqa: BLE001 - Redis or the database away: try again
@@ -130,9 +147,10 @@ class Broadcaster:
                 self.socketio.sleep(1.0)
             self.socketio.sleep(POLL_S)
 
-    def publish(self, job: dict[str, Any]) -> None:
+    def publish(self, job: dict[str, Any], queue: dict[str, Any] | None = None) -> None:
+        payload = {**progress_payload(job), "queue": queue}
         for room in (job["id"], ALL_JOBS):
-            self.socketio.emit("job_progress", progress_payload(job), to=room)
+            self.socketio.emit("job_progress", payload, to=room)
             final = final_event(job)
             if final:
                 self.socketio.emit(final[0], final[1], to=room)
@@ -168,7 +186,8 @@ def install(
         except PersonaError as exc:
             leave_room(job_id)
             return {"error": exc.to_dict()}
-        emit("job_progress", progress_payload(job))
+        queue = queue_info(store).get(job_id) if job["status"] == "queued" else None
+        emit("job_progress", {**progress_payload(job), "queue": queue})
         final = final_event(job)
         if final:
             emit(*final)

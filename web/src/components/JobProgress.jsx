@@ -4,6 +4,7 @@ import { formatDuration, formatNumber } from "../lib/format.js";
 import { FINAL } from "../lib/useJob.js";
 import ProgressBar from "./ProgressBar.jsx";
 import ErrorBox from "./ErrorBox.jsx";
+import { progressText } from "../lib/serverText.js";
 
 function stageLabel(t, stage) {
   const key = `stage.${stage}`;
@@ -75,13 +76,11 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
           })}
         </ol>
       ) : null}
-      <div aria-live="polite">
-        <ProgressBar
-          value={job.progress}
-          label={t("job.progress")}
-          indeterminate={!final && status === "queued"}
-        />
-      </div>
+      {status === "cancelled" ? null : (
+        <div aria-live="polite">
+          <ProgressBar value={job.progress} label={t("job.progress")} indeterminate={!final && status === "queued"} />
+        </div>
+      )}
       <dl className="facts facts-inline">
         {epoch ? (
           <div>
@@ -102,8 +101,21 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
           </div>
         ) : null}
       </dl>
-      {job.message && !final && !(epoch && /^epoch \d+/i.test(job.message)) ? (
-        <p className="job-message">{job.message}</p>
+      {status === "queued" && job.queue?.position ? (
+        <p className="job-queue" data-testid="job-queue">
+          {t("job.queuePlace", { n: job.queue.position })}
+          {typeof job.queue.wait_s === "number" ? ` · ${t("job.queueWait", { wait: formatDuration(job.queue.wait_s) })}` : ""}
+        </p>
+      ) : null}
+      {!final && progressText(job, t) ? (
+        <p className="job-message" data-testid="job-message">
+          {progressText(job, t)}
+        </p>
+      ) : null}
+      {!final && job.cancel_requested ? (
+        <p className="notice" role="status">
+          {t("job.stopping")}
+        </p>
       ) : null}
       {!connected && !final ? (
         <p className="notice" role="status">
@@ -111,9 +123,17 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
         </p>
       ) : null}
       {status === "failed" ? <ErrorBox error={job.error || t("job.failedUnknown")} /> : null}
-      {status === "cancelled" ? <p className="notice">{t("job.cancelled")}</p> : null}
+      {status === "cancelled" ? (
+        <p className="notice" data-testid="job-cancelled">
+          {job.kind === "train" && job.result?.saved === false
+            ? t("job.nothingSaved")
+            : job.kind === "train" && job.result?.saved
+              ? t("job.stoppedSaved")
+              : t("job.cancelled")}
+        </p>
+      ) : null}
       {onStop && !final ? (
-        <button type="button" className="button button-danger" onClick={onStop} disabled={stopping}>
+        <button type="button" className="button button-danger" onClick={onStop} disabled={stopping || job.cancel_requested}>
           {stopping ? t("job.stopping") : t("job.stop")}
         </button>
       ) : null}

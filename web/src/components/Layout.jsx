@@ -1,7 +1,9 @@
 // The frame of every page: header with navigation and language switch, server status, footer.
 import { Link, NavLink, Outlet } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
-import { missingAssetGroups, useHealth } from "../lib/health.js";
+import { useHealth } from "../lib/health.js";
+import AssetsBanner from "./AssetsBanner.jsx";
+import Rich from "./Rich.jsx";
 
 function Logo() {
   return (
@@ -32,7 +34,7 @@ function LanguageSwitch() {
   );
 }
 
-/** Warn when the server lacks pretrained weights: training and covers would fail. */
+/** Server trouble first (unreachable, no worker), else the weights jobs need and lack. */
 function ServerStatus() {
   const { t } = useI18n();
   const health = useHealth();
@@ -40,7 +42,7 @@ function ServerStatus() {
   if (health.status === "unreachable") {
     return (
       <div className="banner banner-warn" role="status">
-        {t("health.unreachable")}
+        <Rich text={t("health.unreachable")} />
       </div>
     );
   }
@@ -48,17 +50,12 @@ function ServerStatus() {
   if (workers === 0 && health.jobs?.queued > 0) {
     return (
       <div className="banner banner-warn" role="status">
-        {t("health.noWorker", { n: health.jobs.queued })}
+        <Rich text={t("health.noWorker", { n: health.jobs.queued })} />
       </div>
     );
   }
-  const missing = missingAssetGroups(health.assets);
-  if (!missing.length) return null;
-  return (
-    <div className="banner banner-warn" role="status">
-      {t("health.assetsMissing", { names: missing.map((g) => t(`assets.${g}`)).join(", ") })}
-    </div>
-  );
+  if (health.status === "unauthorized") return null;
+  return <AssetsBanner />;
 }
 
 export default function Layout() {

@@ -5,6 +5,7 @@
 // and retries the request once.
 import axios from "axios";
 import { KEYS, local } from "./storage.js";
+import { errorText } from "./serverText.js";
 
 export const api = axios.create({ baseURL: "/api" });
 
@@ -82,8 +83,9 @@ export function withToken(url) {
 }
 
 /**
- * The words to show for a failed request: the server's `error.message` when it sent one,
- * else a translated description of what went wrong (no connection, timeout, HTTP status).
+ * The words to show for a failed request: the server's error rendered from its code (the
+ * English `message` only for unknown codes), else a translated description of what went wrong
+ * (no connection, timeout, HTTP status).
  */
 export function errorMessage(error, t) {
   const tr = t || ((key) => key);
@@ -92,8 +94,7 @@ export function errorMessage(error, t) {
   const body = error.response?.data;
   if (body && typeof body === "object" && body.error) {
     if (typeof body.error === "string") return body.error;
-    if (body.error.message) return body.error.message;
-    if (body.error.code) return body.error.code;
+    if (body.error.code || body.error.message) return errorText(body.error, tr);
   }
   if (error.message && !error.isAxiosError && !error.response) return error.message;
   if (error.response) {
@@ -111,6 +112,12 @@ export function errorMessage(error, t) {
 export function errorCode(error) {
   const body = error?.response?.data;
   return (body && typeof body === "object" && body.error && body.error.code) || "";
+}
+
+/** The server's `{error: {code, message, params}}` body, if any. */
+export function errorBody(error) {
+  const body = error?.response?.data;
+  return body && typeof body === "object" && body.error && typeof body.error === "object" ? body.error : null;
 }
 
 export const paths = {

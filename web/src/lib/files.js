@@ -1,17 +1,20 @@
 // Checks on files the user picks, done before anything is uploaded.
 // Limits mirror the server's defaults (persona.settings.Settings); the server checks again.
 
+// Until the server has said (/api/health `audio_formats`), the endings it accepts by default.
+export const AUDIO_FORMATS = [".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".webm", ".wma", ".aiff", ".aif"];
+
 export const TRAINING_LIMITS = {
   maxFiles: 5,
   maxFileBytes: 100 * 1024 * 1024,
   maxTotalBytes: 200 * 1024 * 1024,
-  extensions: [".wav", ".mp3"],
+  extensions: AUDIO_FORMATS,
 };
 
 export const SONG_LIMITS = {
   maxFiles: 10, // songs per batch: each becomes its own cover job
   maxFileBytes: 200 * 1024 * 1024,
-  extensions: [".wav", ".mp3", ".flac"],
+  extensions: AUDIO_FORMATS,
 };
 
 export const ZIP_LIMITS = {
@@ -94,4 +97,66 @@ export function addSongs(current, incoming, limits = SONG_LIMITS) {
     }
   }
   return { files, errors };
+}
+
+// The first bytes of each audio format the server reads: a file named .wav that is not audio is
+// refused here, before an upload the server would refuse anyway.
+const SIGNATURES = [
+  [0, "RIFF"], // WAV (RIFF....WAVE)
+  [0, "ID3"], // MP3 with a tag
+  [0, "fLaC"],
+  [0, "OggS"], // Ogg Vorbis / Opus
+  [4, "ftyp"], // M4A / AAC in MP4
+  [0, "FORM"], // AIFF
+  [0, "\x1a\x45\xdf\xa3"], // WebM / Matroska
+  [0, "\x30\x26\xb2\x75"], // WMA (ASF)
+];
+
+/** Whether these first bytes start an audio file in a format we know. */
+export function looksLikeAudio(bytes) {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes || []);
+  if (b.length < 4) return false;
+  if (b[0] === 0xff && (b[1] & 0xe0) === 0xe0) return true; // MPEG audio frame sync (MP3, ADTS AAC)
+  return SIGNATURES.some(([offset, sig]) => [...sig].every((ch, i) => b[offset + i] === ch.charCodeAt(0)));
+}
+
+async function headOf(file) {
+  const part = file.slice(0, 16);
+  if (typeof part.arrayBuffer === "function") return new Uint8Array(await part.arrayBuffer());
+  return new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(new Uint8Array(reader.result));
+    reader.onerror = () => resolve(null);
+    reader.readAsArrayBuffer(part);
+  });
+}
+
+/**
+ * Split picked files into real audio and the rest (`{audio, errors}`, errors as `{key, vars}`).
+ * Only files with an accepted ending are read: the others are refused by their type later.
+ */
+export async function sniffAudio(files, limits = null) {
+  const audio = [];
+  const errors = [];
+  for (const file of files) {
+    if (limits && !limits.extensions.includes(extensionOf(file.name))) {
+      audio.push(file);
+      continue;
+    }
+    let head = null;
+    try {
+      head = await headOf(file);
+    } catch {
+      head = null;
+    }
+    if (head === null || !file.size || looksLikeAudio(head)) audio.push(file); // unreadable here: the server decides
+    else errors.push({ key: "files.notAudio", vars: { name: file.name } });
+  }
+  return { audio, errors };
+}
+
+/** The server's accepted endings (/api/health `audio_formats`) over a default list. */
+export function withServerFormats(limits, health) {
+  const formats = health?.audio_formats;
+  return Array.isArray(formats) && formats.length ? { ...limits, extensions: formats } : limits;
 }

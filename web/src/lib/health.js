@@ -37,24 +37,6 @@ export function useHealth() {
   return health;
 }
 
-// What each part of the work needs; a group is missing when none of its files is present.
-const ASSET_GROUPS = [
-  ["content", (n) => n === "hubert_base" || n === "hubert_base.pt"],
-  ["pitch", (n) => n === "rmvpe.pt"],
-  ["pretrained", (n) => n.startsWith("pretrained")],
-  ["separation", (n) => n.startsWith("separation/")],
-];
-
-/** Names of asset groups with nothing present (only groups the server reports at all). */
-export function missingAssetGroups(assets) {
-  if (!assets || typeof assets !== "object") return [];
-  const names = Object.keys(assets);
-  return ASSET_GROUPS.filter(([, match]) => {
-    const members = names.filter(match);
-    return members.length > 0 && !members.some((n) => assets[n] === true);
-  }).map(([group]) => group);
-}
-
 /** Training limits from the server's answer, falling back to the defaults given. */
 export function trainingLimits(health, defaults) {
   const l = health?.limits;
@@ -64,5 +46,6 @@ export function trainingLimits(health, defaults) {
     maxFiles: l.max_training_files ?? defaults.maxFiles,
     maxFileBytes: l.max_training_file_bytes ?? defaults.maxFileBytes,
     maxTotalBytes: l.max_upload_bytes ?? defaults.maxTotalBytes,
+    extensions: Array.isArray(health.audio_formats) && health.audio_formats.length ? health.audio_formats : defaults.extensions,
   };
 }

@@ -19,9 +19,13 @@ function fromEvent(prev, event, data) {
         ...base,
         status: data.status && !FINAL.has(data.status) ? data.status : "running",
         stage,
-        stages: stage && !stages.includes(stage) ? [...stages, stage] : stages,
+        stages: withEarlierStages(data.kind || base.kind, stages, stage),
         progress: typeof data.progress === "number" ? data.progress : base.progress,
         message: data.message ?? base.message,
+        message_code: data.message_code ?? "",
+        message_params: data.message_params ?? {},
+        queue: data.queue ?? null,
+        cancel_requested: data.cancel_requested ?? base.cancel_requested,
         eta_s: data.eta_s,
         metrics: data.metrics && Object.keys(data.metrics).length ? data.metrics : base.metrics,
       };
@@ -37,13 +41,29 @@ function fromEvent(prev, event, data) {
   }
 }
 
+// The order each kind's stages run in: a page opened mid-job (or reloaded) still lists the
+// stages already finished before the current one.
+export const STAGE_ORDER = {
+  train: ["preprocess", "features", "train", "export"],
+  cover: ["decode", "separate", "convert", "mix", "encode"],
+  assets: ["download", "verify"],
+};
+
+export function withEarlierStages(kind, stages, stage) {
+  const order = STAGE_ORDER[kind] || [];
+  const at = order.indexOf(stage);
+  const earlier = at > 0 ? order.slice(0, at) : [];
+  const out = [...earlier.filter((s) => !stages.includes(s)), ...stages];
+  return stage && !out.includes(stage) ? [...out, stage] : out;
+}
+
 function fromJob(prev, job) {
   const stages = (prev && prev.stages) || [];
-  return {
-    ...job,
-    stages: job.stage && !stages.includes(job.stage) ? [...stages, job.stage] : stages,
-  };
+  return { ...job, stages: withEarlierStages(job.kind, stages, job.stage) };
 }
+
+// A drop shorter than this (the first connect, a quick reconnect) is not worth a warning.
+export const RECONNECT_GRACE_MS = 1500;
 
 /**
  * Returns `{job, loadError, connected}`; `job` is null until something is known.
@@ -52,7 +72,7 @@ function fromJob(prev, job) {
 export function useJob(jobId, t) {
   const [job, setJob] = useState(null);
   const [loadError, setLoadError] = useState(null);
-  const [connected, setConnected] = useState(isConnected());
+  const [connected, setConnected] = useState(true); // until a drop has lasted RECONNECT_GRACE_MS
 
   useEffect(() => {
     setJob(null);
@@ -82,8 +102,19 @@ export function useJob(jobId, t) {
       setJob((prev) => fromEvent(prev, event, data));
     });
     let wasConnected = isConnected();
+    let downTimer = null;
+    const showDown = () => {
+      if (downTimer === null) downTimer = setTimeout(() => alive && setConnected(false), RECONNECT_GRACE_MS);
+    };
+    if (!wasConnected) showDown(); // still connecting: say so only if it takes long
     const offConn = onConnectionChange((up) => {
-      setConnected(up);
+      if (up) {
+        clearTimeout(downTimer);
+        downTimer = null;
+        setConnected(true);
+      } else {
+        showDown();
+      }
       // After a drop, the server may have finished the job while we were away: ask again.
       if (up && !wasConnected) {
         heard = false;
@@ -93,6 +124,7 @@ export function useJob(jobId, t) {
     });
     return () => {
       alive = false;
+      clearTimeout(downTimer);
       off();
       offConn();
     };

@@ -1,12 +1,12 @@
 // One form's upload to the server: the fraction sent so far, the error in words, and abort.
 //
 // `send(url, body)` posts a FormData body and resolves to the response's data, or to null when
-// the request failed (then `error` holds `{message, code}`) or was aborted (then no error: the
+// the request failed (then `error` holds `{message, code, params}`) or was aborted (then no error: the
 // user asked for it). `error`/`setError` are the form's one error slot, so checks done before
 // anything is sent (no file chosen, no name) show in the same place.
 import { useCallback, useRef, useState } from "react";
 import { isCancel } from "axios";
-import { api, errorCode, errorMessage } from "./api.js";
+import { api, errorBody, errorCode, errorMessage } from "./api.js";
 import { useI18n } from "./i18n.jsx";
 
 export function useUpload() {
@@ -28,7 +28,7 @@ export function useUpload() {
         });
         return response.data;
       } catch (err) {
-        if (!isCancel(err)) setError({ message: errorMessage(err, t), code: errorCode(err) });
+        if (!isCancel(err)) setError({ ...errorBody(err), message: errorMessage(err, t), code: errorCode(err) });
         return null;
       } finally {
         if (controller.current === ctl) controller.current = null;

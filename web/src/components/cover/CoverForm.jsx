@@ -6,6 +6,8 @@ import { useI18n } from "../../lib/i18n.jsx";
 import { KEYS, session } from "../../lib/storage.js";
 import { changedOptions, defaultsOf, useServerOptions, withDefaults } from "../../lib/serverOptions.js";
 import { useUpload } from "../../lib/useUpload.js";
+import { useJobNeeds } from "../../lib/assets.js";
+import NeedsNotice from "../NeedsNotice.jsx";
 import ErrorBox from "../ErrorBox.jsx";
 import ProgressBar from "../ProgressBar.jsx";
 import SongPicker from "./SongPicker.jsx";
@@ -22,11 +24,24 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
   const values = withDefaults(changed, specs);
   const set = (key) => (value) => setChanged((c) => ({ ...c, [key]: value }));
   const upload = useUpload();
+  // Asked before anything is uploaded: a cover the server cannot run is not offered.
+  const needs = useJobNeeds("cover", {
+    f0_method: values.f0_method,
+    separation_model: values.separation_model,
+    lead_backing: values.lead_backing,
+    dereverb: values.dereverb,
+  });
+  const blocked = Boolean(needs?.missing?.length);
+  const pickSongs = (next) => {
+    setSongs(next);
+    if (upload.error?.local === "song" && next.length) upload.setError(null); // no stale "choose a song"
+  };
 
   const submit = async (e) => {
     e.preventDefault();
     upload.setError(null);
-    if (!songs.length) return upload.setError({ message: t("cover.needSong") });
+    if (!songs.length) return upload.setError({ message: t("cover.needSong"), local: "song" });
+    if (blocked) return undefined;
     const options = changedOptions(values, defaultsOf(specs));
     delete options.pitch; // sent above, always
     if (!values.lead_backing) delete options.backing; // the backing choice only means something with the split
@@ -53,7 +68,7 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
   return (
     <form onSubmit={submit} noValidate aria-labelledby="cover-form-title">
       <h2 id="cover-form-title">{t("cover.title")}</h2>
-      <SongPicker songs={songs} onChange={setSongs} onError={upload.setError} disabled={busy} />
+      <SongPicker songs={songs} onChange={pickSongs} onError={upload.setError} disabled={busy} />
       <CoverPitch
         pitch={pitch}
         onPitch={setPitch}
@@ -67,7 +82,13 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
       {specs ? <MixOptions specs={specs} values={values} set={set} /> : null}
       {busy ? <ProgressBar value={upload.progress} label={t("common.uploadProgress")} /> : null}
       <ErrorBox error={upload.error} />
-      <button type="submit" className="button button-primary button-wide" disabled={busy}>
+      <NeedsNotice id="cover-needs" needs={needs} />
+      <button
+        type="submit"
+        className="button button-primary button-wide"
+        disabled={busy || blocked}
+        aria-describedby={blocked ? "cover-needs" : undefined}
+      >
         {busy ? t("common.uploading") : t("cover.submit")}
       </button>
     </form>

@@ -1,5 +1,5 @@
 // A cover in progress: its stages live with Stop; opens the finished cover's page.
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { useNavigate } from "react-router-dom";
 import { useI18n } from "../../lib/i18n.jsx";
 import { paths } from "../../lib/api.js";
@@ -8,11 +8,17 @@ import { useStoppableJob } from "../../lib/useStoppableJob.js";
 import ErrorBox from "../ErrorBox.jsx";
 import JobProgress from "../JobProgress.jsx";
 
+const HEADINGS = { queued: "cover.queued", running: "cover.running", failed: "cover.failed", cancelled: "cover.stopped" };
+
 /** `active`: {job_id, model, song_name} as stored in sessionStorage when the job started. */
 export default function CoverProgressCard({ active, onReset }) {
   const { t } = useI18n();
   const navigate = useNavigate();
   const { job, status, loadError, connected, stop, stopping, stopError, ended } = useStoppableJob(active.job_id, KEYS.coverJob);
+  const card = useRef(null);
+  useEffect(() => {
+    card.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
+  }, []);
 
   useEffect(() => {
     if (status === "succeeded") {
@@ -28,8 +34,8 @@ export default function CoverProgressCard({ active, onReset }) {
   }, [status]);
 
   return (
-    <div>
-      <h2>{t("cover.running")}</h2>
+    <div ref={card} className="progress-card">
+      <h2 data-testid="job-heading">{t(HEADINGS[status] || "cover.running")}</h2>
       {active.song_name ? <p className="muted">{active.song_name}</p> : null}
       {loadError && !job ? (
         <ErrorBox error={loadError} />

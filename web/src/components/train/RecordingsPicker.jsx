@@ -1,7 +1,7 @@
 // The recordings to train on: a multi-file drop, what was refused and why, and "n of max".
 import { useState } from "react";
 import { useI18n } from "../../lib/i18n.jsx";
-import { addTrainingFiles } from "../../lib/files.js";
+import { addTrainingFiles, sniffAudio } from "../../lib/files.js";
 import FileDrop from "../FileDrop.jsx";
 
 export default function RecordingsPicker({ files, onChange, limits, disabled }) {
@@ -12,15 +12,20 @@ export default function RecordingsPicker({ files, onChange, limits, disabled }) 
       <FileDrop
         name="recordings"
         label={t("train.files")}
-        hint={t("train.filesHint", { max: limits.maxFiles, size: Math.round(limits.maxFileBytes / 1048576) })}
-        accept=".wav,.mp3,audio/wav,audio/x-wav,audio/mpeg"
+        hint={t("train.filesHint", {
+          types: limits.extensions.join(" "),
+          max: limits.maxFiles,
+          size: Math.round(limits.maxFileBytes / 1048576),
+        })}
+        accept={[...limits.extensions, "audio/*"].join(",")}
         multiple
         files={files}
         disabled={disabled}
-        onAdd={(picked) => {
-          const result = addTrainingFiles(files, picked, limits);
+        onAdd={async (picked) => {
+          const sniffed = await sniffAudio(picked, limits); // a renamed non-audio file never gets in
+          const result = addTrainingFiles(files, sniffed.audio, limits);
           onChange(result.files);
-          setFileErrors(result.errors);
+          setFileErrors([...sniffed.errors, ...result.errors]);
         }}
         onRemove={(index) => {
           onChange(files.filter((_, i) => i !== index));

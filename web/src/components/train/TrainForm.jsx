@@ -8,6 +8,8 @@ import { TRAINING_LIMITS } from "../../lib/files.js";
 import { useServerOptions, withDefaults } from "../../lib/serverOptions.js";
 import { trainingLimits, useHealth } from "../../lib/health.js";
 import { useUpload } from "../../lib/useUpload.js";
+import { useJobNeeds } from "../../lib/assets.js";
+import NeedsNotice from "../NeedsNotice.jsx";
 import ErrorBox from "../ErrorBox.jsx";
 import ProgressBar from "../ProgressBar.jsx";
 import RecordingsPicker from "./RecordingsPicker.jsx";
@@ -24,12 +26,24 @@ export default function TrainForm({ onStarted }) {
   const change = (key, value) => setChanged((c) => ({ ...c, [key]: value }));
   const upload = useUpload();
   const limits = trainingLimits(useHealth(), TRAINING_LIMITS);
+  // Asked before anything is uploaded: a training the server cannot run is not offered.
+  const needs = useJobNeeds("train", { sample_rate: values.sample_rate, f0_method: values.f0_method });
+  const blocked = Boolean(needs?.missing?.length);
+  const pickFiles = (next) => {
+    setFiles(next);
+    if (upload.error?.local === "files" && next.length) upload.setError(null); // no stale "choose a file"
+  };
+  const typeName = (next) => {
+    setName(next);
+    if (upload.error?.local === "name" && next.trim()) upload.setError(null);
+  };
 
   const submit = async (e) => {
     e.preventDefault();
     upload.setError(null);
-    if (!files.length) return upload.setError({ message: t("train.needFiles") });
-    if (!name.trim()) return upload.setError({ message: t("train.needName") });
+    if (!files.length) return upload.setError({ message: t("train.needFiles"), local: "files" });
+    if (!name.trim()) return upload.setError({ message: t("train.needName"), local: "name" });
+    if (blocked) return undefined;
     const body = new FormData();
     for (const file of files) body.append("files", file, file.name);
     body.append("name", name.trim());
@@ -47,10 +61,10 @@ export default function TrainForm({ onStarted }) {
   return (
     <form onSubmit={submit} noValidate aria-labelledby="train-form-title">
       <h2 id="train-form-title">{t("train.formTitle")}</h2>
-      <RecordingsPicker files={files} onChange={setFiles} limits={limits} disabled={busy} />
+      <RecordingsPicker files={files} onChange={pickFiles} limits={limits} disabled={busy} />
       <NameEpochsFields
         name={name}
-        onName={setName}
+        onName={typeName}
         epochs={values.epochs ?? ""}
         onEpochs={(v) => change("epochs", v)}
         spec={specs?.epochs}
@@ -64,7 +78,13 @@ export default function TrainForm({ onStarted }) {
         </div>
       ) : null}
       <ErrorBox error={upload.error} />
-      <button type="submit" className="button button-primary button-wide" disabled={busy}>
+      <NeedsNotice id="train-needs" needs={needs} />
+      <button
+        type="submit"
+        className="button button-primary button-wide"
+        disabled={busy || blocked}
+        aria-describedby={blocked ? "train-needs" : undefined}
+      >
         {busy ? t("common.uploading") : t("train.submit")}
       </button>
     </form>

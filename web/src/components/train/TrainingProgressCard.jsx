@@ -1,6 +1,6 @@
 // A training run in progress: live progress with Stop; opens the model when it is done, and after
 // a stop offers the last saved model when one was kept.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useI18n } from "../../lib/i18n.jsx";
 import { api, paths } from "../../lib/api.js";
@@ -9,12 +9,24 @@ import { useStoppableJob } from "../../lib/useStoppableJob.js";
 import ErrorBox from "../ErrorBox.jsx";
 import JobProgress from "../JobProgress.jsx";
 
+const HEADINGS = {
+  queued: "train.queued",
+  running: "train.running",
+  failed: "train.failed",
+  cancelled: "train.stopped",
+};
+
 /** `active`: {job_id, model_name, epochs} as stored in sessionStorage when the job started. */
 export default function TrainingProgressCard({ active, onReset }) {
   const { t } = useI18n();
   const navigate = useNavigate();
   const { job, status, loadError, connected, stop, stopping, stopError, ended } = useStoppableJob(active.job_id, KEYS.trainJob);
   const [savedModel, setSavedModel] = useState(null);
+  const card = useRef(null);
+  useEffect(() => {
+    // Just started (or reopened): bring the progress into view, on a phone it is below the form.
+    card.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
+  }, []);
 
   useEffect(() => {
     if (status === "succeeded") {
@@ -24,7 +36,7 @@ export default function TrainingProgressCard({ active, onReset }) {
       navigate(paths.model(modelName), { state: { notice: "trained" } });
     } else if (status === "failed" || status === "cancelled") {
       session.set(KEYS.trainJob, null);
-      if (status === "cancelled") {
+      if (status === "cancelled" && job.result?.saved !== false) {
         // Stopping keeps the last saved model, when one was saved.
         const kept = job.result?.model_name || active.model_name;
         api
@@ -37,8 +49,8 @@ export default function TrainingProgressCard({ active, onReset }) {
   }, [status]);
 
   return (
-    <div>
-      <h2>{t("train.running", { name: active.model_name })}</h2>
+    <div ref={card} className="progress-card">
+      <h2 data-testid="job-heading">{t(HEADINGS[status] || "train.running", { name: active.model_name })}</h2>
       {loadError && !job ? <ErrorBox error={loadError} /> : null}
       {!(loadError && !job) ? (
         <JobProgress

@@ -1,0 +1,63 @@
+"""Where a queued job stands: its place in the queue and an estimated wait.
+
+Place: 1 + the queued jobs created before it that use the device (weights downloads run beside
+the device work, so they neither wait for it nor hold anyone up). Wait: what the running device
+jobs have left (their ``eta_s``; a kind's typical run time when they give none), plus a typical
+run of each job ahead. A kind's typical run is the median of its last few successful runs on
+this server; with none yet the wait is unknown (None) rather than a guess.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+from typing import Any
+
+from persona.jobs.store import JobStore
+
+SIDE_KINDS = ("assets",)  # jobs that run beside the device queue
+HISTORY = 5
+
+
+def _seconds(a: str | None, b: str | None) -> float | None:
+    if not a or not b:
+        return None
+    try:
+        return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
+    except ValueError:
+        return None
+
+
+def typical_run_s(store: JobStore, kind: str) -> float | None:
+    runs = [
+        _seconds(j.get("started_at"), j.get("finished_at"))
+        for j in store.list(status=["succeeded"], kind=kind, limit=HISTORY)
+    ]
+    runs = [r for r in runs if r is not None and r >= 0]
+    return statistics.median(runs) if runs else None
+
+
+def queue_info(store: JobStore) -> dict[str, dict[str, Any]]:
+    """``{job_id: {"position": n, "wait_s": seconds | None}}`` for every queued device job."""
+    active = store.list(status=["queued", "running"], limit=1000)
+    device = [j for j in active if j["kind"] not in SIDE_KINDS]
+    if not any(j["status"] == "queued" for j in device):
+        return {}
+    typical: dict[str, float | None] = {}
+
+    def run_s(kind: str) -> float | None:
+        if kind not in typical:
+            typical[kind] = typical_run_s(store, kind)
+        return typical[kind]
+
+    wait: float | None = 0.0
+    for job in (j for j in device if j["status"] == "running"):
+        left = job["eta_s"] if job["eta_s"] is not None else run_s(job["kind"])
+        wait = None if wait is None or left is None else wait + float(left)
+    out: dict[str, dict[str, Any]] = {}
+    queued = sorted((j for j in device if j["status"] == "queued"), key=lambda j: (j["created_at"], j["seq"]))
+    for place, job in enumerate(queued, start=1):
+        out[job["id"]] = {"position": place, "wait_s": None if wait is None else round(wait, 1)}
+        own = run_s(job["kind"])
+        wait = None if wait is None or own is None else wait + own
+    return out

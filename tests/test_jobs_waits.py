@@ -1,0 +1,48 @@
+"""A queued job's place in the queue and its estimated wait (``persona.jobs.waits``)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from persona.jobs.store import JobStore
+from persona.jobs.waits import queue_info
+from persona.settings import Settings
+
+
+def _set(store: JobStore, job_id: str, **cols) -> None:
+    conn = sqlite3.connect(store.path)
+    sets = ", ".join(f"{k} = ?" for k in cols)
+    conn.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*cols.values(), job_id])
+    conn.commit()
+    conn.close()
+
+
+def test_places_and_waits_follow_the_running_eta_and_past_runs(tmp_path):
+    store = JobStore(Settings(home=tmp_path))
+    done = store.create("cover", {})
+    _set(
+        store,
+        done["id"],
+        status="succeeded",
+        started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:00:30+00:00",
+    )
+    running = store.create("train", {})
+    _set(store, running["id"], status="running", eta_s=100.0)
+    first = store.create("cover", {})
+    side = store.create("assets", {})  # downloads run beside the device queue
+    second = store.create("cover", {})
+    info = queue_info(store)
+    assert info[first["id"]] == {"position": 1, "wait_s": 100.0}
+    assert info[second["id"]] == {"position": 2, "wait_s": 130.0}
+    assert side["id"] not in info
+
+
+def test_the_wait_is_unknown_without_a_past_run_or_an_eta(tmp_path):
+    store = JobStore(Settings(home=tmp_path))
+    running = store.create("train", {})
+    _set(store, running["id"], status="running")
+    queued = store.create("train", {})
+    assert queue_info(store)[queued["id"]] == {"position": 1, "wait_s": None}
+    _set(store, running["id"], status="succeeded")
+    assert queue_info(store)[queued["id"]] == {"position": 1, "wait_s": 0.0}

@@ -171,3 +171,34 @@ def test_compute_f0_hybrid_with_autotune_lands_on_notes():
     assert (voiced > 0).all()
     np.testing.assert_allclose(voiced, 220.0, rtol=1e-6)  # A3, the nearest note to 225 Hz
     assert (f0[-10:] == 0).all()
+
+
+# ---- the whole pipeline with every control on ------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_pipeline(tmp_path_factory):
+    from persona.testing.pipeline import fixture_pipeline, write_pipeline_fixtures
+
+    return fixture_pipeline(write_pipeline_fixtures(tmp_path_factory.mktemp("vc")), index=None)
+
+
+def test_pipeline_runs_hybrid_autotune_and_formant(tiny_pipeline):
+    import torch
+
+    from persona.rvc.options import ConversionOptions
+    from persona.testing.pipeline import parity_input
+
+    audio = parity_input(2.0)
+    plain = ConversionOptions(f0_method="hybrid[pm+swiftf0]", rms_mix_rate=1.0)
+    torch.manual_seed(0)
+    base, sr = tiny_pipeline.convert(audio, plain)
+    out = {}
+    for name, change in {
+        "autotune": {"autotune": 1.0, "autotune_key": "c major"},
+        "formant": {"formant": 4.0},
+    }.items():
+        torch.manual_seed(0)
+        out[name], _ = tiny_pipeline.convert(audio, ConversionOptions(**{**plain.to_dict(), **change}))
+    assert sr == 40000 and np.isfinite(base).all()
+    for name, y in out.items():
+        assert y.shape == base.shape and np.isfinite(y).all(), name
+        assert not np.allclose(y, base, atol=1e-4), f"{name} changed nothing"

@@ -9,7 +9,7 @@
 // Prints one line per test and closes with "N passed, N failed"; exits 1 on any failure.
 // Screenshots and the server's log go to web/test-results/.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -405,10 +405,85 @@ async function main() {
       assert(r.body.size_bytes === statSync(target).size, "downloaded size differs from the server's");
     }, { needs: ["make a cover with live progress by stage"] });
 
+    await test("A/B: the original song plays from the same position as the cover", async () => {
+      await page.getByTestId("ab-toggle").waitFor();
+      await page.waitForFunction(() => document.querySelector("[data-testid=cover-audio]").readyState >= 1);
+      await page.evaluate(() => {
+        document.querySelector("[data-testid=cover-audio]").currentTime = 1.25;
+      });
+      await page.getByTestId("ab-original").click();
+      const moved = await page.waitForFunction(
+        () => {
+          const a = document.querySelector("[data-testid=cover-audio]");
+          return a.src.includes("/original") && a.readyState >= 1 ? a.currentTime : false;
+        },
+        null,
+        { timeout: 30_000 },
+      );
+      const at = await moved.jsonValue();
+      assert(Math.abs(at - 1.25) < 0.2, `original starts at ${at} s, not where the cover was`);
+      const original = await api(`/covers/${coverId}/original`);
+      assert(original.status === 200, `original: ${original.status}`);
+      await page.getByTestId("ab-cover").click();
+      await page.waitForFunction(() => !document.querySelector("[data-testid=cover-audio]").src.includes("/original"));
+      await shot("cover-ab");
+    }, { needs: ["make a cover with live progress by stage"] });
+
     await test("back to the model from the cover page", async () => {
       await page.getByRole("link", { name: "모델로 돌아가기" }).click();
       await page.waitForURL(`**${modelUrl(trained)}`);
     }, { needs: ["make a cover with live progress by stage"] });
+
+    await test("two songs at once with hybrid pitch, autotune and formant: two covers, one progress view", async () => {
+      await page.goto(`${base}${modelUrl(trained)}`);
+      // Two names of their own: the picker drops a file picked twice, and the delete test below
+      // finds the first cover by its song's name.
+      const songs = ["첫번째 노래.wav", "두번째 노래.wav"].map((n) => join(tmp, n));
+      for (const song of songs) copyFileSync(join(fixture, "song.wav"), song);
+      await page.locator('input[name="song"]').setInputFiles(songs);
+      await page.getByText("고급 변환 설정").click();
+      await page.getByLabel("음높이 추출 방식").selectOption("hybrid[rmvpe+fcpe+swiftf0]");
+      await page.getByLabel("오토튠 강도").fill("1");
+      await page.getByLabel("오토튠 조(키)").selectOption("a minor");
+      await page.getByLabel("포먼트 (음색) 이동").fill("2");
+      await page.getByRole("button", { name: "커버하기" }).click();
+      const batch = page.getByTestId("cover-batch");
+      await batch.waitFor();
+      const rows = batch.getByTestId("batch-row");
+      const count = await rows.count();
+      assert(count === 2, `${count} batch rows for two songs`);
+      await page.waitForFunction(
+        () => [...document.querySelectorAll("[data-testid=batch-row]")].every((r) => r.dataset.status === "succeeded"),
+        null,
+        { timeout: JOB_TIMEOUT * 2 },
+      );
+      await shot("cover-batch");
+      const links = await batch.getByTestId("batch-open").count();
+      assert(links === count, `${links} links for ${count} covers`);
+      const covers = (await api("/covers")).body;
+      const made = covers.filter((c) => c.options && c.options.autotune === 1 && c.options.formant === 2);
+      assert(made.length === count, `${made.length} covers with the voice controls, expected ${count}`);
+      assert(made.every((c) => c.options.f0_method === "hybrid[rmvpe+fcpe+swiftf0]"), "hybrid method not recorded");
+    }, { needs: ["make a cover with live progress by stage"] });
+
+    await test("merge two models from the library", async () => {
+      const again = new FormData();
+      again.append("file", new Blob([readFileSync(zipPath)]), "again.zip");
+      again.append("name", "zip-둘째");
+      const up = await api("/models/upload", { method: "POST", body: again });
+      assert(up.status === 201, `second upload: ${up.status} ${JSON.stringify(up.body)}`);
+      await page.goto(`${base}/library`);
+      await page.getByText("두 모델 섞기").click();
+      await page.getByLabel("첫 번째 모델", { exact: true }).selectOption(uploaded);
+      await page.getByLabel("두 번째 모델", { exact: true }).selectOption("zip-둘째");
+      await page.getByLabel("첫 번째 모델의 비율").fill("0.3");
+      await page.getByLabel("새 모델 이름").fill("섞은 목소리");
+      await shot("library-merge");
+      await page.getByRole("button", { name: "섞기", exact: true }).click();
+      await page.waitForURL(`**${modelUrl("섞은 목소리")}`);
+      const m = (await api(`/models/${encodeURIComponent("섞은 목소리")}`)).body;
+      assert(m.source === "merged" && m.merged_from && m.merged_from.weight === 0.3, JSON.stringify(m));
+    }, { needs: ["download the model zip from the model page", "upload a model zip"] });
 
     await test("deep links work on reload", async () => {
       await page.goto(`${base}${modelUrl(trained)}`);

@@ -109,7 +109,8 @@ def run_fixture_cover(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
         model=p["model"],
         song_name=p.get("song_name") or "song",
         pitch=p.get("pitch", 0),
-        metadata={"job_id": ctx.job_id},
+        metadata={"job_id": ctx.job_id, "options": p.get("options", {})},  # as the real cover records
+        original_path=ctx.workdir / "inputs" / p["_song"],
     )
     return cover_result(entry)
 

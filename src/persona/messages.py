@@ -26,6 +26,7 @@ PROGRESS: dict[str, str] = {
     "features_part": "analysing your voice: part {n} of {total}",
     "train_epoch": "training round {epoch} of {epochs}",
     "train_epoch_done": "training round {epoch} of {epochs} finished",
+    "train_saved": "round {epoch} saved: its preview is ready",
     "train_from_scratch": "no pretrained base: training from scratch (sounds far worse)",
     "index_build": "building the voice search index",
     "export_model": "saving the model",

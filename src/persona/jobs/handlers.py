@@ -101,6 +101,7 @@ def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
         "stopped": result.stopped,
         "metrics": metrics,
         "warnings": result.warnings,
+        "saves": result.saves,
     }
 
 

@@ -116,11 +116,15 @@ def run(
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    on_save: Callable[[int, torch.nn.Module], dict | None] | None = None,
 ) -> LoopResult:
     """Train until ``epochs`` are done or ``cancel`` is set.
 
     A stop ends before the next step and returns the generator as last saved (``epochs_done`` is
-    that checkpoint's epoch; 0 when no checkpoint was saved yet, and then nothing is written)."""
+    that checkpoint's epoch; 0 when no checkpoint was saved yet, and then nothing is written).
+    ``on_save(epoch, net_g)`` runs after each regular save (previews, metrics; the generator is
+    in eval mode meanwhile); the fields it returns travel in one progress event (``saved_epoch``).
+    """
     torch.manual_seed(cfg.train.seed)
     dev = torch.device(device)
     use_amp = dev.type == "cuda"
@@ -330,6 +334,21 @@ def run(
             on_epoch(epoch, history[-1] if history else {})
         if epoch % save_every == 0 or epoch == epochs:
             save(epoch)
+            if on_save is not None:
+                net_g.eval()
+                # The preview must not move the training's random stream (conversion draws noise).
+                with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+                    extra = on_save(epoch, net_g) or {}
+                net_g.train()
+                progress(
+                    "train",
+                    steps_run / max(1, total_steps),
+                    msg("train_saved", epoch=epoch),
+                    epoch=epoch,
+                    epochs=epochs,
+                    saved_epoch=epoch,
+                    **extra,
+                )
     net_g.eval()
     return LoopResult(
         epochs_done=epoch_done,

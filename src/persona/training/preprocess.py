@@ -31,6 +31,10 @@ OVERLAP_SECONDS = 0.3
 PEAK = 0.9
 ALPHA = 0.75
 MIN_VOICE_SECONDS = 10.0
+# The preview slice: voice set aside (never trained on) and converted at every save.
+PREVIEW_MIN_SECONDS = 8.0
+PREVIEW_MAX_SECONDS = 10.0
+PREVIEW_FILE = "preview_source.wav"
 # Pieces whose RMS stays below this are silence that slipped through (e.g. a file of pure hiss).
 _SILENCE_DB = -50.0
 
@@ -51,6 +55,8 @@ class PreprocessResult:
     segments: list[Segment]
     voice_seconds: float  # total length of the kept segments (overlaps counted once)
     input_seconds: float
+    preview: Path | None = None  # the held-out slice (model rate), when one was asked for and possible
+    preview_off: str | None = None  # why there is no preview slice
 
 
 def high_pass(audio: np.ndarray, sr: int) -> np.ndarray:
@@ -138,11 +144,15 @@ def preprocess(
     sr: int,
     *,
     min_voice_seconds: float = MIN_VOICE_SECONDS,
+    preview: bool = False,
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> PreprocessResult:
     """Write RVC's ``0_gt_wavs`` and ``1_16k_wavs`` under ``out_dir``; raise before training on
-    bad input (``no_voice`` when only silence, ``not_enough_voice`` under ``min_voice_seconds``)."""
+    bad input (``no_voice`` when only silence, ``not_enough_voice`` under ``min_voice_seconds``).
+
+    ``preview``: set 8-10 s of voice aside (``PREVIEW_FILE``, never trained on) when the rest still
+    holds ``min_voice_seconds``; otherwise ``preview_off`` says why there is none."""
     from persona.audio.resample import resample
 
     paths = check_inputs(settings, files)
@@ -153,8 +163,7 @@ def preprocess(
     gt_dir, k_dir = out_dir / GT_DIR, out_dir / WAV16K_DIR
     gt_dir.mkdir(parents=True, exist_ok=True)
     k_dir.mkdir(parents=True, exist_ok=True)
-    segments: list[Segment] = []
-    voice = 0.0
+    chunks: list[tuple[int, np.ndarray]] = []
     for i, audio in enumerate(recordings):
         cancel.check()
         progress(
@@ -162,24 +171,40 @@ def preprocess(
         )
         if len(audio) == 0:
             continue
-        filtered = high_pass(audio, sr)
-        j = 0
-        for chunk in slicer.slice(filtered):
+        for chunk in slicer.slice(high_pass(audio, sr)):
             cancel.check()
-            if len(chunk) == 0 or np.sqrt(np.mean(chunk.astype(np.float64) ** 2)) < silence:
+            if len(chunk) and np.sqrt(np.mean(chunk.astype(np.float64) ** 2)) >= silence:
+                chunks.append((i, chunk))
+    total_voice = sum(len(c) for _, c in chunks) / sr
+    preview_path, preview_off = None, None
+    if preview:
+        chunks, held = _hold_out_preview(chunks, sr, total_voice, min_voice_seconds)
+        if held is None:
+            preview_off = (
+                f"previews are off: they set {PREVIEW_MIN_SECONDS:.0f} s of voice aside, and "
+                f"{total_voice:.1f} s of voice leaves too little to train on (needs "
+                f"{min_voice_seconds + PREVIEW_MIN_SECONDS:.0f} s in all)"
+            )
+        else:
+            preview_path = out_dir / PREVIEW_FILE
+            sf.write(preview_path, held, sr, subtype="FLOAT")
+    segments: list[Segment] = []
+    voice = 0.0
+    counters: dict[int, int] = {}
+    for i, chunk in chunks:
+        cancel.check()
+        voice += len(chunk) / sr
+        for piece in split_chunk(chunk, sr):
+            norm = normalise(piece)
+            if norm is None or len(norm) < sr // 10:
                 continue
-            pieces = split_chunk(chunk, sr)
-            voice += len(chunk) / sr
-            for piece in pieces:
-                norm = normalise(piece)
-                if norm is None or len(norm) < sr // 10:
-                    continue
-                stem = f"{i}_{j}"
-                j += 1
-                gt, k16 = gt_dir / f"{stem}.wav", k_dir / f"{stem}.wav"
-                sf.write(gt, norm, sr, subtype="FLOAT")
-                sf.write(k16, resample(norm, sr, 16000).astype(np.float32), 16000, subtype="FLOAT")
-                segments.append(Segment(stem, gt, k16, len(norm) / sr))
+            j = counters.get(i, 0)
+            counters[i] = j + 1
+            stem = f"{i}_{j}"
+            gt, k16 = gt_dir / f"{stem}.wav", k_dir / f"{stem}.wav"
+            sf.write(gt, norm, sr, subtype="FLOAT")
+            sf.write(k16, resample(norm, sr, 16000).astype(np.float32), 16000, subtype="FLOAT")
+            segments.append(Segment(stem, gt, k16, len(norm) / sr))
     progress("preprocess", 1.0)
     if not segments or voice <= 0:
         raise PersonaError("no_voice", "the recordings contain only silence; record your voice and try again")
@@ -188,4 +213,40 @@ def preprocess(
             "not_enough_voice",
             f"only {voice:.1f} s of voice found; give at least {min_voice_seconds:.0f} s of singing or speech",
         )
-    return PreprocessResult(segments=segments, voice_seconds=voice, input_seconds=input_seconds)
+    return PreprocessResult(
+        segments=segments,
+        voice_seconds=voice,
+        input_seconds=input_seconds,
+        preview=preview_path,
+        preview_off=preview_off,
+    )
+
+
+def _hold_out_preview(
+    chunks: list[tuple[int, np.ndarray]], sr: int, total_voice: float, min_voice_seconds: float
+) -> tuple[list[tuple[int, np.ndarray]], np.ndarray | None]:
+    """Take 8-10 s of voice from the end of the last recordings (whole chunks, or a chunk's tail).
+
+    Returns the chunks left to train on and the held-out slice (chunks joined by 0.2 s of silence),
+    or the chunks unchanged and None when the rest would hold less than ``min_voice_seconds``.
+    """
+    if total_voice - PREVIEW_MIN_SECONDS < min_voice_seconds:
+        return chunks, None
+    keep = list(chunks)
+    taken: list[np.ndarray] = []
+    have = 0
+    want_min = int(PREVIEW_MIN_SECONDS * sr)
+    want_max = int(min(PREVIEW_MAX_SECONDS, total_voice - min_voice_seconds) * sr)
+    while keep and have < want_min:
+        i, chunk = keep.pop()
+        room = want_max - have
+        if len(chunk) <= room:
+            taken.insert(0, chunk)
+            have += len(chunk)
+        else:  # the chunk's tail becomes the preview; its head still trains
+            taken.insert(0, chunk[-room:])
+            keep.append((i, chunk[:-room]))
+            have += room
+    gap = np.zeros(int(0.2 * sr), dtype=np.float32)
+    parts = [p for c in taken for p in (c.astype(np.float32), gap)][:-1]
+    return keep, np.concatenate(parts)

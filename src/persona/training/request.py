@@ -19,6 +19,7 @@ from persona.rvc.options import F0_METHODS, F0_UNVOICED_MODES
 from persona.training.config import SAMPLE_RATES
 
 MAX_EPOCHS = 1000
+EXPORT_CHOICES = ("best", "last")  # which save a training exports (persona.training.saves)
 MAX_BATCH = 64
 
 
@@ -40,6 +41,11 @@ class TrainRequest:
     pretrained: tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None  # (G, D) paths
     quality_report: bool = True
     min_voice_seconds: float = 10.0
+    # Previews: hold 8-10 s out, convert and score it at every save; export the best save or the last.
+    export: str = "best"
+    previews: bool = True
+    preview_metrics: tuple[str, ...] | None = None  # persona.quality names; None = all
+    keep_saves: int = 3  # model files kept besides the best save's
 
     def validate(self) -> TrainRequest:
         """Normalise and check every field; raises PersonaError with a user-facing message."""
@@ -64,6 +70,8 @@ class TrainRequest:
                 "option_invalid",
                 f"f0_unvoiced must be one of {', '.join(F0_UNVOICED_MODES)}, got {self.f0_unvoiced!r}",
             )
+        if self.export not in EXPORT_CHOICES:
+            raise PersonaError("bad_export", f"export must be one of {', '.join(EXPORT_CHOICES)}")
         if not self.resume and not self.files:
             raise PersonaError("no_files", "give at least one recording of your voice")
         return self
@@ -102,6 +110,7 @@ def _train_params() -> dict[str, Param]:
         "sample_rate": Choice(tuple(SAMPLE_RATES), d("sample_rate")),
         "f0_method": Choice(F0_METHODS, d("f0_method")),
         "f0_unvoiced": Choice(F0_UNVOICED_MODES, d("f0_unvoiced")),
+        "export": Choice(EXPORT_CHOICES, d("export")),
     }
 
 
@@ -121,6 +130,7 @@ class TrainResult:
     quality: dict[str, Any]
     metrics: dict[str, Any]  # last epoch's mean losses, per-epoch history, timings
     warnings: list[str]
+    saves: dict[str, Any] = dataclasses.field(default_factory=dict)  # saves.summary: per-save metrics, choice
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -31,6 +31,7 @@ from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
 from persona.rvc import checkpoint
 from persona.settings import Settings
+from persona.training import saves
 from persona.training.config import TrainConfig, training_config
 from persona.training.data import Example, read_filelist, write_filelist
 from persona.training.request import TrainRequest, TrainResult
@@ -114,6 +115,7 @@ def _prepare(
         exp,
         cfg.data.sampling_rate,
         min_voice_seconds=request.min_voice_seconds,
+        preview=request.previews,
         progress=stage("preprocess"),
         cancel=cancel,
     )
@@ -131,7 +133,8 @@ def _prepare(
     )
     if not feats.examples:
         raise PersonaError("no_voice", "no pitched voice was found in the recordings")
-    train_examples, held = _hold_out(feats.examples)
+    # The preview slice is the held-out audio when there is one; else the last segment (report only).
+    train_examples, held = (feats.examples, None) if pre.preview else _hold_out(feats.examples)
     mute = mute_examples(exp, sr=cfg.data.sampling_rate, assets=assets, device=device)
     write_filelist(exp / "filelist.txt", train_examples + mute)
     state = {
@@ -143,7 +146,9 @@ def _prepare(
         "config_overrides": request.config_overrides,
         "voice_seconds": round(pre.voice_seconds, 2),
         "segments": len(feats.examples),
-        "held_out": str(held.wav) if held else None,
+        "held_out": str(pre.preview) if pre.preview else (str(held.wav) if held else None),
+        "preview_source": str(pre.preview) if pre.preview else None,
+        "preview_off": pre.preview_off or (None if request.previews else "previews were turned off"),
         "voice_profile": voice_profile(feats.voiced_f0),
         # The held-out segment stays out of the index too, so the quality score is honest.
         "features": [str(e.feature) for e in train_examples],
@@ -222,7 +227,10 @@ def train_model(
     from persona.training import loop
 
     examples = read_filelist(exp / "filelist.txt")
-    base = None if checkpoint.load_pair(exp) is not None else _pretrained(settings, request, warnings)
+    ckpt = checkpoint.load_pair(exp)
+    resume_after = ckpt.epoch if ckpt is not None else None
+    del ckpt  # only its epoch is needed here; the loop loads it again
+    base = None if resume_after is not None else _pretrained(settings, request, warnings)
     used_pretrained = base is not None or request.resume
 
     def load_base() -> tuple[dict, dict] | None:
@@ -233,6 +241,30 @@ def train_model(
             else (checkpoint.load_pretrained(base[0]), checkpoint.load_pretrained(base[1]))
         )
 
+    from persona.training.index import build_index
+    from persona.training.previews import SaveKeeper
+
+    # The index only needs the features: built before training, previews use it as a cover would.
+    index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
+    preview_source = state.get("preview_source")
+    keeper = SaveKeeper(
+        settings,
+        exp,
+        cfg,
+        f0_method=request.f0_method,
+        f0_unvoiced=request.f0_unvoiced,
+        preview_source=Path(preview_source) if preview_source and Path(preview_source).is_file() else None,
+        training_wavs=[e.wav for e in examples if "mute" not in e.wav.parts],
+        index_path=index_path,
+        prefer=request.export,
+        metrics=request.preview_metrics,
+        keep_last=request.keep_saves,
+    )
+    keeper.start(
+        previews_enabled=bool(preview_source) and request.previews,
+        reason=state.get("preview_off") or (None if request.previews else "previews were turned off"),
+        resume_after=resume_after if request.resume else None,
+    )
     if warnings:
         stage("train")("train", 0.0, msg("train_from_scratch"))
     outcome = loop.run(
@@ -246,27 +278,36 @@ def train_model(
         device=settings.resolved_device(),
         progress=stage("train"),
         cancel=cancel,
+        on_epoch=keeper.on_epoch,
+        on_save=keeper.on_save,
     )
 
     if outcome.stopped and outcome.epochs_done == 0:
         raise Cancelled("training stopped before the first save; nothing was kept", saved=False)
 
     from persona.training.export import export_small_model
-    from persona.training.index import build_index
 
     export = stage("export")
     export("export", 0.0, msg("export_model"))
-    model_path = export_small_model(
-        outcome.net_g.cpu(),
-        cfg,
-        outcome.epochs_done,
-        exp / f"{request.name}.pth",
-        f0_unvoiced=request.f0_unvoiced,
-    )
-    index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
+    model_path, exported_epoch, choice = keeper.final_model(exp / f"{request.name}.pth")
+    if exported_epoch is None:
+        model_path = export_small_model(
+            outcome.net_g.cpu(), cfg, outcome.epochs_done, model_path, f0_unvoiced=request.f0_unvoiced
+        )
+        exported_epoch = outcome.epochs_done
+        keeper.exported(exported_epoch)
     export("export", 0.3, msg("export_scoring"))
     quality: dict[str, Any] = {}
-    if request.quality_report and not outcome.stopped:
+    scored = keeper.saved_metrics(exported_epoch) if exported_epoch is not None else None
+    if scored and "unavailable" in scored and "preview" not in scored["unavailable"]:
+        # The exported save was scored on the held-out slice already: the same report, no new work.
+        quality = {
+            **scored,
+            "epoch": exported_epoch,
+            "held_out_seconds": keeper.ledger["previews"].get("seconds"),
+        }
+        quality["encoder"] = "resemblyzer-ge2e"
+    elif request.quality_report and not outcome.stopped:
         try:
             quality = _quality(settings, model_path, index_path, state, examples, request.f0_method)
         except PersonaError as exc:
@@ -296,6 +337,10 @@ def train_model(
             "voice_seconds": state.get("voice_seconds"),
             "pretrained": used_pretrained,
             "model_size": request.model_size,
+            "exported_epoch": exported_epoch,
+            "export": request.export,
+            "choice": choice,
+            "previews": keeper.ledger["previews"],
         },
     }
     export("export", 0.9, msg("export_library"))
@@ -315,4 +360,5 @@ def train_model(
         quality=quality,
         metrics=metrics,
         warnings=warnings,
+        saves=saves.summary(keeper.ledger),
     )

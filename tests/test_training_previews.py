@@ -115,7 +115,7 @@ def test_the_best_save_is_exported_and_bounded_files_are_kept(trained):
     assert result.saves["choice"] == choice and len(result.saves["saves"]) == 3
     saved_events = [m for (a, m) in events if "saved_epoch" in m]
     assert [m["saved_epoch"] for m in saved_events] == [1, 2, 3]
-    assert all("metrics" in m and "best_epoch" in m and "plateau" in m for m in saved_events)
+    assert all("save_metrics" in m and "best_epoch" in m and "plateau" in m for m in saved_events)
 
 
 def test_too_little_voice_trains_without_previews_and_says_why(env, tmp_path):

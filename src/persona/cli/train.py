@@ -61,6 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model-size", default="full", choices=("full", "tiny"), help=argparse.SUPPRESS)
     p.add_argument("--no-quality", action="store_true", help="skip the speaker-similarity report")
+    p.add_argument(
+        "--export",
+        default="best",
+        choices=("best", "last"),
+        help="export the save that sounds most like you (best, default) or the last one",
+    )
+    p.add_argument(
+        "--no-previews", action="store_true", help="no preview (conversion + metrics) at each save"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -91,6 +100,8 @@ def run(args: argparse.Namespace, settings) -> int:
         model_size=args.model_size,
         allow_scratch=args.from_scratch,
         quality_report=not args.no_quality,
+        export=args.export,
+        previews=not args.no_previews,
     )
     token = CancelToken()
 
@@ -118,6 +129,12 @@ def run(args: argparse.Namespace, settings) -> int:
     if result.voice_profile:
         vp = result.voice_profile
         print(f"voice: median {vp['median_hz']:.0f} Hz, range {vp['p5_hz']:.0f}-{vp['p95_hz']:.0f} Hz")
+    choice = (result.saves or {}).get("choice")
+    if choice:
+        print(f"exported epoch {choice['epoch']}: {choice['message']}")
+    previews = (result.saves or {}).get("previews") or {}
+    if previews.get("reason"):
+        print(f"persona: {previews['reason']}", file=sys.stderr)
     sim = result.quality.get("speaker_similarity")
     if sim is not None:
         ref = result.quality.get("reference_similarity")

@@ -200,6 +200,48 @@ def _voice_profile(model: Any) -> dict[str, float] | None:
     return profile if isinstance(profile, dict) else None
 
 
+QUALITY_WINDOW_S = 30.0
+
+
+def cover_quality(
+    model: Any, request: CoverRequest, source: Path, converted: Path, pitch: float
+) -> dict[str, Any] | None:
+    """Speaker similarity + F0 fidelity of the converted vocal on its loudest 30 s (a bounded cost).
+
+    The target voice is the embedding a trained model keeps; other models get similarity
+    ``unavailable`` with the reason. Never fails the cover: an error becomes the reason.
+    """
+    try:
+        from persona.quality import F0, SIMILARITY, evaluate, loudest_window, voice_from_metadata
+
+        metadata = getattr(model, "metadata", None)  # a library entry's; a bare .pth has none
+        src, sr = _read_mono(source)
+        out, osr = _read_mono(converted)
+        a, b = loudest_window(src, sr, QUALITY_WINDOW_S)
+        scale = osr / sr
+        scores = evaluate(
+            out[int(a * scale) : int(b * scale)],
+            osr,
+            src[a:b],
+            sr,
+            voice=voice_from_metadata(metadata),
+            conversion_f0=request.conversion.f0_method,
+            shift=pitch,
+            metrics=(SIMILARITY, F0),
+        )
+        if scores["speaker_similarity"] is None and voice_from_metadata(metadata) is None:
+            scores["unavailable"]["speaker_similarity"] = (
+                "the model carries no recordings of its voice to compare with"
+            )
+        scores["window_s"] = round((b - a) / sr, 2)
+        return scores
+    except Exception as exc:  # the report is a bonus: it never fails a cover
+        log.warning("cover quality failed: %s", exc)
+        return {
+            "unavailable": {"speaker_similarity": str(exc), "f0_corr": str(exc), "f0_rmse_cents": str(exc)}
+        }
+
+
 def model_path(settings: Settings, ref: str) -> Path:
     """``request.model`` as a ``.pth`` path (no library lookup: see ``make_cover``'s ``resolve_model``)."""
     return Path(ref).expanduser()
@@ -287,6 +329,7 @@ def make_cover(
         convert_vocal(
             settings, request, stems.to_convert, converted, pitch, convert_fn, report, cancel, model=model
         )
+        quality = cover_quality(model, request, stems.to_convert, converted, pitch)
         backing_path = stems.backing if request.lead_backing and request.backing != "off" else None
         if backing_path is not None and request.backing == "converted":
             converted_backing = work / "converted_backing.wav"
@@ -358,4 +401,5 @@ def make_cover(
         loudness_lufs=mix.loudness_lufs,
         true_peak_db=mix.true_peak_db,
         index_used=index_used,
+        quality=quality,
     )

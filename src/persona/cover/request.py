@@ -149,6 +149,8 @@ class CoverResult:
     loudness_lufs: float
     true_peak_db: float
     index_used: bool
+    # Similarity + F0 fidelity of the converted lead vocal (persona.quality; None when not scored).
+    quality: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

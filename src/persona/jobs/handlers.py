@@ -139,6 +139,7 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
         "pitch_used": result.pitch,
         "loudness_lufs": result.loudness_lufs,
         "index_used": result.index_used,
+        "quality": result.quality,
         "stems_cached": result.stems_cached,
     }
     entry = CoverLibrary(ctx.settings).add(

@@ -47,6 +47,21 @@ ETA_AFTER_S = 3.0  # no estimate before this much work (the first steps include 
 ETA_BLEND = 0.25  # weight of a new estimate against the running countdown
 
 
+def _storable(v: Any) -> bool:
+    """Scalars, and small dicts of them (a training save's metrics with their ``unavailable`` reasons)."""
+    if isinstance(v, (int, float, str, bool)) or v is None:
+        return True
+    if isinstance(v, dict) and len(v) <= 32:
+        return all(
+            isinstance(k, str) and (_storable(x) if isinstance(x, dict) else _scalar(x)) for k, x in v.items()
+        )
+    return False
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, (int, float, str, bool)) or v is None
+
+
 class _Reporter:
     """Progress of one attempt; ``floor``: a resumed training never reports less than it had."""
 
@@ -85,9 +100,7 @@ class _Reporter:
         code, params = code_of(message)
         with self.lock:
             eta = self._smooth(eta, time.monotonic())
-            self.metrics.update(
-                {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
-            )
+            self.metrics.update({k: v for k, v in metrics.items() if _storable(v)})
             update = {
                 "stage": stage,
                 "progress": f,

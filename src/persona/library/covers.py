@@ -69,7 +69,7 @@ class CoverEntry:
             "download_url": f"/api/covers/{self.id}/download",
             "original_url": f"/api/covers/{self.id}/original" if self.original_path else None,
         }
-        for key in ("options", "job_id", "stages", "suggested_pitch"):
+        for key in ("options", "job_id", "stages", "suggested_pitch", "quality"):
             if key in self.metadata:
                 out[key] = self.metadata[key]
         return out

@@ -131,3 +131,31 @@ def source_contour(source: np.ndarray, source_sr: int, conversion_f0: str | None
     except Exception as exc:
         log.warning("f0 of the source failed: %s", exc)
         return None
+
+
+def loudest_window(audio: np.ndarray, sr: int, seconds: float) -> tuple[int, int]:
+    """(start, end) samples of the ``seconds``-long stretch with the most energy (the whole if shorter)."""
+    n = int(seconds * sr)
+    x = np.asarray(audio, dtype=np.float64)
+    if x.size <= n:
+        return 0, x.size
+    hop = max(1, sr // 2)
+    energy = np.add.reduceat(x**2, np.arange(0, x.size, hop))
+    per = max(1, n // hop)
+    sums = np.convolve(energy, np.ones(per), mode="valid")
+    start = int(np.argmax(sums)) * hop
+    return start, min(x.size, start + n)
+
+
+def voice_from_metadata(metadata: dict | None) -> np.ndarray | None:
+    """The target voice embedding a trained model keeps in its metadata (``voice_embedding``)."""
+    v = (metadata or {}).get("voice_embedding")
+    if not isinstance(v, list) or len(v) != 256:
+        return None
+    e = np.asarray(v, dtype=np.float32)
+    n = float(np.linalg.norm(e))
+    return e / n if n > 0 and np.isfinite(n) else None
+
+
+def embedding_for_metadata(voice: np.ndarray | None) -> list[float] | None:
+    return None if voice is None else [round(float(x), 5) for x in voice]

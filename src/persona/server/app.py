@@ -18,6 +18,7 @@ from persona.server import (
     api_health,
     api_jobs,
     api_models,
+    api_saves,
     api_trainings,
     errors,
     events,
@@ -57,7 +58,7 @@ def create_app(
             return errors.error_response("unauthorized", "this server needs its access token", 401)
         return None
 
-    for module in (api_health, api_models, api_trainings, api_covers, api_jobs, api_assets):
+    for module in (api_health, api_models, api_trainings, api_covers, api_jobs, api_assets, api_saves):
         app.register_blueprint(module.bp)
 
     @app.get("/api/openapi.json")

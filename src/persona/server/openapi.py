@@ -53,6 +53,11 @@ def build_openapi() -> dict[str, Any]:
     name_p = _path_param("name", "model name (URL-encoded; any script)")
     cover_p = _path_param("cover_id", "cover id (12 hex digits)")
     job_p = _path_param("job_id", "job id")
+    epoch_p = _path_param("epoch", "epoch of a save, or 'source'")
+    _wav = {
+        "200": {"description": "audio/wav", "content": {"audio/wav": {}}},
+        "206": {"description": "partial audio", "content": {"audio/wav": {}}},
+    }
     cover_props = {k: param_schema(v) for k, v in COVER_PARAMS.items()}
     cover_props.update({"song": {"type": "string", "format": "binary"}, "model": {"type": "string"}})
     train_props = {k: param_schema(v) for k, v in TRAIN_PARAMS.items()}
@@ -269,6 +274,41 @@ def build_openapi() -> dict[str, Any]:
             "parameters": [job_p],
             "get": {"summary": "One job's state", "responses": {"200": _json(_ref("Job")), "404": _ERR}},
         },
+        "/api/jobs/{job_id}/training": {
+            "parameters": [job_p],
+            "get": {
+                "summary": "A training's saves: losses per epoch, metrics and preview per save, the chosen save and why",
+                "responses": {"200": _json(_ref("TrainingSaves")), "404": _ERR},
+            },
+        },
+        "/api/jobs/{job_id}/previews/{epoch}": {
+            "parameters": [job_p, epoch_p],
+            "get": {
+                "summary": "The held-out slice converted at that save ('source': the slice itself); honours Range",
+                "responses": {**_wav, "404": _ERR},
+            },
+        },
+        "/api/models/{name}/saves": {
+            "parameters": [name_p],
+            "get": {
+                "summary": "The saves of the training that made this model",
+                "responses": {"200": _json(_ref("TrainingSaves")), "404": _ERR},
+            },
+        },
+        "/api/models/{name}/previews/{epoch}": {
+            "parameters": [name_p, epoch_p],
+            "get": {
+                "summary": "A save's preview of this model's training",
+                "responses": {**_wav, "404": _ERR},
+            },
+        },
+        "/api/models/{name}/saves/{epoch}/export": {
+            "parameters": [name_p, _path_param("epoch", "epoch of a kept save")],
+            "post": {
+                "summary": "Make a kept save the library model instead of the one the training chose",
+                "responses": {"200": _json(_ref("Model")), "404": _ERR, "409": _ERR},
+            },
+        },
         "/api/jobs/{job_id}/cancel": {
             "parameters": [job_p],
             "post": {
@@ -391,6 +431,36 @@ def build_openapi() -> dict[str, Any]:
                 "params": {"type": "object"},
                 "created_at": {"type": "string"},
                 "updated_at": {"type": "string"},
+            },
+        },
+        "TrainingSaves": {
+            "type": "object",
+            "description": "Metrics are numbers or null; each null has its reason in metrics.unavailable.",
+            "properties": {
+                "epochs": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                    "description": "mean losses per epoch",
+                },
+                "saves": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "epoch": {"type": "integer"},
+                            "metrics": {"type": "object"},
+                            "preview": {"type": "boolean"},
+                            "preview_url": {"type": ["string", "null"]},
+                            "kept": {"type": "boolean", "description": "its model file is kept (exportable)"},
+                        },
+                    },
+                },
+                "previews": {"type": ["object", "null"], "description": "{enabled, reason, seconds}"},
+                "choice": {"type": ["object", "null"], "description": "{epoch, code, message, params}"},
+                "plateau": {"type": "boolean", "description": "similarity stopped improving"},
+                "exported_epoch": {"type": ["integer", "null"]},
+                "source_url": {"type": ["string", "null"]},
+                "prefer": {"type": "string", "enum": ["best", "last"]},
             },
         },
     }

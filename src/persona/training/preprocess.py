@@ -24,6 +24,7 @@ from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.settings import Settings
+from persona.training.saves import PREVIEW_SOURCE as PREVIEW_FILE
 from persona.training.slicer import Slicer
 
 SEGMENT_SECONDS = 3.7
@@ -34,7 +35,6 @@ MIN_VOICE_SECONDS = 10.0
 # The preview slice: voice set aside (never trained on) and converted at every save.
 PREVIEW_MIN_SECONDS = 8.0
 PREVIEW_MAX_SECONDS = 10.0
-PREVIEW_FILE = "preview_source.wav"
 # Pieces whose RMS stays below this are silence that slipped through (e.g. a file of pure hiss).
 _SILENCE_DB = -50.0
 

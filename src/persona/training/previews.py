@@ -118,11 +118,20 @@ class SaveKeeper:
         flat = {k: v for k, v in record["metrics"].items() if isinstance(v, (int, float)) or v is None}
         return {
             **flat,
-            "metrics": record["metrics"],
+            "save_metrics": record["metrics"],
             "preview_ready": record["preview"] is not None,
             "best_epoch": choice.get("epoch"),
             "plateau": saves.plateau(self.ledger["saves"]),
         }
+
+    def voice_embedding(self) -> np.ndarray | None:
+        """The training voice (Resemblyzer, up to 60 s of the training segments), computed once."""
+        if self._voice is None and self.training_wavs:
+            from persona.quality import speaker
+
+            wavs = [sf.read(str(p), dtype="float32")[0] for p in self.training_wavs[:20]]
+            self._voice = speaker.voice_embedding(wavs, self.cfg.data.sampling_rate, max_seconds=60.0)
+        return self._voice
 
     def _held_out(self) -> tuple[np.ndarray, int]:
         if self._held is None:
@@ -132,7 +141,7 @@ class SaveKeeper:
 
     def _preview(self, epoch: int, model: Path) -> dict[str, Any]:
         from persona.audio.io import save_audio
-        from persona.quality import SIMILARITY, evaluate, source_contour, speaker
+        from persona.quality import SIMILARITY, evaluate, source_contour
         from persona.rvc.convert import convert_audio
         from persona.rvc.options import ConversionOptions
 
@@ -143,9 +152,8 @@ class SaveKeeper:
         target = self.exp / saves.preview_file(epoch)
         target.parent.mkdir(parents=True, exist_ok=True)
         save_audio(target, np.clip(converted, -1.0, 1.0), out_sr, format="wav16")
-        if SIMILARITY in self.metrics and self._voice is None:
-            wavs = [sf.read(str(p), dtype="float32")[0] for p in self.training_wavs[:20]]
-            self._voice = speaker.voice_embedding(wavs, self.cfg.data.sampling_rate, max_seconds=60.0)
+        if SIMILARITY in self.metrics:
+            self.voice_embedding()
         if self._contour is None:
             self._contour = source_contour(held, sr, self.f0_method)
         return evaluate(

@@ -24,6 +24,7 @@ from persona.errors import PersonaError
 from persona.fsutil import atomic_write_text
 
 LEDGER = "saves.json"
+PREVIEW_SOURCE = "preview_source.wav"  # the held-out slice itself (preprocess writes it)
 SAVES_DIR = "saves"
 PREVIEWS_DIR = "previews"
 KEEP_LAST = 3
@@ -124,6 +125,11 @@ def choose(saves: list[dict[str, Any]], prefer: str = "best") -> dict[str, Any] 
         f"the highest of {len(scored)} saves{melody}"
     )
     return _choice(best["epoch"], "best_similarity", message, params)
+
+
+def user_choice(epoch: int) -> dict[str, Any]:
+    """The choice record when a person picked the save (``POST .../saves/<epoch>/export``)."""
+    return _choice(epoch, "user_choice", f"epoch {epoch} was exported at your request", {"epoch": epoch})
 
 
 def _choice(epoch: int, code: str, message: str, params: dict) -> dict[str, Any]:

@@ -324,8 +324,17 @@ def train_model(
         "total_seconds": round(time.monotonic() - started, 2),
         "global_step": outcome.global_step,
     }
+    voice = None
+    if keeper.previews_enabled or (request.quality_report and not outcome.stopped):
+        try:  # the voice, kept with the model: covers and `persona evaluate` score similarity to it
+            from persona.quality import embedding_for_metadata
+
+            voice = embedding_for_metadata(keeper.voice_embedding())
+        except Exception:  # noqa: BLE001 - a bonus, never a failed training
+            log.exception("voice embedding failed")
     metadata = {
         "voice_profile": state.get("voice_profile"),
+        "voice_embedding": voice,
         "quality": quality,
         "training": {
             "epochs": request.epochs,

@@ -9,6 +9,7 @@ import { formatDate, formatDuration, formatPitch } from "../lib/format.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
 import Facts from "../components/Facts.jsx";
+import QualityFacts from "../components/QualityFacts.jsx";
 
 export default function CoverPage() {
   const { id } = useParams();
@@ -142,6 +143,12 @@ export default function CoverPage() {
                 [t("coverPage.created"), formatDate(cover.created_at, lang)],
               ]}
             />
+          ) : null}
+          {cover?.quality ? (
+            <div className="cover-quality">
+              <h3 className="subhead">{t("coverPage.quality")}</h3>
+              <QualityFacts metrics={cover.quality} testid="cover-quality" />
+            </div>
           ) : null}
           <div className="actions">
             <DownloadLink href={downloadUrl} filename={cover?.filename || ""} className="button button-primary">

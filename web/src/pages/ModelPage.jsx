@@ -14,6 +14,8 @@ import CoverForm from "../components/cover/CoverForm.jsx";
 import CoverProgressCard from "../components/cover/CoverProgressCard.jsx";
 import CoverBatchCard from "../components/cover/CoverBatchCard.jsx";
 import Facts, { entriesOf } from "../components/Facts.jsx";
+import QualityFacts from "../components/QualityFacts.jsx";
+import SavesPanel from "../components/train/SavesPanel.jsx";
 
 /** The model entry's voice profile, quality report and suggested pitch (each may be absent). */
 export function modelExtras(model) {
@@ -42,7 +44,7 @@ function ModelFacts({ model }) {
   const epochs = model.epochs ?? model.training?.epochs_done;
   if (epochs) items.push([t("model.epochs"), epochs]);
   const profileItems = profileEntries(profile, t);
-  const qualityItems = typeof quality === "object" ? entriesOf(quality, t, "quality") : quality != null ? [[t("model.quality"), quality]] : [];
+  const qualityItems = quality != null && typeof quality !== "object" ? [[t("model.quality"), quality]] : [];
   return (
     <>
       <Facts items={items} />
@@ -52,10 +54,10 @@ function ModelFacts({ model }) {
           <Facts items={profileItems} />
         </>
       ) : null}
-      {qualityItems.length ? (
+      {qualityItems.length || (quality && typeof quality === "object") ? (
         <>
           <h3 className="subhead">{t("model.quality")}</h3>
-          <Facts items={qualityItems} />
+          {qualityItems.length ? <Facts items={qualityItems} /> : <QualityFacts metrics={quality} testid="model-quality" />}
         </>
       ) : null}
     </>
@@ -171,6 +173,14 @@ export default function ModelPage() {
             <DownloadLink href={paths.modelDownload(name)} filename={`${name}.zip`} className="button button-wide">
               {t("model.download")}
             </DownloadLink>
+            {model?.source === "trained" ? (
+              <SavesPanel
+                url={`/models/${encodeURIComponent(name)}/saves`}
+                refreshKey={model?.training?.exported_epoch ?? ""}
+                exportModel={name}
+                onExported={(m) => setModel(m)}
+              />
+            ) : null}
           </aside>
         </div>
       )}

@@ -8,6 +8,7 @@ import { KEYS, session } from "../../lib/storage.js";
 import { useStoppableJob } from "../../lib/useStoppableJob.js";
 import ErrorBox from "../ErrorBox.jsx";
 import JobProgress from "../JobProgress.jsx";
+import SavesPanel from "./SavesPanel.jsx";
 
 const HEADINGS = {
   queued: "train.queued",
@@ -62,6 +63,12 @@ export default function TrainingProgressCard({ active, onReset }) {
         />
       ) : null}
       <ErrorBox error={stopError} />
+      <SavesPanel
+        url={`/jobs/${encodeURIComponent(active.job_id)}/training`}
+        refreshKey={`${job?.metrics?.saved_epoch ?? ""}:${job?.metrics?.epoch ?? ""}:${status}`}
+        onStop={ended ? null : stop}
+        stopping={stopping}
+      />
       {savedModel ? (
         <p>
           <Link className="button button-primary" to={paths.model(savedModel)}>

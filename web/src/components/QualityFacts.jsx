@@ -1,0 +1,41 @@
+// Quality metrics of a conversion (persona.quality): a number each, or "unavailable" with the reason.
+import { useI18n } from "../lib/i18n.jsx";
+import { formatNumber } from "../lib/format.js";
+
+export const METRICS = [
+  ["speaker_similarity", 3],
+  ["f0_corr", 3],
+  ["f0_rmse_cents", 0],
+  ["dnsmos_ovrl", 2],
+];
+
+/** [key, label, text, unavailableReason] for the metrics present in `metrics`. */
+export function qualityRows(metrics, t) {
+  if (!metrics || typeof metrics !== "object") return [];
+  const unavailable = metrics.unavailable || {};
+  return METRICS.filter(([key]) => key in metrics || key in unavailable).map(([key, digits]) => {
+    const value = metrics[key];
+    const label = t(`quality.${key}`);
+    if (typeof value === "number") return [key, label, formatNumber(value, digits), null];
+    return [key, label, t("quality.unavailable"), unavailable[key] || null];
+  });
+}
+
+export default function QualityFacts({ metrics, testid = "quality" }) {
+  const { t } = useI18n();
+  const rows = qualityRows(metrics, t);
+  if (!rows.length) return null;
+  return (
+    <dl className="facts quality-facts" data-testid={testid}>
+      {rows.map(([key, label, text, reason]) => (
+        <div key={key}>
+          <dt>{label}</dt>
+          <dd data-testid={`${testid}-${key}`} title={reason || undefined}>
+            {text}
+            {reason ? <span className="muted quality-reason"> ({reason})</span> : null}
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

@@ -82,7 +82,8 @@ def test_exporting_a_kept_save_replaces_the_model_unless_a_job_uses_it(app, sett
     job = store.create("train", {"name": "목소리"}, model="목소리")
     busy = client.post("/api/models/목소리/saves/1/export")
     assert busy.status_code == 409 and busy.get_json()["error"]["code"] == "model_in_use"
-    store.finish(job["id"], "succeeded", result={})
+    token = store.claim(job["id"])
+    assert store.finish(job["id"], token, "succeeded", result={})
     r = client.post("/api/models/목소리/saves/1/export")
     assert r.status_code == 200, r.get_json()
     model = r.get_json()

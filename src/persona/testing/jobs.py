@@ -27,7 +27,8 @@ from persona.jobs.handlers import Handler, JobContext, cover_result, run_assets,
 from persona.messages import msg
 
 Sleep = Callable[[float], None]
-TINY_TRAIN = {"model_size": "tiny", "quality_report": False}
+# Previews stay on (the browser tests play them), scored by similarity + F0 only (no DNSMOS).
+TINY_TRAIN = {"model_size": "tiny", "quality_report": False, "preview_metrics": ("similarity", "f0")}
 
 
 def _steps(ctx: JobContext, stage: str, steps: int, step_s: float, sleep: Sleep) -> None:
@@ -73,12 +74,16 @@ def run_fixture_train(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
         if stopped:
             break
         done = epoch + 1
+        from persona.testing.saves import write_fixture_save
+
+        saved = write_fixture_save(ctx.settings, p["name"], epoch + 1)  # the page's chart and players
         ctx.progress(
             "train",
             (epoch + 1) / epochs,
             msg("train_epoch", epoch=epoch + 1, epochs=epochs),
             epoch=epoch + 1,
             loss_g=1.0 / (epoch + 1),
+            **saved,
         )
     if stopped and done == 0:
         raise Cancelled("training stopped before the first save; nothing was kept")

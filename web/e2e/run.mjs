@@ -65,16 +65,33 @@ function assert(condition, message) {
 }
 
 // ---- the server -----------------------------------------------------------------------------
-function freePort() {
+// PERSONA_E2E_PORTS=7200-7299 keeps the servers inside a range (a shared machine); else any free port.
+const PORT_RANGE = (process.env.PERSONA_E2E_PORTS || "").split("-").map(Number);
+let nextPort = PORT_RANGE[0] || 0;
+
+function listenOn(port) {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.unref();
     srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
+    srv.listen(port, "127.0.0.1", () => {
+      const { port: got } = srv.address();
+      srv.close(() => ok(got));
     });
   });
+}
+
+async function freePort() {
+  if (!nextPort) return listenOn(0);
+  while (nextPort <= (PORT_RANGE[1] || nextPort)) {
+    const port = nextPort++;
+    try {
+      return await listenOn(port);
+    } catch {
+      /* taken: try the next one */
+    }
+  }
+  throw new Error(`no free port in ${process.env.PERSONA_E2E_PORTS}`);
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

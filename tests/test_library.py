@@ -115,8 +115,8 @@ def test_index_dimension_must_match_version(settings, assets):
 
 
 def test_delete_refused_while_in_use(settings, assets):
+    ModelLibrary(settings).add("busy", assets["v2"], source="upload")  # before its job was queued
     lib = ModelLibrary(settings, in_use=lambda name: name == "busy")
-    lib.add("busy", assets["v2"], source="upload")
     with pytest.raises(PersonaError) as err:
         lib.delete("busy")
     assert err.value.code == "model_in_use" and err.value.status == 409

@@ -44,6 +44,9 @@ def validate_model_name(name: object) -> str:
             "name_invalid",
             f"a model name may hold letters, digits, spaces and - _ . ( ) [ ] + ~ ! @ , ' only (not {shown})",
         )
+    if not any(unicodedata.category(ch)[0] in ("L", "N") for ch in norm):
+        # only combining marks (and punctuation): nothing a person can read or type back
+        raise PersonaError("name_invalid", "a model name needs at least one letter or digit")
     if norm.startswith(".") or norm.endswith("."):
         raise PersonaError("name_invalid", "a model name may not start or end with a dot")
     stem = norm.split(".")[0].strip().lower()

@@ -25,7 +25,7 @@ from persona.clock import now_iso
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path, atomic_write_text, remove_stale_leftovers
 from persona.library.validate import inspect_index, inspect_model
-from persona.library.ziputil import choose_members, extract_member, scan_zip
+from persona.library.ziputil import choose_members, extract_member, printable_name, scan_zip
 from persona.names import suggest_model_name, validate_model_name
 from persona.settings import Settings
 
@@ -138,11 +138,32 @@ class ModelLibrary:
         return tmp
 
     def check_new_name(self, name: str) -> str:
-        """Validate ``name`` and make sure no model has it yet (``model_exists``, 409)."""
+        """Validate ``name`` and make sure no model has it yet, nor a queued or running job (a
+        training reserves its name): ``model_exists``, 409."""
         norm = validate_model_name(name)
+        self._refuse_taken(norm)
+        return norm
+
+    def _refuse_taken(self, norm: str) -> None:
         if self._find(norm) is not None:
             raise PersonaError("model_exists", f"a model named {norm!r} already exists", status=409)
-        return norm
+        if self._in_use is not None and self._in_use(norm):
+            raise PersonaError(
+                "model_exists",
+                f"a training of a model named {norm!r} is queued or running",
+                status=409,
+                params={"reserved": True},
+            )
+
+    @contextlib.contextmanager
+    def reserving(self, name: str) -> Iterator[str]:
+        """Hold the library lock while a job that will create ``name`` is recorded (its row is
+        the reservation ``in_use`` sees): the same lock ``add`` checks under, so an upload and a
+        training of one name cannot both pass."""
+        norm = validate_model_name(name)
+        with self._lock():
+            self._refuse_taken(norm)
+            yield norm
 
     def add(
         self,
@@ -196,6 +217,8 @@ class ModelLibrary:
                 existing = self._find(norm)
                 if existing is not None and not replace:
                     raise PersonaError("model_exists", f"a model named {norm!r} already exists", status=409)
+                if existing is None:
+                    self._refuse_taken(norm)  # a queued or running training holds the name
                 if existing is not None:
                     trash = self.root / f".trash-{uuid.uuid4().hex}"
                     os.rename(existing, trash)
@@ -241,9 +264,9 @@ class ModelLibrary:
                 norm = self.check_new_name(
                     suggest_model_name(stem, fallback=suggest_model_name(zip_path.stem))
                 )
-            meta = {"imported_from": choice.pth.filename, "note": choice.note}
+            meta = {"imported_from": printable_name(choice.pth.filename), "note": choice.note}
             if choice.index is not None:
-                meta["imported_index_from"] = choice.index.filename
+                meta["imported_index_from"] = printable_name(choice.index.filename)
             return self.add(norm, tmp / "upload.pth", index_tmp, source="upload", metadata=meta, move=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

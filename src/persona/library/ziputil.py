@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import stat
+import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -33,12 +34,20 @@ class ZipChoice:
 
     @property
     def note(self) -> str:
-        parts = [f"took {self.pth.filename}"]
+        parts = [f"took {printable_name(self.pth.filename)}"]
         if self.index is not None:
-            parts.append(f"and {self.index.filename}")
+            parts.append(f"and {printable_name(self.index.filename)}")
         if self.skipped:
-            parts.append(f"(ignored {', '.join(self.skipped)})")
+            parts.append(f"(ignored {', '.join(printable_name(n) for n in self.skipped)})")
         return " ".join(parts)
+
+
+def printable_name(name: str, limit: int = 200) -> str:
+    """A zip member's name as it may appear in API text: control characters (CR, LF, ...) and
+    bidirectional overrides (U+202E and friends, which can disguise ``exe.pth`` as ``htp.exe``)
+    become ``?``, and it is cut to ``limit`` characters."""
+    out = "".join("?" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def _is_symlink(info: zipfile.ZipInfo) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 from flask import Blueprint, jsonify, request
 
@@ -19,11 +20,7 @@ bp = Blueprint("trainings", __name__)
 def start_training():
     svc = services()
     settings = svc.settings
-    name = svc.models.check_new_name(request.form.get("name"))
-    if svc.queue.store.model_in_use(name):
-        raise PersonaError(
-            "model_exists", f"a job for a model named {name!r} is already queued or running", status=409
-        )
+    name = svc.models.check_new_name(request.form.get("name"))  # early, before the uploads
     params = training_form(request.form, settings)
     staging = svc.staging()
     try:
@@ -56,5 +53,10 @@ def start_training():
         _files=[s["file"] for s in saved],
         total_seconds=round(total, 3),
     )
-    job = svc.queue.submit("train", params, model=name, job_id=job_id)
+    try:  # checked again and recorded under the library's lock: an upload cannot take the name now
+        with svc.models.reserving(name):
+            job = svc.queue.submit("train", params, model=name, job_id=job_id)
+    except BaseException:
+        shutil.rmtree(svc.queue.job_dir(job_id), ignore_errors=True)
+        raise
     return jsonify({"job_id": job["id"], "model_name": name, "job": svc.queue.store.public(job)}), 202

@@ -12,6 +12,13 @@ difference between the reference's outputs for seeds (0,1), (0,2), (1,2).
 
 The claim tested: with the same seed our output differs from the reference's by no more than the
 reference differs from itself across noise seeds.
+
+``pipeline_classic_*.npz`` (issue 9) hold the same for classic RVC (the 20240604 branch, which
+made most community models) on inputs with real unvoiced frames and silences, through a model
+without a ``persona`` record, so Persona's ``auto`` must pick classic's 0 Hz convention; they also
+hold ``protect_off_diff``, the reference's own same-seed change when protect goes from the case's
+value to 0.5, and ``unvoiced_share``, the share of 0 Hz frames classic's ``get_f0`` gave. How they
+were made: ``tests/data/reference/README_pipeline_classic.md``.
 """
 
 from __future__ import annotations
@@ -114,3 +121,54 @@ def test_long_input_windows_match_reference(fixtures):
     seam = _rms(np.concatenate(seams) - data["seams_int16"].reshape(-1).astype(np.float64) / 32768)
     assert head <= float(np.min(data["seed_diffs"]))
     assert seam <= float(np.min(data["seam_diffs"]))
+
+
+CLASSIC = ["classic_pm", "classic_harvest", "classic_fcpe"]
+
+
+def _run_classic(fixtures, case, seed=0, **over):
+    from persona.rvc.options import ConversionOptions
+    from persona.testing.pipeline import fixture_pipeline, parity_input
+
+    pipe = fixture_pipeline(fixtures, case["model"], case["index"])
+    values = dict(
+        pitch=case["pitch"],
+        f0_method=case["f0_method"],
+        index_rate=case["index_rate"],
+        filter_radius=case.get("filter_radius", 3),
+        rms_mix_rate=case["rms_mix_rate"],
+        protect=case["protect"],
+        f0_unvoiced="auto",  # the fixture model has no record: classic's convention
+    )
+    values.update(over)
+    torch.manual_seed(seed)
+    out, sr = pipe.convert(parity_input(case["seconds"], seed=case["seed"]), ConversionOptions(**values))
+    return _as_ref(out), sr
+
+
+@pytest.mark.parametrize("name", CLASSIC)
+def test_classic_rvc_pipeline_with_unvoiced_frames(fixtures, name):
+    data, case = _load(name)
+    assert float(data["unvoiced_share"]) > 0.1  # the input really has unvoiced frames and silences
+    ours, sr = _run_classic(fixtures, case)
+    assert sr == int(data["sr"]) and ours.shape[0] == int(data["n"])
+    ref = data["out_int16"].astype(np.float64) / 32768
+    dist = _rms(ours - ref)
+    noise = float(np.min(data["seed_diffs"]))
+    assert dist <= noise, f"ours vs classic RVC {dist:.2e} > classic vs itself {noise:.2e}"
+    assert _rms(ref) > 20 * noise
+    # protect < 0.5 provably changes the output: by what it changes in the reference, far beyond
+    # how far ours is from the reference.
+    off, _ = _run_classic(fixtures, case, protect=0.5)
+    effect, ref_effect = _rms(ours - off), float(data["protect_off_diff"])
+    assert effect > 10 * dist and effect == pytest.approx(ref_effect, rel=0.1)
+
+
+def test_interpolating_unvoiced_frames_leaves_protect_nothing_to_act_on(fixtures):
+    """The issue's finding, kept: with the RVC-2026 fill every frame is voiced, so protect < 0.5
+    changes nothing, while classic's 0 Hz frames give it the reference's own effect."""
+    data, case = _load("classic_pm")
+    interp, _ = _run_classic(fixtures, case, f0_unvoiced="interpolate")
+    interp_off, _ = _run_classic(fixtures, case, f0_unvoiced="interpolate", protect=0.5)
+    assert _rms(interp - interp_off) == 0.0
+    assert float(data["protect_off_diff"]) > 0

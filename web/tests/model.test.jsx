@@ -18,6 +18,7 @@ const model = {
   created_at: "2026-11-25T10:00:00Z",
   size_bytes: 55 * 1024 * 1024,
   epochs: 200,
+  f0_unvoiced: "zero",
   voice_profile: { median_hz: 220.4, p5_hz: 146.9, p95_hz: 329.2 },
 };
 
@@ -33,6 +34,11 @@ describe("model page", () => {
     expect(screen.getByTestId("profile-center")).toHaveTextContent("A3 · 220 Hz");
     expect(screen.getByTestId("profile-range")).toHaveTextContent("D3 – E4 · 147–329 Hz");
     expect(screen.getByText("200")).toBeInTheDocument();
+    // the model's f0 convention (issue 9), and the override in the advanced options, "auto" first
+    expect(screen.getAllByText("Kept at 0 (RVC / Applio classic)")).toHaveLength(2); // the fact and its option
+    const unvoiced = screen.getByLabelText("Pitch in unvoiced frames");
+    expect(unvoiced).toHaveValue("auto");
+    expect(screen.getByRole("option", { name: "Interpolated (RVC 2026)" })).toBeInTheDocument();
     // a pitch suggested by a previous cover arrives in the address
     expect(screen.getByRole("button", { name: /\+5 suggested/ })).toHaveAttribute("aria-pressed", "true");
     expect(screen.getByRole("spinbutton", { name: "Pitch value" })).toHaveValue(5);

@@ -34,6 +34,7 @@ function ModelFacts({ model }) {
     [t("model.version"), model.version],
     [t("model.sampleRate"), formatSampleRate(model.sample_rate)],
     [t("model.f0"), model.f0 ? t("common.yes") : t("common.no")],
+    [t("model.f0Unvoiced"), model.f0 && model.f0_unvoiced ? t(`f0Unvoiced.${model.f0_unvoiced}`) : undefined],
     [t("model.index"), model.has_index ? t("common.yes") : t("common.no")],
     [t("model.source"), model.source ? t(`source.${model.source}`) : undefined],
     [t("model.embedder"), model.embedder],

@@ -1,4 +1,4 @@
-// Advanced conversion (folded): pitch extraction (hybrids too), autotune, formant, content encoder,
+// Advanced conversion (folded): pitch extraction (hybrids too), autotune, formant, content encoder, unvoiced-frame convention,
 // index/filter/RMS/protect, de-reverb, lead/backing.
 // Ranges and choices are the server's (`specs`, /api/health `options.cover`); a setting the server
 // does not describe is not offered.
@@ -64,6 +64,16 @@ export default function ConversionOptions({ specs, values, set }) {
             value={values.embedder}
             onChange={set("embedder")}
             labelOf={(e) => choiceLabel(t, `cover.embedder.${e}`, e)}
+          />
+        ) : null}
+        {specs.f0_unvoiced ? (
+          <ChoiceSelect
+            id="cv-f0-unvoiced"
+            label={t("cover.f0Unvoiced")}
+            spec={specs.f0_unvoiced}
+            value={values.f0_unvoiced}
+            onChange={set("f0_unvoiced")}
+            labelOf={(m) => choiceLabel(t, `f0Unvoiced.${m}`, m)}
           />
         ) : null}
         {range("index_rate", "cv-index", t("cover.indexRate"), t("cover.indexRateHint"), 0.05)}

@@ -1,4 +1,4 @@
-// Advanced training settings (folded): batch size, sample rate, pitch extraction, save interval.
+// Advanced training settings (folded): batch size, sample rate, pitch extraction, unvoiced frames, save interval.
 // Ranges, choices and starting values are the server's (`specs`, from /api/health `options.train`);
 // nothing shows until it has described them.
 import { useI18n } from "../../lib/i18n.jsx";
@@ -31,6 +31,9 @@ export default function TrainAdvanced({ specs, values, onChange, disabled }) {
         ) : null}
         {specs.f0_method ? (
           <ChoiceSelect id="train-f0" label={t("train.f0Method")} labelOf={(m) => choiceLabel(t, `f0.${m}`, m)} {...field("f0_method")} />
+        ) : null}
+        {specs.f0_unvoiced ? (
+          <ChoiceSelect id="train-f0-unvoiced" label={t("train.f0Unvoiced")} labelOf={(m) => choiceLabel(t, `f0Unvoiced.${m}`, m)} {...field("f0_unvoiced")} />
         ) : null}
         {specs.save_every ? <NumberField id="train-save" label={t("train.saveEvery")} {...field("save_every")} /> : null}
       </div>

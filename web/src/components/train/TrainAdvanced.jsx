@@ -1,4 +1,5 @@
-// Advanced training settings (folded): batch size, sample rate, pitch extraction, unvoiced frames, save interval.
+// Advanced training settings (folded): batch size, sample rate, pitch extraction, unvoiced frames, save
+// interval, which save to export (the best by similarity, or the last).
 // Ranges, choices and starting values are the server's (`specs`, from /api/health `options.train`);
 // nothing shows until it has described them.
 import { useI18n } from "../../lib/i18n.jsx";
@@ -36,6 +37,9 @@ export default function TrainAdvanced({ specs, values, onChange, disabled }) {
           <ChoiceSelect id="train-f0-unvoiced" label={t("train.f0Unvoiced")} labelOf={(m) => choiceLabel(t, `f0Unvoiced.${m}`, m)} {...field("f0_unvoiced")} />
         ) : null}
         {specs.save_every ? <NumberField id="train-save" label={t("train.saveEvery")} {...field("save_every")} /> : null}
+        {specs.export ? (
+          <ChoiceSelect id="train-export" label={t("train.export")} labelOf={(c) => choiceLabel(t, `export.${c}`, c)} {...field("export")} />
+        ) : null}
       </div>
       <p className="field-hint">{t("train.advancedHint")}</p>
     </details>

@@ -1,7 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { health, mockApi, renderApp } from "./helpers.jsx";
+import * as fake from "./fakeSocket.js";
+
+vi.mock("../src/lib/socket.js", () => import("./fakeSocket.js"));
 
 const models = [
   { name: "alpha", version: "v2", sample_rate: 40000, size_bytes: 1000, created_at: "2026-11-24T10:00:00Z" },
@@ -112,5 +115,26 @@ describe("library: jobs in progress", () => {
     expect(screen.getByTestId("location")).toHaveTextContent("/train");
     expect(JSON.parse(window.sessionStorage.getItem("persona.trainJob"))).toEqual({ job_id: "j9", model_name: "gamma", epochs: 20 });
     expect(await screen.findByText("Training ‘gamma’")).toBeInTheDocument();
+  });
+
+  it("follows listed jobs live: place in the queue, then progress, from any tab", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /models": () => [200, models],
+      "GET /covers": () => [200, []],
+      "GET /jobs": () => [200, [{ id: "q1", kind: "cover", status: "queued", progress: 0, model: "gamma", params: { song_name: "노래.wav" } }]],
+      "GET /jobs/q1": () => [200, { id: "q1", kind: "cover", status: "queued", progress: 0, queue: { position: 2, wait_s: 120 } }],
+    });
+    renderApp("/library", "en");
+    const list = await screen.findByTestId("job-list");
+    expect(await within(list).findByText(/Number 2 in the queue · about 2:00 to wait/)).toBeInTheDocument();
+    act(() =>
+      fake.serverEmit("job_progress", {
+        job_id: "q1", kind: "cover", status: "running", stage: "separate", progress: 0.5,
+        message_code: "separate_vocals", message_params: {}, metrics: {},
+      }),
+    );
+    expect(await within(list).findByText("Separating the vocals from the music")).toBeInTheDocument();
+    expect(within(list).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "50");
   });
 });

@@ -11,8 +11,47 @@ import ConfirmDialog from "../components/ConfirmDialog.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
 import ProgressBar from "../components/ProgressBar.jsx";
 import MergeForm from "../components/library/MergeForm.jsx";
+import { FINAL, useJob } from "../lib/useJob.js";
+import { progressText } from "../lib/serverText.js";
 
-/** Jobs still queued or running, so a closed tab can find its work again. */
+/** One listed job, followed live over Socket.IO (progress, place in the queue, status). */
+function JobRow({ listed, onOpen }) {
+  const { t } = useI18n();
+  const { job: live } = useJob(listed.id, t);
+  const job = live ? { ...listed, ...live, model: listed.model, params: listed.params } : listed;
+  const status = job.status || "queued";
+  return (
+    <li className="item" data-testid="job-row">
+      <div className="item-main">
+        <span className="item-title">
+          {t(job.kind === "train" ? "library.jobTrain" : "library.jobCover", {
+            model: job.model || "",
+            song: job.params?.song_name || "",
+          })}{" "}
+          <span className={`badge badge-${status}`}>{t(`status.${status}`)}</span>
+        </span>
+        {status === "queued" && job.queue?.position ? (
+          <span className="item-meta">
+            {t("job.queuePlace", { n: job.queue.position })}
+            {typeof job.queue.wait_s === "number" ? ` · ${t("job.queueWait", { wait: formatDuration(job.queue.wait_s) })}` : ""}
+          </span>
+        ) : progressText(job, t) ? (
+          <span className="item-meta">{progressText(job, t)}</span>
+        ) : null}
+        {FINAL.has(status) ? null : (
+          <ProgressBar value={job.progress} label={t("job.progress")} indeterminate={status === "queued"} />
+        )}
+      </div>
+      <div className="item-actions">
+        <button type="button" className="button button-small" onClick={() => onOpen(job)}>
+          {t("library.watch")}
+        </button>
+      </div>
+    </li>
+  );
+}
+
+/** Jobs still queued or running, so a closed tab can find its work again; live from any tab. */
 function RunningJobs() {
   const { t } = useI18n();
   const navigate = useNavigate();
@@ -44,22 +83,7 @@ function RunningJobs() {
       </div>
       <ul className="items" data-testid="job-list">
         {jobs.map((job) => (
-          <li key={job.id} className="item">
-            <div className="item-main">
-              <span className="item-title">
-                {t(job.kind === "train" ? "library.jobTrain" : "library.jobCover", {
-                  model: job.model || "",
-                  song: job.params?.song_name || "",
-                })}
-              </span>
-              <ProgressBar value={job.progress} label={t("job.progress")} indeterminate={job.status === "queued"} />
-            </div>
-            <div className="item-actions">
-              <button type="button" className="button button-small" onClick={() => open(job)}>
-                {t("library.watch")}
-              </button>
-            </div>
-          </li>
+          <JobRow key={job.id} listed={job} onOpen={open} />
         ))}
       </ul>
     </section>

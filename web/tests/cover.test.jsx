@@ -55,6 +55,9 @@ describe("cover page", () => {
     mockApi({ "GET /health": health, "GET /covers/nope": () => [404, { error: { code: "cover_not_found", message: "no cover 'nope'" } }] });
     renderApp("/covers/nope", "ko");
     expect(await screen.findByRole("alert")).toHaveTextContent("커버를 찾을 수 없습니다.");
+    // The heading does not claim a finished cover, nor keep "loading", for one that does not exist.
+    expect(screen.getByTestId("cover-title")).toHaveTextContent("커버를 열 수 없습니다");
+    expect(screen.queryByText("커버 완성")).toBeNull();
     expect(screen.getByRole("link", { name: "라이브러리로" })).toBeInTheDocument();
   });
 });

@@ -498,6 +498,7 @@ const ko = {
   "stage.download": "내려받기",
   "stage.verify": "확인",
   "stage.waiting": "대기",
+  "coverPage.notFound": "커버를 열 수 없습니다",
 };
 
 const en = {
@@ -997,6 +998,7 @@ const en = {
   "stage.download": "Download",
   "stage.verify": "Check",
   "stage.waiting": "Waiting",
+  "coverPage.notFound": "This cover cannot be opened",
 };
 
 export const messages = { ko, en };

@@ -67,8 +67,10 @@ export default function CoverPage() {
   return (
     <div className="page page-narrow">
       <header className="page-head">
-        <p className="eyebrow">{t("coverPage.eyebrow")}</p>
-        <h1 data-testid="cover-title">{cover ? cover.song_name || t("coverPage.untitled") : t("common.loading")}</h1>
+        {error && !cover ? null : <p className="eyebrow">{t("coverPage.eyebrow")}</p>}
+        <h1 data-testid="cover-title">
+          {cover ? cover.song_name || t("coverPage.untitled") : error ? t("coverPage.notFound") : t("common.loading")}
+        </h1>
         {cover?.model ? (
           <p className="lead">
             {t("coverPage.byModel")} <Link to={paths.model(cover.model)}>{cover.model}</Link>

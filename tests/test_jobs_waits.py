@@ -46,3 +46,17 @@ def test_the_wait_is_unknown_without_a_past_run_or_an_eta(tmp_path):
     assert queue_info(store)[queued["id"]] == {"position": 1, "wait_s": None}
     _set(store, running["id"], status="succeeded")
     assert queue_info(store)[queued["id"]] == {"position": 1, "wait_s": 0.0}
+
+
+def test_early_etas_are_held_back_then_smoothed():
+    from persona.jobs.runner import ETA_AFTER_S, _Reporter
+
+    r = _Reporter(None, "j", "t")  # the store is not touched by the smoothing
+    t0 = r.t0
+    assert r._smooth(240.0, t0 + 1.0) is None  # the first seconds include warm-up: no estimate yet
+    first = r._smooth(240.0, t0 + ETA_AFTER_S)
+    assert first == 240.0
+    # A jumpy new estimate (642 s, ten seconds later) moves the countdown (230 s) only a quarter of
+    # the way: the page shows ~333 s, not 4:00 -> 10:42.
+    second = r._smooth(642.0, t0 + ETA_AFTER_S + 10)
+    assert 230.0 < second < 642.0 and abs(second - (230.0 + 0.25 * 412.0)) < 1e-6

@@ -342,7 +342,8 @@ def test_unknown_routes_and_ids(client):
 
 
 def test_upload_over_the_request_limit_is_413(settings, files):
-    client = create_app(settings.replace(max_upload_bytes=1000), web_dist=None).test_client()
+    small = settings.replace(max_upload_bytes=1000, max_training_file_bytes=1000)  # request limit ~1 MiB
+    client = create_app(small, web_dist=None).test_client()
     big = (io.BytesIO(b"\0" * 3_000_000), "big.zip")
     r = client.post("/api/models/upload", data={"file": big}, content_type="multipart/form-data")
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "upload_too_large"

@@ -284,13 +284,21 @@ class ModelLibrary:
                 zf.write(entry.index_path, entry.index_path.name)
         return out_path
 
+    @contextlib.contextmanager
+    def using(self, name: str) -> Iterator[ModelEntry]:
+        """Hold the library lock while a job that uses model ``name`` is recorded: ``delete``
+        checks for such jobs under the same lock, so a cover and a DELETE cannot cross."""
+        with self._lock():
+            yield self.get(name)
+
     def delete(self, name: str) -> None:
         entry = self.get(name)
-        if self._in_use is not None and self._in_use(entry.name):
-            raise PersonaError(
-                "model_in_use", f"model {entry.name!r} is used by a running or queued job", status=409
-            )
-        with self._lock():
+        with self._lock():  # the in-use check and the removal as one step (see ``using``)
+            entry = self.get(name)
+            if self._in_use is not None and self._in_use(entry.name):
+                raise PersonaError(
+                    "model_in_use", f"model {entry.name!r} is used by a running or queued job", status=409
+                )
             trash = self.root / f".trash-{uuid.uuid4().hex}"
             os.rename(self.root / entry.name, trash)
         shutil.rmtree(trash, ignore_errors=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 from flask import Blueprint, jsonify, request, send_file
 
 from persona.errors import PersonaError
 from persona.jobs.store import new_job_id
 from persona.server.api_assets import refuse_if_missing
+from persona.server.ranges import normalize_range
 from persona.server.services import services
 from persona.server.validation import check_cover_request, cover_form, save_audio_uploads
 
@@ -49,7 +52,12 @@ def create_cover():
     params.update(
         model=model.name, song_name=saved["name"], _song=saved["file"], duration_s=saved["duration_s"]
     )
-    job = svc.queue.submit("cover", params, model=model.name, job_id=job_id)
+    try:  # recorded while the model is held: a DELETE of it waits, then sees the job (409)
+        with svc.models.using(model.name):
+            job = svc.queue.submit("cover", params, model=model.name, job_id=job_id)
+    except BaseException:
+        shutil.rmtree(svc.queue.job_dir(job_id), ignore_errors=True)
+        raise
     return jsonify({"job_id": job["id"], "job": svc.queue.store.public(job)}), 202
 
 
@@ -67,6 +75,7 @@ def get_cover(cover_id: str):
 def cover_audio(cover_id: str):
     entry = services().covers.get(cover_id)
     # conditional=True: werkzeug answers Range requests with 206 and Content-Range.
+    normalize_range(request.environ, Path(entry.audio_path).stat().st_size)
     resp = send_file(entry.audio_path, mimetype=entry.mimetype, conditional=True, etag=True)
     resp.headers["Accept-Ranges"] = "bytes"
     return resp
@@ -78,6 +87,7 @@ def cover_original(cover_id: str):
     entry = services().covers.get(cover_id)
     if entry.original_path is None:
         raise PersonaError("original_missing", "this cover was made before originals were kept", status=404)
+    normalize_range(request.environ, Path(entry.original_path).stat().st_size)
     resp = send_file(entry.original_path, mimetype=entry.original_mimetype, conditional=True, etag=True)
     resp.headers["Accept-Ranges"] = "bytes"
     return resp

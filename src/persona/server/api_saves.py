@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, jsonify, send_file
+from flask import Blueprint, jsonify, request, send_file
 
 from persona.errors import PersonaError
+from persona.server.ranges import normalize_range
 from persona.server.services import services
 from persona.training import saves
 
@@ -61,6 +62,7 @@ def _preview(exp: Path, epoch: str):
     if path is None or not path.is_file():
         raise PersonaError("preview_not_found", f"no preview for {epoch}", status=404)
     # conditional=True: werkzeug answers Range requests with 206 and Content-Range.
+    normalize_range(request.environ, Path(path).stat().st_size)
     resp = send_file(path, mimetype="audio/wav", conditional=True, etag=True, max_age=0)
     resp.headers["Accept-Ranges"] = "bytes"
     return resp

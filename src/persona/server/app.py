@@ -44,7 +44,10 @@ def create_app(
     ``socket_capacity``: how many live Socket.IO requests may hold server threads (None: no cap)."""
     settings = settings or Settings.from_env()
     app = Flask("persona.server", static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + (1 << 20)  # + room for form fields
+    # The largest request any route allows (each route then checks its own per-file limits):
+    # a training's recordings (files x per-file limit) may be more than one model or song upload.
+    largest = max(settings.max_upload_bytes, settings.max_training_files * settings.max_training_file_bytes)
+    app.config["MAX_CONTENT_LENGTH"] = largest + (1 << 20)  # + room for form fields
     app.config["JSON_SORT_KEYS"] = False
     app.config["PERSONA_JOBS_NEED_ASSETS"] = jobs_need_assets
     app.json.ensure_ascii = False

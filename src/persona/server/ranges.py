@@ -1,0 +1,39 @@
+"""Range headers as RFC 7233 reads them, before werkzeug answers one (``send_file(conditional=True)``).
+
+werkzeug answers 416 to two kinds of header the RFC says to serve: a header it cannot parse
+(``bytes=abc``, another unit, ``bytes=9-3``), which a server must *ignore* (200, the whole file;
+section 3.1), and a suffix range longer than the file (``bytes=-N``, N >= size), which means the
+whole file (section 2.1: 206 with ``bytes 0-(size-1)/size``). ``normalize_range(environ, size)``
+rewrites the request's header accordingly; anything else is left to werkzeug (``bytes=N-`` with
+N >= size stays 416, as it must).
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPEC = re.compile(r"^(\d*)-(\d*)$")
+
+
+def normalize_range(environ: dict, size: int) -> None:
+    header = environ.get("HTTP_RANGE")
+    if header is None:
+        return
+    unit, _, specs = header.partition("=")
+    if unit.strip().lower() != "bytes" or not specs.strip():
+        environ.pop("HTTP_RANGE", None)  # a unit we do not serve, or no range at all: ignore
+        return
+    parts = [p.strip() for p in specs.split(",")]
+    parsed = [_SPEC.match(p) for p in parts]
+    if any(m is None or (not m.group(1) and not m.group(2)) for m in parsed):
+        environ.pop("HTTP_RANGE", None)  # syntactically invalid: ignore the whole header
+        return
+    for m in parsed:
+        first, last = m.group(1), m.group(2)
+        if first and last and int(last) < int(first):
+            environ.pop("HTTP_RANGE", None)  # "bytes=9-3" is invalid, so the header is ignored
+            return
+    if len(parsed) == 1:
+        first, last = parsed[0].group(1), parsed[0].group(2)
+        if not first and int(last) >= size > 0:
+            environ["HTTP_RANGE"] = "bytes=0-"  # a suffix longer than the file: all of it

@@ -106,9 +106,7 @@ def choose(saves: list[dict[str, Any]], prefer: str = "best") -> dict[str, Any] 
         "f0_corr": _num(best, "f0_corr"),
     }
     melody = (
-        f"; melody kept (F0 RMSE {params['f0_rmse_cents']:.0f} cents)"
-        if params["f0_rmse_cents"] is not None
-        else ""
+        f"; F0 RMSE {params['f0_rmse_cents']:.0f} cents" if params["f0_rmse_cents"] is not None else ""
     )
     if top is not best:
         params.update(

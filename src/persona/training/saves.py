@@ -105,9 +105,7 @@ def choose(saves: list[dict[str, Any]], prefer: str = "best") -> dict[str, Any] 
         "f0_rmse_cents": _num(best, "f0_rmse_cents"),
         "f0_corr": _num(best, "f0_corr"),
     }
-    melody = (
-        f"; F0 RMSE {params['f0_rmse_cents']:.0f} cents" if params["f0_rmse_cents"] is not None else ""
-    )
+    melody = f"; F0 RMSE {params['f0_rmse_cents']:.0f} cents" if params["f0_rmse_cents"] is not None else ""
     if top is not best:
         params.update(
             other_epoch=top["epoch"], other_similarity=_sim(top), other_rmse=_num(top, "f0_rmse_cents")

@@ -123,7 +123,12 @@ def test_long_input_windows_match_reference(fixtures):
     assert seam <= float(np.min(data["seam_diffs"]))
 
 
-CLASSIC = ["classic_pm", "classic_harvest", "classic_fcpe"]
+CLASSIC = [
+    "classic_pm",
+    "classic_harvest",
+    "classic_fcpe",
+    pytest.param("classic_crepe", marks=pytest.mark.slow),
+]
 
 
 def _run_classic(fixtures, case, seed=0, **over):

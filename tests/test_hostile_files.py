@@ -63,3 +63,18 @@ def test_an_upload_with_a_hostile_index_is_refused_and_the_library_unchanged(set
     )
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "index_invalid"
     assert not ModelLibrary(settings).exists("적대")
+
+
+def test_a_content_encoder_too_small_for_v1_is_a_clear_refusal(tmp_path):
+    """v1 models read HuBERT's layer 9: an encoder with fewer layers is refused by name, not an
+    internal error (the fixture ``plain-v1`` cover on a tiny encoder)."""
+    import torch
+
+    from persona.rvc.content import ContentEncoder
+    from persona.testing.content import write_hubert_folder
+
+    encoder = ContentEncoder.from_path(write_hubert_folder(tmp_path / "hubert"))
+    encoder.model.config.num_hidden_layers = 4
+    with pytest.raises(PersonaError) as err:
+        encoder.extract(torch.zeros(1, 16000), "v1")
+    assert err.value.code == "embedder_invalid" and err.value.params == {"layers": 4, "needed": 9}

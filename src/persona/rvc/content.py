@@ -369,6 +369,14 @@ class ContentEncoder:
                     "embedder_invalid",
                     "this content encoder has no final_proj layer, which v1 models need; use it with v2 models",
                 )
+            layers = int(getattr(getattr(self.model, "config", None), "num_hidden_layers", V1_LAYER))
+            if layers < V1_LAYER:  # v1 reads layer 9's output: a smaller encoder cannot serve it
+                raise PersonaError(
+                    "embedder_invalid",
+                    f"this content encoder has {layers} layers; v1 models read layer {V1_LAYER}, so they "
+                    "need the full HuBERT base (use the model with the standard content encoder)",
+                    params={"layers": layers, "needed": V1_LAYER},
+                )
             out = self.model(input_values=x, attention_mask=None, output_hidden_states=True, return_dict=True)
             return self.model.final_proj(out.hidden_states[V1_LAYER])
         return self.model(

@@ -229,3 +229,35 @@ def test_two_recoverers_at_once_supersede_only_once(settings):
         t.join(30)
     assert sum(len(r["requeued"]) for r in results) == 1
     assert store.get(job["id"])["attempts"] == 1
+
+
+# ---- waiting for the device: first come, first served ------------------------------------------------
+def test_a_training_waiting_for_the_device_is_not_overtaken_by_later_covers(tmp_path):
+    """Two slots, one held by a running cover: a training waits for both; covers that arrive
+    after it would find the free slot at once, but wait their turn behind it."""
+    from persona.jobs.devicelock import device_slots
+
+    locks = tmp_path / "locks"
+    queue = locks / "cpu.queue"
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def job(name: str, exclusive: bool) -> None:
+        with device_slots(locks, "cpu", slots=2, exclusive=exclusive, poll_s=0.01), lock:
+            order.append(name)
+
+    def tickets() -> int:
+        return len(list(queue.glob("[0-9]*")))
+
+    threads = []
+    with device_slots(locks, "cpu", slots=2, exclusive=False):
+        for name, exclusive in [("train", True)] + [(f"cover{i}", False) for i in range(4)]:
+            before = tickets()
+            threads.append(threading.Thread(target=job, args=(name, exclusive)))
+            threads[-1].start()
+            wait_for(lambda before=before: tickets() > before, timeout=30, every=0.01)  # in line
+        assert order == []  # nobody overtook the training, though a slot was free all along
+    for t in threads:
+        t.join(60)
+    assert order[0] == "train" and sorted(order[1:]) == [f"cover{i}" for i in range(4)], order
+    assert tickets() == 0

@@ -3,6 +3,12 @@
 A device has ``cover_concurrency`` slots. A cover holds one slot; a training holds them all (so it
 runs alone on its device). Slots are taken in order with non-blocking tries, so waiting can be
 cancelled, and two trainings can never deadlock. The kernel drops a dead process' locks.
+
+First come, first served: a waiter takes a numbered ticket (``<device>.queue/``, the number from
+a counter file under ``flock``) and only the holder of the lowest live ticket tries the slots, so
+a cover that arrives later never overtakes an earlier one, and a training at the head of the line
+gathers every slot while the covers behind it wait (no starvation). Tickets of dead processes are
+dropped by whoever sees them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,49 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from persona.progress import NEVER_CANCELLED, CancelToken
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _take_ticket(queue_dir: Path) -> Path:
+    queue_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(queue_dir / ".counter", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = os.pread(fd, 32, 0).strip()
+        number = (int(raw) if raw.isdigit() else 0) + 1
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(number).encode(), 0)
+        ticket = queue_dir / f"{number:012d}-{os.getpid()}"
+        ticket.touch()
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    return ticket
+
+
+def _is_head(ticket: Path) -> bool:
+    """True when no live ticket is older than ``ticket`` (dead processes' tickets are removed)."""
+    for other in sorted(ticket.parent.glob("[0-9]*-[0-9]*")):
+        if other.name >= ticket.name:
+            return True
+        try:
+            pid = int(other.name.rsplit("-", 1)[1])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            other.unlink(missing_ok=True)
+            continue
+        return False
+    return True
 
 
 def _slot_paths(locks_dir: Path, device: str, slots: int) -> list[Path]:
@@ -39,49 +88,53 @@ def device_slots(
     paths = _slot_paths(locks_dir, device, slots)
     held: list[int] = []
     waited = False
+    ticket = _take_ticket(locks_dir / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', device)}.queue")
+
+    def wait() -> None:
+        nonlocal waited
+        if not waited and on_wait:
+            on_wait()
+        waited = True
+        cancel.check()
+        time.sleep(poll_s)
+
     try:
         if exclusive:
             for path in paths:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
                 held.append(fd)
                 while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if not waited and on_wait:
-                            on_wait()
-                        waited = True
-                        cancel.check()
-                        time.sleep(poll_s)
+                    if _is_head(ticket):
+                        try:
+                            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                            break
+                        except BlockingIOError:
+                            pass
+                    wait()
         else:
             fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o644) for p in paths]
             got = None
-            while got is None:
-                for fd in fds:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        got = fd
-                        break
-                    except BlockingIOError:
-                        continue
-                if got is None:
-                    if not waited and on_wait:
-                        on_wait()
-                    waited = True
-                    try:
-                        cancel.check()
-                    except BaseException:
+            try:
+                while got is None:
+                    if _is_head(ticket):
                         for fd in fds:
-                            os.close(fd)
-                        raise
-                    time.sleep(poll_s)
-            for fd in fds:
-                if fd != got:
-                    os.close(fd)
+                            try:
+                                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                                got = fd
+                                break
+                            except BlockingIOError:
+                                continue
+                    if got is None:
+                        wait()
+            finally:
+                for fd in fds:
+                    if fd != got:
+                        os.close(fd)
             held.append(got)
+        ticket.unlink(missing_ok=True)  # served: the next in line may try
         yield
     finally:
+        ticket.unlink(missing_ok=True)
         for fd in held:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)

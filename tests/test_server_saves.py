@@ -19,7 +19,8 @@ from persona.training import saves
 @pytest.fixture
 def app(settings, tmp_path):
     pth = write_fixture_model(tmp_path / "voice.pth")
-    ModelLibrary(settings).add("목소리", pth, source="trained", metadata={"training": {"exported_epoch": 2}})
+    meta = {"training": {"exported_epoch": 2}, "voice_embedding": [0.0625] * 256}
+    ModelLibrary(settings).add("목소리", pth, source="trained", metadata=meta)
     exp = settings.home / "training" / "목소리"
     ledger = saves.empty()
     ledger["previews"] = {"enabled": True, "reason": None, "seconds": 1.0}
@@ -90,5 +91,7 @@ def test_exporting_a_kept_save_replaces_the_model_unless_a_job_uses_it(app, sett
     assert model["training"]["exported_epoch"] == 1 and model["training"]["choice"]["code"] == "user_choice"
     assert model["quality"]["speaker_similarity"] == 0.61
     assert saves.read(settings.home / "training" / "목소리")["exported_epoch"] == 1
+    # the voice the model was trained on stays with it (covers score similarity against it)
+    assert ModelLibrary(settings).get("목소리").metadata["voice_embedding"] == [0.0625] * 256
     gone = client.post("/api/models/목소리/saves/9/export")
     assert gone.status_code == 404 and gone.get_json()["error"]["code"] == "save_not_found"

@@ -108,7 +108,7 @@ def export_save(name: str, epoch: str):
     training = dict(entry.metadata.get("training") or {})
     training["exported_epoch"] = epoch
     training["choice"] = saves.user_choice(epoch)
-    metadata = {k: entry.metadata[k] for k in ("voice_profile",) if k in entry.metadata}
+    metadata = {k: entry.metadata[k] for k in ("voice_profile", "voice_embedding") if k in entry.metadata}
     metadata["training"] = training
     if record.get("metrics"):
         metadata["quality"] = {**record["metrics"], "epoch": epoch}

@@ -39,7 +39,11 @@ const CHROME_ARGS = [
 const results = [];
 let pageErrors = [];
 
+// PERSONA_E2E_GREP=regex runs only the tests whose name matches (the others are left out, not failed).
+const GREP = process.env.PERSONA_E2E_GREP ? new RegExp(process.env.PERSONA_E2E_GREP) : null;
+
 async function test(name, fn, { needs = [] } = {}) {
+  if (GREP && !GREP.test(name)) return;
   const missing = needs.filter((n) => !results.find((r) => r.name === n && r.ok));
   if (missing.length) {
     results.push({ name, ok: false, skipped: true });
@@ -648,7 +652,7 @@ async function main() {
     const token = `e2e-${Math.random().toString(36).slice(2)}`;
     server = await startServer(settings, ["--token", token]);
     await waitForHealth(base, server, { token });
-    await page.evaluate(() => localStorage.removeItem("persona.token"));
+    await page.evaluate(() => localStorage.removeItem("persona.token")).catch(() => {}); // about:blank when tests were left out
 
     await test("access token: asked for on 401, kept, sent to the API, the player and Socket.IO", async () => {
       const anon = await fetch(`${base}/api/models`);
@@ -689,7 +693,7 @@ async function main() {
       const empty = { home: join(tmp, "empty", "home"), assets_dir: join(tmp, "empty", "assets") };
       server = await startServer(empty, [], null, { PERSONA_ASSET_BASE_URL: url, PERSONA_ASSET_PINS: pins });
       await waitForHealth(base, server);
-      await page.evaluate(() => localStorage.removeItem("persona.token"));
+      await page.evaluate(() => localStorage.removeItem("persona.token")).catch(() => {}); // about:blank when tests were left out
     }
 
     await test("empty home on a phone: weights banner with size and command, Train disabled with the reason", async () => {
@@ -755,9 +759,10 @@ async function main() {
       await page.getByRole("button", { name: "학습하기" }).click();
       const heading = page.getByTestId("job-heading");
       await heading.waitFor();
-      await page.waitForTimeout(800); // the smooth scroll
+      await page.getByTestId("job-status").waitFor();
+      await page.waitForTimeout(1000); // the smooth scroll
       const top = await heading.evaluate((el) => el.getBoundingClientRect().top);
-      assert(top >= 0 && top < 844, `the progress card is off-screen (top ${top}px)`);
+      assert(top >= -1 && top < 844 - 40, `the progress card is off-screen (top ${top}px)`);
       await page.getByRole("button", { name: "중지" }).click();
       await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: 30_000 });
       await page.getByRole("heading", { name: `‘${name}’ 학습 중지됨` }).waitFor();

@@ -19,6 +19,11 @@ export default function CoverProgressCard({ active, onReset }) {
   useEffect(() => {
     card.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
   }, []);
+  const known = Boolean(job);
+  useEffect(() => {
+    // Once more when the job's state arrives: the page above may have changed height meanwhile.
+    if (known) card.current?.scrollIntoView?.({ block: "start" });
+  }, [known]);
 
   useEffect(() => {
     if (status === "succeeded") {

@@ -28,6 +28,11 @@ export default function TrainingProgressCard({ active, onReset }) {
     // Just started (or reopened): bring the progress into view, on a phone it is below the form.
     card.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
   }, []);
+  const known = Boolean(job);
+  useEffect(() => {
+    // Once more when the job's state arrives: the page above may have changed height meanwhile.
+    if (known) card.current?.scrollIntoView?.({ block: "start" });
+  }, [known]);
 
   useEffect(() => {
     if (status === "succeeded") {

@@ -23,7 +23,14 @@ import requests
 
 from persona.settings import Settings
 from persona.testing.home import build_home, stop_process, wait_for
-from persona.testing.services import NginxServer, PostgresServer, RedisServer, nginx_config, wait_port
+from persona.testing.services import (
+    NginxServer,
+    PostgresServer,
+    RedisServer,
+    nginx_config,
+    port_free,
+    wait_port,
+)
 
 _CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
 DEPLOY_CONF = Path(__file__).resolve().parents[3] / "deploy" / "nginx" / "persona.conf"
@@ -89,7 +96,18 @@ class Cluster:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def ports(self) -> list[int]:
+        return [
+            self.redis.port,
+            self.pg.port,
+            self.nginx_port,
+            *(self.web_port(i) for i in range(self.n_webs)),
+        ]
+
     def start(self) -> None:
+        busy = [p for p in self.ports() if not port_free(p)]
+        if busy:  # never talk to a stranger's server (or a leftover of an earlier run) on our ports
+            raise RuntimeError(f"ports already in use: {busy}")
         self.root.mkdir(parents=True, exist_ok=True)
         self.redis.start()
         self.pg.start()

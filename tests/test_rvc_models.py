@@ -95,7 +95,9 @@ def test_training_forward_matches_reference(name: str) -> None:
     o, ids_slice, x_mask, y_mask, (z, z_p, m_p, logs_p, m_q, logs_q) = net(*args, **kw)
     assert ids_slice.tolist() == d["ids_slice"].tolist()
     for got, key in [(o, "o"), (z, "z"), (z_p, "z_p"), (m_p, "m_p"), (logs_p, "logs_p"), (m_q, "m_q")]:
-        assert np.abs(got.detach().numpy() - d[key]).max() < TOL, key
+        # z reaches ~170 here: float32 rounding then differs by CPU kernel, so the bound scales.
+        bound = TOL * max(1.0, float(np.abs(d[key]).max()))
+        assert np.abs(got.detach().numpy() - d[key]).max() < bound, key
     assert o.shape == (2, 1, config[1] * int(np.prod(config[12])))
     # Gradients flow through the decoder and the posterior encoder (training helper relies on it).
     (o.pow(2).mean() + z_p.pow(2).mean()).backward()

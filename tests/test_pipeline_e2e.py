@@ -91,13 +91,15 @@ def test_convert_library_model_to_mp3_and_wav(home, tmp_path, capsys):
 
 
 def test_python_api_reports_progress(home):
+    from persona.library import resolve_model_ref
     from persona.rvc.convert import convert_audio
     from persona.rvc.options import ConversionOptions
 
     settings, vocal = home
     x, _ = sf.read(vocal, dtype="float32")
     seen = []
-    out, sr = convert_audio(settings, "singer", x, 16000, ConversionOptions(f0_method="pm"),
+    model = resolve_model_ref(settings, "singer")  # the engine takes the entry; names are the caller's
+    out, sr = convert_audio(settings, model, x, 16000, ConversionOptions(f0_method="pm"),
                             lambda s, f, m="", **k: seen.append((s, f)))  # fmt: skip
     assert sr == 40000 and abs(len(out) - 80000) < 1200
     assert seen[-1] == ("convert", pytest.approx(1.0))

@@ -30,52 +30,19 @@ export default function ConversionOptions({ specs, values, set }) {
     specs[key] ? (
       <RangeField id={id} label={label} min={specs[key].min} max={specs[key].max} step={step} value={values[key]} onChange={set(key)} hint={hint} />
     ) : null;
+  // A server-described choice; `prefix` names its options in the catalogue (`${prefix}.${value}`).
+  const select = (key, id, label, prefix, { spec = specs[key], labelOf = (v) => choiceLabel(t, `${prefix}.${v}`, v) } = {}) =>
+    specs[key] ? <ChoiceSelect id={id} label={label} spec={spec} value={values[key]} onChange={set(key)} labelOf={labelOf} /> : null;
   return (
     <details className="advanced">
       <summary>{t("cover.advanced")}</summary>
       <div className="grid-fields">
-        {specs.f0_method ? (
-          <ChoiceSelect
-            id="cv-f0"
-            label={t("cover.f0Method")}
-            spec={withHybrids(specs.f0_method)}
-            value={values.f0_method}
-            onChange={set("f0_method")}
-            labelOf={(m) => choiceLabel(t, `f0.${m}`, m)}
-          />
-        ) : null}
+        {select("f0_method", "cv-f0", t("cover.f0Method"), "f0", { spec: specs.f0_method && withHybrids(specs.f0_method) })}
         {range("autotune", "cv-autotune", t("cover.autotune"), t("cover.autotuneHint"), 0.05)}
-        {specs.autotune_key && Number(values.autotune) > 0 ? (
-          <ChoiceSelect
-            id="cv-autotune-key"
-            label={t("cover.autotuneKey")}
-            spec={specs.autotune_key}
-            value={values.autotune_key}
-            onChange={set("autotune_key")}
-            labelOf={keyLabel(t)}
-          />
-        ) : null}
+        {specs.autotune_key && Number(values.autotune) > 0 ? select("autotune_key", "cv-autotune-key", t("cover.autotuneKey"), "", { labelOf: keyLabel(t) }) : null}
         {range("formant", "cv-formant", t("cover.formant"), t("cover.formantHint"), 0.5)}
-        {specs.embedder ? (
-          <ChoiceSelect
-            id="cv-embedder"
-            label={t("cover.embedder")}
-            spec={specs.embedder}
-            value={values.embedder}
-            onChange={set("embedder")}
-            labelOf={(e) => choiceLabel(t, `cover.embedder.${e}`, e)}
-          />
-        ) : null}
-        {specs.f0_unvoiced ? (
-          <ChoiceSelect
-            id="cv-f0-unvoiced"
-            label={t("cover.f0Unvoiced")}
-            spec={specs.f0_unvoiced}
-            value={values.f0_unvoiced}
-            onChange={set("f0_unvoiced")}
-            labelOf={(m) => choiceLabel(t, `f0Unvoiced.${m}`, m)}
-          />
-        ) : null}
+        {select("embedder", "cv-embedder", t("cover.embedder"), "cover.embedder")}
+        {select("f0_unvoiced", "cv-f0-unvoiced", t("cover.f0Unvoiced"), "f0Unvoiced")}
         {range("index_rate", "cv-index", t("cover.indexRate"), t("cover.indexRateHint"), 0.05)}
         {range("filter_radius", "cv-filter", t("cover.filterRadius"), t("cover.filterRadiusHint"), 1)}
         {range("rms_mix_rate", "cv-rms", t("cover.rmsMixRate"), t("cover.rmsMixRateHint"), 0.05)}
@@ -86,16 +53,7 @@ export default function ConversionOptions({ specs, values, set }) {
         {specs.lead_backing ? (
           <Check label={t("cover.leadBacking")} hint={t("cover.leadBackingHint")} checked={values.lead_backing} onChange={set("lead_backing")} />
         ) : null}
-        {specs.backing && values.lead_backing ? (
-          <ChoiceSelect
-            id="cv-backing"
-            label={t("cover.backing")}
-            spec={specs.backing}
-            value={values.backing}
-            onChange={set("backing")}
-            labelOf={(b) => choiceLabel(t, `cover.backing.${b}`, b)}
-          />
-        ) : null}
+        {specs.backing && values.lead_backing ? select("backing", "cv-backing", t("cover.backing"), "cover.backing") : null}
       </div>
     </details>
   );

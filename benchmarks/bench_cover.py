@@ -58,6 +58,28 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class StagePeaks:
+    """Samples the process's RSS every 50 ms and keeps the highest value seen in each stage."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stage = "start"
+        self.peaks: dict[str, int] = {}
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                for line in Path("/proc/self/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        mb = int(line.split()[1]) // 1024
+                        self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), mb)
+            except OSError:
+                return
+            time.sleep(0.05)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="bs_roformer")
@@ -115,6 +137,7 @@ def main() -> None:
         if voice is None:
             pth.write_bytes(b"stand-in")  # the stand-in convert never opens it
         runs = []
+        sampler = StagePeaks()
         for i in range(1 if args.once else 2):
             req = CoverRequest(
                 song=song,
@@ -131,8 +154,9 @@ def main() -> None:
                 pl._index_in_use = lambda s, r: False  # noqa: E731 - the stand-in has no model file to read
             marks: dict[str, float] = {}
 
-            def progress(stage, fraction, message="", _marks=marks, **kw):
+            def progress(stage, fraction, message="", _marks=marks, _run=i, **kw):
                 _marks.setdefault(stage, time.process_time())  # CPU seconds at each stage's start
+                sampler.stage = f"{stage}{_run}"
 
             c0 = time.process_time()
             r0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -166,6 +190,7 @@ def main() -> None:
                     "real_convert": bool(voice),
                     "runs": runs,
                     "peak_rss_mb": round(peak_mb),
+                    "stage_peak_rss_mb": sampler.peaks,
                 },
                 indent=1,
             )

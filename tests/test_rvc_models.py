@@ -222,3 +222,65 @@ def test_parametrization_names_map_to_rvc_names() -> None:
         "dec.ups.0.weight_v": 2,
         "dec.ups.0.bias": 3,
     }
+
+
+@pytest.mark.parametrize("sr,version,f0", [("40k", "v2", True), ("48k", "v1", True), ("32k", "v2", False)])
+def test_chunked_decode_equals_whole_decode(sr: str, version: str, f0: bool) -> None:
+    """Inference decodes long latents in chunks with context margins: the same audio."""
+    cfg = tiny_config(sr, version, f0)
+    net = build_random_synthesizer(cfg, version, f0, seed=7, with_posterior=False)
+    inp = random_inputs(cfg, version, frames=260, seed=8)
+    args = (inp["phone"], inp["phone_lengths"], inp["pitch"], inp["nsff0"], inp["sid"])
+    if not f0:
+        args = (inp["phone"], inp["phone_lengths"], inp["sid"])
+
+    def run(chunk: int, margin: int | None = None) -> torch.Tensor:
+        net.dec.infer_chunk_frames = chunk
+        saved = net.dec.margin
+        if margin is not None:
+            net.dec.margin = margin
+        try:
+            with torch.no_grad():
+                return net.infer(*args, generator=torch.Generator().manual_seed(1))[0]
+        finally:
+            net.dec.margin = saved
+
+    whole = run(0)
+    assert 10 < net.dec.margin < 60  # RVC's decoders reach ~12 frames either side, plus safety
+    chunked = run(37)
+    assert chunked.shape == whole.shape
+    assert (chunked - whole).abs().max() < 1e-5
+    # Without the margin the chunk seams show: the margin is what makes them equal.
+    assert (run(37, margin=0) - whole).abs().max() > 1e-3
+
+
+def test_training_decodes_in_one_pass() -> None:
+    cfg = tiny_config("40k", "v2", True)
+    net = build_random_synthesizer(cfg, "v2", True, seed=7, with_posterior=False)
+    net.dec.infer_chunk_frames = 4
+    from persona.rvc.nn.generators import _chunked
+
+    assert _chunked(net.dec, 200) == 4
+    net.train()
+    assert _chunked(net.dec, 200) == 0
+
+
+@pytest.mark.parametrize("t", [15, 300])
+def test_blocked_inference_attention_equals_full_attention(t: int, monkeypatch) -> None:
+    """Without autograd the text encoder attends in query blocks with banded relative terms."""
+    import persona.rvc.nn.attentions as attentions
+
+    torch.manual_seed(0)
+    attn = attentions.MultiHeadAttention(32, 32, 2, 0.0, window_size=10).eval()
+    x = torch.randn(1, 32, t)
+    mask = torch.ones(1, 1, t, t)
+    mask[..., t - t // 5 :] = 0
+    mask[..., t - t // 5 :, :] = 0
+    with torch.enable_grad():  # the full (t, 2t-1) computation RVC does
+        full = attn(x, mask).detach()
+    monkeypatch.setattr(attentions, "_BLOCK_ELEMENTS", 2 * 70 * t)  # several blocks for t=300
+    with torch.no_grad():
+        blocked = attn(x, mask)
+    assert blocked.shape == full.shape
+    assert (blocked - full).abs().max() < 1e-5
+    assert not torch.equal(full, attn(x * 1.5, mask).detach())  # the comparison can fail

@@ -316,6 +316,7 @@ def make_cover(
 
         report = clock.enter("separate")
         stems = separate_song(settings, song_wav, song_sha, sr, sep_options, progress=report, cancel=cancel)
+        release_memory()  # separation's freed activations go back before the conversion grows
         cancel.check()
 
         report = clock.enter("convert")

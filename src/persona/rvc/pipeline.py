@@ -18,7 +18,8 @@ Follows RVC's ``infer/vc/pipeline.py`` (``Pipeline.pipeline`` and ``Pipeline.vc`
 Window sizes are RVC's: fp32 (CPU) ``x_pad=1, x_query=6, x_center=38, x_max=41`` seconds,
 fp16 (CUDA) ``3, 10, 60, 65``. Differs from RVC in: the result stays float32 (RVC returns int16),
 the models and index are loaded once by the caller and reused, progress is reported and a cancel
-token is checked after every window.
+token is checked after every window, and the freed heap is handed back after every window
+(``persona.runtime.release_memory``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from scipy import signal
 from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
+from persona.runtime import release_memory
 from persona.rvc.index import FeatureIndex
 from persona.rvc.options import ConversionOptions
 
@@ -253,6 +255,7 @@ class Pipeline:
                 options,
             )
             pieces.append(out[t_pad_tgt:-t_pad_tgt])
+            release_memory()  # the window's freed activations must not pile up into the next one
             if t is not None:
                 s = t
             done = step + 1 + (1 if use_f0 else 0)

@@ -3,6 +3,14 @@
 Follows RVC's ``infer/module/attentions.py`` (``Encoder``, ``MultiHeadAttention`` with
 ``window_size=10`` shared relative embeddings, ``FFN`` with "same" padding and ReLU) and its
 ``LayerNorm`` (``gamma``/``beta`` over channels). Parameter names and order match RVC's.
+
+Without autograd (conversion) the same attention is computed in blocks of query rows, and the
+relative-position terms on their band only: RVC pads the 2*window+1 learned embeddings with
+zeros to 2t-1 positions and multiplies the whole (t, 2t-1) matrices, where every entry off the
+band is an exact zero. Each score still gets exactly one relative term added (zero off the band,
+as in RVC) and each row the same softmax, so results agree with RVC's to float rounding, while
+the working set drops from ~1.8 GB (a 41 s window: several (2, t, 2t-1) float tensors) to one
+block of scores, and the relative terms cost O(t * window) instead of O(t^2).
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ class LayerNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.layer_norm(x.transpose(1, -1), (self.channels,), self.gamma, self.beta, self.eps)
         return x.transpose(1, -1)
+
+
+# Scores held at a time by the blocked inference attention (float32: 32 MB).
+_BLOCK_ELEMENTS = 8 << 20
 
 
 class MultiHeadAttention(nn.Module):
@@ -54,7 +66,40 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
         q, k, v = self.conv_q(x), self.conv_k(x), self.conv_v(x)
-        return self.conv_o(self._attend(q, k, v, attn_mask))
+        attend = self._attend if torch.is_grad_enabled() else self._attend_blocked
+        return self.conv_o(attend(q, k, v, attn_mask))
+
+    def _attend_blocked(
+        self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``_attend`` without autograd: query blocks, relative terms on the band (see module doc)."""
+        b, d, t = key.shape
+        h, kc, w = self.n_heads, self.k_channels, self.window_size
+        query = query.view(b, h, kc, t).transpose(2, 3) / math.sqrt(kc)
+        key_t = key.view(b, h, kc, t)  # (b, h, kc, t): already the transposed keys
+        value = value.view(b, h, kc, t).transpose(2, 3)
+        emb_k, emb_v = self.emb_rel_k[0], self.emb_rel_v[0]  # (2w+1, kc), offset r at row r + w
+        band_k = torch.matmul(query, emb_k.t())  # (b, h, t, 2w+1): q_i . e_k[j - i]
+        out = torch.empty_like(query)
+        block = max(64, _BLOCK_ELEMENTS // max(1, b * h * t))
+        for i0 in range(0, t, block):
+            i1 = min(i0 + block, t)
+            scores = torch.matmul(query[:, :, i0:i1], key_t)  # (b, h, B, t)
+            for r in range(-w, w + 1):
+                diag = scores.diagonal(offset=i0 + r, dim1=-2, dim2=-1)  # entries (i, i + r)
+                a0 = max(0, -(i0 + r))
+                diag += band_k[:, :, i0 + a0 : i0 + a0 + diag.shape[-1], r + w]
+            if mask is not None:
+                scores.masked_fill_(mask[:, :, i0:i1] == 0, -1e4)
+            p_attn = self.drop(F.softmax(scores, dim=-1))
+            rows = torch.matmul(p_attn, value)
+            band_p = p_attn.new_zeros(b, h, i1 - i0, 2 * w + 1)
+            for r in range(-w, w + 1):
+                diag = p_attn.diagonal(offset=i0 + r, dim1=-2, dim2=-1)
+                a0 = max(0, -(i0 + r))
+                band_p[:, :, a0 : a0 + diag.shape[-1], r + w] = diag
+            out[:, :, i0:i1] = rows + torch.matmul(band_p, emb_v)
+        return out.transpose(2, 3).contiguous().view(b, d, t)
 
     def _attend(
         self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None

@@ -36,11 +36,13 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
 
+    from persona.errors import Cancelled
     from persona.progress import CancelToken
     from persona.settings import Settings
     from persona.testing.content import write_hubert_folder
     from persona.testing.training import write_pretrained, write_recordings
     from persona.training import TrainRequest, train_model
+    from persona.training.trainer import experiment_dir
 
     root = Path(tempfile.mkdtemp(prefix="bench_train_"))
     assets = root / "assets"
@@ -72,21 +74,25 @@ def main() -> int:
 
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    result = train_model(
-        settings,
-        TrainRequest(
-            name="bench",
-            files=files,
-            epochs=1,
-            batch_size=args.batch_size,
-            sample_rate=args.rate,
-            f0_method=args.f0_method,
-            model_size=args.model_size,
-            quality_report=True,
-        ),
-        progress=progress,
-        cancel=token,
-    )
+    stopped_unsaved = False
+    try:
+        result = train_model(
+            settings,
+            TrainRequest(
+                name="bench",
+                files=files,
+                epochs=1,
+                batch_size=args.batch_size,
+                sample_rate=args.rate,
+                f0_method=args.f0_method,
+                model_size=args.model_size,
+                quality_report=True,
+            ),
+            progress=progress,
+            cancel=token,
+        )
+    except Cancelled:  # stopped inside the first epoch: nothing saved, the step times stand
+        result, stopped_unsaved = None, True
     total = time.perf_counter() - t0
     end = (time.perf_counter(), time.process_time())
     steps = step_times[1:] or step_times
@@ -94,7 +100,9 @@ def main() -> int:
     step_cpu = statistics.mean(c for _, c in steps)
     per_epoch = int(info.get("steps_per_epoch") or 0)
 
-    def span(a: str, b: str | None) -> dict[str, float]:
+    def span(a: str, b: str | None) -> dict[str, float] | None:
+        if a not in marks:
+            return None
         stop = marks[b] if b else end
         return {"wall_s": round(stop[0] - marks[a][0], 1), "cpu_s": round(stop[1] - marks[a][1], 1)}
 
@@ -115,8 +123,11 @@ def main() -> int:
         "cpu_s": round(time.process_time() - cpu0, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "peak_rss_before_stage_mib": rss_at,
-        "stopped": result.stopped,
-        "quality": result.quality,
+        "step_times": [[round(w, 2), round(c, 2)] for w, c in step_times],
+        "stopped": True if result is None else result.stopped,
+        "stopped_before_first_save": stopped_unsaved,
+        "quality": None if result is None else result.quality,
+        "experiment_dir": str(experiment_dir(settings, "bench")),
     }
     if torch.cuda.is_available() and args.device.startswith("cuda"):
         out["peak_cuda_mib"] = round(torch.cuda.max_memory_allocated() / 2**20)

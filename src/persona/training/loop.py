@@ -97,6 +97,94 @@ def fixed_batch_mel_loss(net_g: torch.nn.Module, batch, cfg: TrainConfig, dev: t
     return float(F.l1_loss(y_mel, y_hat_mel) * cfg.train.c_mel)
 
 
+def train_step(
+    net_g: torch.nn.Module,
+    net_d: torch.nn.Module,
+    optim_g: torch.optim.Optimizer,
+    optim_d: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    batch: Sequence[torch.Tensor],
+    cfg: TrainConfig,
+    dev: torch.device,
+) -> dict[str, float]:
+    """One GAN step as RVC's ``train_and_evaluate`` runs it: the discriminator, then the generator."""
+    use_amp = dev.type == "cuda"
+    d, hp, seg_frames = cfg.data, cfg.train, cfg.segment_frames
+    phone, phone_len, pitch, pitchf, spec, spec_len, wave, _wave_len, sid = (
+        t.to(dev, non_blocking=True) for t in batch
+    )
+    with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+        y_hat, ids_slice, _x_mask, z_mask, (_z, z_p, m_p, logs_p, _m_q, logs_q) = net_g(
+            phone, phone_len, pitch, pitchf, spec, spec_len, sid
+        )
+        mel = spec_to_mel(spec, d.filter_length, d.n_mel_channels, d.sampling_rate, d.mel_fmin, d.mel_fmax)
+        y_mel = slice_segments(mel, ids_slice, seg_frames)
+        with torch.autocast(dev.type, enabled=False):
+            y_hat_mel = mel_spectrogram(
+                y_hat.float().squeeze(1),
+                d.filter_length,
+                d.n_mel_channels,
+                d.sampling_rate,
+                d.hop_length,
+                d.win_length,
+                d.mel_fmin,
+                d.mel_fmax,
+            )
+        if use_amp:
+            y_hat_mel = y_hat_mel.half()
+        wave_seg = slice_segments(wave, ids_slice * d.hop_length, hp.segment_size)
+        y_d_r, y_d_g, _, _ = net_d(wave_seg, y_hat.detach())
+        with torch.autocast(dev.type, enabled=False):
+            loss_disc, _, _ = discriminator_loss(y_d_r, y_d_g)
+    optim_d.zero_grad()
+    scaler.scale(loss_disc).backward()
+    scaler.unscale_(optim_d)
+    grad_d = grad_norm(net_d.parameters())
+    scaler.step(optim_d)
+
+    # The generator's pass needs the discriminator's input gradients only: RVC also computes its
+    # weight gradients here and discards them at the next zero_grad, a third of this backward.
+    # Frozen, the discriminator's real branch builds no graph either; every number stays the same.
+    net_d.requires_grad_(False)
+    try:
+        with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+            _, y_d_g, fmap_r, fmap_g = net_d(wave_seg, y_hat)
+            with torch.autocast(dev.type, enabled=False):
+                loss_mel = F.l1_loss(y_mel.float(), y_hat_mel.float()) * hp.c_mel
+                loss_kl = kl_loss(z_p, logs_q, m_p, logs_p, z_mask) * hp.c_kl
+                loss_fm = feature_loss(fmap_r, fmap_g)
+                loss_gen, _ = generator_loss(y_d_g)
+                loss_all = loss_gen + loss_fm + loss_mel + loss_kl
+        optim_g.zero_grad()
+        scaler.scale(loss_all).backward()
+    finally:
+        net_d.requires_grad_(True)
+    scaler.unscale_(optim_g)
+    grad_g = grad_norm(net_g.parameters())
+    scaler.step(optim_g)
+    scaler.update()
+    return {
+        "loss_disc": loss_disc.item(),
+        "loss_gen": loss_gen.item(),
+        "loss_fm": loss_fm.item(),
+        "loss_mel": loss_mel.item(),
+        "loss_kl": loss_kl.item(),
+        "grad_norm_g": grad_g,
+        "grad_norm_d": grad_d,
+    }
+
+
+def make_optimizers(
+    net_g: torch.nn.Module, net_d: torch.nn.Module, cfg: TrainConfig
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """RVC's AdamW for each net (lr, betas and eps from the config)."""
+    hp = cfg.train
+    return tuple(  # type: ignore[return-value]
+        torch.optim.AdamW(net.parameters(), hp.learning_rate, betas=hp.betas, eps=hp.eps)
+        for net in (net_g, net_d)
+    )
+
+
 def build_nets(cfg: TrainConfig, use_amp: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
     from persona.training.nets import build_discriminator, build_generator
 
@@ -131,8 +219,7 @@ def run(
     net_g, net_d = build_nets(cfg, use_amp)
     net_g, net_d = net_g.to(dev), net_d.to(dev)
     hp = cfg.train
-    optim_g = torch.optim.AdamW(net_g.parameters(), hp.learning_rate, betas=hp.betas, eps=hp.eps)
-    optim_d = torch.optim.AdamW(net_d.parameters(), hp.learning_rate, betas=hp.betas, eps=hp.eps)
+    optim_g, optim_d = make_optimizers(net_g, net_d, cfg)
 
     saved = checkpoint.load_pair(exp_dir)
     if saved is not None:
@@ -191,8 +278,6 @@ def run(
     # The first few (non-silent) examples, for the per-epoch fixed-batch mel loss.
     eval_batch = collate([dataset[i] for i in range(min(len(dataset), max(1, batch_size)))])
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    d = cfg.data
-    seg_frames = cfg.segment_frames
     history: list[dict[str, float]] = []
     initial_eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
     started = time.monotonic()
@@ -227,66 +312,10 @@ def run(
             if cancel.cancelled:  # before the step: Stop never waits for one more step to run
                 stopped = True
                 break
-            phone, phone_len, pitch, pitchf, spec, spec_len, wave, _wave_len, sid = (
-                t.to(dev, non_blocking=True) for t in batch
-            )
-            with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
-                y_hat, ids_slice, _x_mask, z_mask, (_z, z_p, m_p, logs_p, _m_q, logs_q) = net_g(
-                    phone, phone_len, pitch, pitchf, spec, spec_len, sid
-                )
-                mel = spec_to_mel(
-                    spec, d.filter_length, d.n_mel_channels, d.sampling_rate, d.mel_fmin, d.mel_fmax
-                )
-                y_mel = slice_segments(mel, ids_slice, seg_frames)
-                with torch.autocast(dev.type, enabled=False):
-                    y_hat_mel = mel_spectrogram(
-                        y_hat.float().squeeze(1),
-                        d.filter_length,
-                        d.n_mel_channels,
-                        d.sampling_rate,
-                        d.hop_length,
-                        d.win_length,
-                        d.mel_fmin,
-                        d.mel_fmax,
-                    )
-                if use_amp:
-                    y_hat_mel = y_hat_mel.half()
-                wave_seg = slice_segments(wave, ids_slice * d.hop_length, hp.segment_size)
-                y_d_r, y_d_g, _, _ = net_d(wave_seg, y_hat.detach())
-                with torch.autocast(dev.type, enabled=False):
-                    loss_disc, _, _ = discriminator_loss(y_d_r, y_d_g)
-            optim_d.zero_grad()
-            scaler.scale(loss_disc).backward()
-            scaler.unscale_(optim_d)
-            grad_d = grad_norm(net_d.parameters())
-            scaler.step(optim_d)
-
-            with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
-                _, y_d_g, fmap_r, fmap_g = net_d(wave_seg, y_hat)
-                with torch.autocast(dev.type, enabled=False):
-                    loss_mel = F.l1_loss(y_mel.float(), y_hat_mel.float()) * hp.c_mel
-                    loss_kl = kl_loss(z_p, logs_q, m_p, logs_p, z_mask) * hp.c_kl
-                    loss_fm = feature_loss(fmap_r, fmap_g)
-                    loss_gen, _ = generator_loss(y_d_g)
-                    loss_all = loss_gen + loss_fm + loss_mel + loss_kl
-            optim_g.zero_grad()
-            scaler.scale(loss_all).backward()
-            scaler.unscale_(optim_g)
-            grad_g = grad_norm(net_g.parameters())
-            scaler.step(optim_g)
-            scaler.update()
+            losses = train_step(net_g, net_d, optim_g, optim_d, scaler, batch, cfg, dev)
             global_step += 1
             steps_run += 1
 
-            losses = {
-                "loss_disc": loss_disc.item(),
-                "loss_gen": loss_gen.item(),
-                "loss_fm": loss_fm.item(),
-                "loss_mel": loss_mel.item(),
-                "loss_kl": loss_kl.item(),
-                "grad_norm_g": grad_g,
-                "grad_norm_d": grad_d,
-            }
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + v
             n += 1

@@ -69,3 +69,17 @@ print(hashlib.sha256(out.numpy().tobytes()).hexdigest())
         )
         digests.add(out.stdout.strip().splitlines()[-1])
     assert len(digests) == 1
+
+
+def test_importing_persona_bounds_the_onednn_primitive_cache() -> None:
+    """oneDNN reads its cache size once: persona sets it on import, a user's value wins."""
+    probe = "import os, persona; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    env.pop("ONEDNN_PRIMITIVE_CACHE_CAPACITY", None)
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    from persona.runtime import PRIMITIVE_CACHE
+
+    assert out.stdout.strip() == str(PRIMITIVE_CACHE)
+    env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = "64"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "64"

@@ -13,6 +13,15 @@ return freed heap memory to the system only beyond ``TRIM_THRESHOLD`` (``M_TRIM_
 a later window reuses pages that are already mapped. Numerics are untouched. ``release_memory``
 (``malloc_trim``) hands idle pages back after a job. Both are no-ops off glibc and can be turned
 off with ``PERSONA_TUNE_MALLOC=0`` (for measuring the difference).
+
+oneDNN (torch's CPU convolutions) keeps every primitive it JIT-compiles, with its scratchpad, in
+an LRU cache of 1024 entries by default. A conversion meets new input lengths in every window
+(every window and piece has its own length), so that cache grew by ~350 MB per 60 s cover piece
+and took a 10-minute cover's conversion to 5.3 GB. ``limit_primitive_cache`` bounds it to
+``PRIMITIVE_CACHE`` entries (more than one window's worth, so a window's chunks still reuse their
+primitives) through ``ONEDNN_PRIMITIVE_CACHE_CAPACITY``, which oneDNN reads when it creates its
+first primitive: this module sets it when imported (``persona`` imports it first) unless the
+environment already names a value.
 """
 
 from __future__ import annotations
@@ -35,7 +44,21 @@ _M_MMAP_MAX = -4
 # resident between stages (a 3:30 cover peaked at 6-8.8 GB).
 TRIM_THRESHOLD = 128 << 20
 
+# oneDNN primitives kept (see the module doc): the decoder's chunk loop cycles through ~85.
+# Measured on three 50 s cover pieces: peak 3.7 GB at 1024 (the default), 3.1 at 256, 2.5 at 128;
+# CPU time equal within run-to-run spread (292-312 CPU-s).
+PRIMITIVE_CACHE = 128
+_ONEDNN_CACHE_ENV = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+
 _lock = threading.Lock()
+
+
+def limit_primitive_cache() -> str:
+    """Bound oneDNN's primitive cache (effective before torch's first convolution); the value."""
+    return os.environ.setdefault(_ONEDNN_CACHE_ENV, str(PRIMITIVE_CACHE))
+
+
+limit_primitive_cache()
 _state: dict[str, bool] = {}
 
 

@@ -21,17 +21,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from persona.jobs.pids import pid_alive
 from persona.progress import NEVER_CANCELLED, CancelToken
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _take_ticket(queue_dir: Path) -> Path:
@@ -60,7 +51,7 @@ def _is_head(ticket: Path) -> bool:
             pid = int(other.name.rsplit("-", 1)[1])
         except ValueError:
             continue
-        if pid != os.getpid() and not _pid_alive(pid):
+        if pid != os.getpid() and not pid_alive(pid):
             other.unlink(missing_ok=True)
             continue
         return False

@@ -21,12 +21,12 @@ sitting in the queue of a device class that has no live worker any more moves to
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import socket
 import time
 
 from persona.fsutil import remove_stale_leftovers
+from persona.jobs.pids import pid_alive
 from persona.jobs.queue import JobQueue
 from persona.settings import Settings
 
@@ -35,24 +35,12 @@ STALE_S = 60.0  # the default of Settings.job_stale_s
 MAX_ATTEMPTS = {"train": 3, "cover": 2}
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def is_orphan(
     job: dict, *, now: float | None = None, stale_s: float = STALE_S, alive: set[str] | None = None
 ) -> bool:
     """``alive`` (scale-out): the running jobs whose liveness key is still in Redis."""
     now = time.time() if now is None else now
-    if job["worker_host"] == socket.gethostname() and not _pid_alive(job["worker_pid"]):
+    if job["worker_host"] == socket.gethostname() and not pid_alive(job["worker_pid"]):
         return True
     if alive is not None:
         from persona.jobs.cluster import JOB_TTL_S

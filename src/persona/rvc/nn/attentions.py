@@ -85,18 +85,14 @@ class MultiHeadAttention(nn.Module):
         for i0 in range(0, t, block):
             i1 = min(i0 + block, t)
             scores = torch.matmul(query[:, :, i0:i1], key_t)  # (b, h, B, t)
-            for r in range(-w, w + 1):
-                diag = scores.diagonal(offset=i0 + r, dim1=-2, dim2=-1)  # entries (i, i + r)
-                a0 = max(0, -(i0 + r))
+            for r, a0, diag in _band(scores, i0, w):
                 diag += band_k[:, :, i0 + a0 : i0 + a0 + diag.shape[-1], r + w]
             if mask is not None:
                 scores.masked_fill_(mask[:, :, i0:i1] == 0, -1e4)
             p_attn = self.drop(F.softmax(scores, dim=-1))
             rows = torch.matmul(p_attn, value)
             band_p = p_attn.new_zeros(b, h, i1 - i0, 2 * w + 1)
-            for r in range(-w, w + 1):
-                diag = p_attn.diagonal(offset=i0 + r, dim1=-2, dim2=-1)
-                a0 = max(0, -(i0 + r))
+            for r, a0, diag in _band(p_attn, i0, w):
                 band_p[:, :, a0 : a0 + diag.shape[-1], r + w] = diag
             out[:, :, i0:i1] = rows + torch.matmul(band_p, emb_v)
         return out.transpose(2, 3).contiguous().view(b, d, t)
@@ -131,6 +127,13 @@ class MultiHeadAttention(nn.Module):
         if pad > 0:
             emb = F.pad(emb, [0, 0, pad, pad, 0, 0])
         return emb[:, start : start + 2 * length - 1]
+
+
+def _band(block: torch.Tensor, i0: int, w: int):
+    """For a block of rows starting at query ``i0``: (offset r, first row a0, view of the entries
+    (i, i + r)) for every relative offset r in [-w, w]."""
+    for r in range(-w, w + 1):
+        yield r, max(0, -(i0 + r)), block.diagonal(offset=i0 + r, dim1=-2, dim2=-1)
 
 
 def _relative_to_absolute(x: torch.Tensor) -> torch.Tensor:

@@ -160,10 +160,10 @@ def receptive_margin(gen: nn.Module) -> int:
     frames = _conv_reach(gen.conv_pre)
     rate = 1
     upp = math.prod(int(up.stride[0]) for up in gen.ups)
+    noise_convs = getattr(gen, "noise_convs", None)  # NSF decoders only
     for i, up in enumerate(gen.ups):
         frames += math.ceil(up.kernel_size[0] / up.stride[0]) / rate
         rate *= int(up.stride[0])
-        noise_convs = getattr(gen, "noise_convs", None)
         if noise_convs is not None:
             frames += noise_convs[i].kernel_size[0] / upp
         blocks = gen.resblocks[i * gen.num_kernels : (i + 1) * gen.num_kernels]

@@ -46,7 +46,7 @@ class Settings:
     # worker heartbeats; the job store is the SQLite file under jobs_dir unless a database URL is set.
     redis_url: str | None = None
     database_url: str | None = None
-    # The front door (persona.server.guard): who may talk to the web process, and how slowly.
+    # The front door (persona.server.front_door, gunicorn_worker): who may talk to the web process, and how slowly.
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides IPs, localhost, our own; "*": any
     allowed_origins: tuple[str, ...] = ()  # other sites allowed to POST (no-token mode); "*": any
     sockets_per_client: int = 8  # live Socket.IO requests (WebSockets, long-polls) per address; 0: off

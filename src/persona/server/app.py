@@ -25,9 +25,10 @@ from persona.server import (
     spa,
 )
 from persona.server.auth import token_from, token_ok
-from persona.server.guard import FrontDoor, reap_idle_sessions
+from persona.server.front_door import FrontDoor
 from persona.server.openapi import build_openapi
 from persona.server.services import Services
+from persona.server.socket_reaper import reap_idle_sessions
 from persona.settings import Settings
 
 

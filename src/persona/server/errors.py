@@ -56,7 +56,7 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(ClientDisconnected)
     def disconnected(exc: ClientDisconnected):
-        from persona.server.guard import RequestTooSlow
+        from persona.server.deadlines import RequestTooSlow
 
         if isinstance(exc.__cause__ or exc.__context__, RequestTooSlow):
             return error_response("request_too_slow", "the upload arrived too slowly", 408)

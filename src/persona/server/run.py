@@ -5,7 +5,7 @@ WebSockets under gunicorn's ``gthread`` worker (gunicorn hands the socket over a
 ``gunicorn.socket``), a mature pre-fork server with no monkey-patching (eventlet is deprecated,
 gevent would patch the engine's threads). One gunicorn process (Socket.IO rooms live in memory)
 with many threads: each WebSocket holds one thread, so ``threads`` bounds concurrent clients; the
-front door (``persona.server.guard``) keeps a quarter of them for ordinary requests, bounds live
+front door (``persona.server.front_door``) keeps a quarter of them for ordinary requests, bounds live
 sockets per client address, refuses unauthenticated Socket.IO handshakes, and cuts slow clients.
 
 The embedded worker is a separate process tree (``persona worker``: huey consumer + worker
@@ -90,7 +90,7 @@ def stop_worker_process(proc: subprocess.Popen, timeout: float = 15.0) -> None:
 
 
 def gunicorn_options(settings: Settings, threads: int = 64) -> dict[str, Any]:
-    from persona.server.guard import guarded_worker_class
+    from persona.server.gunicorn_worker import guarded_worker_class
 
     return {
         "bind": f"{settings.host}:{settings.port}",
@@ -127,7 +127,7 @@ def serve(
     keeper = _WorkerKeeper(settings, workers, handlers) if embedded_worker else None
     if keeper is not None:
         keeper.start()
-    from persona.server.guard import socket_capacity
+    from persona.server.front_door import socket_capacity
 
     app = create_app(  # stand-ins need no weights
         settings, jobs_need_assets=handlers != "fixture", socket_capacity=socket_capacity(threads)

@@ -1,0 +1,211 @@
+"""The front door: WSGI middleware that every request passes before Flask or engine.io sees it.
+
+Why here and not in Flask: engine.io (Socket.IO's transport) answers ``/socket.io/`` before any
+Flask hook runs, and each open WebSocket or long-poll holds one of gunicorn's ``threads``. So
+``FrontDoor`` (outermost, in front of Flask-SocketIO's own) does, in order:
+
+1. Host and Origin (no-token mode only; with a token the token is the guard): a ``Host`` that is
+   not this server's (DNS rebinding) is refused 403 ``host_not_allowed``; an unsafe method
+   (POST, PUT, PATCH, DELETE) whose ``Origin`` is another site is refused 403
+   ``origin_not_allowed`` (``persona.server.hosts``).
+2. Socket.IO handshakes carry the token (``?token=`` or ``Authorization: Bearer``) when one is
+   set; without it they are answered 401 at once, so no engine.io session exists to hold.
+3. Long-lived Socket.IO requests (WebSockets, long-polls) are counted: at most
+   ``sockets_per_client`` per client address (429 ``too_many_connections``) and at most
+   ``threads - reserve`` in all (503 ``server_busy``), so ordinary requests always find a thread.
+4. A request body must arrive at ``upload_min_bytes_per_s`` after ``upload_grace_s``; a slower
+   upload is cut (408 ``request_too_slow`` when the app reads it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from persona.errors import PersonaError
+from persona.server.auth import token_from, token_ok
+from persona.server.deadlines import DeadlineSocket, RequestTooSlow
+from persona.server.hosts import HostPolicy, hostname
+from persona.settings import Settings
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SOCKET_PATH = "/socket.io"
+
+
+def _refuse(start_response, exc: PersonaError) -> list[bytes]:
+    """Answer with the project's one error shape, outside Flask (the connection is closed)."""
+    reason = {
+        401: "UNAUTHORIZED",
+        403: "FORBIDDEN",
+        408: "REQUEST TIMEOUT",
+        429: "TOO MANY REQUESTS",
+        503: "SERVICE UNAVAILABLE",
+    }
+    error = {"code": exc.code, "message": exc.message, "params": exc.params or {}}
+    body = json.dumps({"error": error}, ensure_ascii=False).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Connection", "close"),
+    ]
+    if exc.status == 503:
+        headers.append(("Retry-After", "5"))
+    start_response(f"{exc.status} {reason.get(exc.status, 'ERROR')}", headers)
+    return [body]
+
+
+class _SlowBody:
+    """``wsgi.input`` that refuses a body arriving slower than the minimum rate (after a grace)."""
+
+    def __init__(self, stream, sock: DeadlineSocket | None, length: int, settings: Settings) -> None:
+        self.stream, self.sock = stream, sock
+        self.t0 = time.monotonic()
+        self.grace = float(settings.upload_grace_s)
+        self.rate = max(1.0, float(settings.upload_min_bytes_per_s))
+        self.got = 0
+        if sock is not None:  # the whole body must be in by then, however it is read
+            sock.what = "the upload"
+            sock.deadline = self.t0 + self.grace + length / self.rate
+
+    def _check(self, n: int) -> None:
+        self.got += n
+        elapsed = time.monotonic() - self.t0
+        if elapsed > self.grace and self.got < (elapsed - self.grace) * self.rate:
+            raise RequestTooSlow("the upload")
+
+    def read(self, *args: Any) -> bytes:
+        data = self.stream.read(*args)
+        self._check(len(data))
+        return data
+
+    def readline(self, *args: Any) -> bytes:
+        data = self.stream.readline(*args)
+        self._check(len(data))
+        return data
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        lines = self.stream.readlines(*args)
+        self._check(sum(len(x) for x in lines))
+        return lines
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+class FrontDoor:
+    """WSGI middleware: host/origin, Socket.IO handshake token, socket counts, upload pace."""
+
+    def __init__(self, app: Callable, settings: Settings, *, socket_capacity: int | None = None) -> None:
+        self.app = app
+        self.settings = settings
+        self.policy = HostPolicy(settings)
+        self.per_client = max(0, int(settings.sockets_per_client))
+        self.capacity = socket_capacity  # None: unbounded (the test client, a single-thread server)
+        self.lock = threading.Lock()
+        self.open_by_client: Counter[str] = Counter()
+        self.open_total = 0
+
+    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+        sock = environ.get("gunicorn.socket")
+        if isinstance(sock, DeadlineSocket):
+            sock.deadline = None  # the headers are in; from here the body rules apply
+        path = environ.get("PATH_INFO", "") or ""
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME")
+        if not self.settings.token:
+            if not self.policy.host_ok(host):
+                name = hostname(host or "")[:200]
+                return _refuse(
+                    start_response,
+                    PersonaError(
+                        "host_not_allowed",
+                        f"this server does not answer for host {name!r} (add it to PERSONA_ALLOWED_HOSTS)",
+                        status=403,
+                        params={"host": name},
+                    ),
+                )
+            if method in UNSAFE_METHODS and not self.policy.origin_ok(environ.get("HTTP_ORIGIN"), host):
+                origin = str(environ.get("HTTP_ORIGIN"))[:200]
+                return _refuse(
+                    start_response,
+                    PersonaError(
+                        "origin_not_allowed",
+                        "requests from another site are not accepted (add it to PERSONA_ALLOWED_ORIGINS)",
+                        status=403,
+                        params={"origin": origin},
+                    ),
+                )
+        if path == SOCKET_PATH or path.startswith(SOCKET_PATH + "/"):
+            return self._socket(environ, start_response)
+        length = _content_length(environ)
+        if length > 0 and "wsgi.input" in environ:
+            environ["wsgi.input"] = _SlowBody(
+                environ["wsgi.input"],
+                sock if isinstance(sock, DeadlineSocket) else None,
+                length,
+                self.settings,
+            )
+        try:
+            return self.app(environ, start_response)
+        except RequestTooSlow:
+            return _refuse(
+                start_response, PersonaError("request_too_slow", "the upload arrived too slowly", status=408)
+            )
+
+    def _socket(self, environ: dict, start_response) -> Iterable[bytes]:
+        token = self.settings.token
+        if token:
+            headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+            args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if v}
+            if not token_ok(token, token_from(headers, args)):
+                return _refuse(
+                    start_response,
+                    PersonaError("unauthorized", "this server needs its access token", status=401),
+                )
+        client = environ.get("REMOTE_ADDR") or "?"
+        with self.lock:
+            refused = None
+            if self.per_client and self.open_by_client[client] >= self.per_client:
+                refused = PersonaError(
+                    "too_many_connections",
+                    f"this address already holds {self.per_client} live connections",
+                    status=429,
+                    params={"max": self.per_client},
+                )
+            elif self.capacity is not None and self.open_total >= self.capacity:
+                refused = PersonaError(
+                    "server_busy",
+                    "the server holds as many live connections as it can; try again shortly",
+                    status=503,
+                    params={"max": self.capacity},
+                )
+            else:
+                self.open_by_client[client] += 1
+                self.open_total += 1
+        if refused is not None:
+            return _refuse(start_response, refused)
+        try:
+            return self.app(environ, start_response)
+        finally:  # engine.io returns once the long-poll or the WebSocket is over
+            with self.lock:
+                self.open_by_client[client] -= 1
+                if self.open_by_client[client] <= 0:
+                    del self.open_by_client[client]
+                self.open_total -= 1
+
+
+def _content_length(environ: dict) -> int:
+    try:
+        return max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def socket_capacity(threads: int) -> int:
+    """How many threads live sockets may hold: a quarter (at least 4) stays for everything else."""
+    return max(1, threads - max(4, threads // 4))

@@ -45,7 +45,7 @@ from persona.errors import PersonaError
 from persona.settings import Settings
 
 # The newest revision in migrations/versions; tests check it matches Alembic's head.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 _PG_WRITE_LOCK = 7_310_001  # advisory lock key: one writer at a time, seq in commit order
 _PG_MIGRATE_LOCK = 7_310_002
 

@@ -1,0 +1,125 @@
+// What every journey gets: the page, the running server (`base`, `api`), the fixture files,
+// screenshots, and `state` that later journeys read from earlier ones (the trained model, the
+// exported zip, the cover). `ctx.useServer(kind)` brings up the server a journey runs against.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { CHROMIUM, DESKTOP, JOBS, OUT } from "./paths.mjs";
+import { buildFixtureHome, startMirror, startServer, stopProcess, waitForHealth } from "./server.mjs";
+
+const CHROME_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export const modelUrl = (name) => `/models/${encodeURIComponent(name)}`;
+
+export async function createContext(tmp) {
+  const fixture = join(tmp, "fixture");
+  const settings = buildFixtureHome(fixture);
+  writeFileSync(join(OUT, "server.log"), "");
+  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmp, "chromium-")), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROME_ARGS,
+    viewport: DESKTOP,
+    acceptDownloads: true,
+    locale: "ko-KR",
+  });
+  browser.setDefaultTimeout(20_000);
+  const page = browser.pages()[0] || (await browser.newPage());
+  let shotIndex = 0;
+
+  const ctx = {
+    tmp,
+    fixture,
+    settings,
+    browser,
+    page,
+    base: null,
+    server: null,
+    serverKind: null,
+    token: null,
+    mirror: null,
+    pageErrors: [],
+    // Shared between journeys: names and files the later ones build on.
+    state: { trained: "e2e 목소리", uploaded: "zip-업로드", coverId: null, zipPath: join(tmp, "demo-model.zip") },
+    before: async () => {},
+
+    async shot(name) {
+      shotIndex += 1;
+      const path = join(OUT, `${String(shotIndex).padStart(2, "0")}-${name}.png`);
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    },
+
+    async api(path, init) {
+      const r = await fetch(`${ctx.base}/api${path}`, init);
+      const text = await r.text();
+      let body = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: r.status, body };
+    },
+
+    /** (Re)starts the server on the same home and port (the restart journey). */
+    async startServer(extra = [], port = null, env = {}, home = settings) {
+      const started = await startServer(home, extra, port, env);
+      ctx.server = started.server;
+      ctx.base = started.base;
+      return ctx.server;
+    },
+
+    async stopServer() {
+      await stopProcess(ctx.server);
+    },
+
+    /**
+     * The server a journey runs against: "fixture" (the fixture home), "token" (the same home
+     * behind an access token) or "empty" (no weights, no models; weights from a local mirror).
+     */
+    async useServer(kind) {
+      if (ctx.serverKind === kind && ctx.server && ctx.server.exitCode === null) return;
+      await stopProcess(ctx.server);
+      ctx.server = null;
+      ctx.serverKind = kind;
+      let token = null;
+      if (kind === "fixture") {
+        await ctx.startServer();
+      } else if (kind === "token") {
+        token = ctx.token = `e2e-${Math.random().toString(36).slice(2)}`;
+        await ctx.startServer(["--token", token]);
+      } else if (kind === "empty" && JOBS === "real") {
+        ctx.mirror = ctx.mirror || (await startMirror(join(tmp, "mirror")));
+        const empty = { home: join(tmp, "empty", "home"), assets_dir: join(tmp, "empty", "assets") };
+        await ctx.startServer([], null, { PERSONA_ASSET_BASE_URL: ctx.mirror.url, PERSONA_ASSET_PINS: ctx.mirror.pins }, empty);
+      } else {
+        await ctx.startServer(); // fixture jobs: no mirror, the tests that need one say so
+      }
+      const health = await waitForHealth(ctx.base, ctx.server, { token });
+      console.log(`# server up (${kind}): version ${health.version}, device ${health.device}`);
+      // a token kept from another server would be sent to this one
+      await page.evaluate(() => localStorage.removeItem("persona.token")).catch(() => {});
+    },
+
+    async close() {
+      await browser.close().catch(() => {});
+      await stopProcess(ctx.server);
+      await stopProcess(ctx.mirror && ctx.mirror.mirror);
+    },
+  };
+  page.on("pageerror", (err) => ctx.pageErrors.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) ctx.pageErrors.push(msg.text());
+  });
+  return ctx;
+}

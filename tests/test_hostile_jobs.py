@@ -12,11 +12,11 @@ import pytest
 
 from persona.errors import PersonaError
 from persona.jobs import JobQueue, JobStore
+from persona.jobs.public import final_event
 from persona.jobs.recovery import recover
 from persona.jobs.runner import _Reporter, run_job
 from persona.jobs.store import new_job_id
 from persona.library import CoverLibrary, ModelLibrary
-from persona.server.events import final_event
 from persona.testing.home import start_worker, stop_process, wait_for, write_fixture_model
 from persona.testing.jobs import fixture_handlers, run_fixture_cover, run_fixture_train
 

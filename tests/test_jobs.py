@@ -16,6 +16,7 @@ import pytest
 from persona.errors import PersonaError
 from persona.jobs import JobQueue, JobStore
 from persona.jobs.devicelock import device_slots
+from persona.jobs.public import public_job
 from persona.jobs.recovery import recover
 from persona.jobs.runner import run_job
 from persona.library import ModelLibrary
@@ -54,7 +55,7 @@ def test_store_lifecycle_and_change_stream(settings):
     seq0 = store.max_seq()
     job = store.create("fixture", {"steps": 1, "_secret": "x"}, model="m")
     assert job["status"] == "queued" and store.model_in_use("M")  # names compare case-insensitively
-    assert "_secret" not in store.public(job)["params"]
+    assert "_secret" not in public_job(job)["params"]
     token = store.claim(job["id"])
     assert token and not store.claim(job["id"])  # only one worker gets it
     store.report(

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { changedOptions, choiceLabel, defaultsOf, optionsOf, withDefaults } from "../src/lib/serverOptions.js";
 import { translate } from "../src/lib/i18n.jsx";
 import { SERVER_OPTIONS } from "./helpers.jsx";
+import { stageOrderOf, withEarlierStages } from "../src/lib/useJob.js";
 
 describe("server options", () => {
   it("reads a group from the health answer, or nothing", () => {
@@ -27,5 +28,19 @@ describe("server options", () => {
     const t = (key) => translate("en", key);
     expect(choiceLabel(t, "f0.rmvpe", "rmvpe")).not.toBe("rmvpe");
     expect(choiceLabel(t, "f0.unheard_of", "unheard_of")).toBe("unheard_of");
+  });
+});
+
+describe("stage order", () => {
+  it("comes from the server: a page opened mid-job lists the stages before the current one", () => {
+    const health = { options: SERVER_OPTIONS };
+    expect(stageOrderOf(health, "cover")).toEqual(["decode", "separate", "convert", "mix", "encode"]);
+    expect(withEarlierStages(stageOrderOf(health, "train"), [], "train")).toEqual(["preprocess", "features", "train"]);
+    expect(withEarlierStages(stageOrderOf(health, "cover"), ["convert"], "mix")).toEqual(["decode", "separate", "convert", "mix"]);
+  });
+
+  it("without the server's word, shows only the stages seen", () => {
+    expect(stageOrderOf({ status: "unreachable" }, "train")).toEqual([]);
+    expect(withEarlierStages([], ["separate"], "mystery")).toEqual(["separate", "mystery"]);
   });
 });

@@ -35,6 +35,7 @@ from persona.settings import Settings
 log = logging.getLogger(__name__)
 
 PARTIAL_DIR = ".partial"
+STAGES = ("download", "verify")  # what a download reports, in order (``jobs.kinds``)
 _COPY_CHUNK = 4 * 1024 * 1024
 
 

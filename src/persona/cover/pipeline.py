@@ -34,7 +34,7 @@ from persona.audio.effects import pitch_shift_chain, vocal_chain
 from persona.audio.mix import MixStem, mix_to_file
 from persona.audio.resample import resample
 from persona.cover.pitch import f0_profile, suggest_shift
-from persona.cover.request import CoverRequest, CoverResult
+from persona.cover.request import STAGES, CoverRequest, CoverResult
 from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
@@ -46,7 +46,6 @@ from persona.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STAGES = (("decode", 0.04), ("separate", 0.5), ("convert", 0.38), ("mix", 0.04), ("encode", 0.04))
 OUTPUT_RATES = (44100, 48000)
 MIN_SONG_S = 1.0
 CONVERT_PIECE_S = 60.0

@@ -23,6 +23,8 @@ KEY_MODES = ("vocals", "song")  # "vocals": only the voice moves; "song": the in
 BACKING_MODES = ("original", "converted", "off")
 FORMATS = ("wav", "mp3")
 GAIN_LIMIT_DB = 24.0  # what the request accepts; the API offers -24..+12 dB (more only clips)
+# The stages a cover reports, in order, with their share of the progress bar (``jobs.kinds``).
+STAGES = (("decode", 0.04), ("separate", 0.5), ("convert", 0.38), ("mix", 0.04), ("encode", 0.04))
 SEPARATION_MODELS = (AUTO, *(m.name for m in MODELS.values() if m.role == "vocals"))
 
 

@@ -1,12 +1,13 @@
-"""What each job kind does, in the worker process: ``train`` and ``cover``.
+"""What each job kind does, in the worker process: ``train``, ``cover`` and ``assets``.
 
 A handler takes a ``JobContext`` and returns the job's ``result`` dict (API.md: training
 ``{model_name, ...}``, cover ``{cover_id, filename, audio_url, download_url}``). It reports through
 ``ctx.progress`` and stops at ``ctx.cancel``. Engine imports stay inside the handlers so the web
 process never loads torch.
 
-A worker runs whatever registry (kind -> handler) it is handed; ``default_handlers()`` is the
-real one. Stand-ins for tests and benchmarks are ``persona.testing.jobs``.
+Which function runs which kind is written in the kind registry (``persona.jobs.kinds``); a
+worker runs whatever handlers (kind -> handler) it is handed, ``default_handlers()`` being the
+real ones. Stand-ins for tests and benchmarks are ``persona.testing.jobs``.
 """
 
 from __future__ import annotations
@@ -39,15 +40,11 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], dict[str, Any]]
-# How each kind uses the device: "exclusive" (all slots), "shared" (one slot) or None.
-DEVICE_USE = {"train": "exclusive", "cover": "shared", "assets": None}
 
 
-def stopped_result(settings: Settings, job: dict[str, Any]) -> dict[str, Any] | None:
-    """The result of a job the user stopped (by the runner, or by recovery after a restart): a
-    stopped training keeps its last saved model, so the result points at it."""
-    if job["kind"] != "train":
-        return None
+def stopped_training(settings: Settings, job: dict[str, Any]) -> dict[str, Any]:
+    """The result of a training the user stopped (by the runner, or by recovery after a
+    restart): a stopped training keeps its last saved model, so the result points at it."""
     from persona.library import ModelLibrary
 
     name = job["params"].get("name")
@@ -154,6 +151,17 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
     return cover_result(entry)
 
 
+def undo_cover(settings: Settings, result: dict[str, Any]) -> None:
+    """A cover whose job result was refused (superseded, or stopped at the last moment) goes."""
+    from persona.library import CoverLibrary
+
+    if result.get("cover_id"):
+        try:
+            CoverLibrary(settings).delete(str(result["cover_id"]))
+        except PersonaError:
+            pass
+
+
 def run_assets(ctx: JobContext) -> dict[str, Any]:
     """Download pretrained weights: ``params.names``, else what a default training and cover lack
     (``persona.jobs.needs``). Verified files only ever reach the assets folder."""
@@ -172,4 +180,6 @@ def run_assets(ctx: JobContext) -> dict[str, Any]:
 def default_handlers() -> dict[str, Handler]:
     """The real engines: what ``persona worker`` runs unless its composition root hands it
     another registry (``persona.cli.serve``; test stand-ins live in ``persona.testing.jobs``)."""
-    return {"train": run_train, "cover": run_cover, "assets": run_assets}
+    from persona.jobs.kinds import KINDS, load
+
+    return {name: load(kind.handler) for name, kind in KINDS.items()}

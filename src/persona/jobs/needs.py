@@ -19,10 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from persona.jobs.kinds import KINDS, load
 from persona.settings import Settings
 
 CONTENT = ("hubert_base", "hubert_base.pt")
-KINDS = ("train", "cover")
+# The kinds that need weights (the banner's "what a default job of each kind lacks").
+NEEDY_KINDS = tuple(name for name, kind in KINDS.items() if kind.needs)
 
 
 def guess_device(settings: Settings) -> str:
@@ -48,37 +50,42 @@ def requirements(
     ``params`` are the job's params as the server stores them (training: ``sample_rate``,
     ``f0_method``; cover: ``options``); unset ones take the request types' defaults.
     ``present(name)`` tells which separation models are installed (``auto`` picks among them).
+    Which function answers for a kind is the kind's ``needs`` (``persona.jobs.kinds``).
     """
-    params = dict(params or {})
-    if kind == "train":
-        from persona.training.request import TrainRequest
+    spec = KINDS.get(kind)
+    if spec is None or spec.needs is None:
+        return []
+    return load(spec.needs)(settings, dict(params or {}), present)
 
-        rate = params.get("sample_rate") or TrainRequest.__dataclass_fields__["sample_rate"].default
-        f0 = params.get("f0_method") or TrainRequest.__dataclass_fields__["f0_method"].default
-        base = [(f"pretrained_v2/f0G{rate}.pth",), (f"pretrained_v2/f0D{rate}.pth",)]
-        return [CONTENT, *_f0_needs(f0), *base]
-    if kind == "cover":
-        from persona.cover.request import CoverRequest
-        from persona.rvc.options import ConversionOptions
-        from persona.separation.models import DEREVERB_MODEL, KARAOKE_MODEL, get_model, resolve_model_name
 
-        options = dict(params.get("options") or {})
-        f0 = options.get("f0_method") or ConversionOptions.__dataclass_fields__["f0_method"].default
-        choice = (
-            options.get("separation_model") or CoverRequest.__dataclass_fields__["separation_model"].default
-        )
+def train_requirements(settings: Settings, params: dict[str, Any], present) -> list[tuple[str, ...]]:
+    from persona.training.request import TrainRequest
 
-        def installed(name: str) -> bool:
-            return present is not None and all(present(asset) for asset in get_model(name).assets)
+    rate = params.get("sample_rate") or TrainRequest.__dataclass_fields__["sample_rate"].default
+    f0 = params.get("f0_method") or TrainRequest.__dataclass_fields__["f0_method"].default
+    base = [(f"pretrained_v2/f0G{rate}.pth",), (f"pretrained_v2/f0D{rate}.pth",)]
+    return [CONTENT, *_f0_needs(f0), *base]
 
-        models = [resolve_model_name(choice, guess_device(settings), installed)]
-        if options.get("lead_backing"):
-            models.append(KARAOKE_MODEL)
-        if options.get("dereverb"):
-            models.append(DEREVERB_MODEL)
-        separation = [(asset,) for m in models for asset in get_model(m).assets]
-        return [CONTENT, *_f0_needs(f0), *separation]
-    return []
+
+def cover_requirements(settings: Settings, params: dict[str, Any], present) -> list[tuple[str, ...]]:
+    from persona.cover.request import CoverRequest
+    from persona.rvc.options import ConversionOptions
+    from persona.separation.models import DEREVERB_MODEL, KARAOKE_MODEL, get_model, resolve_model_name
+
+    options = dict(params.get("options") or {})
+    f0 = options.get("f0_method") or ConversionOptions.__dataclass_fields__["f0_method"].default
+    choice = options.get("separation_model") or CoverRequest.__dataclass_fields__["separation_model"].default
+
+    def installed(name: str) -> bool:
+        return present is not None and all(present(asset) for asset in get_model(name).assets)
+
+    models = [resolve_model_name(choice, guess_device(settings), installed)]
+    if options.get("lead_backing"):
+        models.append(KARAOKE_MODEL)
+    if options.get("dereverb"):
+        models.append(DEREVERB_MODEL)
+    separation = [(asset,) for m in models for asset in get_model(m).assets]
+    return [CONTENT, *_f0_needs(f0), *separation]
 
 
 def missing(
@@ -101,7 +108,7 @@ def missing_for_defaults(settings: Settings, manager=None) -> dict[str, list[str
     from persona.assets import AssetManager
 
     manager = manager or AssetManager(settings)
-    return {kind: missing(settings, kind, None, manager) for kind in KINDS}
+    return {kind: missing(settings, kind, None, manager) for kind in NEEDY_KINDS}
 
 
 def _presence(manager):

@@ -20,6 +20,7 @@ from typing import Any
 
 from huey import Huey, SqliteHuey
 
+from persona.jobs.kinds import uses_device
 from persona.jobs.store import JobStore
 from persona.settings import Settings
 
@@ -75,12 +76,6 @@ def make_huey(
     return huey, run_job_task
 
 
-def is_heavy(kind: str) -> bool:
-    from persona.jobs.handlers import DEVICE_USE
-
-    return DEVICE_USE.get(kind) is not None
-
-
 class JobQueue:
     """Submit, inspect and cancel jobs (web process and CLI side)."""
 
@@ -112,7 +107,7 @@ class JobQueue:
             live = self.registry.classes()
         except Exception:  # noqa: BLE001 - Redis down: the job waits; recovery routes it again
             live = set()
-        return route(is_heavy(kind), live)
+        return route(uses_device(kind), live)
 
     def submit(
         self, kind: str, params: dict[str, Any], *, model: str | None = None, job_id: str | None = None

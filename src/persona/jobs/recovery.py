@@ -3,10 +3,10 @@
 A ``running`` job is orphaned when its worker process is gone (same host: the pid is dead) or its
 heartbeat is older than ``Settings.job_stale_s`` (any host; a paused process counts as dead).
 Every change is conditioned on the attempt token recovery saw, so it supersedes exactly that
-attempt: if the paused process wakes up, its writes are refused and it stops (``runner``). Then: a cancel was asked -> ``cancelled``; a
-training is queued again with ``resume`` (the trainer continues from its last checkpoint; after
-``MAX_ATTEMPTS`` runs it is failed with reason ``interrupted``); a cover (deterministic, cached
-stems) is run again once, then failed. ``queued`` jobs whose queue message was lost (a crash
+attempt: if the paused process wakes up, its writes are refused and it stops (``runner``). Then: a cancel was asked -> ``cancelled``;
+otherwise the job is queued again, up to its kind's ``max_attempts`` runs (``persona.jobs.kinds``),
+then failed with reason ``interrupted``: a training again with ``resume`` (its kind ``resumes``:
+the trainer continues from its last checkpoint), a cover (deterministic, cached stems) from the start. ``queued`` jobs whose queue message was lost (a crash
 between the row and the message, or after a worker took it) are enqueued again. Every change is
 one conditional UPDATE, so several workers recovering at once cannot double-run a job. A job that
 only waited for the device when it was interrupted does not use up a try, and a job given up on
@@ -26,13 +26,13 @@ import socket
 import time
 
 from persona.fsutil import remove_stale_leftovers
+from persona.jobs import kinds
 from persona.jobs.pids import pid_alive
 from persona.jobs.queue import JobQueue
 from persona.settings import Settings
 
 log = logging.getLogger(__name__)
 STALE_S = 60.0  # the default of Settings.job_stale_s
-MAX_ATTEMPTS = {"train": 3, "cover": 2}
 
 
 def is_orphan(
@@ -52,7 +52,6 @@ def is_orphan(
 
 def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list[str]]:
     """Fix orphaned and lost jobs; returns ``{requeued, failed, cancelled, enqueued}`` job ids."""
-    from persona.jobs.handlers import stopped_result
     from persona.library import CoverLibrary, ModelLibrary
 
     queue = queue or JobQueue(settings)
@@ -65,13 +64,14 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
             continue
         token = job["attempt_token"]
         if job["cancel_requested"]:
-            result = stopped_result(settings, job)
+            result = kinds.stopped_result(settings, job)
             if store.finish_orphan(job["id"], token, "cancelled", result=result, message="stopped"):
                 shutil.rmtree(settings.jobs_dir / job["id"], ignore_errors=True)
                 done["cancelled"].append(job["id"])
             continue
         started_work = job["stage"] != "waiting"  # only waited for the device: not a try
-        limit = MAX_ATTEMPTS.get(job["kind"], 1)
+        kind = kinds.KINDS.get(job["kind"])
+        limit = kind.max_attempts if kind else 1
         if started_work and job["attempts"] >= limit:
             reason = f"interrupted by a restart {job['attempts']} times; giving up"
             if store.fail_orphan(job["id"], token, {"code": "interrupted", "message": reason}):
@@ -79,7 +79,7 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
                 done["failed"].append(job["id"])
             continue
         params = dict(job["params"])
-        if job["kind"] == "train":
+        if kind and kind.resumes:
             params["resume"] = True
             message = "resuming from the last checkpoint after a restart"
         else:

@@ -32,8 +32,9 @@ import time
 from typing import Any
 
 from persona.errors import Cancelled, PersonaError, Superseded
+from persona.jobs import kinds
 from persona.jobs.devicelock import device_slots
-from persona.jobs.handlers import DEVICE_USE, Handler, JobContext, stopped_result
+from persona.jobs.handlers import Handler, JobContext
 from persona.jobs.store import JobStore
 from persona.messages import code_of, msg
 from persona.progress import CancelToken
@@ -259,7 +260,8 @@ def run_job(
         return None
     job = store.get(job_id)
     kind = job["kind"]
-    floor = job["progress"] if kind == "train" and job["attempts"] > 1 else 0.0
+    resumes = kind in kinds.KINDS and kinds.KINDS[kind].resumes
+    floor = job["progress"] if resumes and job["attempts"] > 1 else 0.0
     reporter = _Reporter(store, job_id, token, floor=floor)
     cancel = AttemptToken(store, job_id, token)
     reporter.on_stale = cancel.mark_superseded
@@ -288,7 +290,7 @@ def run_job(
         handler = handlers.get(kind)
         if handler is None:
             raise PersonaError("job_kind_unknown", f"this worker cannot run {kind!r} jobs")
-        use = job["params"].get("_device_use", DEVICE_USE.get(kind))
+        use = job["params"].get("_device_use", kinds.device_use(kind))
         ctx = JobContext(
             settings, job_id, kind, job["params"], job["attempts"], workdir, reporter, cancel, scratch
         )
@@ -313,7 +315,7 @@ def run_job(
                 _locks_dir(settings),
                 device,
                 slots=max(1, settings.cover_concurrency),
-                exclusive=use == "exclusive",
+                exclusive=use == kinds.EXCLUSIVE,
                 cancel=cancel,
                 on_wait=waiting,
             ):
@@ -325,7 +327,7 @@ def run_job(
         status = "superseded"
     except Cancelled as exc:
         status = _finish(
-            store, job_id, token, "cancelled", result=stopped_result(settings, job), message=exc.message
+            store, job_id, token, "cancelled", result=kinds.stopped_result(settings, job), message=exc.message
         )
     except PersonaError as exc:
         status = _finish(store, job_id, token, "failed", error=exc.to_dict(), message=exc.message)
@@ -371,19 +373,12 @@ def _finish_result(
     _roll_back(settings, job, result)
     if store.stop_reason(job_id, token) == "cancel":
         return _finish(
-            store, job_id, token, "cancelled", result=stopped_result(settings, job), message="stopped"
+            store, job_id, token, "cancelled", result=kinds.stopped_result(settings, job), message="stopped"
         )
     return "superseded"
 
 
 def _roll_back(settings: Settings, job: dict[str, Any], result: dict[str, Any]) -> None:
-    """Undo the visible output of an attempt whose result was refused. A training's model is
-    kept: its name is the job's, and the current attempt (or the user's stop) owns it."""
-    cover_id = result.get("cover_id") if isinstance(result, dict) else None
-    if job["kind"] == "cover" and cover_id:
-        from persona.library import CoverLibrary
-
-        try:
-            CoverLibrary(settings).delete(str(cover_id))
-        except PersonaError:
-            pass
+    """Undo the visible output of an attempt whose result was refused (its kind's ``undo``). A
+    training's model is kept: its name is the job's, and the current attempt (or the user's stop) owns it."""
+    kinds.undo_result(settings, job, result)

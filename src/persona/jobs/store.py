@@ -69,34 +69,6 @@ class JobStore:
         d["params"] = d["params"] or {}
         return d
 
-    @staticmethod
-    def public(job: dict[str, Any]) -> dict[str, Any]:
-        """The API's job object (API.md), plus ``params`` without server-side paths."""
-        params = {k: v for k, v in job["params"].items() if not k.startswith("_")}
-        metrics = dict(job["metrics"] or {})
-        return {
-            "id": job["id"],
-            "kind": job["kind"],
-            "status": job["status"],
-            "stage": job["stage"],
-            "progress": job["progress"],
-            "message": job["message"],
-            "message_code": metrics.pop("message_code", "") or "",
-            "message_params": metrics.pop("message_params", None) or {},
-            "eta_s": job["eta_s"],
-            "metrics": metrics,
-            "cancel_requested": bool(job.get("cancel_requested")),
-            "result": job["result"],
-            "error": job["error"],
-            "params": params,
-            "model": job["model"],
-            "attempts": job["attempts"],
-            "created_at": job["created_at"],
-            "updated_at": job["updated_at"],
-            "started_at": job["started_at"],
-            "finished_at": job["finished_at"],
-        }
-
     def _all(self, stmt) -> list[dict[str, Any]]:
         with self._db.reading() as conn:
             return [self._row(r) for r in conn.execute(stmt)]

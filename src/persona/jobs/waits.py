@@ -13,9 +13,9 @@ import statistics
 from datetime import datetime
 from typing import Any
 
+from persona.jobs.kinds import uses_device
 from persona.jobs.store import JobStore
 
-SIDE_KINDS = ("assets",)  # jobs that run beside the device queue
 HISTORY = 5
 
 
@@ -40,7 +40,7 @@ def typical_run_s(store: JobStore, kind: str) -> float | None:
 def queue_info(store: JobStore) -> dict[str, dict[str, Any]]:
     """``{job_id: {"position": n, "wait_s": seconds | None}}`` for every queued device job."""
     active = store.list(status=["queued", "running"], limit=1000)
-    device = [j for j in active if j["kind"] not in SIDE_KINDS]
+    device = [j for j in active if uses_device(j["kind"])]
     if not any(j["status"] == "queued" for j in device):
         return {}
     typical: dict[str, float | None] = {}

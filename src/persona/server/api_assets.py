@@ -15,6 +15,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from persona.errors import PersonaError
+from persona.jobs.needs import NEEDY_KINDS
+from persona.jobs.public import public_job
 from persona.server.services import services
 
 bp = Blueprint("assets", __name__)
@@ -68,7 +70,7 @@ def refuse_if_missing(kind: str, params: dict[str, Any] | None) -> None:
 def _active_job() -> dict | None:
     store = services().queue.store
     jobs = store.list(status=["queued", "running"], kind="assets", limit=1)
-    return store.public(jobs[0]) if jobs else None
+    return public_job(jobs[0]) if jobs else None
 
 
 @bp.get("/api/assets")
@@ -80,7 +82,7 @@ def assets_overview():
 
         by_kind = missing_for_defaults(services().settings, manager)
     else:
-        by_kind = {"train": [], "cover": []}
+        by_kind = {kind: [] for kind in NEEDY_KINDS}
     names = list(dict.fromkeys(n for kind in by_kind.values() for n in kind))
     items = _describe(manager, names)
     sizes = [i["size"] for i in items]
@@ -93,7 +95,7 @@ def assets_overview():
             "command": _command([]) if names else "",
             "import_command": "persona assets import DIR",
             "job": _active_job(),
-            "last_job": services().queue.store.public(last[0]) if last else None,
+            "last_job": public_job(last[0]) if last else None,
         }
     )
 
@@ -114,7 +116,9 @@ def assets_needs():
     elif kind == "cover":
         params = cover_form(request.args)
     else:
-        raise PersonaError("param_invalid", "'kind' must be train or cover", params={"field": "kind"})
+        raise PersonaError(
+            "param_invalid", f"'kind' must be one of {', '.join(NEEDY_KINDS)}", params={"field": "kind"}
+        )
     manager = _manager()
     names = missing_for(kind, params)
     items = _describe(manager, names)
@@ -151,4 +155,4 @@ def download_assets():
         lacking = missing_for_defaults(svc.settings, manager)
         names = list(dict.fromkeys(n for kind in lacking.values() for n in kind))
     job = svc.queue.submit("assets", {"names": names})
-    return jsonify({"job_id": job["id"], "job": svc.queue.store.public(job)}), 202
+    return jsonify({"job_id": job["id"], "job": public_job(job)}), 202

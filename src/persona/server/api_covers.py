@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request, send_file
 
 from persona.errors import PersonaError
+from persona.jobs.public import public_job
 from persona.jobs.store import new_job_id
 from persona.server.api_assets import refuse_if_missing
 from persona.server.ranges import normalize_range
@@ -58,7 +59,7 @@ def create_cover():
     except BaseException:
         shutil.rmtree(svc.queue.job_dir(job_id), ignore_errors=True)
         raise
-    return jsonify({"job_id": job["id"], "job": svc.queue.store.public(job)}), 202
+    return jsonify({"job_id": job["id"], "job": public_job(job)}), 202
 
 
 @bp.get("/api/covers")

@@ -1,6 +1,7 @@
 """``GET /api/health``: version, device, pretrained assets present, queue counts, and ``options``:
 what a training and a cover take (ranges, choices, defaults of ``TRAIN_PARAMS``/``COVER_PARAMS``),
-so the web app offers what the server accepts."""
+so the web app offers what the server accepts, and each job kind's ``stages`` in order (the
+page lists a job's stages from it; both from ``persona.jobs.kinds``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ from pathlib import Path
 from flask import Blueprint, jsonify
 
 from persona import __version__
-from persona.cover.request import COVER_PARAMS
+from persona.jobs.kinds import KINDS, stage_orders
 from persona.jobs.worker import live_workers
 from persona.params import describe
 from persona.server.services import services
 from persona.server.validation import AUDIO_EXTS
-from persona.training.request import TRAIN_PARAMS
 
 bp = Blueprint("health", __name__)
 
@@ -60,6 +60,9 @@ def health():
                 "max_song_seconds": svc.settings.max_song_seconds,
                 "max_training_total_seconds": svc.settings.max_training_total_seconds,
             },
-            "options": {"train": describe(TRAIN_PARAMS), "cover": describe(COVER_PARAMS)},
+            "options": {
+                **{name: describe(kind.param_specs()) for name, kind in KINDS.items() if kind.params},
+                "stages": stage_orders(),
+            },
         }
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from persona.errors import PersonaError
+from persona.jobs import kinds
+from persona.jobs.public import public_job
 from persona.jobs.store import STATUSES
 from persona.jobs.waits import queue_info
 from persona.server.services import services
@@ -19,21 +21,21 @@ def list_jobs():
     if any(s not in STATUSES for s in status):
         raise PersonaError("param_invalid", f"'status' must be among {', '.join(STATUSES)}")
     kind = request.args.get("kind") or None
-    if kind not in (None, "train", "cover", "assets"):
-        raise PersonaError("param_invalid", "'kind' must be train, cover or assets", params={"field": "kind"})
+    if kind is not None:
+        kinds.get(kind)  # 400 for a kind Persona does not know
     try:
         limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
     except ValueError:
         raise PersonaError("param_invalid", "'limit' must be a whole number") from None
     waits = queue_info(store)
-    jobs = [store.public(j) for j in store.list(status=status or None, kind=kind, limit=limit)]
+    jobs = [public_job(j) for j in store.list(status=status or None, kind=kind, limit=limit)]
     return jsonify([{**j, "queue": waits.get(j["id"])} for j in jobs])
 
 
 @bp.get("/api/jobs/<job_id>")
 def get_job(job_id: str):
     store = services().queue.store
-    job = store.public(store.get(job_id))
+    job = public_job(store.get(job_id))
     return jsonify({**job, "queue": queue_info(store).get(job_id) if job["status"] == "queued" else None})
 
 
@@ -41,4 +43,4 @@ def get_job(job_id: str):
 def cancel_job(job_id: str):
     svc = services()
     job = svc.queue.cancel(job_id)
-    return jsonify(svc.queue.store.public(job)), 202
+    return jsonify(public_job(job)), 202

@@ -8,6 +8,7 @@ import shutil
 from flask import Blueprint, jsonify, request
 
 from persona.errors import PersonaError
+from persona.jobs.public import public_job
 from persona.jobs.store import new_job_id
 from persona.server.api_assets import refuse_if_missing
 from persona.server.services import services
@@ -59,4 +60,4 @@ def start_training():
     except BaseException:
         shutil.rmtree(svc.queue.job_dir(job_id), ignore_errors=True)
         raise
-    return jsonify({"job_id": job["id"], "model_name": name, "job": svc.queue.store.public(job)}), 202
+    return jsonify({"job_id": job["id"], "model_name": name, "job": public_job(job)}), 202

@@ -24,6 +24,7 @@ from flask import request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from persona.errors import PersonaError
+from persona.jobs.public import final_event, progress_event, public_job
 from persona.jobs.store import JobStore
 from persona.jobs.waits import queue_info
 from persona.server.auth import token_from, token_ok
@@ -34,35 +35,6 @@ ALL_JOBS = "*"
 LEADER_TTL_S = 3.0
 _LEADER_KEY = "persona:broadcaster:leader"
 _SEQ_KEY = "persona:broadcaster:seq"
-
-
-def progress_payload(job: dict[str, Any]) -> dict[str, Any]:
-    metrics = dict(job["metrics"] or {})
-    return {
-        "job_id": job["id"],
-        "kind": job["kind"],
-        "status": job["status"],
-        "stage": job["stage"],
-        "progress": job["progress"],
-        "message": job["message"],
-        "message_code": metrics.pop("message_code", "") or "",
-        "message_params": metrics.pop("message_params", None) or {},
-        "eta_s": job["eta_s"],
-        "metrics": metrics,
-        "cancel_requested": bool(job.get("cancel_requested")),
-        "reported_at": job.get("updated_ts"),  # unix time the worker wrote this state
-    }
-
-
-def final_event(job: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    base = {"job_id": job["id"], "kind": job["kind"]}
-    if job["status"] == "succeeded":
-        return "job_done", {**base, "result": job["result"]}
-    if job["status"] == "failed":
-        return "job_failed", {**base, "error": job["error"] or {"code": "failed", "message": job["message"]}}
-    if job["status"] == "cancelled":
-        return "job_cancelled", {**base, "result": job["result"]}
-    return None
 
 
 class Broadcaster:
@@ -148,7 +120,7 @@ class Broadcaster:
             self.socketio.sleep(POLL_S)
 
     def publish(self, job: dict[str, Any], queue: dict[str, Any] | None = None) -> None:
-        payload = {**progress_payload(job), "queue": queue}
+        payload = {**progress_event(job), "queue": queue}
         for room in (job["id"], ALL_JOBS):
             self.socketio.emit("job_progress", payload, to=room)
             final = final_event(job)
@@ -187,11 +159,11 @@ def install(
             leave_room(job_id)
             return {"error": exc.to_dict()}
         queue = queue_info(store).get(job_id) if job["status"] == "queued" else None
-        emit("job_progress", {**progress_payload(job), "queue": queue})
+        emit("job_progress", {**progress_event(job), "queue": queue})
         final = final_event(job)
         if final:
             emit(*final)
-        return {"ok": True, "job": JobStore.public(job)}
+        return {"ok": True, "job": public_job(job)}
 
     @socketio.on("unsubscribe")
     def on_unsubscribe(data=None):

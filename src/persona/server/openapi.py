@@ -10,6 +10,8 @@ from typing import Any
 
 from persona import __version__
 from persona.cover.request import COVER_PARAMS
+from persona.jobs.kinds import KINDS, JobKind
+from persona.jobs.public import EVENTS, JOB_SCHEMA
 from persona.params import Choice, Number, Param
 from persona.training.request import TRAIN_PARAMS
 
@@ -37,6 +39,30 @@ def param_schema(spec: Param) -> dict[str, Any]:
 
 def _options_schema(params: dict[str, Param]) -> dict[str, Any]:
     return {"type": "object", "properties": {k: {"type": "object"} for k in params}}
+
+
+def _result_name(kind: JobKind) -> str:
+    return f"{kind.name.capitalize()}Result"
+
+
+def _result_schema() -> dict[str, Any]:
+    """A job's ``result``: its kind's (``persona.jobs.kinds``), or null while it runs."""
+    return {"oneOf": [*(_ref(_result_name(k)) for k in KINDS.values()), {"type": "null"}]}
+
+
+def _events() -> str:
+    return ", ".join(f"{name} {{{', '.join(fields)}}}" for name, fields in EVENTS.items())
+
+
+def _kinds() -> str:
+    return "; ".join(
+        f"{k.name} ({k.summary}; queued by POST {k.route}; stages {', '.join(k.stage_names())})"
+        for k in KINDS.values()
+    )
+
+
+def _queued(kind: str) -> dict[str, Any]:
+    return _json(_ref("Queued"), f"Queued: a {kind} job ({KINDS[kind].summary})")
 
 
 def _path_param(name: str, description: str) -> dict[str, Any]:
@@ -163,22 +189,7 @@ def build_openapi() -> dict[str, Any]:
                         }
                     },
                 },
-                "responses": {
-                    "202": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "job_id": {"type": "string"},
-                                "model_name": {"type": "string"},
-                                "job": _ref("Job"),
-                            },
-                        },
-                        "Queued",
-                    ),
-                    "400": _ERR,
-                    "409": _ERR,
-                    "413": _ERR,
-                },
+                "responses": {"202": _queued("train"), "400": _ERR, "409": _ERR, "413": _ERR},
             }
         },
         "/api/covers": {
@@ -200,15 +211,7 @@ def build_openapi() -> dict[str, Any]:
                         }
                     },
                 },
-                "responses": {
-                    "202": _json(
-                        {"type": "object", "properties": {"job_id": {"type": "string"}, "job": _ref("Job")}},
-                        "Queued",
-                    ),
-                    "400": _ERR,
-                    "404": _ERR,
-                    "413": _ERR,
-                },
+                "responses": {"202": _queued("cover"), "400": _ERR, "404": _ERR, "413": _ERR},
             },
         },
         "/api/covers/{cover_id}": {
@@ -260,7 +263,7 @@ def build_openapi() -> dict[str, Any]:
                         "schema": {"type": "string"},
                         "description": "comma-separated statuses",
                     },
-                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["train", "cover"]}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(KINDS)}},
                     {
                         "name": "limit",
                         "in": "query",
@@ -337,7 +340,11 @@ def build_openapi() -> dict[str, Any]:
                 "summary": "Queue a download job (kind `assets`) for `names` (JSON), default: what is "
                 "missing; answers the running one if there is one. Progress: bytes_done, "
                 "bytes_total, bytes_per_s, eta_s",
-                "responses": {"202": _json(_ref("Job")), "200": _json(_ref("Job")), "400": _ERR},
+                "responses": {
+                    "202": _queued("assets"),
+                    "200": _json(_ref("Queued"), "The download job already queued or running"),
+                    "400": _ERR,
+                },
             }
         },
     }
@@ -378,6 +385,11 @@ def build_openapi() -> dict[str, Any]:
                     "properties": {
                         "train": _options_schema(TRAIN_PARAMS),
                         "cover": _options_schema(COVER_PARAMS),
+                        "stages": {
+                            "type": "object",
+                            "description": "per job kind, its stages in the order they run",
+                            "properties": {k: {"type": "array", "items": {"type": "string"}} for k in KINDS},
+                        },
                     },
                 },
             },
@@ -412,27 +424,17 @@ def build_openapi() -> dict[str, Any]:
                 "download_url": {"type": "string"},
             },
         },
-        "Job": {
+        "Job": {**JOB_SCHEMA, "properties": {**JOB_SCHEMA["properties"], "result": _result_schema()}},
+        "Queued": {
             "type": "object",
             "properties": {
-                "id": {"type": "string"},
-                "kind": {"type": "string", "enum": ["train", "cover"]},
-                "status": {
-                    "type": "string",
-                    "enum": ["queued", "running", "succeeded", "failed", "cancelled"],
-                },
-                "stage": {"type": "string"},
-                "progress": {"type": "number", "minimum": 0, "maximum": 1},
-                "message": {"type": "string"},
-                "eta_s": {"type": ["number", "null"]},
-                "metrics": {"type": "object"},
-                "result": {"type": ["object", "null"]},
-                "error": {"type": ["object", "null"]},
-                "params": {"type": "object"},
-                "created_at": {"type": "string"},
-                "updated_at": {"type": "string"},
+                "job_id": {"type": "string"},
+                "model_name": {"type": "string"},
+                "job": _ref("Job"),
             },
+            "required": ["job_id", "job"],
         },
+        **{_result_name(kind): kind.result for kind in KINDS.values()},
         "TrainingSaves": {
             "type": "object",
             "description": "Metrics are numbers or null; each null has its reason in metrics.unavailable.",
@@ -471,9 +473,7 @@ def build_openapi() -> dict[str, Any]:
             "version": __version__,
             "description": "AI song covers in your own voice. Progress streams over Socket.IO (default namespace): "
             "emit 'subscribe' {job_id} (or {job_id: '*'} for every job; 'unsubscribe' likewise) and get the "
-            "current state at once, then job_progress {job_id, kind, status, stage, progress, message, eta_s, "
-            "metrics, reported_at}, job_done {job_id, kind, result}, job_failed {job_id, kind, error}, "
-            "job_cancelled {job_id, kind, result}. "
+            f"current state at once, then {_events()}. Job kinds: {_kinds()}. "
             "When the server has a token, send 'Authorization: Bearer <token>' or '?token=<token>'.",
         },
         "servers": [{"url": "/"}],

@@ -21,6 +21,8 @@ from persona.training.config import SAMPLE_RATES
 MAX_EPOCHS = 1000
 EXPORT_CHOICES = ("best", "last")  # which save a training exports (persona.training.saves)
 MAX_BATCH = 64
+# The stages a training reports, in order, with their share of the progress bar (``jobs.kinds``).
+STAGES = (("preprocess", 3), ("features", 12), ("train", 75), ("export", 10))
 
 
 @dataclasses.dataclass

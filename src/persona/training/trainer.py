@@ -34,12 +34,11 @@ from persona.settings import Settings
 from persona.training import saves
 from persona.training.config import TrainConfig, training_config
 from persona.training.data import Example, read_filelist, write_filelist
-from persona.training.request import TrainRequest, TrainResult
+from persona.training.request import STAGES, TrainRequest, TrainResult
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "dataset.json"
-STAGES = (("preprocess", 3), ("features", 12), ("train", 75), ("export", 10))
 
 
 def experiment_dir(settings: Settings, name: str) -> Path:

@@ -2,8 +2,9 @@
 //
 // Events win over the GET answer unless that answer is already final, so a slow GET cannot
 // move the bar backwards; a finished job is never reopened by a late progress event.
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { api, errorMessage } from "./api.js";
+import { useHealth } from "./health.js";
 import { onConnectionChange, subscribeJob, isConnected } from "./socket.js";
 
 export const FINAL = new Set(["succeeded", "failed", "cancelled"]);
@@ -19,7 +20,7 @@ function fromEvent(prev, event, data) {
         ...base,
         status: data.status && !FINAL.has(data.status) ? data.status : "running",
         stage,
-        stages: withEarlierStages(data.kind || base.kind, stages, stage),
+        stages: withStage(stages, stage),
         progress: typeof data.progress === "number" ? data.progress : base.progress,
         message: data.message ?? base.message,
         message_code: data.message_code ?? "",
@@ -41,16 +42,19 @@ function fromEvent(prev, event, data) {
   }
 }
 
-// The order each kind's stages run in: a page opened mid-job (or reloaded) still lists the
-// stages already finished before the current one.
-export const STAGE_ORDER = {
-  train: ["preprocess", "features", "train", "export"],
-  cover: ["decode", "separate", "convert", "mix", "encode"],
-  assets: ["download", "verify"],
-};
+// The stages seen so far, in the order they were seen.
+function withStage(stages, stage) {
+  return stage && !stages.includes(stage) ? [...stages, stage] : stages;
+}
 
-export function withEarlierStages(kind, stages, stage) {
-  const order = STAGE_ORDER[kind] || [];
+/** The order `kind`'s stages run in, as the server states it (`GET /api/health` `options.stages`). */
+export function stageOrderOf(health, kind) {
+  const order = health?.options?.stages?.[kind];
+  return Array.isArray(order) ? order : [];
+}
+
+// A page opened mid-job (or reloaded) still lists the stages finished before the current one.
+export function withEarlierStages(order, stages, stage) {
   const at = order.indexOf(stage);
   const earlier = at > 0 ? order.slice(0, at) : [];
   const out = [...earlier.filter((s) => !stages.includes(s)), ...stages];
@@ -59,7 +63,7 @@ export function withEarlierStages(kind, stages, stage) {
 
 function fromJob(prev, job) {
   const stages = (prev && prev.stages) || [];
-  return { ...job, stages: withEarlierStages(job.kind, stages, job.stage) };
+  return { ...job, stages: withStage(stages, job.stage) };
 }
 
 // A drop shorter than this (the first connect, a quick reconnect) is not worth a warning.
@@ -131,5 +135,10 @@ export function useJob(jobId, t) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [jobId]);
 
-  return { job, loadError, connected };
+  const health = useHealth();
+  const shown = useMemo(
+    () => job && { ...job, stages: withEarlierStages(stageOrderOf(health, job.kind), job.stages || [], job.stage) },
+    [job, health],
+  );
+  return { job: shown, loadError, connected };
 }

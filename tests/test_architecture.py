@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "persona"
-ENGINE = ("rvc", "audio", "separation", "training", "cover", "quality")
+ENGINE = ("rvc", "audio", "separation", "training", "cover", "quality", "provenance")
 ABOVE_ENGINE = ("library", "jobs", "server", "cli", "testing")
 
 # area -> areas it must never import

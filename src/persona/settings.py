@@ -55,6 +55,12 @@ class Settings:
     header_timeout_s: float = 20.0  # a request's headers must be in within this
     upload_min_bytes_per_s: int = 16 * 1024  # a body slower than this (after the grace) is cut
     upload_grace_s: float = 30.0
+    # Provenance (persona.provenance): every output is watermarked unless an operator sets
+    # PERSONA_MARKING=off (logged at start and on every output); covers are signed with the
+    # instance's own key (created in home/provenance) unless both of these point at another.
+    marking: str = "on"  # on | off
+    signing_cert: str | None = None  # PEM chain, leaf first
+    signing_key: str | None = None  # PKCS#8 PEM
 
     @property
     def assets(self) -> Path:
@@ -111,6 +117,9 @@ class Settings:
             values["redis_url"] = env["PERSONA_REDIS_URL"]
         if env.get("PERSONA_DATABASE_URL"):
             values["database_url"] = env["PERSONA_DATABASE_URL"]
+        for name in ("PERSONA_MARKING", "PERSONA_SIGNING_CERT", "PERSONA_SIGNING_KEY"):
+            if env.get(name):
+                values[name.removeprefix("PERSONA_").lower()] = env[name]
         for name, conv in (
             ("PERSONA_MAX_SONG_SECONDS", float),
             ("PERSONA_MAX_UPLOAD_BYTES", int),

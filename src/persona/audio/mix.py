@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pedalboard
@@ -35,6 +36,14 @@ BLOCK = 65536  # samples per processing block (~1.5 s at 44.1 kHz)
 # The limiter's ceiling sits below the true-peak target: its oversampled sidechain reduces but
 # does not remove inter-sample overshoot (pedalboard's documentation advises this margin).
 _LIMITER_MARGIN_DB = 0.5
+
+
+class BlockStage(Protocol):
+    """A stage that takes (2, n) blocks and gives them back, maybe later (``flush`` at the end)."""
+
+    def process(self, block: np.ndarray) -> np.ndarray: ...
+
+    def flush(self) -> np.ndarray: ...
 
 
 @dataclasses.dataclass
@@ -127,10 +136,15 @@ def mix_to_file(
     workdir: str | Path | None = None,
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
+    mark: BlockStage | None = None,
+    seal: Callable[[Path], None] | None = None,
 ) -> MixReport:
     """Sum ``stems`` (each with its gain and effects) into a stereo file of exactly ``frames``.
 
-    ``target_lufs=None`` skips loudness normalisation (the ceiling still holds).
+    ``target_lufs=None`` skips loudness normalisation (the ceiling still holds). ``mark`` (the
+    watermark, ``persona.provenance.new_marker``) runs on the premix before the normalising gain
+    and the limiter; ``seal(path)`` (content credentials) runs on the finished file before it
+    appears under its name, so no unsealed cover is ever visible.
     """
     format = format.lower()
     if format not in OUTPUT_FORMATS:
@@ -200,13 +214,21 @@ def mix_to_file(
                     data = premix.read(BLOCK, dtype="float32", always_2d=True).T
                     if not data.shape[1]:
                         break
-                    aligner.push(lim.process(data * gain))
+                    if mark is not None:
+                        data = mark.process(data)  # comes back later, in chunks
+                    if data.shape[1]:
+                        aligner.push(lim.process(data * gain))
                     if aligner.available():
                         emit(aligner.pop(aligner.available()))
                     progress("mix", 0.5 + 0.5 * min(written, frames) / frames, msg("mix_loudness"))
+                tail = mark.flush() if mark is not None else None
+                if tail is not None and tail.shape[1]:
+                    aligner.push(lim.process(tail * gain))
                 aligner.push(lim.flush())
                 if aligner.available():
                     emit(aligner.pop(aligner.available()))
+            if seal is not None:
+                seal(tmp_out)
         return MixReport(
             path=output,
             sr=sr,

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from persona import provenance
 from persona.audio.effects import pitch_shift_chain, vocal_chain
 from persona.audio.mix import MixStem, mix_to_file
 from persona.audio.resample import resample
@@ -302,6 +303,7 @@ def make_cover(
     sep_options = SeparationOptions(separation_model, request.lead_backing, request.dereverb)
     # Fail before any work on what is missing: weights, the voice model.
     check_assets(settings, sep_options)
+    provenance.check_ready(settings)  # a broken signing key fails here, not after the work
     model = (resolve_model or model_path)(settings, request.model)  # looked up here, once
     index_used = _index_in_use(model, request)
     output = request.output or _default_output(settings, request)
@@ -366,6 +368,8 @@ def make_cover(
             )
             mix_stems.append(MixStem(backing_path, request.backing_gain_db, backing_fx, "backing"))
         state = {"stage": "mix", "report": report}
+        marker = provenance.new_marker(settings, sr, 2)
+        facts = provenance.model_facts(model, "cover", marked=marker is not None, title=Path(output).stem)
 
         def mix_progress(stage: str, f: float, message: str = "", **kw: Any) -> None:
             if f >= 0.5 and state["stage"] == "mix":  # mix_to_file's second pass encodes
@@ -383,6 +387,8 @@ def make_cover(
             workdir=work,
             progress=mix_progress,
             cancel=cancel,
+            mark=marker,
+            seal=lambda path: provenance.credential_file(path, facts, settings),
         )
         if state["stage"] == "mix":
             clock.enter("encode")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 from flask import Blueprint, jsonify, request, send_file
 
 from persona.errors import PersonaError
 from persona.jobs.public import public_job
-from persona.jobs.store import new_job_id
-from persona.server.api_assets import refuse_if_missing
+from persona.server.job_uploads import UploadRule, queue_upload_job
 from persona.server.ranges import normalize_range
 from persona.server.services import services
-from persona.server.validation import check_cover_request, cover_form, save_audio_uploads
+from persona.server.validation import check_cover_request, cover_form
 
 bp = Blueprint("covers", __name__)
 
@@ -28,37 +25,28 @@ def create_cover():
         raise PersonaError("param_invalid", "'model' is required")
     model = svc.models.get(model_name)
     params = cover_form(request.form)
-    staging = svc.staging()
-    try:
-        inputs = staging / "inputs"
-        inputs.mkdir()
-        uploads = request.files.getlist("song")
-        if len(uploads) > 1:
-            raise PersonaError("too_many_files", "upload one song")
-        saved = save_audio_uploads(
-            uploads, inputs, max_files=1, max_file_bytes=settings.max_upload_bytes, what="song"
-        )[0]
-        if saved["duration_s"] > settings.max_song_seconds:
-            raise PersonaError(
-                "audio_too_long",
-                f"the song lasts {saved['duration_s'] / 60:.1f} min; at most {settings.max_song_seconds / 60:.0f} min allowed",
-            )
-        check_cover_request({**params, "model": model.name}, inputs / saved["file"])
-        refuse_if_missing("cover", params)  # after the inputs' own checks; nothing is kept
-        job_id = new_job_id()
-        os.rename(staging, svc.queue.job_dir(job_id))
-    except BaseException:
-        svc.discard(staging)
-        raise
-    params.update(
-        model=model.name, song_name=saved["name"], _song=saved["file"], duration_s=saved["duration_s"]
+    song = UploadRule(
+        field="song",
+        what="song",
+        max_files=1,
+        max_file_bytes=settings.max_upload_bytes,
+        max_seconds=settings.max_song_seconds,
+        too_long="the song lasts {minutes:.1f} min; at most {limit:.0f} min allowed",
     )
-    try:  # recorded while the model is held: a DELETE of it waits, then sees the job (409)
-        with svc.models.using(model.name):
-            job = svc.queue.submit("cover", params, model=model.name, job_id=job_id)
-    except BaseException:
-        shutil.rmtree(svc.queue.job_dir(job_id), ignore_errors=True)
-        raise
+    job = queue_upload_job(
+        "cover",
+        song,
+        params,
+        check=lambda paths: check_cover_request({**params, "model": model.name}, paths[0]),
+        describe=lambda saved: {
+            "model": model.name,
+            "song_name": saved[0]["name"],
+            "_song": saved[0]["file"],
+            "duration_s": saved[0]["duration_s"],
+        },
+        hold=svc.models.using(model.name),  # a DELETE of the model waits, then sees the job (409)
+        model=model.name,
+    )
     return jsonify({"job_id": job["id"], "job": public_job(job)}), 202
 
 

@@ -1,0 +1,87 @@
+"""From a multipart upload to a queued job: the one path covers and trainings take.
+
+The files are saved into a fresh staging folder and checked (format, size, decodable, total
+length); then the route's own check of the request runs, the job is refused if it lacks weights
+(``assets_needed``), and only then does the staging folder become the job's folder and the job
+enter the queue, while ``hold`` (a library lock) keeps its model or name from changing under it.
+Anything refused leaves nothing behind. Whatever every uploaded job needs (an owner, a quota
+check) is added here once, not per route.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from flask import request
+
+from persona.errors import PersonaError
+from persona.jobs.store import new_job_id
+from persona.server.api_assets import refuse_if_missing
+from persona.server.services import services
+from persona.server.validation import save_audio_uploads
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadRule:
+    """What a route takes: the form ``field``, ``what`` a file is (for messages), how many files,
+    how large each, and how long together (seconds); ``too_long`` words the refusal, with
+    ``{minutes}`` (what was sent) and ``{limit}`` (what is allowed)."""
+
+    field: str
+    what: str
+    max_files: int
+    max_file_bytes: int
+    max_seconds: float
+    too_long: str
+
+
+def queue_upload_job(
+    kind: str,
+    rule: UploadRule,
+    params: dict[str, Any],
+    *,
+    check: Callable[[list[Path]], None],
+    describe: Callable[[list[dict[str, Any]]], dict[str, Any]],
+    hold: AbstractContextManager,
+    model: str,
+) -> dict[str, Any]:
+    """Save and check ``rule``'s uploads, ``check(paths)`` the request, and queue a ``kind`` job.
+
+    ``params``: the job's checked form values; ``describe(saved)`` adds what the job records of
+    its files (``saved``: ``[{file, name, bytes, duration_s}]``). Returns the queued job's row."""
+    svc = services()
+    staging = svc.staging()
+    try:
+        inputs = staging / "inputs"
+        inputs.mkdir()
+        uploads = request.files.getlist(rule.field)
+        if rule.max_files == 1 and len(uploads) > 1:
+            raise PersonaError("too_many_files", f"upload one {rule.what}")
+        saved = save_audio_uploads(
+            uploads, inputs, max_files=rule.max_files, max_file_bytes=rule.max_file_bytes, what=rule.what
+        )
+        total = sum(s["duration_s"] for s in saved)
+        if total > rule.max_seconds:
+            raise PersonaError(
+                "audio_too_long", rule.too_long.format(minutes=total / 60, limit=rule.max_seconds / 60)
+            )
+        check([inputs / s["file"] for s in saved])
+        refuse_if_missing(kind, params)  # after the inputs' own checks; nothing is kept
+        job_id = new_job_id()
+        os.rename(staging, svc.queue.job_dir(job_id))
+    except BaseException:
+        svc.discard(staging)
+        raise
+    params = {**params, **describe(saved)}
+    try:
+        with hold:
+            return svc.queue.submit(kind, params, model=model, job_id=job_id)
+    except BaseException:
+        shutil.rmtree(svc.queue.job_dir(job_id), ignore_errors=True)
+        raise

@@ -61,6 +61,11 @@ class Settings:
     marking: str = "on"  # on | off
     signing_cert: str | None = None  # PEM chain, leaf first
     signing_key: str | None = None  # PKCS#8 PEM
+    # Accounts (persona.server.signin): the cookie-signing key every web process shares (default:
+    # one made in the job database on first use), and sign-in throttling (failed attempts).
+    secret_key: str | None = None
+    signin_per_account: str = "10/minute;100/day"
+    signin_per_address: str = "30/minute;300/day"
 
     @property
     def assets(self) -> Path:
@@ -117,7 +122,14 @@ class Settings:
             values["redis_url"] = env["PERSONA_REDIS_URL"]
         if env.get("PERSONA_DATABASE_URL"):
             values["database_url"] = env["PERSONA_DATABASE_URL"]
-        for name in ("PERSONA_MARKING", "PERSONA_SIGNING_CERT", "PERSONA_SIGNING_KEY"):
+        for name in (
+            "PERSONA_MARKING",
+            "PERSONA_SIGNING_CERT",
+            "PERSONA_SIGNING_KEY",
+            "PERSONA_SECRET_KEY",
+            "PERSONA_SIGNIN_PER_ACCOUNT",
+            "PERSONA_SIGNIN_PER_ADDRESS",
+        ):
             if env.get(name):
                 values[name.removeprefix("PERSONA_").lower()] = env[name]
         for name, conv in (

@@ -129,12 +129,29 @@ class Accounts:
         quota_bytes: int | None = None,
         check_strength: bool = True,
     ) -> dict[str, Any]:
+        row = self._new_row(name, password, admin, quota_bytes, check_strength)
+        with self.db.write.begin() as conn:
+            self._insert(conn, row)
+        return row
+
+    def create_first_admin(self, name: object, password: object) -> dict[str, Any]:
+        """The first person, an administrator; 403 ``setup_closed`` once anyone exists (two
+        first-run pages racing: the store's write lock lets one win)."""
+        row = self._new_row(name, password, True, None, True)
+        with self.db.writing() as conn:
+            if conn.execute(select(users.c.id).limit(1)).first() is not None:
+                raise PersonaError("setup_closed", "this server already has an administrator", status=403)
+            self._insert(conn, row)
+        return row
+
+    @staticmethod
+    def _new_row(name, password, admin, quota_bytes, check_strength) -> dict[str, Any]:
         clean = passwords.clean_name(name)
         passwords.check_password_shape(password)
         if check_strength:
             passwords.check_password_strength(str(password), clean)
         ts = now_iso()
-        row = {
+        return {
             "id": uuid.uuid4().hex,
             "name": clean,
             "name_key": passwords.name_key(clean),
@@ -145,15 +162,16 @@ class Accounts:
             "created_at": ts,
             "updated_at": ts,
         }
+
+    def _insert(self, conn, row: dict[str, Any]) -> None:
         try:
-            with self.db.write.begin() as conn:
+            with conn.begin_nested():
                 conn.execute(insert(users).values(**row))
         except IntegrityError:
             raise PersonaError(
-                "user_exists", "that name is taken", status=409, params={"name": clean}
+                "user_exists", "that name is taken", status=409, params={"name": row["name"]}
             ) from None
         self._known_any = True
-        return row
 
     def _write(self, *where, **values: Any) -> int:
         values["updated_at"] = now_iso()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
 from persona.server import (
+    api_account,
+    api_admin,
     api_assets,
     api_covers,
     api_health,
@@ -22,9 +24,9 @@ from persona.server import (
     api_trainings,
     errors,
     events,
+    signin,
     spa,
 )
-from persona.server.auth import token_from, token_ok
 from persona.server.front_door import FrontDoor
 from persona.server.openapi import build_openapi
 from persona.server.services import Services
@@ -55,14 +57,19 @@ def create_app(
     svc = Services.build(settings)
     app.extensions["persona"] = svc
 
-    @app.before_request
-    def check_token():
-        needs = settings.token and request.path.startswith("/api/")
-        if needs and not token_ok(settings.token, token_from(request.headers, request.args)):
-            return errors.error_response("unauthorized", "this server needs its access token", 401)
-        return None
-
-    for module in (api_health, api_models, api_trainings, api_covers, api_jobs, api_assets, api_saves):
+    # Who is asking (accounts mode) or today's optional token (single-person mode), before any route.
+    signin.install(app, settings)
+    app.register_blueprint(api_account.blueprint(app, settings))
+    for module in (
+        api_health,
+        api_models,
+        api_trainings,
+        api_covers,
+        api_jobs,
+        api_assets,
+        api_saves,
+        api_admin,
+    ):
         app.register_blueprint(module.bp)
 
     @app.get("/api/openapi.json")
@@ -84,7 +91,12 @@ def create_app(
     )
     refused = reap_idle_sessions(socketio.server, settings.socket_connect_s)
     app.extensions["persona_broadcaster"] = events.install(
-        socketio, svc.queue.store, settings.token, redis_url=settings.redis_url, on_refused=refused
+        socketio,
+        svc.queue.store,
+        settings.token,
+        redis_url=settings.redis_url,
+        on_refused=refused,
+        allowed=lambda auth: signin.socket_allowed(settings, auth),
     )
     # Outermost, in front of engine.io: host/origin, handshake token, socket counts, slow bodies.
     app.wsgi_app = FrontDoor(app.wsgi_app, settings, socket_capacity=socket_capacity)

@@ -134,13 +134,16 @@ def install(
     token: str | None,
     redis_url: str | None = None,
     on_refused: Callable[[str, str], None] | None = None,
+    allowed: Callable[[Any], bool] | None = None,
 ) -> Broadcaster:
-    """``on_refused(sid, namespace)``: close the transport of a refused connection (``guard``)."""
+    """``on_refused(sid, namespace)``: close the transport of a refused connection (``guard``).
+    ``allowed(auth)``: may this connection open (default: the token check)."""
     broadcaster = Broadcaster(socketio, store, redis_url)
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        if not token_ok(token, token_from(request.headers, request.args, auth)):
+        ok = allowed(auth) if allowed else token_ok(token, token_from(request.headers, request.args, auth))
+        if not ok:
             if on_refused is not None:
                 on_refused(request.sid, request.namespace)
             raise ConnectionRefusedError("unauthorized")

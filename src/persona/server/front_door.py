@@ -31,6 +31,7 @@ from persona.errors import PersonaError
 from persona.server.auth import token_from, token_ok
 from persona.server.deadlines import DeadlineSocket, RequestTooSlow
 from persona.server.hosts import HostPolicy, hostname
+from persona.server.identity import accounts_enabled
 from persona.settings import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -159,7 +160,7 @@ class FrontDoor:
 
     def _socket(self, environ: dict, start_response) -> Iterable[bytes]:
         token = self.settings.token
-        if token:
+        if token and not accounts_enabled(self.settings):  # accounts mode: the connect handler checks
             headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
             args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if v}
             if not token_ok(token, token_from(headers, args)):

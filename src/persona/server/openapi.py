@@ -13,6 +13,7 @@ from persona.cover.request import COVER_PARAMS
 from persona.jobs.kinds import KINDS, JobKind
 from persona.jobs.public import EVENTS, JOB_SCHEMA
 from persona.params import Choice, Number, Param
+from persona.server.openapi_accounts import account_paths, account_schemas
 from persona.training.request import TRAIN_PARAMS
 
 
@@ -466,6 +467,8 @@ def build_openapi() -> dict[str, Any]:
             },
         },
     }
+    paths.update(account_paths())
+    schemas.update(account_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -474,7 +477,10 @@ def build_openapi() -> dict[str, Any]:
             "description": "AI song covers in your own voice. Progress streams over Socket.IO (default namespace): "
             "emit 'subscribe' {job_id} (or {job_id: '*'} for every job; 'unsubscribe' likewise) and get the "
             f"current state at once, then {_events()}. Job kinds: {_kinds()}. "
-            "When the server has a token, send 'Authorization: Bearer <token>' or '?token=<token>'.",
+            "When the server has a token, send 'Authorization: Bearer <token>' or '?token=<token>'. "
+            "With accounts, sign in (POST /api/session: a cookie, then X-CSRF-Token on state-changing "
+            "requests) or send a personal access token as 'Authorization: Bearer prs_...' ('?token=' on "
+            "GET only); Socket.IO takes the cookie or auth: {token}.",
         },
         "servers": [{"url": "/"}],
         "security": [{}, {"bearer": []}, {"query_token": []}],

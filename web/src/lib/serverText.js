@@ -33,7 +33,11 @@ export function errorText(error, t) {
   if (!error) return "";
   if (typeof error === "string") return error;
   const code = error.code;
-  const text = code ? fill(t, `error.${code}`, error.params) : null;
+  // A refusal with a reason (a weak password: too short, contains the name...) has its own words.
+  const reason = error.params?.reason;
+  const text = code
+    ? (reason && fill(t, `error.${code}.${reason}`, error.params)) || fill(t, `error.${code}`, error.params)
+    : null;
   if (!text) return error.message || code || t("error.unknown");
   const file = error.params?.file;
   return file && !t(`error.${code}`).includes("{file}") ? `‘${file}’ — ${text}` : text;

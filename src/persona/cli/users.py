@@ -1,0 +1,149 @@
+"""`persona users add|list|passwd|disable|enable|delete|token`: the people of this server.
+
+Accounts are on as soon as one exists (then every web request needs a person); the first person
+is always an administrator. Passwords come from the terminal (asked twice, not echoed) or, for
+scripts, one line on stdin with ``--password-stdin``; they are never taken as arguments (those
+show in ``ps`` and shell history). ``token`` prints the new token as the last word of its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from persona.errors import PersonaError
+
+GB = 1_000_000_000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this group's subcommands to the top-level parser."""
+    p = sub.add_parser("users", help="manage the people of this server (accounts)")
+    users = p.add_subparsers(dest="users_command", metavar="ACTION", parser_class=type(p))
+    p.set_defaults(func=lambda args, settings: p.print_help() or 2)
+
+    a = users.add_parser("add", help="add a person (the first one is an administrator)")
+    a.add_argument("name")
+    a.add_argument("--admin", action="store_true", help="may manage people")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
+    a.add_argument("--quota-gb", type=float, default=None, help="storage limit in GB (default: the server's)")
+    a.set_defaults(func=_add)
+
+    ls = users.add_parser("list", help="list the people")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.set_defaults(func=_list)
+
+    pw = users.add_parser("passwd", help="set a person's password (ends their sessions)")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
+    pw.set_defaults(func=_passwd)
+
+    d = users.add_parser("disable", help="stop a person from signing in (ends their sessions)")
+    d.add_argument("name")
+    d.set_defaults(func=_set_disabled, disabled=True)
+    e = users.add_parser("enable", help="let a disabled person sign in again")
+    e.add_argument("name")
+    e.set_defaults(func=_set_disabled, disabled=False)
+
+    rm = users.add_parser("delete", help="delete a person and ALL their data")
+    rm.add_argument("name")
+    rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rm.set_defaults(func=_delete)
+
+    t = users.add_parser("token", help="make a personal access token (printed once, last word)")
+    t.add_argument("name")
+    t.add_argument("--label", default=None, help="what the token is for (default 'token')")
+    t.set_defaults(func=_token)
+
+
+def _accounts(settings):
+    from persona.accounts.store import Accounts
+
+    return Accounts.of(settings)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise PersonaError("password_needed", "no terminal to ask for the password: use --password-stdin")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise PersonaError("password_mismatch", "the two passwords differ")
+    return first
+
+
+def _add(args: argparse.Namespace, settings) -> int:
+    acc = _accounts(settings)
+    first = not acc.any_user()
+    password = _read_password(args)
+    quota = None if args.quota_gb is None else int(args.quota_gb * GB)
+    row = acc.create(args.name, password, admin=args.admin or first, quota_bytes=quota)
+    role = "administrator" if row["admin"] else "person"
+    print(f"added {row['name']} ({role})")
+    if first:
+        print("accounts are on: every web request now needs a person (sign in on the page)")
+    return 0
+
+
+def _list(args: argparse.Namespace, settings) -> int:
+    from persona.accounts.store import Accounts
+
+    people = [Accounts.public(row) for row in _accounts(settings).list()]
+    if args.json:
+        print(json.dumps(people, ensure_ascii=False, indent=2))
+        return 0
+    if not people:
+        print("no accounts (single-person mode): persona users add NAME --admin")
+    for p in people:
+        quota = "default" if p["quota_bytes"] is None else f"{p['quota_bytes'] / GB:g} GB"
+        flags = ",".join(f for f, on in (("admin", p["admin"]), ("disabled", p["disabled"])) if on) or "-"
+        print(f"{p['name']}\t{flags}\tquota={quota}\t{p['created_at']}")
+    return 0
+
+
+def _passwd(args: argparse.Namespace, settings) -> int:
+    acc = _accounts(settings)
+    row = acc.by_name(args.name)
+    acc.set_password(row["id"], _read_password(args))
+    print(f"password of {row['name']} changed; their sessions ended")
+    return 0
+
+
+def _set_disabled(args: argparse.Namespace, settings) -> int:
+    acc = _accounts(settings)
+    row = acc.change(acc.by_name(args.name)["id"], disabled=args.disabled)
+    print(f"{row['name']} {'disabled' if row['disabled'] else 'enabled'}")
+    return 0
+
+
+def _delete(args: argparse.Namespace, settings) -> int:
+    from persona.accounts.erase import erase_person
+
+    row = _accounts(settings).by_name(args.name)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise PersonaError("confirm_needed", "deleting erases all of the person's data: add --yes")
+        answer = input(
+            f"erase {row['name']} and ALL their voice models, covers and recordings? type the name: "
+        )
+        if answer.strip() != row["name"]:
+            print("not deleted")
+            return 1
+    erase_person(settings, row["id"])
+    print(f"deleted {row['name']} and their data")
+    return 0
+
+
+def _token(args: argparse.Namespace, settings) -> int:
+    from persona.accounts import credentials
+
+    acc = _accounts(settings)
+    row = acc.by_name(args.name)
+    record, secret = credentials.issue_token(acc, row["id"], args.label)
+    print(f"token '{record['label']}' for {row['name']} (id {record['id']}); it is shown only now:")
+    print(secret)
+    return 0

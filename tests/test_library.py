@@ -257,3 +257,46 @@ def test_cover_library(settings, tmp_path):
             covers.get(bad)
     covers.delete(entry.id)
     assert covers.list() == []
+
+
+def test_a_cover_tells_the_pitch_it_was_made_with(settings, tmp_path):
+    """An automatic pitch is recorded as chosen; covers from before kept it as ``pitch_used``."""
+    covers = CoverLibrary(settings)
+    auto = {"options": {"pitch_auto": True}, "suggested_pitch": 7}
+    made = covers.add(
+        write_fixture_song(tmp_path / "a.wav", seconds=0.5), model="m", song_name="s", pitch=7, metadata=auto
+    )
+    assert (made.to_dict()["pitch"], made.to_dict()["pitch_auto"]) == (7, True)
+    older = covers.add(
+        write_fixture_song(tmp_path / "b.wav", seconds=0.5),
+        model="m",
+        song_name="s",
+        pitch=0,
+        metadata={**auto, "pitch_used": 5.0},
+    )
+    assert (older.to_dict()["pitch"], older.to_dict()["pitch_auto"]) == (5.0, True)
+    manual = covers.add(
+        write_fixture_song(tmp_path / "c.wav", seconds=0.5), model="m", song_name="s", pitch=-3
+    )
+    assert (manual.to_dict()["pitch"], manual.to_dict()["pitch_auto"]) == (-3, False)
+
+
+def test_a_cover_job_records_the_pitch_the_pipeline_used(settings, tmp_path, monkeypatch):
+    """Asked for an automatic pitch, the cover keeps the shift the pipeline chose, not the 0 sent."""
+    import persona.cover
+    from persona.cover.request import CoverResult
+    from persona.jobs.handlers import JobContext, run_cover
+    from persona.progress import CancelToken, null_progress
+
+    def fake_make_cover(settings, request, progress, cancel, resolve_model):
+        assert request.pitch_auto
+        write_fixture_song(request.output, seconds=0.5)
+        return CoverResult(request.output, 0.5, 44100, "wav", 4.0, 4, {}, False, -14.0, -1.0, True)
+
+    monkeypatch.setattr(persona.cover, "make_cover", fake_make_cover)
+    workdir = tmp_path / "job"
+    write_fixture_song(workdir / "inputs" / "01.wav", seconds=0.5)
+    params = {"model": "m", "pitch": 0, "options": {"pitch_auto": True}, "_song": "01.wav", "song_name": "s"}
+    ctx = JobContext(settings, "j1", "cover", params, 1, workdir, null_progress, CancelToken())
+    cover = CoverLibrary(settings).get(run_cover(ctx)["cover_id"]).to_dict()
+    assert (cover["pitch"], cover["pitch_auto"], cover["suggested_pitch"]) == (4.0, True, 4)

@@ -34,7 +34,7 @@ describe("cover page", () => {
   it("shows the automatic pitch it used", async () => {
     mockApi({
       "GET /health": health,
-      "GET /covers/cv3": () => [200, { id: "cv3", model: "m", song_name: "S", pitch: 0, suggested_pitch: 7, options: { pitch_auto: true }, audio_url: "/a" }],
+      "GET /covers/cv3": () => [200, { id: "cv3", model: "m", song_name: "S", pitch: 7, pitch_auto: true, suggested_pitch: 7, options: { pitch_auto: true }, audio_url: "/a" }],
     });
     renderApp("/covers/cv3", "en");
     expect(await screen.findByTestId("cover-pitch")).toHaveTextContent("+7 semitones (auto)");

@@ -15,6 +15,13 @@ const covers = [
 ];
 
 describe("library", () => {
+  it("shows the pitch a cover was made with, marked when the server chose it", async () => {
+    const auto = { ...covers[0], pitch: -5, pitch_auto: true, duration_s: 60 };
+    mockApi({ "GET /health": health, "GET /models": () => [200, models], "GET /covers": () => [200, [auto]] });
+    renderApp("/library", "en");
+    expect(await screen.findByText(/-5 semitones \(auto\) · 1:00/)).toBeInTheDocument();
+  });
+
   it("lists models (newest first) and covers", async () => {
     mockApi({ "GET /health": health, "GET /models": () => [200, models], "GET /covers": () => [200, covers] });
     renderApp("/library", "en");

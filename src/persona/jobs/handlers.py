@@ -133,7 +133,6 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
         "job_id": ctx.job_id,
         "stages": result.stages,
         "suggested_pitch": result.suggested_pitch,
-        "pitch_used": result.pitch,
         "loudness_lufs": result.loudness_lufs,
         "index_used": result.index_used,
         "quality": result.quality,
@@ -143,7 +142,7 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
         result.path,
         model=p["model"],
         song_name=p.get("song_name") or "song",
-        pitch=p.get("pitch", 0),
+        pitch=result.pitch,  # the shift used: the automatic one (or its fallback) when asked for auto
         duration_s=round(float(result.duration_s), 3),
         metadata=meta,
         original_path=song,  # for the page's A/B comparison

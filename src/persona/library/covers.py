@@ -54,12 +54,20 @@ class CoverEntry:
         model = self.metadata.get("model") or "persona"
         return f"{song} ({model}){self.audio_path.suffix}"
 
+    @property
+    def pitch(self) -> float | None:
+        """The shift the cover was made with, in semitones: for an automatic pitch, the one the
+        pipeline chose (or fell back to). Covers made before this was recorded under ``pitch``
+        kept it as ``pitch_used`` beside the asked-for value."""
+        return self.metadata.get("pitch_used", self.metadata.get("pitch"))
+
     def to_dict(self) -> dict[str, Any]:
         out = {
             "id": self.id,
             "model": self.metadata.get("model"),
             "song_name": self.metadata.get("song_name"),
-            "pitch": self.metadata.get("pitch"),
+            "pitch": self.pitch,
+            "pitch_auto": bool((self.metadata.get("options") or {}).get("pitch_auto")),
             "created_at": self.metadata.get("created_at"),
             "duration_s": self.metadata.get("duration_s"),
             "filename": self.filename,

@@ -417,7 +417,12 @@ def build_openapi() -> dict[str, Any]:
                 "id": {"type": "string"},
                 "model": {"type": "string"},
                 "song_name": {"type": "string"},
-                "pitch": {"type": "number"},
+                "pitch": {
+                    "type": "number",
+                    "description": "the shift the cover was made with (semitones): with pitch_auto, the one chosen",
+                },
+                "pitch_auto": {"type": "boolean", "description": "the server chose the pitch"},
+                "suggested_pitch": {"type": ["integer", "null"]},
                 "created_at": {"type": "string", "format": "date-time"},
                 "duration_s": {"type": ["number", "null"]},
                 "filename": {"type": "string"},

@@ -41,6 +41,11 @@ export function formatPitch(semitones) {
   return n > 0 ? `+${n}` : `${n}`;
 }
 
+/** A cover's pitch as the server recorded it (`pitch`: the shift used; `pitch_auto`: chosen by the server). */
+export function coverPitchText(cover, t) {
+  return `${formatPitch(cover.pitch)} ${t("pitch.unit")}${cover.pitch_auto ? ` (${t("coverPage.auto")})` : ""}`;
+}
+
 export function formatNumber(value, digits = 3) {
   if (typeof value !== "number" || !Number.isFinite(value)) return String(value ?? "—");
   if (Number.isInteger(value)) return String(value);

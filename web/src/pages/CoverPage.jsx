@@ -5,7 +5,7 @@ import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import { api, errorCode, errorMessage, paths, withToken } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
-import { formatDate, formatDuration, formatPitch } from "../lib/format.js";
+import { coverPitchText, formatDate, formatDuration, formatPitch } from "../lib/format.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
 import Facts from "../components/Facts.jsx";
@@ -41,9 +41,7 @@ export default function CoverPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
 
-  const auto = Boolean(cover?.options?.pitch_auto);
   const suggested = typeof cover?.suggested_pitch === "number" ? cover.suggested_pitch : null;
-  const pitchShown = auto && suggested !== null ? suggested : cover?.pitch;
   const audioUrl = cover?.audio_url || `/api/covers/${encodeURIComponent(id)}/audio`;
   const originalUrl = cover?.original_url || null;
   const playing = side === "original" && originalUrl ? originalUrl : audioUrl;
@@ -126,7 +124,7 @@ export default function CoverPage() {
             </div>
           ) : null}
           {playError ? <ErrorBox error={t("coverPage.playError")} /> : null}
-          {cover && suggested !== null && suggested !== pitchShown ? (
+          {cover && suggested !== null && suggested !== cover.pitch ? (
             <p className="hint-box" data-testid="suggestion">
               {t("coverPage.suggestion", { pitch: formatPitch(suggested) })}{" "}
               <Link to={`${paths.model(cover.model)}?pitch=${suggested}`}>{t("coverPage.retry")}</Link>
@@ -138,7 +136,7 @@ export default function CoverPage() {
               items={[
                 [
                   t("coverPage.pitch"),
-                  `${formatPitch(pitchShown)} ${t("pitch.unit")}${auto ? ` (${t("coverPage.auto")})` : ""}`,
+                  coverPitchText(cover, t),
                   "cover-pitch",
                 ],
                 [t("coverPage.duration"), formatDuration(cover.duration_s ?? playerDuration), "cover-duration"],

@@ -5,7 +5,7 @@ import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
-import { formatBytes, formatDate, formatDuration, formatPitch, formatSampleRate } from "../lib/format.js";
+import { coverPitchText, formatBytes, formatDate, formatDuration, formatSampleRate } from "../lib/format.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import ConfirmDialog from "../components/ConfirmDialog.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
@@ -215,7 +215,7 @@ export default function LibraryPage() {
                     {c.song_name || c.id}
                   </Link>
                   <span className="item-meta">
-                    {[c.model, `${formatPitch(c.pitch)} ${t("pitch.unit")}`, formatDuration(c.duration_s), formatDate(c.created_at, lang)]
+                    {[c.model, coverPitchText(c, t), formatDuration(c.duration_s), formatDate(c.created_at, lang)]
                       .filter((v) => v && v !== "—")
                       .join(" · ")}
                   </span>

@@ -207,3 +207,63 @@ def test_a_cover_is_marked_signed_and_tagged_when_written(settings, tmp_path, mo
         assert cover["model_sha256"] == hashlib.sha256(b"voice").hexdigest()
         assert credentials.DISCLOSURE in str(mutagen.File(path).tags)
     assert not list(tmp_path.glob(".on.wav*"))  # no temporary file left beside the cover
+
+
+def test_api_detect_answers_for_audio_and_refuses_other_files(song, settings, tmp_path):
+    import io
+
+    from persona.server import create_app
+
+    audio, sr = song
+    app = create_app(settings.replace(token="secret"), web_dist=None)  # open even with a token
+    client = app.test_client()
+    marked = tmp_path / "cover.wav"
+    sf.write(marked, provenance.mark_audio(audio, sr).T, sr, subtype="PCM_16")
+    provenance.credential_file(marked, credentials.CoverFacts(model_sha256="cd" * 32), settings)
+    r = client.post("/api/detect", data={"file": (marked.open("rb"), "내 커버.wav")})
+    assert r.status_code == 200, r.json
+    assert (
+        r.json["file"] == "내 커버.wav"
+        and r.json["marked"] is True
+        and r.json["score"] >= r.json["threshold"]
+    )
+    assert r.json["credentials"]["digital_source_type"].endswith("trainedAlgorithmicMedia")
+    assert r.json["credentials"]["model_sha256"] == "cd" * 32
+    buf = io.BytesIO()
+    sf.write(buf, audio.T, sr, format="WAV", subtype="PCM_16")
+    buf.seek(0)
+    r = client.post("/api/detect", data={"file": (buf, "song.wav")})
+    assert r.status_code == 200 and r.json["marked"] is False and r.json["credentials"] is None
+    r = client.post("/api/detect", data={"file": (io.BytesIO(b"%PDF-1.4 not audio"), "song.wav")})
+    assert r.status_code == 400 and r.json["error"]["code"] == "audio_unreadable"
+    r = client.post("/api/detect", data={"file": (io.BytesIO(b"text"), "notes.txt")})
+    assert r.status_code == 400 and r.json["error"]["code"]
+    r = client.post("/api/detect", data={})
+    assert r.status_code == 400 and r.json["error"]["code"] == "files_missing"
+    assert not list((settings.jobs_dir).glob(".upload-*"))  # nothing kept
+
+
+def test_cli_detect_prints_json_and_refuses_non_audio(song, tmp_path, capsys, monkeypatch):
+    from persona.cli import main
+
+    audio, sr = song
+    monkeypatch.setenv("PERSONA_HOME", str(tmp_path / "home"))
+    sf.write(tmp_path / "a.wav", provenance.mark_audio(audio, sr).T, sr, subtype="PCM_16")
+    sf.write(tmp_path / "b.flac", audio.T, sr)
+    assert main(["detect", str(tmp_path / "a.wav"), str(tmp_path / "b.flac"), "--json"]) == 0
+    answers = json.loads(capsys.readouterr().out)
+    assert [(Path(a["file"]).name, a["marked"]) for a in answers] == [("a.wav", True), ("b.flac", False)]
+    assert all(set(a) == {"file", "marked", "score"} for a in answers)
+    (tmp_path / "x.txt").write_text("hello")
+    assert main(["detect", str(tmp_path / "x.txt")]) == 2
+    assert "audio_unreadable" in capsys.readouterr().err
+
+
+def test_serve_start_refuses_a_broken_signing_key(settings):
+    from persona.jobs.startup import check_provenance
+
+    check_provenance(settings)  # first start: creates the key
+    (settings.home / "provenance" / identity.CHAIN_FILE).write_text("not a certificate")
+    with pytest.raises(PersonaError) as err:
+        check_provenance(settings)
+    assert err.value.code == "signing_key_invalid"

@@ -19,7 +19,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -385,7 +387,12 @@ def _write_mp3_av(target: Path, audio: np.ndarray, sr: int) -> None:
 
 
 def save_audio(
-    path: str | os.PathLike[str], audio: np.ndarray, sr: int, *, format: str | None = None
+    path: str | os.PathLike[str],
+    audio: np.ndarray,
+    sr: int,
+    *,
+    format: str | None = None,
+    seal: Callable[[Path], Any] | None = None,
 ) -> Path:
     """Write ``audio`` ((n,) or (channels, n), float) to ``path`` atomically and return the path.
 
@@ -417,4 +424,6 @@ def save_audio(
             except Exception as exc:  # PyAV without LAME: libsndfile has its own mp3 encoder
                 log.debug("PyAV mp3 encode failed (%s); using soundfile", exc)
                 write_sf(tmp, data, rate, "MP3", "MPEG_LAYER_III")
+        if seal is not None:  # content credentials, before the file appears under its name
+            seal(tmp)
     return target

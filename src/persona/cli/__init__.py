@@ -15,7 +15,7 @@ from persona import __version__
 from persona.errors import PersonaError
 
 # Each module registers its subcommands and sets ``func`` on its parser.
-COMMAND_MODULES = ("assets", "convert", "cover", "train", "evaluate", "library", "serve", "users")
+COMMAND_MODULES = ("assets", "convert", "cover", "train", "evaluate", "detect", "library", "serve", "users")
 
 
 class _Parser(argparse.ArgumentParser):

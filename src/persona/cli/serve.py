@@ -120,11 +120,12 @@ def first_start_assets(settings, *, download: bool, ask: bool, out=None, read=in
 def _serve(args: argparse.Namespace, settings) -> int:
     import sys
 
-    from persona.jobs.startup import check_backends
+    from persona.jobs.startup import check_backends, check_provenance
     from persona.server.run import serve
 
     settings = _with(settings, args)
     check_backends(settings)  # a bad database or Redis URL: one line, exit 2, nothing started
+    check_provenance(settings)  # likewise a broken signing key
     if args.handlers != "fixture":  # the stand-in jobs need no weights
         first_start_assets(
             settings, download=args.download_assets, ask=sys.stdin.isatty() and sys.stderr.isatty()
@@ -148,9 +149,10 @@ def _worker(args: argparse.Namespace, settings) -> int:
         from persona.server.run import settings_from_json
 
         settings = settings_from_json(Path(args.settings_file).read_text("utf-8"))
-    from persona.jobs.startup import check_backends
+    from persona.jobs.startup import check_backends, check_provenance
 
     settings = _with(settings, args)
     check_backends(settings)
+    check_provenance(settings)
     run_worker(settings, workers=args.workers, handlers=resolve_handlers(args.handlers))
     return 0

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.provenance import credentials
 from persona.provenance.credentials import CoverFacts, Credentials, credential_file, read_credentials
 from persona.provenance.watermark import THRESHOLD, Detection, Marker, detect, embed
 from persona.settings import Settings
@@ -45,6 +47,8 @@ __all__ = [
     "marking_enabled",
     "new_marker",
     "read_credentials",
+    "sealer",
+    "summarize_credentials",
 ]
 
 
@@ -86,13 +90,36 @@ def new_marker(settings: Settings | None, sr: int, channels: int) -> Marker | No
     return Marker(sr, channels) if marking_enabled(settings) else None
 
 
-def detect_file(path: str | os.PathLike[str], *, name: str | None = None) -> dict[str, Any]:
+def sealer(settings: Settings, model: Any, kind: str, *, title: str | None = None) -> Callable[[Path], Any]:
+    """``seal(path)``: the content credentials for an output of ``model``, for a writer's hook."""
+    marked = str(settings.marking).strip().lower() != "off"
+    facts = model_facts(model, kind, marked=marked, title=title)
+    return lambda path: credential_file(path, facts, settings)
+
+
+def detect_file(
+    path: str | os.PathLike[str], *, name: str | None = None, max_seconds: float | None = None
+) -> dict[str, Any]:
     """``{file, marked, score}`` for an audio file; PersonaError ``audio_unreadable`` for others."""
     from persona.audio.io import load_audio
 
-    audio, sr = load_audio(Path(path), mono=True)
+    audio, sr = load_audio(Path(path), mono=True, max_seconds=max_seconds)
     found: Detection = detect(audio, sr)
     return {"file": name or Path(path).name, "marked": found.marked, "score": found.score}
+
+
+def summarize_credentials(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What a person wants from a manifest: who made it, how, when, and whether the signature holds."""
+    assertions = {a.get("label"): a.get("data") for a in manifest.get("assertions", [])}
+    actions = (assertions.get("c2pa.actions.v2") or {}).get("actions") or [{}]
+    cover = assertions.get(credentials.ASSERTION) or {}
+    return {
+        "generator": (manifest.get("claim_generator_info") or [{}])[0].get("name"),
+        "digital_source_type": actions[0].get("digitalSourceType"),
+        "signed_by": (manifest.get("signature_info") or {}).get("common_name"),
+        "validation_state": manifest.get("validation_state"),
+        **{k: cover.get(k) for k in ("kind", "model_sha256", "consent_record", "marked", "created_at")},
+    }
 
 
 def model_facts(

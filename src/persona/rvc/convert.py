@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from persona import provenance
 from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
@@ -241,13 +242,16 @@ def convert_file(
             "format_invalid", f"output must end in {', '.join(OUTPUT_SUFFIXES)}: {output_path.name}"
         )
     model = resolve_model(model_ref, index)  # fail before decoding on a bad model
+    provenance.check_ready(settings)  # and on a broken signing key
     audio, _ = load_audio(input_path, sr=16000, mono=True, max_seconds=settings.max_input_seconds)
     ensure_not_silent(audio, Path(input_path).name)
     out, out_sr = convert_audio(
         settings, model, audio, 16000, options, progress, cancel, embedder_folder=embedder_folder
     )
     cancel.check()
-    saved = save_audio(output_path, out, out_sr)
+    out = provenance.mark_audio(out, out_sr, settings)
+    seal = provenance.sealer(settings, model, "converted_vocal", title=output_path.stem)
+    saved = save_audio(output_path, out, out_sr, seal=seal)
     from persona.runtime import release_memory
 
     release_memory()

@@ -17,6 +17,7 @@ from persona.server import (
     api_admin,
     api_assets,
     api_covers,
+    api_detect,
     api_health,
     api_jobs,
     api_models,
@@ -69,6 +70,7 @@ def create_app(
         api_assets,
         api_saves,
         api_admin,
+        api_detect,
     ):
         app.register_blueprint(module.bp)
 

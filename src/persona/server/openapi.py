@@ -254,6 +254,24 @@ def build_openapi() -> dict[str, Any]:
                 "responses": {"200": {"description": "audio", "content": {"audio/*": {}}}, "404": _ERR},
             },
         },
+        "/api/detect": {
+            "post": {
+                "summary": "Does an audio file carry Persona's AI watermark? (open to anyone)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json(_ref("Detection")), "400": _ERR, "413": _ERR},
+            }
+        },
         "/api/jobs": {
             "get": {
                 "summary": "List jobs, newest first",
@@ -428,6 +446,20 @@ def build_openapi() -> dict[str, Any]:
                 "filename": {"type": "string"},
                 "audio_url": {"type": "string"},
                 "download_url": {"type": "string"},
+            },
+        },
+        "Detection": {
+            "type": "object",
+            "required": ["file", "marked", "score"],
+            "properties": {
+                "file": {"type": "string", "description": "the uploaded file's name"},
+                "marked": {"type": "boolean", "description": "carries Persona's watermark"},
+                "score": {"type": "number", "description": "detection score; marked at threshold or above"},
+                "threshold": {"type": "number"},
+                "credentials": {
+                    "type": ["object", "null"],
+                    "description": "the file's signed C2PA manifest, summarised (null: none)",
+                },
             },
         },
         "Job": {**JOB_SCHEMA, "properties": {**JOB_SCHEMA["properties"], "result": _result_schema()}},

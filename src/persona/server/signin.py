@@ -38,16 +38,20 @@ from persona.settings import Settings
 log = logging.getLogger(__name__)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # (method or "*", path): reachable without a person in accounts mode.
+# Open to anyone in every mode, token or accounts: checking whether a file was made by AI
+# (persona.server.api_detect) changes nothing and is the point of a public mark.
+OPEN_TO_ANYONE = {("POST", "/api/detect")}
 PUBLIC = {
     ("*", "/api/health"),
     ("*", "/api/openapi.json"),
     ("*", "/api/session"),
     ("*", "/api/setup"),
+    *OPEN_TO_ANYONE,
 }
 CSRF_HEADER = "X-CSRF-Token"
 # Signing in makes a new session (the old one ends), so it needs no token from the old one; the
 # front door's Origin check and SameSite=Lax keep other sites from signing a browser in.
-NO_CSRF = {("POST", "/api/session"), ("POST", "/api/setup")}
+NO_CSRF = {("POST", "/api/session"), ("POST", "/api/setup"), *OPEN_TO_ANYONE}
 
 
 class SessionUser(UserMixin):
@@ -119,7 +123,11 @@ def _single_person(settings: Settings):
     """Today's behaviour: ``PERSONA_TOKEN`` guards ``/api/`` (the session probe excepted)."""
     if request.path == "/api/session" and request.method == "GET":
         return None
-    needs = settings.token and request.path.startswith("/api/")
+    needs = (
+        settings.token
+        and request.path.startswith("/api/")
+        and (request.method, request.path) not in OPEN_TO_ANYONE
+    )
     if needs and not token_ok(settings.token, token_from(request.headers, request.args)):
         return errors.error_response("unauthorized", "this server needs its access token", 401)
     return None

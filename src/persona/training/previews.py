@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from persona import provenance
 from persona.settings import Settings
 from persona.training import saves
 from persona.training.config import TrainConfig
@@ -151,7 +152,8 @@ class SaveKeeper:
         )
         target = self.exp / saves.preview_file(epoch)
         target.parent.mkdir(parents=True, exist_ok=True)
-        save_audio(target, np.clip(converted, -1.0, 1.0), out_sr, format="wav16")
+        marked = provenance.mark_audio(converted, out_sr, self.settings)  # previews are outputs too
+        save_audio(target, np.clip(marked, -1.0, 1.0), out_sr, format="wav16")
         if SIMILARITY in self.metrics:
             self.voice_embedding()
         if self._contour is None:

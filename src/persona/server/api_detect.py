@@ -1,0 +1,40 @@
+"""``POST /api/detect``: does an uploaded file carry Persona's watermark (and signed credentials)?
+
+Open to anyone, also on an instance with an access token or accounts (``signin.OPEN_TO_ANYONE``): checking whether a file was
+made by AI is the point of a public mark (EU AI Act Art. 50). The file is checked in the request
+(the detector reads at most its first four minutes, in a second or two) and deleted at once.
+A file that is not audio is ``audio_unreadable`` (400).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from persona import provenance
+from persona.errors import PersonaError
+from persona.server.services import services
+from persona.server.validation import save_audio_uploads
+
+bp = Blueprint("detect", __name__)
+
+
+@bp.post("/api/detect")
+def detect():
+    svc = services()
+    settings = svc.settings
+    uploads = request.files.getlist("file")
+    if len(uploads) > 1:
+        raise PersonaError("too_many_files", "upload one file", params={"max": 1, "count": len(uploads)})
+    staging = svc.staging()
+    try:
+        saved = save_audio_uploads(
+            uploads, staging, max_files=1, max_file_bytes=settings.max_upload_bytes, what="file"
+        )[0]
+        path = staging / saved["file"]
+        answer = provenance.detect_file(path, name=saved["name"], max_seconds=settings.max_input_seconds)
+        manifest = provenance.read_credentials(path)
+        answer["credentials"] = None if manifest is None else provenance.summarize_credentials(manifest)
+        answer["threshold"] = provenance.THRESHOLD
+    finally:
+        svc.discard(staging)
+    return jsonify(answer)

@@ -9,7 +9,6 @@ demoted, disabled nor deleted, so a server with accounts always has someone who 
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -41,7 +40,6 @@ class Accounts:
         self.db = db.engines(self.url)
         db.ensure_schema(self.url)
         self._known_any = False
-        self._checked_ts = 0.0
 
     @classmethod
     def of(cls, settings: Settings) -> Accounts:
@@ -69,15 +67,13 @@ class Accounts:
 
     def any_user(self) -> bool:
         """True once one account exists (then accounts mode is on for good: the last admin stays).
-        A "no" is re-asked at most once a second (the CLI may add the first person meanwhile)."""
+        A "no" is asked again each time (one indexed read), so the first account made by the CLI
+        switches every web process at its very next request."""
         if self._known_any:
             return True
-        now = time.monotonic()
-        if now - self._checked_ts < 1.0:
-            return False
         with self.db.reading() as conn:
             found = conn.execute(select(users.c.id).limit(1)).first() is not None
-        self._known_any, self._checked_ts = found, now
+        self._known_any = found
         return found
 
     def get(self, user_id: str) -> dict[str, Any]:

@@ -106,7 +106,8 @@ def test_the_record_lives_in_the_model_folder(tmp_path):
     clip = tmp_path / "c.webm"
     clip.write_bytes(b"recorded")
     model_dir = tmp_path / "model"
-    rec = record.recorded(clip, sentence="문장", owner="u1", speech_s=4.2, similarity=0.91)
+    consent = {"sentence": "문장", "sha256": record.sha256_file(clip), "owner": "u1", "similarity": 0.91}
+    rec = record.recorded(consent, clip.suffix)
     record.write(model_dir, rec, clip)
     assert (model_dir / "consent" / "clip.webm").read_bytes() == b"recorded"
     shown = record.public(record.read(model_dir))

@@ -22,6 +22,7 @@ PROGRESS: dict[str, str] = {
     "starting": "starting",
     "stopping": "stopping…",
     # training
+    "consent_check": "checking that the consent is in the trained voice",
     "preprocess_recording": "preparing recording {n} of {total}",
     "features_part": "analysing your voice: part {n} of {total}",
     "train_epoch": "training round {epoch} of {epochs}",

@@ -59,6 +59,9 @@ class Settings:
     # PERSONA_MARKING=off (logged at start and on every output); covers are signed with the
     # instance's own key (created in home/provenance) unless both of these point at another.
     marking: str = "on"  # on | off
+    # The consent gate (persona.consent): "auto" asks for a live-read consent before a training
+    # and a confirmation before a model import once accounts exist; "on" always, "off" never.
+    consent: str = "auto"  # auto | on | off
     signing_cert: str | None = None  # PEM chain, leaf first
     signing_key: str | None = None  # PKCS#8 PEM
     # Accounts (persona.server.signin): the cookie-signing key every web process shares (default:
@@ -129,6 +132,7 @@ class Settings:
             "PERSONA_SECRET_KEY",
             "PERSONA_SIGNIN_PER_ACCOUNT",
             "PERSONA_SIGNIN_PER_ADDRESS",
+            "PERSONA_CONSENT",
         ):
             if env.get(name):
                 values[name.removeprefix("PERSONA_").lower()] = env[name]

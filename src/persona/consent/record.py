@@ -33,18 +33,18 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def recorded(
-    clip: Path, *, sentence: str, owner: str | None, speech_s: float, similarity: float
-) -> dict[str, Any]:
+def recorded(consent: dict[str, Any], clip_suffix: str) -> dict[str, Any]:
+    """The record of a live-read consent, from what the training job carried (``consent`` params:
+    sentence, sha256, recorded_at, owner, speech_s; similarity once the worker checked the voice)."""
     return {
         "kind": "recorded",
-        "sentence": sentence,
-        "clip": f"clip{clip.suffix}",
-        "sha256": sha256_file(clip),
-        "recorded_at": time.time(),
-        "account": owner or "",
-        "speech_s": round(speech_s, 2),
-        "similarity": round(similarity, 4),
+        "sentence": consent["sentence"],
+        "clip": f"clip{clip_suffix}",
+        "sha256": consent["sha256"],
+        "recorded_at": consent.get("recorded_at"),
+        "account": consent.get("owner", ""),
+        "speech_s": consent.get("speech_s"),
+        "similarity": consent.get("similarity"),
     }
 
 

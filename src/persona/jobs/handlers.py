@@ -49,6 +49,7 @@ def stopped_training(settings: Settings, job: dict[str, Any]) -> dict[str, Any]:
 
     name = job["params"].get("name")
     if name and ModelLibrary(settings).exists(name):
+        attach_consent(settings, job["params"], Path(settings.jobs_dir) / job["id"])
         return {"model_name": name, "stopped": True, "saved": True}
     return {"saved": False}  # stopped before the first save: nothing was kept
 
@@ -84,6 +85,13 @@ def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
         if ModelLibrary(ctx.settings).exists(p["name"]):  # the last run finished the model, then died
             return {"model_name": p["name"], "recovered": True}
     files = [ctx.workdir / "inputs" / f for f in p["_files"]]
+    if p.get("_consent"):  # before any training: the reader of the consent is the voice trained
+        from persona.messages import msg
+
+        ctx.progress("preprocess", 0.0, msg("consent_check"))
+        p["_consent"]["similarity"] = _verify_consent_voice(
+            ctx.workdir / "inputs" / p["_consent"]["file"], files
+        )
     resume = bool(p.get("resume")) and _can_resume(ctx.settings, p["name"])
     request = TrainRequest.from_params(p, files, resume=resume, **request_fields)
     try:
@@ -91,6 +99,7 @@ def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
     except PersonaError as exc:
         raise _with_upload_names(exc, p) from None
     metrics = {k: v for k, v in result.metrics.items() if k != "history"}  # history lives in the model
+    attach_consent(ctx.settings, p, ctx.workdir)
     return {
         "model_name": result.model_name,
         "epochs_done": result.epochs_done,
@@ -100,6 +109,30 @@ def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
         "warnings": result.warnings,
         "saves": result.saves,
     }
+
+
+def _verify_consent_voice(clip_path: Path, recordings: list[Path]) -> float:
+    from persona.audio.io import load_audio
+    from persona.consent import speaker
+
+    clip, _ = load_audio(clip_path, sr=16000, mono=True)
+    return speaker.verify(clip, [load_audio(f, mono=True) for f in recordings])
+
+
+def attach_consent(settings: Settings, params: dict[str, Any], workdir: Path) -> None:
+    """Keep the training's consent with the model it allowed (once; a model saved by a stopped
+    training gets it too)."""
+    consent = params.get("_consent")
+    if not consent:
+        return
+    from persona.consent import record
+    from persona.library import ModelLibrary
+
+    folder = ModelLibrary(settings).get(params["name"]).pth_path.parent
+    if record.read(folder) is not None:
+        return
+    clip = workdir / "inputs" / consent["file"]
+    record.write(folder, record.recorded(consent, clip.suffix), clip if clip.is_file() else None)
 
 
 def _with_upload_names(exc: PersonaError, params: dict[str, Any]) -> PersonaError:

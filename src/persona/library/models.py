@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from persona.clock import now_iso
+from persona.consent import record as consent_record
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path, atomic_write_text, remove_stale_leftovers
 from persona.library.validate import inspect_index, inspect_model
@@ -64,6 +65,8 @@ class ModelEntry:
         ):
             if key in self.metadata:
                 out[key] = self.metadata[key]
+        # Whose voice, and may it be used: a live-read consent, an import's confirmation, or none.
+        out["consent"] = consent_record.public(consent_record.read(self.pth_path.parent))
         return out
 
 

@@ -13,6 +13,7 @@ from persona import __version__
 from persona.jobs.kinds import KINDS, stage_orders
 from persona.jobs.worker import live_workers
 from persona.params import describe
+from persona.server.consent_gate import consent_required
 from persona.server.services import services
 from persona.server.validation import AUDIO_EXTS
 
@@ -52,6 +53,7 @@ def health():
             "jobs": counts,
             "workers": live_workers(svc.settings),
             "auth": bool(svc.settings.token),
+            "consent": {"required": consent_required(svc.settings)},
             "audio_formats": list(AUDIO_EXTS),  # what recordings and songs may be (file endings)
             "limits": {
                 "max_training_files": svc.settings.max_training_files,

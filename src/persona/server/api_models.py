@@ -7,7 +7,9 @@ import tempfile
 
 from flask import Blueprint, jsonify, request, send_file
 
+from persona.consent import record as consent_record
 from persona.errors import PersonaError
+from persona.server.consent_gate import take_import_confirmation
 from persona.server.services import services
 from persona.server.validation import save_upload
 
@@ -35,6 +37,7 @@ def upload_model():
     name = request.form.get("name") or None
     if name is not None:
         svc.models.check_new_name(name)  # fail before reading a large body to disk
+    rights = take_import_confirmation(svc.settings, request.form)  # someone's voice: may they use it?
     staging = svc.staging()
     try:
         path = staging / "upload.zip"
@@ -42,6 +45,8 @@ def upload_model():
         entry = svc.models.import_zip(path, name=name)
     finally:
         svc.discard(staging)
+    if rights is not None:
+        consent_record.write(entry.pth_path.parent, rights)
     return jsonify(entry.to_dict()), 201
 
 

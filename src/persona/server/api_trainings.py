@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from persona.jobs.public import public_job
+from persona.server.consent_gate import take_training_consent
 from persona.server.job_uploads import UploadRule, queue_upload_job
 from persona.server.services import services
 from persona.server.validation import check_train_request, training_form
@@ -30,7 +31,7 @@ def start_training():
         "train",
         recordings,
         params,
-        check=lambda paths: check_train_request({**params, "name": name}, paths),
+        check=lambda paths: _check(params, name, paths),
         describe=lambda saved: {
             "name": name,
             "files": [{k: s[k] for k in ("name", "bytes", "duration_s")} for s in saved],
@@ -43,3 +44,16 @@ def start_training():
         model=name,
     )
     return jsonify({"job_id": job["id"], "model_name": name, "job": public_job(job)}), 202
+
+
+def _check(params, name, paths):
+    """The request's own checks, then its consent (saved beside the recordings)."""
+    check_train_request({**params, "name": name}, paths)
+    consent = take_training_consent(
+        services().settings,
+        request.files.get("consent"),
+        request.form.get("consent_challenge"),
+        paths[0].parent,
+        name=name,
+    )
+    return {"_consent": consent} if consent else None

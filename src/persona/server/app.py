@@ -23,6 +23,7 @@ from persona.server import (
     api_models,
     api_saves,
     api_trainings,
+    consent_gate,
     errors,
     events,
     signin,
@@ -71,8 +72,10 @@ def create_app(
         api_saves,
         api_admin,
         api_detect,
+        consent_gate,
     ):
         app.register_blueprint(module.bp)
+    consent_gate.log_policy(settings)
 
     @app.get("/api/openapi.json")
     def openapi():

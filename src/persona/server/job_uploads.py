@@ -46,7 +46,7 @@ def queue_upload_job(
     rule: UploadRule,
     params: dict[str, Any],
     *,
-    check: Callable[[list[Path]], None],
+    check: Callable[[list[Path]], dict[str, Any] | None],
     describe: Callable[[list[dict[str, Any]]], dict[str, Any]],
     hold: AbstractContextManager,
     model: str,
@@ -54,7 +54,8 @@ def queue_upload_job(
     """Save and check ``rule``'s uploads, ``check(paths)`` the request, and queue a ``kind`` job.
 
     ``params``: the job's checked form values; ``describe(saved)`` adds what the job records of
-    its files (``saved``: ``[{file, name, bytes, duration_s}]``). Returns the queued job's row."""
+    its files (``saved``: ``[{file, name, bytes, duration_s}]``); ``check`` may return more params
+    (what it took from the request besides the files). Returns the queued job's row."""
     svc = services()
     staging = svc.staging()
     try:
@@ -71,14 +72,14 @@ def queue_upload_job(
             raise PersonaError(
                 "audio_too_long", rule.too_long.format(minutes=total / 60, limit=rule.max_seconds / 60)
             )
-        check([inputs / s["file"] for s in saved])
+        checked = check([inputs / s["file"] for s in saved]) or {}
         refuse_if_missing(kind, params)  # after the inputs' own checks; nothing is kept
         job_id = new_job_id()
         os.rename(staging, svc.queue.job_dir(job_id))
     except BaseException:
         svc.discard(staging)
         raise
-    params = {**params, **describe(saved)}
+    params = {**params, **describe(saved), **checked}
     try:
         with hold:
             return svc.queue.submit(kind, params, model=model, job_id=job_id)

@@ -97,6 +97,16 @@ def build_openapi() -> dict[str, Any]:
                 "maxItems": 5,
             },
             "name": {"type": "string", "maxLength": 64},
+            "consent": {
+                "type": "string",
+                "format": "binary",
+                "description": "the consent sentence read live (a MediaRecorder WebM/Ogg/MP4 clip); "
+                "required when GET /api/health says consent.required",
+            },
+            "consent_challenge": {
+                "type": "string",
+                "description": "the id from POST /api/consent/challenges",
+            },
         }
     )
     paths: dict[str, Any] = {
@@ -131,12 +141,50 @@ def build_openapi() -> dict[str, Any]:
                                 "properties": {
                                     "file": {"type": "string", "format": "binary"},
                                     "name": {"type": "string"},
+                                    "rights_confirmed": {
+                                        "type": "boolean",
+                                        "description": "the person may use this voice (required when "
+                                        "consent is required)",
+                                    },
                                 },
                             }
                         }
                     },
                 },
                 "responses": {"201": _json(_ref("Model"), "Imported"), "400": _ERR, "409": _ERR, "413": _ERR},
+            }
+        },
+        "/api/consent/challenges": {
+            "post": {
+                "summary": "A one-time sentence to read aloud (live) before training a model of this name",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["model_name"],
+                                "properties": {"model_name": {"type": "string", "maxLength": 64}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "sentence": {"type": "string"},
+                                "expires_at": {"type": "number"},
+                                "required": {"type": "boolean"},
+                            },
+                        },
+                        "A sentence",
+                    ),
+                    "400": _ERR,
+                    "409": _ERR,
+                },
             }
         },
         "/api/models/merge": {

@@ -214,11 +214,11 @@ def _pipeline(fx: dict, model: str, index: str | None, device: str, half: bool):
 
     import torch
 
-    from persona.rvc.checkpoint import load_voice_model
     from persona.rvc.content import ContentEncoder
     from persona.rvc.f0 import compute_f0
     from persona.rvc.index import load_index
     from persona.rvc.pipeline import Pipeline, WindowConfig
+    from persona.rvc.voice_model import load_voice_model
 
     voice = load_voice_model(fx[model], device=device, dtype=torch.float16 if half else None)
     content = ContentEncoder.from_path(fx[f"hubert_{voice.version}"], device)

@@ -10,14 +10,11 @@ import pytest
 import torch
 
 from persona.errors import PersonaError
-from persona.rvc.checkpoint import (
-    export_small_model,
-    infer_config,
-    load_training_checkpoint,
-    load_voice_model,
-    save_training_checkpoint,
-)
+from persona.rvc.export import export_small_model
+from persona.rvc.model_config import infer_config
 from persona.rvc.models import discriminator_for
+from persona.rvc.train_checkpoint import load_training_checkpoint, save_training_checkpoint
+from persona.rvc.voice_model import load_voice_model
 from persona.testing.rvc import (
     build_random_synthesizer,
     random_inputs,

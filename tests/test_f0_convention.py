@@ -65,7 +65,7 @@ def test_an_odd_record_in_a_community_model_is_ignored_with_a_warning(value, cap
 
 
 def test_voice_model_carries_the_record(tmp_path):
-    from persona.rvc.checkpoint import load_voice_model
+    from persona.rvc.voice_model import load_voice_model
 
     plain = write_small_model(tmp_path / "plain.pth", config=TINY_40K)
     assert load_voice_model(plain).f0_unvoiced == "zero"
@@ -82,8 +82,9 @@ def test_voice_model_carries_the_record(tmp_path):
 
 
 def test_export_writes_the_record_and_refuses_a_bad_one(tmp_path):
-    from persona.rvc.checkpoint import export_small_model, load_voice_model
+    from persona.rvc.export import export_small_model
     from persona.rvc.models import synthesizer_class
+    from persona.rvc.voice_model import load_voice_model
 
     net = synthesizer_class("v2", True)(*TINY_40K)
     kw = dict(config=TINY_40K, sr="40k", f0=True, version="v2", info="1epoch")

@@ -1,22 +1,28 @@
 """Memory bounded by the file, not by its claims: crafted ``.pth`` and ``.index`` files are
-refused before anything is built or allocated from their claims. Each check runs in a fresh
-process whose peak RSS growth is asserted under a bound (a memory assertion; the figures and the
-time to refuse are recorded by ``benchmarks/bench_hostile.py`` in ``benchmarks/README.md``)."""
+refused before anything is built or allocated from their claims, and never in the web process.
+Each check runs in the limited child of ``persona.library.isolated`` (the worker's index load in
+a fresh process), whose peak RSS growth is asserted under a bound (a memory assertion; the
+figures and the time to refuse are recorded by ``benchmarks/bench_hostile.py`` in
+``benchmarks/README.md``). The child's CPU-time and memory limits are checked structurally: a
+check that never ends or allocates without bound is stopped and reported as the file's fault."""
 
 from __future__ import annotations
 
 import io
+import os
+import threading
 import zipfile
 
 import pytest
 
 from persona.errors import PersonaError
 from persona.library import ModelLibrary
+from persona.library.isolated import run_isolated
 from persona.library.validate import inspect_index, inspect_model
 from persona.rvc.index_file import check_index_file
 from persona.server import create_app
 from persona.testing.home import write_fixture_index, write_fixture_model
-from persona.testing.hostile import HOSTILE, refusal_in_child
+from persona.testing.hostile import HOSTILE, burn_cpu, grab_memory, laughing_entry, refusal_in_child
 
 RSS_BOUND_MB = 300  # the unbounded behaviour this replaces reached 5.7-8.4 GB
 
@@ -78,3 +84,76 @@ def test_a_content_encoder_too_small_for_v1_is_a_clear_refusal(tmp_path):
     with pytest.raises(PersonaError) as err:
         encoder.extract(torch.zeros(1, 16000), "v1")
     assert err.value.code == "embedder_invalid" and err.value.params == {"layers": 4, "needed": 9}
+
+
+def test_checks_run_in_another_process():
+    pid, usage = run_isolated(os.getpid, code="model_invalid", name="m.pth")
+    assert pid != os.getpid() and usage.rss_growth_mb < RSS_BOUND_MB
+
+
+def test_a_check_that_never_ends_is_stopped_by_its_cpu_limit():
+    with pytest.raises(PersonaError) as err:
+        run_isolated(burn_cpu, code="model_invalid", name="stuck.pth", cpu_s=1)
+    assert err.value.code == "model_invalid"
+    assert err.value.params == {"file": "stuck.pth", "limit_s": 1}
+
+
+def test_a_check_that_allocates_without_bound_is_stopped_by_its_memory_limit():
+    with pytest.raises(PersonaError) as err:
+        run_isolated(grab_memory, 4096, code="index_invalid", name="big.index", memory_mb=256)
+    assert err.value.code == "index_invalid"
+    assert err.value.params == {"file": "big.index", "limit_mb": 256}
+
+
+def test_the_server_answers_while_a_check_runs(settings):
+    """The check holds a child's CPU, never the web process's GIL: health answers meanwhile."""
+    client = create_app(settings, web_dist=None, jobs_need_assets=False).test_client()
+    done = threading.Event()
+
+    def check():
+        with pytest.raises(PersonaError):
+            run_isolated(burn_cpu, code="model_invalid", name="stuck.pth", cpu_s=3)
+        done.set()
+
+    thread = threading.Thread(target=check)
+    thread.start()
+    answered = 0
+    while not done.is_set() and answered < 5:
+        assert client.get("/api/health").status_code == 200
+        answered += 1
+    thread.join()
+    assert answered >= 1
+
+
+def _upload(settings, body: bytes, filename: str, name: str = "적대"):
+    client = create_app(settings, web_dist=None, jobs_need_assets=False).test_client()
+    return client.post(
+        "/api/models/upload",
+        data={"file": (io.BytesIO(body), filename), "name": name},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_zip_member_that_inflates_like_a_bomb_is_refused_before_extraction(settings, tmp_path):
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(write_fixture_model(tmp_path / "m.pth"), "m.pth")
+        zf.writestr("added_IVF1_Flat_nprobe_1_m_v2.index", bytes(4 << 20))  # zeros: ~1000x
+    r = _upload(settings, z.getvalue(), "m.zip")
+    error = r.get_json()["error"]
+    assert r.status_code == 413 or r.status_code == 400, r.get_json()
+    assert error["code"] == "zip_too_large" and error["params"]["max_ratio"] == 20
+    assert error["params"]["file"] == "added_IVF1_Flat_nprobe_1_m_v2.index"
+    assert not ModelLibrary(settings).exists("적대")
+
+
+def test_an_upload_of_a_laughing_model_names_the_persons_file(settings, tmp_path):
+    bad = laughing_entry("info")(tmp_path / "my voice.pth")
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(bad, "folder/my voice.pth")
+    r = _upload(settings, z.getvalue(), "m.zip")
+    error = r.get_json()["error"]
+    assert r.status_code == 400 and error["code"] == "model_invalid"
+    assert "my voice.pth" in error["message"] and "upload.pth" not in error["message"]
+    assert not ModelLibrary(settings).exists("적대")

@@ -10,7 +10,8 @@ import torch
 from persona.errors import PersonaError
 from persona.library import ModelLibrary
 from persona.library.merge import merge_models
-from persona.rvc.checkpoint import load_voice_model, read_checkpoint
+from persona.rvc.pth import read_checkpoint
+from persona.rvc.voice_model import load_voice_model
 from persona.testing.rvc import write_small_model
 
 
@@ -91,7 +92,7 @@ def test_cli_merge(settings, tmp_path, capsys):
 
 
 def test_merge_keeps_the_parents_f0_convention_and_refuses_mixed_ones(settings, tmp_path):
-    from persona.rvc.checkpoint import export_small_model
+    from persona.rvc.export import export_small_model
     from persona.rvc.record import make_record
 
     lib = ModelLibrary(settings)

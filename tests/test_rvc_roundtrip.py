@@ -66,7 +66,8 @@ def _tensors_equal(a: dict, b: dict) -> None:
 
 def test_export_import_export_keeps_every_tensor_and_key(settings, tmp_path):
     from persona.library import ModelLibrary
-    from persona.rvc.checkpoint import export_small_model, load_voice_model
+    from persona.rvc.export import export_small_model
+    from persona.rvc.voice_model import load_voice_model
 
     original = torch.load(TRAINED, weights_only=True)
     assert set(original) == DOCUMENTED

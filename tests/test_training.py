@@ -12,7 +12,7 @@ import torch
 
 from persona.errors import PersonaError
 from persona.progress import CancelToken
-from persona.rvc import checkpoint
+from persona.rvc import train_checkpoint, voice_model
 from persona.settings import Settings
 from persona.testing.training import write_recordings, write_training_assets
 from persona.training import TrainRequest, train_model
@@ -119,13 +119,12 @@ def test_model_is_in_the_library_with_index_profile_and_quality(trained):
 
 def test_export_loads_in_the_engine_and_converts(trained):
     from persona.library import resolve_model_ref
-    from persona.rvc import checkpoint
     from persona.rvc.convert import convert_audio
     from persona.rvc.options import ConversionOptions
     from persona.testing.audio import voice_like
 
     settings, result, _ = trained
-    vm = checkpoint.load_voice_model(result.model_path)
+    vm = voice_model.load_voice_model(result.model_path)
     assert vm.tgt_sr == 40000 and vm.f0 and vm.version == "v2" and vm.f0_unvoiced == "zero"
     audio, sr = convert_audio(
         settings,
@@ -151,7 +150,7 @@ def test_stop_mid_run_exports_a_usable_model_and_resume_continues(env):
     stopped = train_model(settings, request("stop-me", files, epochs=3), progress=progress, cancel=token)
     assert stopped.stopped and stopped.epochs_done == 1
     assert stopped.model_path.is_file()
-    ckpt = checkpoint.load_pair(experiment_dir(settings, "stop-me"))
+    ckpt = train_checkpoint.load_pair(experiment_dir(settings, "stop-me"))
     # The stop goes back to the epoch-1 save: the step run in epoch 2 is neither saved nor exported.
     assert ckpt is not None and ckpt.epoch == 1 and ckpt.global_step < steps[-1]
     info = torch.load(stopped.model_path, map_location="cpu", weights_only=True)["info"]
@@ -169,7 +168,7 @@ def test_a_crash_while_saving_keeps_the_last_good_checkpoint(env, tmp_path, monk
     g = torch.nn.Linear(2, 2)
     d = torch.nn.Linear(2, 1)
     og, od = torch.optim.AdamW(g.parameters()), torch.optim.AdamW(d.parameters())
-    checkpoint.save_pair(tmp_path, g, d, og, od, epoch=4, global_step=40)
+    train_checkpoint.save_pair(tmp_path, g, d, og, od, epoch=4, global_step=40)
     real_save = torch.save
 
     def crash(obj, f, *a, **k):
@@ -180,9 +179,9 @@ def test_a_crash_while_saving_keeps_the_last_good_checkpoint(env, tmp_path, monk
     with torch.no_grad():
         g.weight.add_(1.0)
     with pytest.raises(OSError):
-        checkpoint.save_pair(tmp_path, g, d, og, od, epoch=5, global_step=50)
+        train_checkpoint.save_pair(tmp_path, g, d, og, od, epoch=5, global_step=50)
     monkeypatch.setattr(torch, "save", real_save)
-    loaded = checkpoint.load_pair(tmp_path)
+    loaded = train_checkpoint.load_pair(tmp_path)
     assert loaded.epoch == 4 and loaded.global_step == 40
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
 
@@ -292,4 +291,4 @@ def test_stop_in_the_first_epoch_keeps_no_half_model(env):
         train_model(settings, request("half", files, epochs=3), progress=progress, cancel=token)
     assert e.value.params["saved"] is False
     assert not ModelLibrary(settings).exists("half")
-    assert checkpoint.load_pair(experiment_dir(settings, "half")) is None
+    assert train_checkpoint.load_pair(experiment_dir(settings, "half")) is None

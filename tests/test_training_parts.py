@@ -132,7 +132,7 @@ def one_thread():
 def test_other_rates_train_and_export_loadable_models(rate, tmp_path):
     import soundfile as sf
 
-    from persona.rvc.checkpoint import load_voice_model
+    from persona.rvc.voice_model import load_voice_model
     from persona.testing.training import build_pretrained
     from persona.training import loop
     from persona.training.data import Example

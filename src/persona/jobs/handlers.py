@@ -67,11 +67,11 @@ def cover_result(entry) -> dict[str, Any]:
 # ---- real engines -------------------------------------------------------------------------------
 def _can_resume(settings: Settings, name: str) -> bool:
     """A restarted training resumes only when it got as far as a checkpoint; else it starts over."""
-    from persona.rvc import checkpoint
+    from persona.rvc import train_checkpoint
     from persona.training.trainer import STATE_FILE, experiment_dir
 
     exp = experiment_dir(settings, name)
-    return (exp / STATE_FILE).exists() and checkpoint.load_pair(exp) is not None
+    return (exp / STATE_FILE).exists() and train_checkpoint.load_pair(exp) is not None
 
 
 def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:

@@ -83,7 +83,9 @@ def blend(wa: Mapping[str, Any], wb: Mapping[str, Any], weight: float) -> dict[s
 
 def merge_models(library: ModelLibrary, name_a: str, name_b: str, weight: float, new_name: str) -> ModelEntry:
     """Blend library models A and B (``weight`` of A) into a new library model ``new_name``."""
-    from persona.rvc.checkpoint import export_small_model, load_voice_model, read_checkpoint
+    from persona.rvc.export import export_small_model
+    from persona.rvc.pth import read_checkpoint
+    from persona.rvc.voice_model import load_voice_model
 
     weight = check_weight(weight)
     new_name = library.check_new_name(new_name)

@@ -178,16 +178,18 @@ class ModelLibrary:
         metadata: dict[str, Any] | None = None,
         move: bool = False,
         replace: bool = False,
+        shown_as: tuple[str | None, str | None] = (None, None),
     ) -> ModelEntry:
         """Validate and add a model; ``move`` takes the files instead of copying them.
 
         ``replace`` swaps an existing model of that name atomically (training uses it to update
         the model it saved at an earlier epoch); otherwise an existing name is ``model_exists``.
+        ``shown_as`` names the model and index files as the person knows them (messages).
         """
         norm = validate_model_name(name)
         pth_path = Path(pth_path)
-        info = inspect_model(pth_path)
-        index_info = inspect_index(index_path, info["version"]) if index_path else None
+        info = inspect_model(pth_path, shown_as[0])
+        index_info = inspect_index(index_path, info["version"], shown_as[1]) if index_path else None
         tmp = self._tmpdir()
         try:
             (shutil.move if move else shutil.copyfile)(str(pth_path), str(tmp / MODEL_FILE))
@@ -270,7 +272,13 @@ class ModelLibrary:
             meta = {"imported_from": printable_name(choice.pth.filename), "note": choice.note}
             if choice.index is not None:
                 meta["imported_index_from"] = printable_name(choice.index.filename)
-            return self.add(norm, tmp / "upload.pth", index_tmp, source="upload", metadata=meta, move=True)
+            shown = tuple(
+                printable_name(PurePosixPath(i.filename.replace("\\", "/")).name) if i else None
+                for i in (choice.pth, choice.index)
+            )
+            return self.add(
+                norm, tmp / "upload.pth", index_tmp, source="upload", metadata=meta, move=True, shown_as=shown
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

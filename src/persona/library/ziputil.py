@@ -1,7 +1,8 @@
 """Read untrusted model zips safely and pick the model and index inside.
 
 Refuses: member names that are absolute or climb out (``..``), symlinks, more members than
-``max_members``, and more uncompressed bytes than ``max_bytes`` — by the sizes the zip declares and
+``max_members``, members that inflate more than ``MAX_RATIO`` times, and more uncompressed
+bytes than ``max_bytes`` — by the sizes the zip declares and
 again by the bytes actually inflated (a lying header cannot sneak a bomb through). Nothing is ever
 extracted under a member's own name: chosen members are copied to paths the caller gives.
 
@@ -24,6 +25,11 @@ from persona.errors import PersonaError
 
 _CHECKPOINT_RE = re.compile(r"^[GD]_(\d+|latest)\.pth$", re.IGNORECASE)
 _CHUNK = 1 << 20
+# Model weights and index vectors are nearly incompressible (fp16/fp32 data deflates ~1.1x); a
+# member that packs tighter than this is mostly zeros: the shape of a zip bomb (issue 24: a
+# 460 MB "network" in a 487 KB zip). Small members (a text file) are exempt.
+MAX_RATIO = 20
+_RATIO_FLOOR = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +90,14 @@ def scan_zip(zf: zipfile.ZipFile, *, max_members: int, max_bytes: int) -> list[z
             continue
         if info.flag_bits & 0x1:
             raise PersonaError("zip_unsafe", f"{info.filename!r} is encrypted")
+        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise PersonaError(
+                "zip_too_large",
+                f"{printable_name(info.filename)} unpacks to {ratio:.0f} times its packed size "
+                f"(at most {MAX_RATIO}); real model files barely compress",
+                params={"file": printable_name(info.filename), "ratio": round(ratio), "max_ratio": MAX_RATIO},
+            )
         total += info.file_size
         if total > max_bytes:
             raise PersonaError("zip_too_large", f"the zip unpacks to more than {max_bytes // (1 << 20)} MiB")

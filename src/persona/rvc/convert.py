@@ -106,7 +106,7 @@ def _device(settings: Settings) -> tuple[str, bool]:
 
 
 def _load_voice(path: Path, device: str, is_half: bool) -> Any:
-    from persona.rvc.checkpoint import load_voice_model
+    from persona.rvc.voice_model import load_voice_model
 
     if is_half:  # RVC runs the synthesizer in fp16 on CUDA
         import torch

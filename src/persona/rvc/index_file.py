@@ -13,6 +13,7 @@ Other index types are refused: RVC never writes them.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +21,7 @@ from persona.errors import PersonaError
 
 DIMS = (256, 768)  # v1, v2 content features
 MAX_NLIST = 1 << 20
+_TABLE_BLOCK = 1 << 16  # list-table entries read at a time
 MAX_NTOTAL = 1 << 31  # far above any voice's feature count (RVC caps training at 2e5 vectors)
 
 
@@ -76,6 +78,16 @@ def _flat(r: _Reader, fourcc: bytes) -> tuple[int, int]:
     return d, ntotal
 
 
+def _table(r: _Reader, n: int) -> Iterator[int]:
+    """``n`` little-endian uint64 values, read in blocks (never an n-length tuple in memory)."""
+    left = n
+    while left:
+        count = min(left, _TABLE_BLOCK)
+        for (value,) in struct.iter_unpack("<Q", r.take(8 * count)):
+            yield value
+        left -= count
+
+
 def _ivf_flat(r: _Reader) -> tuple[int, int]:
     d, ntotal = _header(r)
     nlist, _nprobe = r.unpack("QQ")
@@ -100,19 +112,22 @@ def _ivf_flat(r: _Reader) -> tuple[int, int]:
         raise r.bad("its inverted lists do not match the index")
     kind = r.take(4)
     n = r.vector_len(8, "list sizes")
-    raw = struct.unpack(f"<{n}Q", r.take(8 * n))
     if kind == b"full":
         if n != nlist:
             raise r.bad("its list table has the wrong length")
-        sizes = list(raw)
-    elif kind == b"sprs":
-        if n % 2:
-            raise r.bad("its sparse list table is odd")
         sizes = [0] * nlist
-        for i in range(0, n, 2):
-            if raw[i] >= nlist:
+        for i, size in enumerate(_table(r, n)):
+            sizes[i] = size
+    elif kind == b"sprs":
+        # FAISS writes one (list, size) pair per non-empty list: never more pairs than lists.
+        if n % 2 or n // 2 > nlist:
+            raise r.bad("its sparse list table has the wrong length")
+        sizes = [0] * nlist
+        table = _table(r, n)
+        for list_no, size in zip(table, table, strict=True):
+            if list_no >= nlist:
                 raise r.bad("its sparse list table names a list that does not exist")
-            sizes[raw[i]] = raw[i + 1]
+            sizes[list_no] = size
     else:
         raise r.bad(f"unsupported list storage {kind!r}")
     total = sum(sizes)

@@ -147,7 +147,7 @@ def _f0_extras(options: ConversionOptions) -> dict[str, Any]:
 class Pipeline:
     """One voice model with its content encoder, f0 function and optional index, ready to convert.
 
-    ``voice`` is a ``persona.rvc.checkpoint.VoiceModel`` (``net_g``, ``tgt_sr``, ``f0``,
+    ``voice`` is a ``persona.rvc.voice_model.VoiceModel`` (``net_g``, ``tgt_sr``, ``f0``,
     ``version``); ``content`` has ``extract(wav (1, n), version) -> (1, frames, dim)``;
     ``f0_fn`` is ``persona.rvc.f0.compute_f0`` (its ``assets``/``device`` are bound by the caller).
     """

@@ -143,11 +143,11 @@ def fixture_pipeline(
     """A ``persona.rvc.pipeline.Pipeline`` on these fixture files (no assets folder needed)."""
     import functools
 
-    from persona.rvc.checkpoint import load_voice_model
     from persona.rvc.content import ContentEncoder
     from persona.rvc.f0 import compute_f0
     from persona.rvc.index import load_index
     from persona.rvc.pipeline import Pipeline
+    from persona.rvc.voice_model import load_voice_model
 
     is_half = device.startswith("cuda")
     voice = load_voice_model(fixtures[model], device=device, dtype=torch.float16 if is_half else None)

@@ -133,7 +133,7 @@ def write_small_model(
 ) -> Path:
     """Write an exported small model in RVC's format (or Applio's with ``applio=True``:
     extra metadata keys and ``parametrizations.weight.original0/1`` weight names)."""
-    from persona.rvc.checkpoint import export_small_model
+    from persona.rvc.export import export_small_model
 
     config = tiny_config(sr, version, f0) if tiny else full_config(sr, version, f0)
     net_g = build_random_synthesizer(config, version, f0, seed)
@@ -220,7 +220,7 @@ def write_training_checkpoint(
     """Write a generator training checkpoint (``G_*.pth``: model, iteration, optimizer,
     learning_rate) as RVC's ``utils.save_checkpoint`` does; optionally RVC's ``config.json``
     beside it."""
-    from persona.rvc.checkpoint import save_training_checkpoint
+    from persona.rvc.train_checkpoint import save_training_checkpoint
 
     config = tiny_config(sr, version, f0) if tiny else full_config(sr, version, f0)
     net_g = build_random_synthesizer(config, version, f0, seed)
@@ -245,7 +245,7 @@ def write_discriminator_checkpoint(
     with_optimizer: bool = True,
 ) -> Path:
     """Write a ``D_*.pth`` (``channel_divisor=1`` gives RVC's real, large discriminator)."""
-    from persona.rvc.checkpoint import save_training_checkpoint
+    from persona.rvc.train_checkpoint import save_training_checkpoint
 
     net_d = discriminator_for(version, channel_divisor=channel_divisor)
     randomize_(net_d, seed)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
-from persona.rvc import checkpoint
+from persona.rvc import train_checkpoint
 from persona.training.config import TrainConfig
 from persona.training.data import BucketBatchSampler, Example, VoiceDataset, collate
 from persona.training.losses import discriminator_loss, feature_loss, generator_loss, kl_loss
@@ -50,7 +50,7 @@ def _back_to_last_save(net_g: torch.nn.Module, exp_dir: Path, epoch: int | None)
     """After a stop: the generator as last saved (not half an epoch on); 0 when nothing was saved."""
     if epoch is None:
         return 0
-    saved = checkpoint.load_pair(exp_dir)
+    saved = train_checkpoint.load_pair(exp_dir)
     if saved is None:
         return 0
     net_g.load_state_dict(saved.g["model"])
@@ -221,7 +221,7 @@ def run(
     hp = cfg.train
     optim_g, optim_d = make_optimizers(net_g, net_d, cfg)
 
-    saved = checkpoint.load_pair(exp_dir)
+    saved = train_checkpoint.load_pair(exp_dir)
     if saved is not None:
         net_g.load_state_dict(saved.g["model"])
         net_d.load_state_dict(saved.d["model"])
@@ -291,7 +291,7 @@ def run(
     def save(epoch: int) -> None:
         cancel.check_owner()  # a superseded run must not overwrite the current run's checkpoint
         last_saved[0] = epoch
-        checkpoint.save_pair(
+        train_checkpoint.save_pair(
             exp_dir,
             net_g,
             net_d,

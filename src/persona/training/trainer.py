@@ -29,7 +29,7 @@ from persona.errors import Cancelled, PersonaError
 from persona.fsutil import atomic_write_text
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
-from persona.rvc import checkpoint
+from persona.rvc import train_checkpoint
 from persona.settings import Settings
 from persona.training import saves
 from persona.training.config import TrainConfig, training_config
@@ -50,7 +50,7 @@ def saved_target_epochs(settings: Settings, name: str) -> int | None:
     try:
         from persona.names import validate_model_name
 
-        ckpt = checkpoint.load_pair(experiment_dir(settings, validate_model_name(name)))
+        ckpt = train_checkpoint.load_pair(experiment_dir(settings, validate_model_name(name)))
     except PersonaError:
         return None
     return None if ckpt is None else ckpt.g.get("persona", {}).get("epochs")
@@ -205,7 +205,7 @@ def train_model(
 
     state_path = exp / STATE_FILE
     if request.resume:
-        if not state_path.exists() or checkpoint.load_pair(exp) is None:
+        if not state_path.exists() or train_checkpoint.load_pair(exp) is None:
             raise PersonaError(
                 "nothing_to_resume", f"no stopped training named {request.name!r} to resume", status=404
             )
@@ -226,7 +226,7 @@ def train_model(
     from persona.training import loop
 
     examples = read_filelist(exp / "filelist.txt")
-    ckpt = checkpoint.load_pair(exp)
+    ckpt = train_checkpoint.load_pair(exp)
     resume_after = ckpt.epoch if ckpt is not None else None
     del ckpt  # only its epoch is needed here; the loop loads it again
     base = None if resume_after is not None else _pretrained(settings, request, warnings)
@@ -237,7 +237,7 @@ def train_model(
         return (
             None
             if base is None
-            else (checkpoint.load_pretrained(base[0]), checkpoint.load_pretrained(base[1]))
+            else (train_checkpoint.load_pretrained(base[0]), train_checkpoint.load_pretrained(base[1]))
         )
 
     from persona.training.index import build_index

@@ -1,6 +1,6 @@
-// Routes, providers and the token prompt.
+// Routes, providers, the sign-in gate (accounts mode) and the token prompt (single-person mode).
 import { useEffect, useState } from "react";
-import { BrowserRouter, Route, Routes } from "react-router-dom";
+import { BrowserRouter, Outlet, Route, Routes } from "react-router-dom";
 import { I18nProvider } from "./lib/i18n.jsx";
 import { setTokenPrompt } from "./lib/api.js";
 import Layout from "./components/Layout.jsx";
@@ -10,6 +10,10 @@ import ModelPage from "./pages/ModelPage.jsx";
 import CoverPage from "./pages/CoverPage.jsx";
 import LibraryPage from "./pages/LibraryPage.jsx";
 import NotFoundPage from "./pages/NotFoundPage.jsx";
+import SignInPage from "./pages/SignInPage.jsx";
+import TokensPage from "./pages/TokensPage.jsx";
+import AdminPage from "./pages/AdminPage.jsx";
+import { AccountProvider, useAccount } from "./lib/account.jsx";
 
 function TokenPrompt() {
   const [request, setRequest] = useState(null);
@@ -25,18 +29,33 @@ function TokenPrompt() {
   return <TokenDialog hadToken={request.hadToken} onSubmit={finish} onCancel={() => finish(null)} />;
 }
 
+/** Accounts mode and nobody signed in: the sign-in page stands in for every page (the address
+ * stays, so signing in lands where the person was going). */
+function Gate() {
+  const account = useAccount();
+  if (account.accounts && !account.user) return <SignInPage />;
+  return <Outlet />;
+}
+
 export function AppRoutes() {
   return (
-    <Routes>
-      <Route element={<Layout />}>
-        <Route index element={<TrainPage />} />
-        <Route path="train" element={<TrainPage />} />
-        <Route path="models/:name" element={<ModelPage />} />
-        <Route path="covers/:id" element={<CoverPage />} />
-        <Route path="library" element={<LibraryPage />} />
-        <Route path="*" element={<NotFoundPage />} />
-      </Route>
-    </Routes>
+    <AccountProvider>
+      <Routes>
+        <Route element={<Layout />}>
+          <Route path="setup" element={<SignInPage setup />} />
+          <Route element={<Gate />}>
+            <Route index element={<TrainPage />} />
+            <Route path="train" element={<TrainPage />} />
+            <Route path="models/:name" element={<ModelPage />} />
+            <Route path="covers/:id" element={<CoverPage />} />
+            <Route path="library" element={<LibraryPage />} />
+            <Route path="account/tokens" element={<TokensPage />} />
+            <Route path="admin" element={<AdminPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Route>
+      </Routes>
+    </AccountProvider>
   );
 }
 

@@ -3,6 +3,8 @@ import { Link, NavLink, Outlet } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
 import { useHealth } from "../lib/health.js";
 import AssetsBanner from "./AssetsBanner.jsx";
+import AccountMenu from "./AccountMenu.jsx";
+import { useAccount } from "../lib/account.jsx";
 import Rich from "./Rich.jsx";
 
 function Logo() {
@@ -60,6 +62,7 @@ function ServerStatus() {
 
 export default function Layout() {
   const { t } = useI18n();
+  const account = useAccount();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -80,6 +83,7 @@ export default function Layout() {
             </NavLink>
           </nav>
           <LanguageSwitch />
+          <AccountMenu />
         </div>
       </header>
       <ServerStatus />
@@ -88,6 +92,11 @@ export default function Layout() {
       </main>
       <footer className="footer">
         <p>{t("footer.text")}</p>
+        {account.setup ? (
+          <p>
+            <Link to="/setup">{t("account.setupLink")}</Link>
+          </p>
+        ) : null}
       </footer>
     </div>
   );

@@ -43,9 +43,26 @@ function askForToken(hadToken) {
   return pendingPrompt;
 }
 
+// Accounts mode: the session cookie goes by itself; state-changing requests carry the CSRF token
+// the server handed out with the session (persona.server.signin). A 401 `auth_required` means
+// "sign in" (the account layer listens), not "give the token".
+let csrfToken = null;
+const signedOutListeners = new Set();
+const SAFE = new Set(["get", "head", "options"]);
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+export function onSignedOut(fn) {
+  signedOutListeners.add(fn);
+  return () => signedOutListeners.delete(fn);
+}
+
 api.interceptors.request.use((config) => {
   const token = getToken();
   if (token) config.headers.Authorization = `Bearer ${token}`;
+  if (csrfToken && !SAFE.has((config.method || "get").toLowerCase())) config.headers["X-CSRF-Token"] = csrfToken;
   return config;
 });
 
@@ -53,7 +70,12 @@ api.interceptors.response.use(
   (response) => response,
   async (error) => {
     const config = error.config;
-    if (error.response?.status === 401 && config && !config._personaRetried) {
+    const code = error.response?.data?.error?.code;
+    if (error.response?.status === 401 && code === "auth_required") {
+      for (const fn of signedOutListeners) fn();
+    }
+    const tokenRefused = !code || code === "unauthorized";
+    if (error.response?.status === 401 && tokenRefused && config && !config._personaRetried) {
       const token = await askForToken(Boolean(getToken()));
       if (token) {
         setToken(token);

@@ -48,6 +48,11 @@ export function getSocket() {
   return socket;
 }
 
+/** Connect again (after signing in or out: the handshake carries the new session cookie). */
+export function reconnectSocket() {
+  if (socket) socket.disconnect().connect();
+}
+
 export function isConnected() {
   return Boolean(socket && socket.connected);
 }

@@ -20,6 +20,19 @@ def test_settings_env_then_flags(tmp_path: Path) -> None:
     assert s.max_song_seconds == 30.0
 
 
+def test_settings_take_their_types_from_the_fields(tmp_path: Path) -> None:
+    """The environment, flags and the worker's settings file are converted by the declared types."""
+    from persona.server.run import settings_from_json, settings_to_json
+
+    env = {"PERSONA_COVER_CONCURRENCY": "3", "PERSONA_JOB_STALE_S": "7.5", "PERSONA_ALLOWED_HOSTS": "a, b"}
+    s = Settings.from_env(env, home=str(tmp_path / "h"), allowed_origins=["https://x"])
+    assert (s.cover_concurrency, s.job_stale_s) == (3, 7.5) and isinstance(s.cover_concurrency, int)
+    assert (s.home, s.allowed_hosts, s.allowed_origins) == (tmp_path / "h", ("a", "b"), ("https://x",))
+    assert settings_from_json(settings_to_json(s)) == s  # what a worker process is handed
+    with pytest.raises(TypeError):
+        Settings.typed({"no_such_setting": 1})
+
+
 def test_atomic_path_leaves_nothing_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "out.wav"
     with pytest.raises(RuntimeError), atomic_path(target) as tmp:

@@ -10,6 +10,7 @@ so a default is written in one place. Light: no torch, no Flask.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 
@@ -26,6 +27,21 @@ class Number:
     def describe(self) -> dict[str, Any]:
         kind = "integer" if self.type is int else "number"
         return {"type": kind, "min": self.min, "max": self.max, "default": self.default}
+
+    def holds(self, value: Any) -> bool:
+        """``value`` is a finite number in range (and whole, for an int)."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return False
+        if not math.isfinite(number) or (self.type is int and number != int(number)):
+            return False
+        return self.min <= number <= self.max
+
+    def range_text(self) -> str:
+        """``between -24 and 24`` / ``a whole number between 0 and 7`` (for error messages)."""
+        whole = "a whole number " if self.type is int else ""
+        return f"{whole}between {self.min:g} and {self.max:g}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,20 @@ from typing import Any
 
 def _default_home() -> Path:
     return Path.home() / ".persona"
+
+
+# The fields read from the environment, each from PERSONA_<NAME> (two have shorter names); a
+# value is converted by the field's declared type (``Settings.typed``), so no type is written twice.
+_ENV_NAMES = {"home": "PERSONA_HOME", "assets_dir": "PERSONA_ASSETS"}
+_ENV_FIELDS = (
+    "home", "assets_dir", "device", "token", "asset_base_url", "asset_pins", "redis_url", "database_url",
+    "marking", "signing_cert", "signing_key", "secret_key", "signin_per_account", "signin_per_address",
+    "consent",
+    "max_song_seconds", "max_upload_bytes", "cover_concurrency", "stems_cache_bytes",
+    "max_training_total_seconds", "job_stale_s", "sockets_per_client", "socket_connect_s",
+    "socket_idle_s", "header_timeout_s", "upload_min_bytes_per_s", "upload_grace_s",
+    "allowed_hosts", "allowed_origins",
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,66 +121,41 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
     @classmethod
+    def typed(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` (text from the environment, JSON, flags) converted to each field's declared
+        type: paths, numbers, tuples (a comma-separated string is split). Unknown names are refused."""
+        hints = typing.get_type_hints(cls)
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in hints:
+                raise TypeError(f"Settings has no field {key!r}")
+            out[key] = None if value is None else _convert(hints[key], value)
+        return out
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Environment first, then explicit overrides (flags) win. ``None`` overrides are ignored."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        if env.get("PERSONA_HOME"):
-            values["home"] = Path(env["PERSONA_HOME"]).expanduser()
-        if env.get("PERSONA_ASSETS"):
-            values["assets_dir"] = Path(env["PERSONA_ASSETS"]).expanduser()
-        if env.get("PERSONA_DEVICE"):
-            values["device"] = env["PERSONA_DEVICE"]
-        if env.get("PERSONA_TOKEN"):
-            values["token"] = env["PERSONA_TOKEN"]
-        if env.get("PERSONA_ASSET_BASE_URL"):
-            values["asset_base_url"] = env["PERSONA_ASSET_BASE_URL"]
-        if env.get("PERSONA_ASSET_PINS"):
-            values["asset_pins"] = env["PERSONA_ASSET_PINS"]
-        if env.get("PERSONA_REDIS_URL"):
-            values["redis_url"] = env["PERSONA_REDIS_URL"]
-        if env.get("PERSONA_DATABASE_URL"):
-            values["database_url"] = env["PERSONA_DATABASE_URL"]
-        for name in (
-            "PERSONA_MARKING",
-            "PERSONA_SIGNING_CERT",
-            "PERSONA_SIGNING_KEY",
-            "PERSONA_SECRET_KEY",
-            "PERSONA_SIGNIN_PER_ACCOUNT",
-            "PERSONA_SIGNIN_PER_ADDRESS",
-            "PERSONA_CONSENT",
-        ):
-            if env.get(name):
-                values[name.removeprefix("PERSONA_").lower()] = env[name]
-        for name, conv in (
-            ("PERSONA_MAX_SONG_SECONDS", float),
-            ("PERSONA_MAX_UPLOAD_BYTES", int),
-            ("PERSONA_COVER_CONCURRENCY", int),
-            ("PERSONA_STEMS_CACHE_BYTES", int),
-            ("PERSONA_MAX_TRAINING_TOTAL_SECONDS", float),
-            ("PERSONA_JOB_STALE_S", float),
-            ("PERSONA_SOCKETS_PER_CLIENT", int),
-            ("PERSONA_SOCKET_CONNECT_S", float),
-            ("PERSONA_SOCKET_IDLE_S", float),
-            ("PERSONA_HEADER_TIMEOUT_S", float),
-            ("PERSONA_UPLOAD_MIN_BYTES_PER_S", int),
-            ("PERSONA_UPLOAD_GRACE_S", float),
-        ):
-            if env.get(name):
-                values[name.removeprefix("PERSONA_").lower()] = conv(env[name])
-        for name in ("PERSONA_ALLOWED_HOSTS", "PERSONA_ALLOWED_ORIGINS"):
-            if env.get(name):
-                values[name.removeprefix("PERSONA_").lower()] = _csv(env[name])
+        for name in _ENV_FIELDS:
+            raw = env.get(_ENV_NAMES.get(name, f"PERSONA_{name.upper()}"))
+            if raw:
+                values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("home", "assets_dir"):
-            if key in values and values[key] is not None:
-                values[key] = Path(values[key])
-        for key in ("allowed_hosts", "allowed_origins"):
-            if isinstance(values.get(key), str):
-                values[key] = _csv(values[key])
-            elif key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
+        return cls(**cls.typed(values))
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    """``value`` as type ``hint`` (``X | None`` is taken as ``X``)."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if hint is Path:
+        return Path(value).expanduser()
+    if typing.get_origin(hint) is tuple:
+        return _csv(value) if isinstance(value, str) else tuple(value)
+    if hint in (int, float, str):
+        return hint(value)
+    return value
 
 
 def _csv(text: str) -> tuple[str, ...]:

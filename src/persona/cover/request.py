@@ -73,8 +73,9 @@ class CoverRequest:
                 raise PersonaError(
                     "option_invalid", f"{name} must be within +-{GAIN_LIMIT_DB:g} dB, got {value}"
                 )
-        if not _finite(self.reverb) or not 0.0 <= float(self.reverb) <= 1.0:
-            raise PersonaError("option_invalid", f"reverb must be between 0 and 1, got {self.reverb}")
+        reverb = COVER_PARAMS["reverb"]
+        if not reverb.holds(self.reverb):
+            raise PersonaError("option_invalid", f"reverb must be {reverb.range_text()}, got {self.reverb}")
         if not _finite(self.target_lufs) or not -40.0 <= float(self.target_lufs) <= -5.0:
             raise PersonaError(
                 "option_invalid", f"target_lufs must be within -40..-5, got {self.target_lufs}"

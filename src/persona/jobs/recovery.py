@@ -29,16 +29,17 @@ from persona.fsutil import remove_stale_leftovers
 from persona.jobs import kinds
 from persona.jobs.pids import pid_alive
 from persona.jobs.queue import JobQueue
+from persona.params import default_of
 from persona.settings import Settings
 
 log = logging.getLogger(__name__)
-STALE_S = 60.0  # the default of Settings.job_stale_s
 
 
 def is_orphan(
-    job: dict, *, now: float | None = None, stale_s: float = STALE_S, alive: set[str] | None = None
+    job: dict, *, now: float | None = None, stale_s: float | None = None, alive: set[str] | None = None
 ) -> bool:
-    """``alive`` (scale-out): the running jobs whose liveness key is still in Redis."""
+    """``alive`` (scale-out): the running jobs whose liveness key is still in Redis. ``stale_s``:
+    the heartbeat age that counts as dead (default: ``Settings.job_stale_s``'s)."""
     now = time.time() if now is None else now
     if job["worker_host"] == socket.gethostname() and not pid_alive(job["worker_pid"]):
         return True
@@ -47,6 +48,8 @@ def is_orphan(
 
         claimed = job["heartbeat"] or 0.0  # set at claim: a fresh claim gets its first beat's grace
         return job["id"] not in alive and now - float(claimed) > JOB_TTL_S
+    if stale_s is None:
+        stale_s = default_of(Settings, "job_stale_s")
     return job["heartbeat"] is not None and now - float(job["heartbeat"]) > stale_s
 
 

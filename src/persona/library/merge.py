@@ -11,7 +11,6 @@ indexes hold their own training features, and neither describes the blend.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,20 +18,23 @@ from typing import Any
 
 from persona.errors import PersonaError
 from persona.library.models import ModelEntry, ModelLibrary
+from persona.params import Number
 
 
 def _refuse(message: str) -> PersonaError:
     return PersonaError("merge_incompatible", message)
 
 
+# How much of model A the blend takes (the rest is B's): the API's range and default.
+WEIGHT = Number(float, 0.0, 1.0, 0.5)
+
+
 def check_weight(weight: Any) -> float:
-    try:
-        w = float(weight)
-    except (TypeError, ValueError):
-        w = math.nan
-    if not math.isfinite(w) or not 0.0 <= w <= 1.0:
-        raise PersonaError("option_invalid", f"the merge weight must be between 0 and 1, got {weight!r}")
-    return w
+    if not WEIGHT.holds(weight):
+        raise PersonaError(
+            "option_invalid", f"the merge weight must be {WEIGHT.range_text()}, got {weight!r}"
+        )
+    return float(weight)
 
 
 def _describe(a: ModelEntry, b: ModelEntry, va: Any, vb: Any) -> None:

@@ -18,8 +18,7 @@ from typing import Any
 
 from persona.errors import PersonaError
 from persona.library.isolated import run_isolated
-
-VERSION_DIMS = {"v1": 256, "v2": 768}
+from persona.rvc.formats import FEATURE_DIMS
 
 
 def inspect_model(path: str | Path, shown_as: str | None = None) -> dict[str, Any]:
@@ -86,10 +85,10 @@ def index_facts(path: str, version: str | None, name: str) -> dict[str, Any]:
     except PersonaError as exc:
         raise _renamed(exc, Path(path).name, name) from None
     dim, ntotal = found["dim"], found["ntotal"]
-    if version is not None and dim != VERSION_DIMS.get(version, dim):
+    if version is not None and dim != FEATURE_DIMS.get(version, dim):
         raise PersonaError(
             "index_invalid",
-            f"{name} holds {dim}-dim features but the model is {version} ({VERSION_DIMS[version]}-dim)",
+            f"{name} holds {dim}-dim features but the model is {version} ({FEATURE_DIMS[version]}-dim)",
             params={"file": name},
         )
     return {"dim": int(dim), "ntotal": int(ntotal)}

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.rvc.formats import FEATURE_DIMS
 
 K_NEIGHBOURS = 8
-FEATURE_DIMS = {"v1": 256, "v2": 768}
 # Smallest squared distance used for a weight: keeps 1/score**2 finite for an exact match.
 _MIN_SCORE = 1e-12
 

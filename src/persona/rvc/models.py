@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from persona.rvc.formats import SR2SR
 from persona.rvc.nn import commons
 from persona.rvc.nn.discriminators import (
     MultiPeriodDiscriminator,
@@ -51,7 +52,6 @@ __all__ = [
     "synthesizer_class",
 ]
 
-SR2SR = {"32k": 32000, "40k": 40000, "48k": 48000}
 
 # RVC's generator configurations (configs/v1/*.json, configs/v2/*.json; v2 40k uses v1's):
 # (version, sr) -> (upsample_rates, upsample_kernel_sizes). The hop is their product (sr / 100).

@@ -28,6 +28,9 @@ PITCH_RANGE = (-24.0, 24.0)
 F0_UNVOICED_MODES = ("zero", "interpolate")
 F0_UNVOICED_CHOICES = ("auto", *F0_UNVOICED_MODES)
 FORMANT_RANGE = (-12.0, 12.0)
+RESAMPLE_RANGE = (16000, 192000)  # resample_sr: 0 keeps the model's rate (not a client knob)
+# The numeric knobs ``validate`` checks against their CONVERSION_PARAMS range (option_invalid).
+_RANGED = ("autotune", "formant", "index_rate", "rms_mix_rate", "protect", "filter_radius")
 HYBRID_PATTERN = r"hybrid\[[a-z0-9]+(\+[a-z0-9]+){1,3}\]"
 
 
@@ -48,10 +51,12 @@ class ConversionOptions:
     embedder: str = "auto"  # content encoder: "auto" = the model's own
 
     def validate(self) -> ConversionOptions:
-        """Raise PersonaError naming the first bad option; returns self for chaining."""
-        if not _finite(self.pitch) or not PITCH_RANGE[0] <= float(self.pitch) <= PITCH_RANGE[1]:
+        """Raise PersonaError naming the first bad option; returns self for chaining. Ranges and
+        choices are ``CONVERSION_PARAMS``'s (what the server's forms and documents offer)."""
+        pitch = CONVERSION_PARAMS["pitch"]
+        if not pitch.holds(self.pitch):
             raise PersonaError(
-                "pitch_out_of_range", f"pitch must be between -24 and 24 semitones, got {self.pitch}"
+                "pitch_out_of_range", f"pitch must be {pitch.range_text()} semitones, got {self.pitch}"
             )
         from persona.rvc.f0 import hybrid
 
@@ -61,15 +66,13 @@ class ConversionOptions:
                 f"unknown f0 method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)} "
                 "or a hybrid[a+b]",
             )
-        if not _finite(self.autotune) or not 0.0 <= float(self.autotune) <= 1.0:
-            raise PersonaError("option_invalid", f"autotune must be between 0 and 1, got {self.autotune}")
+        for name in _RANGED:
+            spec, value = CONVERSION_PARAMS[name], getattr(self, name)
+            if not spec.holds(value):
+                raise PersonaError("option_invalid", f"{name} must be {spec.range_text()}, got {value}")
         from persona.rvc.f0.autotune import scale_pitch_classes
 
         scale_pitch_classes(self.autotune_key)
-        if not _finite(self.formant) or not FORMANT_RANGE[0] <= float(self.formant) <= FORMANT_RANGE[1]:
-            raise PersonaError(
-                "option_invalid", f"formant must be between -12 and 12 semitones, got {self.formant}"
-            )
         if str(self.embedder).strip().lower() not in ("", "auto"):
             from persona.rvc import embedders
 
@@ -77,29 +80,21 @@ class ConversionOptions:
                 raise PersonaError(
                     "embedder_unknown", "a custom content encoder is given as a folder, not by name"
                 )
-        for name in ("index_rate", "rms_mix_rate"):
-            value = getattr(self, name)
-            if not _finite(value) or not 0.0 <= float(value) <= 1.0:
-                raise PersonaError("option_invalid", f"{name} must be between 0 and 1, got {value}")
-        if not _finite(self.protect) or not 0.0 <= float(self.protect) <= 0.5:
-            raise PersonaError("option_invalid", f"protect must be between 0 and 0.5, got {self.protect}")
-        if not _is_int(self.filter_radius) or not 0 <= int(self.filter_radius) <= 7:
-            raise PersonaError(
-                "option_invalid", f"filter_radius must be a whole number 0..7, got {self.filter_radius}"
-            )
         if not _is_int(self.resample_sr) or not (
-            int(self.resample_sr) == 0 or 16000 <= int(self.resample_sr) <= 192000
+            int(self.resample_sr) == 0 or RESAMPLE_RANGE[0] <= int(self.resample_sr) <= RESAMPLE_RANGE[1]
         ):
             raise PersonaError(
                 "option_invalid",
-                f"resample_sr must be 0 (model rate) or 16000..192000 Hz, got {self.resample_sr}",
+                f"resample_sr must be 0 (model rate) or {RESAMPLE_RANGE[0]}..{RESAMPLE_RANGE[1]} Hz, "
+                f"got {self.resample_sr}",
             )
         if not _is_int(self.speaker_id) or int(self.speaker_id) < 0:
             raise PersonaError("option_invalid", f"speaker_id must be >= 0, got {self.speaker_id}")
-        if self.f0_unvoiced not in F0_UNVOICED_CHOICES:
+        unvoiced = CONVERSION_PARAMS["f0_unvoiced"].choices
+        if self.f0_unvoiced not in unvoiced:
             raise PersonaError(
                 "option_invalid",
-                f"f0_unvoiced must be one of {', '.join(F0_UNVOICED_CHOICES)}, got {self.f0_unvoiced!r}",
+                f"f0_unvoiced must be one of {', '.join(unvoiced)}, got {self.f0_unvoiced!r}",
             )
         return self
 

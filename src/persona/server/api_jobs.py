@@ -12,6 +12,7 @@ from persona.jobs.waits import queue_info
 from persona.server.services import services
 
 bp = Blueprint("jobs", __name__)
+LIST_DEFAULT, LIST_MAX = 100, 1000  # jobs a list answers with (``limit``), and at most
 
 
 @bp.get("/api/jobs")
@@ -24,7 +25,7 @@ def list_jobs():
     if kind is not None:
         kinds.get(kind)  # 400 for a kind Persona does not know
     try:
-        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
+        limit = min(max(int(request.args.get("limit", LIST_DEFAULT)), 1), LIST_MAX)
     except ValueError:
         raise PersonaError("param_invalid", "'limit' must be a whole number") from None
     waits = queue_info(store)

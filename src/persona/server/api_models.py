@@ -53,7 +53,7 @@ def upload_model():
 @bp.post("/api/models/merge")
 def merge_two_models():
     """Blend two library models into a new one: JSON or form ``{a, b, weight, name}`` -> 201 model."""
-    from persona.library.merge import check_weight, merge_models
+    from persona.library.merge import WEIGHT, check_weight, merge_models
 
     svc = services()
     body = request.get_json(silent=True) if request.is_json else request.form
@@ -62,7 +62,7 @@ def merge_two_models():
     a, b, name = (str(body.get(k) or "").strip() for k in ("a", "b", "name"))
     if not a or not b or not name:
         raise PersonaError("param_invalid", "'a', 'b' and 'name' are required")
-    weight = check_weight(body.get("weight", 0.5))
+    weight = check_weight(body.get("weight", WEIGHT.default))
     entry = merge_models(svc.models, a, b, weight, name)
     return jsonify(entry.to_dict()), 201
 

@@ -12,8 +12,12 @@ from persona import __version__
 from persona.cover.request import COVER_PARAMS
 from persona.jobs.kinds import KINDS, JobKind
 from persona.jobs.public import EVENTS, JOB_SCHEMA
-from persona.params import Choice, Number, Param
+from persona.library.merge import WEIGHT
+from persona.names import MAX_NAME_CHARS
+from persona.params import Param, default_of
+from persona.server.api_jobs import LIST_DEFAULT, LIST_MAX
 from persona.server.openapi_accounts import account_paths, account_schemas
+from persona.settings import Settings
 from persona.training.request import TRAIN_PARAMS
 
 
@@ -29,13 +33,14 @@ _ERR = {"$ref": "#/components/responses/Error"}
 
 
 def param_schema(spec: Param) -> dict[str, Any]:
-    """A request parameter as a JSON schema (a form field's value)."""
-    if isinstance(spec, Number):
-        kind = "integer" if spec.type is int else "number"
-        return {"type": kind, "minimum": spec.min, "maximum": spec.max, "default": spec.default}
-    if isinstance(spec, Choice):
-        return {"type": "string", "enum": list(spec.choices), "default": spec.default}
-    return {"type": "boolean", "default": spec.default}
+    """A request parameter as a JSON schema (a form field's value), from its own description."""
+    d = spec.describe()
+    schema = {"type": d["type"], "default": d["default"]}
+    if "min" in d:
+        schema.update(minimum=d["min"], maximum=d["max"])
+    if "choices" in d:
+        schema["enum"] = d["choices"]
+    return schema
 
 
 def _options_schema(params: dict[str, Param]) -> dict[str, Any]:
@@ -94,9 +99,10 @@ def build_openapi() -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "string", "format": "binary"},
                 "minItems": 1,
-                "maxItems": 5,
+                "maxItems": default_of(Settings, "max_training_files"),
+                "description": "at most GET /api/health limits.max_training_files (default shown)",
             },
-            "name": {"type": "string", "maxLength": 64},
+            "name": {"type": "string", "maxLength": MAX_NAME_CHARS},
             "consent": {
                 "type": "string",
                 "format": "binary",
@@ -200,7 +206,7 @@ def build_openapi() -> dict[str, Any]:
                                 "properties": {
                                     "a": {"type": "string"},
                                     "b": {"type": "string"},
-                                    "weight": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5},
+                                    "weight": param_schema(WEIGHT),
                                     "name": {"type": "string"},
                                 },
                             }
@@ -334,7 +340,12 @@ def build_openapi() -> dict[str, Any]:
                     {
                         "name": "limit",
                         "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": LIST_MAX,
+                            "default": LIST_DEFAULT,
+                        },
                     },
                 ],
                 "responses": {"200": _json({"type": "array", "items": _ref("Job")}), "400": _ERR},

@@ -47,14 +47,7 @@ def settings_to_json(settings: Settings) -> str:
 
 
 def settings_from_json(text: str) -> Settings:
-    values = json.loads(text)
-    for key in ("home", "assets_dir"):
-        if values.get(key) is not None:
-            values[key] = Path(values[key])
-    for key in ("allowed_hosts", "allowed_origins"):
-        if key in values:
-            values[key] = tuple(values[key] or ())
-    return Settings(**values)
+    return Settings(**Settings.typed(json.loads(text)))
 
 
 def start_worker_process(

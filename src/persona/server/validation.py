@@ -187,8 +187,6 @@ def training_form(form: dict[str, Any], settings: Settings) -> dict[str, Any]:
         value = form_value(form, key, spec, required=key in REQUIRED_TRAIN_PARAMS)
         if value is not None:
             params[key] = value
-    if params.get("save_every") and params["save_every"] > params["epochs"]:
-        params["save_every"] = params["epochs"]  # "every 10 epochs" of a 5-epoch run: save at the end
     return params
 
 

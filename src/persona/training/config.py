@@ -13,8 +13,8 @@ import dataclasses
 from typing import Any
 
 from persona.errors import PersonaError
+from persona.rvc.formats import SR2SR
 
-SAMPLE_RATES = {"32k": 32000, "40k": 40000, "48k": 48000}
 MODEL_SIZES = ("full", "tiny")
 
 
@@ -138,8 +138,8 @@ _SEGMENT = {"32k": 12800, "40k": 12800, "48k": 17280}
 def training_config(rate: str = "40k", model_size: str = "full", **overrides: Any) -> TrainConfig:
     """RVC v2's configuration for ``rate``; ``model_size="tiny"`` for tests; ``overrides`` replace
     ModelConfig or TrainHParams fields by name (e.g. ``segment_size=4000``)."""
-    if rate not in SAMPLE_RATES:
-        raise PersonaError("bad_sample_rate", f"sample rate must be one of {', '.join(SAMPLE_RATES)}")
+    if rate not in SR2SR:
+        raise PersonaError("bad_sample_rate", f"sample rate must be one of {', '.join(SR2SR)}")
     if model_size not in MODEL_SIZES:
         raise PersonaError("bad_model_size", f"model size must be one of {', '.join(MODEL_SIZES)}")
     model = _MODEL[rate]

@@ -15,8 +15,8 @@ from typing import Any
 
 from persona.errors import PersonaError
 from persona.params import Choice, Number, Param, default_of
+from persona.rvc.formats import SR2SR
 from persona.rvc.options import F0_METHODS, F0_UNVOICED_MODES
-from persona.training.config import SAMPLE_RATES
 
 MAX_EPOCHS = 1000
 EXPORT_CHOICES = ("best", "last")  # which save a training exports (persona.training.saves)
@@ -55,13 +55,13 @@ class TrainRequest:
 
         self.name = validate_model_name(self.name)
         if isinstance(self.sample_rate, int) or str(self.sample_rate).isdigit():
-            by_hz = {v: k for k, v in SAMPLE_RATES.items()}
+            by_hz = {v: k for k, v in SR2SR.items()}
             self.sample_rate = by_hz.get(int(self.sample_rate), str(self.sample_rate))
-        _int_in("epochs", self.epochs, 1, MAX_EPOCHS)
-        _int_in("batch_size", self.batch_size, 1, MAX_BATCH)
-        _int_in("save_every", self.save_every, 1, MAX_EPOCHS)
-        if self.sample_rate not in SAMPLE_RATES:
-            raise PersonaError("bad_sample_rate", f"sample rate must be one of {', '.join(SAMPLE_RATES)}")
+        for name in ("epochs", "batch_size", "save_every"):
+            _int_in(name, getattr(self, name))
+        self.save_every = min(self.save_every, self.epochs)  # "every 10" of a 5-epoch run: save at the end
+        if self.sample_rate not in SR2SR:
+            raise PersonaError("bad_sample_rate", f"sample rate must be one of {', '.join(SR2SR)}")
         if self.f0_method not in F0_METHODS:
             raise PersonaError(
                 "f0_method_invalid",
@@ -94,7 +94,10 @@ class TrainRequest:
         return cls(**values)
 
 
-def _int_in(what: str, value: object, lo: int, hi: int) -> None:
+def _int_in(what: str, value: object) -> None:
+    """A whole number in ``TRAIN_PARAMS[what]``'s range (what the API and the CLI offer)."""
+    spec = TRAIN_PARAMS[what]
+    lo, hi = int(spec.min), int(spec.max)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise PersonaError(
             f"bad_{what}", f"{what.replace('_', ' ')} must be a whole number from {lo} to {hi}"
@@ -109,7 +112,7 @@ def _train_params() -> dict[str, Param]:
         "epochs": Number(int, 1, MAX_EPOCHS, d("epochs")),
         "batch_size": Number(int, 1, MAX_BATCH, d("batch_size")),
         "save_every": Number(int, 1, MAX_EPOCHS, d("save_every")),
-        "sample_rate": Choice(tuple(SAMPLE_RATES), d("sample_rate")),
+        "sample_rate": Choice(tuple(SR2SR), d("sample_rate")),
         "f0_method": Choice(F0_METHODS, d("f0_method")),
         "f0_unvoiced": Choice(F0_UNVOICED_MODES, d("f0_unvoiced")),
         "export": Choice(EXPORT_CHOICES, d("export")),

@@ -4,7 +4,9 @@ The codes are collected from the source itself: each ``PersonaError("code", ...)
 ``error_response("code", ...)`` call and each ``{"code": "..."}`` literal under ``src/persona``
 (an AST scan, so a new raise site is covered without anyone listing it), and every progress
 code in ``persona.messages.PROGRESS``. The page's catalogue ``web/src/lib/messages.js`` must have
-``error.<code>`` / ``progress.<code>`` in both languages, using only the params the server sends.
+``error.<code>`` / ``progress.<code>`` in both languages, using only the params the server sends,
+and ``quality.reason.<code>`` for every reason a quality metric may be unavailable
+(``persona.quality.reasons.REASONS``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from persona.messages import PROGRESS, Msg, code_of, msg
+from persona.quality.reasons import REASONS
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "persona"
@@ -90,6 +93,30 @@ def test_every_progress_code_has_text_with_the_servers_params(lang):
     for code, template in PROGRESS.items():
         extra = _placeholders(keys[f"progress.{code}"]) - _fields(template)
         assert not extra, f"progress.{code} ({lang}) uses {extra}, which the server never sends"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_quality_reason_code_has_text(lang):
+    keys = catalogue()[lang]
+    missing = sorted(c for c in REASONS if f"quality.reason.{c}" not in keys)
+    assert not missing, f"web/src/lib/messages.js ({lang}) lacks quality.reason.<code> for: {missing}"
+
+
+def test_quality_reports_carry_a_code_for_every_missing_metric():
+    import numpy as np
+
+    from persona.quality import evaluate
+
+    silent = np.zeros(16000, dtype=np.float32)
+    m = evaluate(silent, 16000, silent, 16000, metrics=["similarity", "f0"])
+    assert (
+        set(m["unavailable_codes"])
+        == set(m["unavailable"])
+        == {"speaker_similarity", "f0_corr", "f0_rmse_cents"}
+    )
+    assert m["unavailable_codes"]["speaker_similarity"] == "no_voice_reference"
+    assert m["unavailable_codes"]["f0_corr"] == "output_silent"
+    assert all(isinstance(v, str) and not hasattr(v, "code") for v in m["unavailable"].values())
 
 
 def test_msg_calls_pass_exactly_the_templates_params():

@@ -37,6 +37,12 @@ class PersonaError(Exception):
         return f"{self.code}: {self.message}"
 
 
+def duration_params(seconds: float, max_seconds: float) -> dict[str, str]:
+    """The params a too-long refusal carries, in minutes as a person reads them: ``minutes``
+    (what was sent) and ``max_minutes`` (the limit), e.g. ``{"minutes": "21.5", "max_minutes": "20"}``."""
+    return {"minutes": f"{round(seconds / 60, 1):g}", "max_minutes": f"{round(max_seconds / 60, 1):g}"}
+
+
 class Cancelled(PersonaError):
     """Raised from a cancel token check when the user stopped the work."""
 

@@ -24,6 +24,7 @@ const JOURNEYS = [
   "train",
   "model-zip",
   "cover",
+  "trust",
   "accessibility",
   "library",
   "restart",

@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from persona.audio.resample import resample
-from persona.errors import PersonaError
+from persona.errors import PersonaError, duration_params
 from persona.fsutil import atomic_path
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,19 @@ def _empty(path: Path) -> PersonaError:
 
 
 def _too_long(path: Path, duration: float, max_seconds: float) -> PersonaError:
+    return too_long(f"{_name(path)} is {_fmt_duration(duration)} long", duration, max_seconds, status=413)
+
+
+def too_long(
+    what: str, seconds: float, max_seconds: float, *, status: int = 400, code: str = "audio_too_long"
+) -> PersonaError:
+    """Audio over a duration limit: the English text and the params the page words it with
+    (``minutes`` it lasts, ``max_minutes`` allowed), the same from every place that checks."""
     return PersonaError(
-        "audio_too_long",
-        f"{_name(path)} is {_fmt_duration(duration)} long; the limit is {_fmt_duration(max_seconds)}",
-        status=413,
+        code,
+        f"{what}; the limit is {_fmt_duration(max_seconds)}",
+        status=status,
+        params=duration_params(seconds, max_seconds),
     )
 
 

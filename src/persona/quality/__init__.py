@@ -7,8 +7,8 @@
 * ``dnsmos_ovrl`` (+ ``dnsmos_sig``, ``dnsmos_bak``): DNSMOS P.835 (``dnsmos.py``).
 
 ``evaluate`` returns one flat dict: every metric is a number or ``None``, and each ``None`` has its
-reason in ``unavailable`` (silent output, no voiced frames, a missing package): never a made-up
-number. The engine knows nothing of jobs or Flask; training, covers and ``persona evaluate`` call it.
+reason in ``unavailable`` (silent output, no voiced frames, a missing package), and its code in
+``unavailable_codes`` (``reasons.py``): never a made-up number. The engine knows nothing of jobs or Flask; training, covers and ``persona evaluate`` call it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.quality.reasons import Reason, codes_of, from_exception
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,6 @@ def _to16k(audio: np.ndarray, sr: int) -> np.ndarray:
     return resample(x, int(sr), 16000) if int(sr) != 16000 else x
 
 
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, PersonaError):
-        return exc.message
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}".rstrip(": ")
-
-
 def evaluate(
     converted: np.ndarray,
     converted_sr: int,
@@ -70,34 +65,34 @@ def evaluate(
     """
     wanted = [m for m in ALL if m in set(metrics)]
     out: dict = {k: None for m in wanted for k in _KEYS[m]}
-    unavailable: dict[str, str] = {}
+    unavailable: dict[str, Reason] = {}
     out16 = _to16k(converted, converted_sr)
     silent = out16.size == 0 or float(np.abs(out16).max()) <= 1e-5
     if SIMILARITY in wanted:
         if voice is None:
-            unavailable["speaker_similarity"] = "no recordings of the target voice to compare with"
+            unavailable["speaker_similarity"] = Reason("no_voice_reference")
         elif silent:
-            unavailable["speaker_similarity"] = "the output is silent"
+            unavailable["speaker_similarity"] = Reason("output_silent")
         else:
             try:
                 from persona.quality import speaker
 
                 out["speaker_similarity"] = speaker.similarity(speaker.embed(out16, 16000), voice)
                 if out["speaker_similarity"] is None:
-                    unavailable["speaker_similarity"] = "too little voice in the output to embed"
+                    unavailable["speaker_similarity"] = Reason("too_little_voice")
             except Exception as exc:  # a metric never fails the work it scores
                 log.warning("speaker similarity failed: %s", exc)
-                unavailable["speaker_similarity"] = _reason(exc)
+                unavailable["speaker_similarity"] = from_exception(exc)
     if F0 in wanted:
         from persona.quality import pitch
 
         estimator = pitch.pick_estimator(conversion_f0)
         out["f0_estimator"] = estimator
         if source is None and source_f0 is None:
-            reason = "no input to compare the melody with"
+            reason = Reason("no_input")
             unavailable.update({"f0_corr": reason, "f0_rmse_cents": reason})
         elif silent:
-            unavailable.update({"f0_corr": "the output is silent", "f0_rmse_cents": "the output is silent"})
+            unavailable.update(dict.fromkeys(_KEYS[F0], Reason("output_silent")))
         else:
             try:
                 f_in = (
@@ -108,7 +103,7 @@ def evaluate(
                 out.update(fid)
             except Exception as exc:
                 log.warning("f0 fidelity failed: %s", exc)
-                unavailable.update({"f0_corr": _reason(exc), "f0_rmse_cents": _reason(exc)})
+                unavailable.update({"f0_corr": from_exception(exc), "f0_rmse_cents": from_exception(exc)})
     if DNSMOS in wanted:
         try:
             from persona.quality.dnsmos import dnsmos
@@ -117,8 +112,9 @@ def evaluate(
         except Exception as exc:
             if not isinstance(exc, PersonaError):
                 log.warning("DNSMOS failed: %s", exc)
-            unavailable.update(dict.fromkeys(_KEYS[DNSMOS], _reason(exc)))
-    out["unavailable"] = unavailable
+            unavailable.update(dict.fromkeys(_KEYS[DNSMOS], from_exception(exc)))
+    out["unavailable"] = {k: str(v) for k, v in unavailable.items()}
+    out["unavailable_codes"] = codes_of(unavailable)
     return out
 
 

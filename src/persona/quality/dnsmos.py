@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.quality.reasons import Reason
 
 SR = 16000
 INPUT_SECONDS = 9.01
@@ -59,15 +60,15 @@ def _model():
     return _session
 
 
-def unavailable_reason(audio16k: np.ndarray) -> str | None:
+def unavailable_reason(audio16k: np.ndarray) -> Reason | None:
     """Why DNSMOS cannot score this audio (None when it can)."""
     x = np.asarray(audio16k, dtype=np.float64)
     if x.size < MIN_SECONDS * SR:
-        return f"shorter than {MIN_SECONDS:g} s"
+        return Reason("too_short", f"shorter than {MIN_SECONDS:g} s")
     if not np.isfinite(x).all():
-        return "the audio holds NaN or infinite samples"
+        return Reason("not_finite")
     if np.sqrt(np.mean(x**2)) < SILENT_RMS:
-        return "the audio is silent"
+        return Reason("output_silent", "the audio is silent")
     return None
 
 
@@ -78,7 +79,7 @@ def dnsmos(audio16k: np.ndarray) -> dict[str, float]:
     """
     reason = unavailable_reason(audio16k)
     if reason:
-        raise PersonaError("metric_unavailable", reason)
+        raise PersonaError("metric_unavailable", reason, params={"reason": reason.code})
     audio = np.clip(np.asarray(audio16k, dtype=np.float32), -1.0, 1.0)
     need = int(INPUT_SECONDS * SR)
     while len(audio) < need:

@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.quality.reasons import Reason
 
 ESTIMATORS = ("swiftf0", "fcpe", "crepe")
 SR = 16000
@@ -81,11 +82,13 @@ def fidelity(f0_in: np.ndarray, f0_out: np.ndarray, shift: float = 0.0) -> dict:
     both = va & vb
     out: dict = {"f0_corr": None, "f0_rmse_cents": None, "f0_frames": int(both.sum()), "unavailable": {}}
     if int(vb.sum()) < MIN_VOICED_FRAMES:
-        reason = "no voiced frames in the output" if not vb.any() else "too few voiced frames in the output"
+        reason = Reason("no_voiced_output" if not vb.any() else "few_voiced_output")
     elif int(va.sum()) < MIN_VOICED_FRAMES:
-        reason = "no voiced frames in the input" if not va.any() else "too few voiced frames in the input"
+        reason = Reason("no_voiced_input" if not va.any() else "few_voiced_input")
     elif int(both.sum()) < MIN_VOICED_FRAMES:
-        reason = f"input and output are voiced together in only {int(both.sum())} frames"
+        reason = Reason(
+            "little_overlap", f"input and output are voiced together in only {int(both.sum())} frames"
+        )
     else:
         reason = None
     if reason:
@@ -95,7 +98,7 @@ def fidelity(f0_in: np.ndarray, f0_out: np.ndarray, shift: float = 0.0) -> dict:
     cents = 1200.0 * (lb - la - shift / 12.0)
     out["f0_rmse_cents"] = round(float(np.sqrt(np.mean(cents**2))), 2)
     if la.std() < 1e-6 or lb.std() < 1e-6:
-        out["unavailable"]["f0_corr"] = "the pitch does not move, so its correlation is undefined"
+        out["unavailable"]["f0_corr"] = Reason("flat_pitch")
     else:
         out["f0_corr"] = round(float(np.corrcoef(la, lb)[0, 1]), 4)
     return out

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import request
 
-from persona.errors import PersonaError
+from persona.errors import PersonaError, duration_params
 from persona.jobs.store import new_job_id
 from persona.server.api_assets import refuse_if_missing
 from persona.server.services import services
@@ -69,8 +69,11 @@ def queue_upload_job(
         )
         total = sum(s["duration_s"] for s in saved)
         if total > rule.max_seconds:
+            named = {"file": saved[0]["name"]} if len(saved) == 1 else {}
             raise PersonaError(
-                "audio_too_long", rule.too_long.format(minutes=total / 60, limit=rule.max_seconds / 60)
+                "audio_too_long",
+                rule.too_long.format(minutes=total / 60, limit=rule.max_seconds / 60),
+                params={**duration_params(total, rule.max_seconds), **named},
             )
         checked = check([inputs / s["file"] for s in saved]) or {}
         refuse_if_missing(kind, params)  # after the inputs' own checks; nothing is kept

@@ -51,17 +51,17 @@ def number(form: dict[str, Any], key: str, spec: Number, *, required: bool = Fal
     raw = form.get(key)
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         if required:
-            raise PersonaError("param_invalid", f"'{key}' is required")
+            raise PersonaError("param_invalid", f"'{key}' is required", params={"field": key})
         return None
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise PersonaError("param_invalid", f"'{key}' must be a number") from None
+        raise PersonaError("param_invalid", f"'{key}' must be a number", params={"field": key}) from None
     if not math.isfinite(value):
-        raise PersonaError("param_invalid", f"'{key}' must be a finite number")
+        raise PersonaError("param_invalid", f"'{key}' must be a finite number", params={"field": key})
     if typ is int:
         if value != int(value):
-            raise PersonaError("param_invalid", f"'{key}' must be a whole number")
+            raise PersonaError("param_invalid", f"'{key}' must be a whole number", params={"field": key})
         value = int(value)
     if not lo <= value <= hi:
         raise PersonaError(
@@ -82,7 +82,9 @@ def choice(
     if pattern and value not in allowed and len(value) <= 64 and re.fullmatch(pattern, value):
         return value  # a composed value: the request type checks it in full
     if value not in allowed:
-        raise PersonaError("param_invalid", f"'{key}' must be one of {', '.join(allowed)}")
+        raise PersonaError(
+            "param_invalid", f"'{key}' must be one of {', '.join(allowed)}", params={"field": key}
+        )
     return value
 
 
@@ -204,7 +206,7 @@ def flag(form: dict[str, Any], key: str) -> bool | None:
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise PersonaError("param_invalid", f"'{key}' must be true or false")
+    raise PersonaError("param_invalid", f"'{key}' must be true or false", params={"field": key})
 
 
 def cover_form(form: dict[str, Any]) -> dict[str, Any]:

@@ -119,21 +119,22 @@ def load_recordings(
             audio, _ = load_audio(p, sr=sr, mono=True, max_seconds=limit)
         except PersonaError as exc:
             if exc.code == "audio_too_long":
-                raise _too_long(limit) from exc
+                raise _too_long(total + float(exc.params.get("minutes", 0)) * 60, limit) from exc
             raise PersonaError(
                 exc.code, f"{p.name}: {exc.message}", exc.status, params={**exc.params, "file": p.name}
             ) from exc
         total += len(audio) / sr
         if total > limit:
-            raise _too_long(limit)
+            raise _too_long(total, limit)
         out.append(np.asarray(audio, dtype=np.float32))
     return out
 
 
-def _too_long(limit: float) -> PersonaError:
-    return PersonaError(
-        "training_audio_too_long",
-        f"the recordings are longer than {limit / 60:.0f} minutes in total; use less audio",
+def _too_long(total: float, limit: float) -> PersonaError:
+    from persona.audio.io import too_long
+
+    return too_long(
+        "the recordings are too long in total; use less audio", total, limit, code="training_audio_too_long"
     )
 
 

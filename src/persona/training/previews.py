@@ -110,7 +110,10 @@ class SaveKeeper:
             except Exception as exc:  # a preview is a bonus: it never fails the training
                 log.exception("preview at epoch %d failed", epoch)
                 reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-                record["metrics"] = {"unavailable": {"preview": reason}}
+                record["metrics"] = {
+                    "unavailable": {"preview": reason},
+                    "unavailable_codes": {"preview": "preview_failed"},
+                }
         self.ledger["saves"] = [s for s in self.ledger["saves"] if s["epoch"] != epoch] + [record]
         self.ledger["choice"] = saves.choose(self.ledger["saves"], self.prefer)
         saves.prune(self.exp, self.ledger, self.keep_last)

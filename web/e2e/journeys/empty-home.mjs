@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { DESKTOP, JOBS, PHONE } from "../lib/paths.mjs";
 import { assert } from "../lib/runner.mjs";
+import { assertInView, settled } from "../lib/view.mjs";
 
 export const server = "empty";
 
@@ -72,9 +73,8 @@ export default async function journey(ctx, test) {
     const heading = page.getByTestId("job-heading");
     await heading.waitFor();
     await page.getByTestId("job-status").waitFor();
-    await page.waitForTimeout(1000); // the smooth scroll
-    const top = await heading.evaluate((el) => el.getBoundingClientRect().top);
-    assert(top >= -1 && top < PHONE.height - 40, `the progress card is off-screen (top ${top}px)`);
+    await settled(page, "[data-testid=job-heading]"); // the smooth scroll
+    await assertInView(page, "[data-testid=job-heading]", "the progress card's title"); // below the sticky top bar
     await page.getByRole("button", { name: "중지" }).click();
     await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: 30_000 });
     await page.getByRole("heading", { name: `‘${name}’ 학습 중지됨` }).waitFor();

@@ -112,6 +112,13 @@ export default async function journey(ctx, test) {
     await page.getByRole("button", { name: "중지" }).first().click();
     await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: JOB_TIMEOUT });
     await page.getByRole("link", { name: "마지막으로 저장된 모델 열기" }).waitFor();
+    // next to the "stopped" status, above the saves and the chart (issue 25 item 1)
+    const [status, open, saves] = await Promise.all(
+      ["[data-testid=job-status]", "[data-testid=open-saved]", "[data-testid=saves]"].map((sel) =>
+        page.locator(sel).first().evaluate((el) => el.getBoundingClientRect().top),
+      ),
+    );
+    assert(open > status && open < saves && open - status < 400, `the open-saved button is at ${open}px, status ${status}px, saves ${saves}px`);
     await shot("training-stopped");
     const stored = await page.evaluate(() => sessionStorage.getItem("persona.trainJob"));
     assert(stored === null, "the stopped job is still remembered");

@@ -2,6 +2,7 @@
 // One line per test ("ok - …" / "not ok - …"); a test whose `needs` did not pass is skipped
 // (counted as failed); PERSONA_E2E_GREP=regex runs only the tests whose name matches.
 import { checkAccessibility } from "./axe.mjs";
+import { checkWords } from "./words.mjs";
 
 const results = [];
 const GREP = process.env.PERSONA_E2E_GREP ? new RegExp(process.env.PERSONA_E2E_GREP) : null;
@@ -17,8 +18,9 @@ export const selected = (name) => !GREP || GREP.test(name);
 
 /**
  * Runs one test against `ctx` (see run.mjs): `ctx.before()` brings up its server the first time
- * a test of the journey is selected; page errors and axe-core's critical or serious findings on
- * the page the test ends on fail it (`axe: false` for a test that ends away from the app).
+ * a test of the journey is selected; page errors, axe-core's critical or serious findings and
+ * untranslated server words (words.mjs) on the page the test ends on fail it (`axe: false` for a
+ * test that ends away from the app).
  */
 export async function test(ctx, name, fn, { needs = [], axe = true } = {}) {
   if (!selected(name)) return;
@@ -35,6 +37,7 @@ export async function test(ctx, name, fn, { needs = [], axe = true } = {}) {
     await fn();
     if (ctx.pageErrors.length) throw new Error(`errors in the page: ${ctx.pageErrors.join(" | ")}`);
     if (axe) await checkAccessibility(ctx.page, name);
+    await checkWords(ctx.page, name);
     results.push({ name, ok: true });
     console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (error) {

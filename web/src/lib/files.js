@@ -14,6 +14,7 @@ export const TRAINING_LIMITS = {
 export const SONG_LIMITS = {
   maxFiles: 10, // songs per batch: each becomes its own cover job
   maxFileBytes: 200 * 1024 * 1024,
+  maxSeconds: 20 * 60, // until the server has said (/api/health `limits.max_song_seconds`)
   extensions: AUDIO_FORMATS,
 };
 
@@ -155,8 +156,58 @@ export async function sniffAudio(files, limits = null) {
   return { audio, errors };
 }
 
-/** The server's accepted endings (/api/health `audio_formats`) over a default list. */
+/**
+ * The server's accepted endings (/api/health `audio_formats`) and, for songs, its length limit
+ * (`limits.max_song_seconds`) over the defaults above.
+ */
 export function withServerFormats(limits, health) {
   const formats = health?.audio_formats;
-  return Array.isArray(formats) && formats.length ? { ...limits, extensions: formats } : limits;
+  const out = Array.isArray(formats) && formats.length ? { ...limits, extensions: formats } : { ...limits };
+  const maxSong = health?.limits?.max_song_seconds;
+  if ("maxSeconds" in limits && typeof maxSong === "number" && maxSong > 0) out.maxSeconds = maxSong;
+  return out;
+}
+
+/** Seconds of audio in `file` as the browser reads its header, or null when it cannot tell. */
+export function audioDuration(file, timeoutMs = 5000) {
+  if (typeof URL === "undefined" || typeof URL.createObjectURL !== "function" || typeof Audio === "undefined") {
+    return Promise.resolve(null);
+  }
+  const audio = new Audio();
+  if (!audio.canPlayType("audio/wav")) return Promise.resolve(null); // plays no audio at all (jsdom)
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(file);
+    const done = (value) => {
+      clearTimeout(timer);
+      audio.removeAttribute("src");
+      URL.revokeObjectURL(url);
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    audio.preload = "metadata";
+    audio.onloadedmetadata = () => done(Number.isFinite(audio.duration) ? audio.duration : null);
+    audio.onerror = () => done(null);
+    audio.src = url;
+  });
+}
+
+/**
+ * Songs longer than `limits.maxSeconds` are refused before the upload (the server would refuse
+ * them after it). A file the browser cannot measure goes on: the server decides.
+ */
+export async function checkSongLengths(files, limits, measure = audioDuration) {
+  const ok = [];
+  const errors = [];
+  for (const file of files) {
+    const seconds = limits.maxSeconds ? await measure(file) : null;
+    if (seconds !== null && seconds > limits.maxSeconds) {
+      errors.push({
+        key: "cover.songTooLong",
+        vars: { name: file.name, minutes: (Math.round(seconds / 6) / 10).toString(), max: Math.round(limits.maxSeconds / 60) },
+      });
+    } else {
+      ok.push(file);
+    }
+  }
+  return { files: ok, errors };
 }

@@ -25,7 +25,7 @@ function fill(t, key, params) {
   return text
     .replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, "")
     .replace(/\s*\{\w+\}/g, "")
-    .replace(/\s+([.,])/g, "$1");
+    .replace(/\s+([.,])(?=\s|$)/g, "$1"); // "text ." left by a dropped aside; never " .zip"
 }
 
 /** An error object `{code, message, params}` as words for a person. */

@@ -3,7 +3,8 @@
 // `send(url, body)` posts a FormData body and resolves to the response's data, or to null when
 // the request failed (then `error` holds `{message, code, params}`) or was aborted (then no error: the
 // user asked for it). `error`/`setError` are the form's one error slot, so checks done before
-// anything is sent (no file chosen, no name) show in the same place.
+// anything is sent (no file chosen, no name) show in the same place; `error.sent` marks a refusal
+// of what was sent (the form reveals it where the person is looking).
 import { useCallback, useRef, useState } from "react";
 import { isCancel } from "axios";
 import { api, errorBody, errorCode, errorMessage } from "./api.js";
@@ -28,7 +29,7 @@ export function useUpload() {
         });
         return response.data;
       } catch (err) {
-        if (!isCancel(err)) setError({ ...errorBody(err), message: errorMessage(err, t), code: errorCode(err) });
+        if (!isCancel(err)) setError({ ...errorBody(err), message: errorMessage(err, t), code: errorCode(err), sent: true });
         return null;
       } finally {
         if (controller.current === ctl) controller.current = null;

@@ -1,9 +1,11 @@
 // Several songs covered at once: one row per cover job, each with its live progress and, when
 // finished, a link to the cover. One view for the whole batch; Stop stays on each cover's own job.
+import { useRef } from "react";
 import { Link } from "react-router-dom";
 import { useI18n } from "../../lib/i18n.jsx";
 import { paths } from "../../lib/api.js";
 import { FINAL, useJob } from "../../lib/useJob.js";
+import { useRevealCard } from "../../lib/reveal.js";
 import ProgressBar from "../ProgressBar.jsx";
 
 function BatchRow({ item }) {
@@ -40,9 +42,11 @@ function BatchRow({ item }) {
 /** `items`: [{job_id, model, song_name}], in the order the songs were submitted. */
 export default function CoverBatchCard({ items, onReset }) {
   const { t } = useI18n();
+  const card = useRef(null);
+  useRevealCard(card, true); // the rows follow their own jobs: the card is known at once
   return (
-    <div data-testid="cover-batch">
-      <h2>{t("cover.batchTitle", { count: items.length })}</h2>
+    <div ref={card} className="progress-card" data-testid="cover-batch">
+      <h2 data-testid="job-heading">{t("cover.batchTitle", { count: items.length })}</h2>
       <ol className="batch-list">
         {items.map((item) => (
           <BatchRow key={item.job_id} item={item} />

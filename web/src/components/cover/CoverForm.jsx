@@ -81,7 +81,7 @@ export default function CoverForm({ model, suggested, onStarted, initialPitch = 
       {specs ? <ConversionOptions specs={specs} values={values} set={set} /> : null}
       {specs ? <MixOptions specs={specs} values={values} set={set} /> : null}
       {busy ? <ProgressBar value={upload.progress} label={t("common.uploadProgress")} /> : null}
-      <ErrorBox error={upload.error} />
+      <ErrorBox error={upload.error} reveal={Boolean(upload.error?.sent)} />
       <NeedsNotice id="cover-needs" needs={needs} />
       <button
         type="submit"

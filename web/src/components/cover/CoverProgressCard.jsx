@@ -5,6 +5,7 @@ import { useI18n } from "../../lib/i18n.jsx";
 import { paths } from "../../lib/api.js";
 import { KEYS, session } from "../../lib/storage.js";
 import { useStoppableJob } from "../../lib/useStoppableJob.js";
+import { useRevealCard } from "../../lib/reveal.js";
 import ErrorBox from "../ErrorBox.jsx";
 import JobProgress from "../JobProgress.jsx";
 
@@ -16,14 +17,7 @@ export default function CoverProgressCard({ active, onReset }) {
   const navigate = useNavigate();
   const { job, status, loadError, connected, stop, stopping, stopError, ended } = useStoppableJob(active.job_id, KEYS.coverJob);
   const card = useRef(null);
-  useEffect(() => {
-    card.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
-  }, []);
-  const known = Boolean(job);
-  useEffect(() => {
-    // Once more when the job's state arrives: the page above may have changed height meanwhile.
-    if (known) card.current?.scrollIntoView?.({ block: "start" });
-  }, [known]);
+  useRevealCard(card, Boolean(job)); // just started or reopened: the progress in view
 
   useEffect(() => {
     if (status === "succeeded") {

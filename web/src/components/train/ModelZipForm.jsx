@@ -61,7 +61,7 @@ export default function ModelZipForm() {
         />
       </div>
       {busy ? <ProgressBar value={upload.progress} label={t("common.uploadProgress")} /> : null}
-      <ErrorBox error={upload.error} />
+      <ErrorBox error={upload.error} reveal={Boolean(upload.error?.sent)} />
       <button type="submit" className="button button-wide" disabled={busy}>
         {busy ? t("common.uploading") : t("zip.submit")}
       </button>

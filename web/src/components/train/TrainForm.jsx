@@ -77,7 +77,7 @@ export default function TrainForm({ onStarted }) {
           <ProgressBar value={upload.progress} label={t("common.uploadProgress")} />
         </div>
       ) : null}
-      <ErrorBox error={upload.error} />
+      <ErrorBox error={upload.error} reveal={Boolean(upload.error?.sent)} />
       <NeedsNotice id="train-needs" needs={needs} />
       <button
         type="submit"

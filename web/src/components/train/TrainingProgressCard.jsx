@@ -6,6 +6,7 @@ import { useI18n } from "../../lib/i18n.jsx";
 import { api, paths } from "../../lib/api.js";
 import { KEYS, session } from "../../lib/storage.js";
 import { useStoppableJob } from "../../lib/useStoppableJob.js";
+import { useRevealCard } from "../../lib/reveal.js";
 import ErrorBox from "../ErrorBox.jsx";
 import JobProgress from "../JobProgress.jsx";
 import SavesPanel from "./SavesPanel.jsx";
@@ -24,15 +25,7 @@ export default function TrainingProgressCard({ active, onReset }) {
   const { job, status, loadError, connected, stop, stopping, stopError, ended } = useStoppableJob(active.job_id, KEYS.trainJob);
   const [savedModel, setSavedModel] = useState(null);
   const card = useRef(null);
-  useEffect(() => {
-    // Just started (or reopened): bring the progress into view, on a phone it is below the form.
-    card.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
-  }, []);
-  const known = Boolean(job);
-  useEffect(() => {
-    // Once more when the job's state arrives: the page above may have changed height meanwhile.
-    if (known) card.current?.scrollIntoView?.({ block: "start" });
-  }, [known]);
+  useRevealCard(card, Boolean(job)); // just started or reopened: the progress in view
 
   useEffect(() => {
     if (status === "succeeded") {
@@ -67,6 +60,14 @@ export default function TrainingProgressCard({ active, onReset }) {
           connected={connected}
         />
       ) : null}
+      {savedModel ? (
+        // next to the "stopped" status, not below the chart: the next step after a stop
+        <p className="job-next" data-testid="open-saved">
+          <Link className="button button-primary" to={paths.model(savedModel)}>
+            {t("train.openSaved")}
+          </Link>
+        </p>
+      ) : null}
       <ErrorBox error={stopError} />
       <SavesPanel
         url={`/jobs/${encodeURIComponent(active.job_id)}/training`}
@@ -74,13 +75,6 @@ export default function TrainingProgressCard({ active, onReset }) {
         onStop={ended ? null : stop}
         stopping={stopping}
       />
-      {savedModel ? (
-        <p>
-          <Link className="button button-primary" to={paths.model(savedModel)}>
-            {t("train.openSaved")}
-          </Link>
-        </p>
-      ) : null}
       {ended ? (
         <button type="button" className="button button-ghost" onClick={onReset}>
           {t("train.again")}

@@ -1,0 +1,112 @@
+// What makes a person trust the page (issue 25): progress in view below the top bar, a refusal
+// where they are looking and in their words, the song length limit before the upload; at phone
+// and desktop width.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { modelUrl } from "../lib/context.mjs";
+import { DESKTOP, PHONE } from "../lib/paths.mjs";
+import { assert } from "../lib/runner.mjs";
+import { assertInView, placement, settled } from "../lib/view.mjs";
+
+export const server = "fixture";
+
+/** A WAV header and silence: 8 kHz, 8-bit mono, `seconds` long (21 minutes is 10 MB). */
+function longWav(seconds) {
+  const rate = 8000;
+  const data = Buffer.alloc(rate * seconds, 0x80);
+  const head = Buffer.alloc(44);
+  head.write("RIFF", 0);
+  head.writeUInt32LE(36 + data.length, 4);
+  head.write("WAVEfmt ", 8);
+  head.writeUInt32LE(16, 16);
+  head.writeUInt16LE(1, 20); // PCM
+  head.writeUInt16LE(1, 22); // mono
+  head.writeUInt32LE(rate, 24);
+  head.writeUInt32LE(rate, 28); // bytes per second
+  head.writeUInt16LE(1, 32);
+  head.writeUInt16LE(8, 34);
+  head.write("data", 36);
+  head.writeUInt32LE(data.length, 40);
+  return Buffer.concat([head, data]);
+}
+
+export default async function journey(ctx, test) {
+  const { page, fixture, state, api, shot } = ctx;
+  const song = readFileSync(join(fixture, "song.wav"));
+
+  for (const [width, viewport] of [
+    ["phone", PHONE],
+    ["desktop", DESKTOP],
+  ]) {
+    await test(`batch covers at ${width} width: the progress card comes into view below the top bar`, async () => {
+      await page.setViewportSize(viewport);
+      try {
+        await page.goto(`${ctx.base}${modelUrl(state.trained)}`);
+        await page.locator('input[name="song"]').setInputFiles([
+          { name: `${width} 하나.wav`, mimeType: "audio/wav", buffer: song },
+          { name: `${width} 둘.wav`, mimeType: "audio/wav", buffer: song },
+        ]);
+        await page.getByText("고급 변환 설정").click(); // the tall form: the card must still show
+        await page.getByRole("button", { name: "커버하기" }).click();
+        await page.getByTestId("cover-batch").waitFor();
+        await settled(page, "[data-testid=cover-batch] [data-testid=job-heading]");
+        await assertInView(page, "[data-testid=cover-batch] [data-testid=job-heading]", "the batch card's title");
+        await shot(`batch-in-view-${width}`);
+        // the work itself is the cover journey's: stop these two and start over
+        const jobs = await page.evaluate(() => JSON.parse(sessionStorage.getItem("persona.coverJob") || "[]"));
+        for (const job of jobs) await api(`/jobs/${job.job_id}/cancel`, { method: "POST" });
+        await page.getByRole("button", { name: "다시 커버하기" }).click();
+      } finally {
+        await page.setViewportSize(DESKTOP);
+      }
+    }, { needs: ["train a tiny model through the page and watch it complete"] });
+  }
+
+  for (const [width, viewport] of [
+    ["phone", PHONE],
+    ["desktop", DESKTOP],
+  ]) {
+    await test(`a refused cover at ${width} width: the server's words in Korean where the person is looking`, async () => {
+      const name = `사라질 모델 ${width}`;
+      const body = new FormData();
+      body.append("file", new Blob([readFileSync(state.zipPath)]), "gone.zip");
+      body.append("name", name);
+      const up = await api("/models/upload", { method: "POST", body });
+      assert(up.status === 201, `upload: ${up.status}`);
+      await page.setViewportSize(viewport);
+      try {
+        await page.goto(`${ctx.base}${modelUrl(name)}`);
+        await page.locator('input[name="song"]').setInputFiles({ name: "노래.wav", mimeType: "audio/wav", buffer: song });
+        await page.getByText("고급 변환 설정").click();
+        await page.getByText("믹스 설정").click();
+        assert((await api(`/models/${encodeURIComponent(name)}`, { method: "DELETE" })).status < 300, "delete failed");
+        await page.getByRole("button", { name: "커버하기" }).click();
+        const alert = page.getByRole("alert");
+        await alert.waitFor();
+        await settled(page, "[role=alert]");
+        const where = await placement(page, "[role=alert]");
+        assert(where.top >= where.headerBottom - 1 && where.bottom <= where.viewport, `the error is not in view: ${JSON.stringify(where)}`);
+        const focused = await page.evaluate(() => document.activeElement?.getAttribute("role"));
+        assert(focused === "alert", `focus is on ${focused}, not the error`);
+        const shown = await alert.innerText();
+        assert(shown.includes("모델을 찾을 수 없습니다") && !shown.includes("model_not_found"), `error text: ${shown}`);
+        await shot(`refused-cover-${width}`);
+      } finally {
+        await page.setViewportSize(DESKTOP);
+      }
+    }, { needs: ["download the model zip from the model page"] });
+  }
+
+  await test("a song over the length limit is refused before the upload, naming the limit", async () => {
+    await page.goto(`${ctx.base}${modelUrl(state.trained)}`);
+    const hint = await page.getByTestId("drop-song").locator(".drop-hint").innerText();
+    assert(hint.includes("곡당 최대 20분"), `the picker does not name the limit: ${hint}`);
+    await page.locator('input[name="song"]').setInputFiles({ name: "아주 긴 노래.wav", mimeType: "audio/wav", buffer: longWav(21 * 60) });
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    const shown = await alert.innerText();
+    assert(shown.includes("아주 긴 노래.wav") && shown.includes("21분") && shown.includes("최대 20분"), `message: ${shown}`);
+    const kept = await page.getByRole("button", { name: "아주 긴 노래.wav 빼기" }).count();
+    assert(kept === 0, "the long song was kept for upload");
+  }, { needs: ["train a tiny model through the page and watch it complete"] });
+}

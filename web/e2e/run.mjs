@@ -31,6 +31,7 @@ const JOURNEYS = [
   "phone",
   "token",
   "empty-home",
+  "accounts",
 ];
 
 async function main() {

@@ -85,7 +85,8 @@ export async function createContext(tmp) {
 
     /**
      * The server a journey runs against: "fixture" (the fixture home), "token" (the same home
-     * behind an access token) or "empty" (no weights, no models; weights from a local mirror).
+     * behind an access token), "empty" (no weights, no models; weights from a local mirror) or
+     * "accounts" (a fixture home of its own, where the accounts journey makes the first admin).
      */
     async useServer(kind) {
       if (ctx.serverKind === kind && ctx.server && ctx.server.exitCode === null) return;
@@ -98,6 +99,10 @@ export async function createContext(tmp) {
       } else if (kind === "token") {
         token = ctx.token = `e2e-${Math.random().toString(36).slice(2)}`;
         await ctx.startServer(["--token", token]);
+      } else if (kind === "accounts") {
+        // A home of its own: the first account turns accounts on for good.
+        ctx.accountsHome = ctx.accountsHome || buildFixtureHome(join(tmp, "accounts"));
+        await ctx.startServer([], null, {}, ctx.accountsHome);
       } else if (kind === "empty" && JOBS === "real") {
         ctx.mirror = ctx.mirror || (await startMirror(join(tmp, "mirror")));
         const empty = { home: join(tmp, "empty", "home"), assets_dir: join(tmp, "empty", "assets") };

@@ -25,9 +25,10 @@ export default function AccountMenu() {
   return (
     <details className="account-menu" ref={menu}>
       <summary aria-label={t("account.menu", { name: user.name })}>
-        <span className="account-avatar" aria-hidden="true">
-          {user.name.slice(0, 1).toUpperCase()}
-        </span>
+        <svg className="account-avatar" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
+          <circle cx="12" cy="9" r="4" fill="#fff" />
+          <path d="M4 21c1-4.5 4.2-6.5 8-6.5s7 2 8 6.5" fill="#fff" />
+        </svg>
         <span className="account-name">{user.name}</span>
       </summary>
       <div className="account-panel">

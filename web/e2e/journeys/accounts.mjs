@@ -1,0 +1,77 @@
+// Accounts: the first admin from the first-run page (this machine only), then every page asks
+// to sign in; a second person added on the admin page signs in (a wrong password in Korean
+// first), sees their usage, makes a token that works for scripts, and signs out; on a phone.
+import { PHONE, DESKTOP } from "../lib/paths.mjs";
+import { assert } from "../lib/runner.mjs";
+
+export const server = "accounts";
+const ADMIN = { name: "관리자", password: "correct horse battery staple" };
+const MINA = { name: "Mina", password: "purple monkey dishwasher 42" };
+
+async function signIn(page, who, password = who.password) {
+  const form = page.getByRole("form", { name: "로그인" });
+  await form.waitFor();
+  await form.getByLabel("이름").fill(who.name);
+  await form.getByLabel("비밀번호").fill(password);
+  await form.getByRole("button", { name: "로그인" }).click();
+}
+
+export default async function journey(ctx, test) {
+  const { page, api, shot } = ctx;
+
+  await test("accounts: the first admin from the first-run page, then nothing without signing in", async () => {
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${ctx.base}/library`);
+    await page.getByRole("link", { name: "여러 사람이 쓰도록 계정 켜기" }).click();
+    const form = page.getByRole("form", { name: "첫 관리자 만들기" });
+    await form.getByLabel("이름").fill(ADMIN.name);
+    await form.getByLabel("비밀번호").fill("short");
+    await form.getByRole("button", { name: "관리자 만들고 로그인" }).click();
+    const weak = await page.getByRole("alert").textContent();
+    assert(weak.includes("10자 이상"), `weak password reason: ${weak}`);
+    await form.getByLabel("비밀번호").fill(ADMIN.password);
+    await form.getByRole("button", { name: "관리자 만들고 로그인" }).click();
+    await page.getByLabel(`${ADMIN.name} 계정 메뉴`).waitFor();
+    const anon = await api("/models");
+    assert(anon.status === 401 && anon.body.error.code === "auth_required", `anonymous /api/models: ${anon.status}`);
+    await shot("accounts-admin-signed-in");
+  });
+
+  await test("accounts: the admin adds a person and sees them on the admin page", async () => {
+    await page.goto(`${ctx.base}/admin`);
+    await page.getByLabel("이름").fill(MINA.name);
+    await page.getByLabel("비밀번호").fill(MINA.password);
+    await page.getByLabel("저장 용량 한도 (GB, 비우면 기본값)").fill("2");
+    await page.getByRole("button", { name: "추가", exact: true }).click();
+    await page.getByRole("button", { name: `${MINA.name} 사용 중지` }).waitFor();
+    await shot("accounts-admin-page");
+    await page.getByLabel(`${ADMIN.name} 계정 메뉴`).click();
+    await page.getByRole("button", { name: "로그아웃" }).click();
+    await page.getByRole("form", { name: "로그인" }).waitFor();
+  }, { needs: ["accounts: the first admin from the first-run page, then nothing without signing in"] });
+
+  await test("accounts on a phone: wrong password in Korean, sign in, usage, a token for scripts, sign out", async () => {
+    await page.setViewportSize(PHONE);
+    await page.goto(`${ctx.base}/library`);
+    await signIn(page, MINA, "not the password");
+    const wrong = await page.getByRole("alert").textContent();
+    assert(wrong.includes("이름 또는 비밀번호가 맞지 않습니다"), `wrong password: ${wrong}`);
+    await signIn(page, MINA);
+    await page.getByTestId("model-list").or(page.getByText("라이브러리").first()).first().waitFor();
+    await page.getByLabel(`${MINA.name} 계정 메뉴`).click();
+    const usage = await page.locator(".account-usage").textContent();
+    assert(/사용량 .+ \/ 1\.9 GB|사용량 .+ \/ 2 GB/.test(usage), `usage: ${usage}`);
+    await page.getByRole("link", { name: "접근 토큰" }).click();
+    await page.getByLabel("토큰 이름 (어디에 쓰는지)").fill("노트북");
+    await page.getByRole("button", { name: "새 토큰 만들기" }).click();
+    const token = (await page.getByTestId("new-token").textContent()).trim();
+    const me = await api("/me", { headers: { Authorization: `Bearer ${token}` } });
+    assert(me.status === 200 && me.body.username === MINA.name, `token /api/me: ${me.status}`);
+    await shot("accounts-phone-tokens");
+    await page.getByLabel(`${MINA.name} 계정 메뉴`).click();
+    await page.getByRole("button", { name: "로그아웃" }).click();
+    await page.getByRole("form", { name: "로그인" }).waitFor();
+    const cookieUse = await page.evaluate(async () => (await fetch("/api/me")).status);
+    assert(cookieUse === 401, `after sign-out the browser still reached /api/me: ${cookieUse}`);
+  }, { needs: ["accounts: the admin adds a person and sees them on the admin page"] });
+}

@@ -102,3 +102,10 @@ describe("the song length limit", () => {
     expect(ko("cover.songsHint", { types: ".wav", maxMinutes: 20 })).toContain("20분");
   });
 });
+
+describe("the training chart", () => {
+  it("labels whole rounds only", async () => {
+    const { roundTicks } = await import("../src/components/train/EpochChart.jsx");
+    expect(roundTicks(null, [1, 1.25, 1.5, 2, 3])).toEqual(["1", "", "", "2", "3"]);
+  });
+});

@@ -42,6 +42,17 @@ export default async function journey(ctx, test) {
     await page.locator("[data-testid=epoch-chart] .epoch-chart-canvas[data-drawn=true] canvas").first().waitFor();
     const size = await page.locator("[data-testid=epoch-chart] canvas").first().evaluate((c) => [c.width, c.height]);
     assert(size[0] > 100 && size[1] > 50, `chart canvas ${size}`);
+    // issue 25 item 6: the legend in the shipped web font, the canvas font loaded, values on touch
+    const legendFont = await page.locator("[data-testid=epoch-chart] .u-legend").first().evaluate((el) => getComputedStyle(el).fontFamily);
+    assert(/Noto Sans KR/.test(legendFont), `legend font: ${legendFont}`);
+    assert(await page.evaluate(() => document.fonts.check("12px 'Noto Sans KR'", "회차")), "the chart's web font is not loaded");
+    const touched = await page.locator("[data-testid=epoch-chart] .u-over").first().evaluate((over) => {
+      const r = over.getBoundingClientRect();
+      const point = { identifier: 1, target: over, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 };
+      over.dispatchEvent(new TouchEvent("touchstart", { touches: [new Touch(point)], bubbles: true }));
+      return [...document.querySelectorAll("[data-testid=epoch-chart] .u-legend .u-value")].map((v) => v.textContent);
+    });
+    assert(touched.some((v) => /\d/.test(v)), `a touch shows no values: ${touched.join(", ")}`);
     await page.getByTestId("choice").waitFor();
     const chosenText = await page.getByTestId("choice").textContent();
     assert(/회차/.test(chosenText), `choice says: ${chosenText}`);

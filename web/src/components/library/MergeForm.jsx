@@ -60,7 +60,7 @@ export default function MergeForm({ models }) {
           <label htmlFor="merge-name" className="field-label">
             {t("merge.name")}
           </label>
-          <input id="merge-name" value={name} onChange={(e) => setName(e.target.value)} disabled={busy} maxLength={64} />
+          <input id="merge-name" type="text" autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} disabled={busy} maxLength={64} />
         </div>
       </div>
       <ErrorBox error={error} />

@@ -1,5 +1,8 @@
 // Losses and quality metrics by epoch, drawn with uPlot (canvas); the saves list has the numbers.
 // uPlot is loaded on first use (its own chunk; it also needs a real browser: canvas, matchMedia).
+// The canvas draws its axis titles in the shipped web font (waited for, so no tofu without a
+// system CJK font), ticks in the card's muted colour, whole rounds only on the x axis; a touch
+// on the chart shows that round's values in the legend, as a mouse hover does.
 import { useEffect, useRef } from "react";
 import { useI18n } from "../../lib/i18n.jsx";
 
@@ -8,9 +11,50 @@ const LOSSES = [
   ["eval_mel", "#7c3aed"],
 ];
 const SCORES = [
-  ["speaker_similarity", "#047857"],
-  ["f0_corr", "#1d4ed8"],
+  ["speaker_similarity", "#10b981"],
+  ["f0_corr", "#60a5fa"],
 ];
+const FONT_FAMILY = "'Noto Sans KR', sans-serif"; // @fontsource/noto-sans-kr, shipped with the app
+const TICK = "#9aa0b4"; // --muted: readable on the dark card
+const GRID = "rgba(255, 255, 255, 0.08)";
+const ROUND_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+function axis(extra) {
+  return {
+    stroke: TICK,
+    font: `12px ${FONT_FAMILY}`,
+    labelFont: `600 12px ${FONT_FAMILY}`,
+    grid: { stroke: GRID, width: 1 },
+    ticks: { stroke: GRID, width: 1 },
+    ...extra,
+  };
+}
+
+/** Whole rounds only: "1 2 3", never "1.25". */
+export function roundTicks(_u, splits) {
+  return splits.map((v) => (Number.isInteger(v) ? String(v) : ""));
+}
+
+/** A touch on the plot moves the cursor there (uPlot follows only the mouse). */
+function touchCursor(u) {
+  const follow = (e) => {
+    const touch = e.touches && e.touches[0];
+    if (!touch) return;
+    const rect = u.over.getBoundingClientRect();
+    u.setCursor({ left: touch.clientX - rect.left, top: touch.clientY - rect.top });
+  };
+  u.over.addEventListener("touchstart", follow, { passive: true });
+  u.over.addEventListener("touchmove", follow, { passive: true });
+}
+
+/** Waits for the web font's Hangul so the canvas does not draw boxes (never longer than 3 s). */
+function fontReady(sample) {
+  if (typeof document === "undefined" || !document.fonts?.load) return Promise.resolve();
+  return Promise.race([
+    document.fonts.load(`12px ${FONT_FAMILY}`, sample).catch(() => {}),
+    new Promise((r) => setTimeout(r, 3000)),
+  ]);
+}
 
 /** uPlot's columns: x = every epoch seen; losses per epoch; scores at save epochs (null between). */
 export function chartData(epochs = [], saves = []) {
@@ -41,10 +85,11 @@ export default function EpochChart({ epochs, saves }) {
       height: 220,
       scales: { x: { time: false }, loss: {}, score: { range: [0, 1] } },
       axes: [
-        { label: t("chart.epoch") },
-        { scale: "loss", label: t("chart.loss") },
-        { scale: "score", side: 1, label: t("chart.score"), grid: { show: false } },
+        axis({ label: t("chart.epoch"), incrs: ROUND_STEPS, values: roundTicks }),
+        axis({ scale: "loss", label: t("chart.loss") }),
+        axis({ scale: "score", side: 1, label: t("chart.score"), grid: { show: false } }),
       ],
+      plugins: [{ hooks: { init: touchCursor } }],
       series: [
         { label: t("chart.epoch") },
         ...LOSSES.map(([k, stroke]) => ({ label: t(`chart.${k}`), scale: "loss", stroke, width: 2 })),
@@ -59,7 +104,7 @@ export default function EpochChart({ epochs, saves }) {
       ],
     };
     let alive = true;
-    Promise.all([import("uplot"), import("uplot/dist/uPlot.min.css")])
+    Promise.all([import("uplot"), import("uplot/dist/uPlot.min.css"), fontReady(t("chart.title"))])
       .then(([mod]) => {
         if (!alive || !box.current) return;
         const UPlot = mod.default || mod;

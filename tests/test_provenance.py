@@ -192,13 +192,16 @@ def test_a_cover_is_marked_signed_and_tagged_when_written(settings, tmp_path, mo
     outs = {}
     for marking in ("on", "off"):
         req = CoverRequest(song=song, model=str(pth), output=tmp_path / f"{marking}.wav")
-        outs[marking] = pipeline.make_cover(settings.replace(marking=marking), req, convert_fn=convert).path
+        result = pipeline.make_cover(settings.replace(marking=marking), req, convert_fn=convert)
+        assert result.provenance == {"watermark": marking == "on", "c2pa": True, "tags": True}
+        outs[marking] = result.path
     unload_models()
     on, _ = sf.read(outs["on"], dtype="float32")
     off, _ = sf.read(outs["off"], dtype="float32")
     assert on.shape == off.shape
     diff = on - off
     assert 20 < 10 * np.log10((off**2).sum() / (diff**2).sum()) < 60  # the mark, and only the mark
+    assert pipeline.make_cover  # the result says what the file carries
     for marking, path in outs.items():
         cover = {a["label"]: a["data"] for a in _manifest(path)["assertions"]}["persona.cover"]
         assert cover["kind"] == "cover" and cover["marked"] is (marking == "on")

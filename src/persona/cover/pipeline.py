@@ -370,6 +370,7 @@ def make_cover(
         state = {"stage": "mix", "report": report}
         marker = provenance.new_marker(settings, sr, 2)
         facts = provenance.model_facts(model, "cover", marked=marker is not None, title=Path(output).stem)
+        sealed: list[provenance.Credentials] = []
 
         def mix_progress(stage: str, f: float, message: str = "", **kw: Any) -> None:
             if f >= 0.5 and state["stage"] == "mix":  # mix_to_file's second pass encodes
@@ -388,7 +389,7 @@ def make_cover(
             progress=mix_progress,
             cancel=cancel,
             mark=marker,
-            seal=lambda path: provenance.credential_file(path, facts, settings),
+            seal=lambda path: sealed.append(provenance.credential_file(path, facts, settings)),
         )
         if state["stage"] == "mix":
             clock.enter("encode")
@@ -408,4 +409,5 @@ def make_cover(
         true_peak_db=mix.true_peak_db,
         index_used=index_used,
         quality=quality,
+        provenance={"watermark": marker is not None, "c2pa": sealed[0].signed, "tags": sealed[0].tagged},
     )

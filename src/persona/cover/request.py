@@ -154,6 +154,8 @@ class CoverResult:
     index_used: bool
     # Similarity + F0 fidelity of the converted lead vocal (persona.quality; None when not scored).
     quality: dict[str, Any] | None = None
+    # What the file carries (persona.provenance): {"watermark", "c2pa", "tags"} booleans.
+    provenance: dict[str, bool] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -170,6 +170,7 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
         "index_used": result.index_used,
         "quality": result.quality,
         "stems_cached": result.stems_cached,
+        "provenance": result.provenance,
     }
     entry = CoverLibrary(ctx.settings).add(
         result.path,

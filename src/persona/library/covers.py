@@ -77,7 +77,7 @@ class CoverEntry:
             "download_url": f"/api/covers/{self.id}/download",
             "original_url": f"/api/covers/{self.id}/original" if self.original_path else None,
         }
-        for key in ("options", "job_id", "stages", "suggested_pitch", "quality"):
+        for key in ("options", "job_id", "stages", "suggested_pitch", "quality", "provenance"):
             if key in self.metadata:
                 out[key] = self.metadata[key]
         return out

@@ -505,6 +505,11 @@ def build_openapi() -> dict[str, Any]:
                 "filename": {"type": "string"},
                 "audio_url": {"type": "string"},
                 "download_url": {"type": "string"},
+                "provenance": {
+                    "type": ["object", "null"],
+                    "description": "what the file carries: watermark, signed C2PA manifest, player tags",
+                    "properties": {k: {"type": "boolean"} for k in ("watermark", "c2pa", "tags")},
+                },
             },
         },
         "Detection": {

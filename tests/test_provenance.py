@@ -187,6 +187,9 @@ def test_a_cover_is_marked_signed_and_tagged_when_written(settings, tmp_path, mo
     monkeypatch.setattr(pipeline, "_index_in_use", lambda s, r: False)
     pth = tmp_path / "singer.pth"
     pth.write_bytes(b"voice")
+    from persona.consent import record as consent_record
+
+    consent_record.write(tmp_path, {"kind": "recorded", "sentence": "s", "clip": "clip.wav", "sha256": "0"})
     song = tmp_path / "song.wav"
     sf.write(song, synthetic_song(3.0, 44100)["mix"].T, 44100, subtype="PCM_16")
     outs = {}
@@ -205,6 +208,7 @@ def test_a_cover_is_marked_signed_and_tagged_when_written(settings, tmp_path, mo
     for marking, path in outs.items():
         cover = {a["label"]: a["data"] for a in _manifest(path)["assertions"]}["persona.cover"]
         assert cover["kind"] == "cover" and cover["marked"] is (marking == "on")
+        assert cover["consent_record"] is True and cover["consent"] == "recorded"
         import hashlib
 
         assert cover["model_sha256"] == hashlib.sha256(b"voice").hexdigest()

@@ -118,7 +118,10 @@ def summarize_credentials(manifest: dict[str, Any]) -> dict[str, Any]:
         "digital_source_type": actions[0].get("digitalSourceType"),
         "signed_by": (manifest.get("signature_info") or {}).get("common_name"),
         "validation_state": manifest.get("validation_state"),
-        **{k: cover.get(k) for k in ("kind", "model_sha256", "consent_record", "marked", "created_at")},
+        **{
+            k: cover.get(k)
+            for k in ("kind", "model_sha256", "consent_record", "consent", "marked", "created_at")
+        },
     }
 
 
@@ -126,19 +129,24 @@ def model_facts(
     model: Any, kind: str = "cover", *, marked: bool = True, title: str | None = None
 ) -> CoverFacts:
     """The facts about an output of ``model`` (a library entry, a resolved model or a .pth path):
-    the .pth's SHA-256 and whether the entry carries a consent record (metadata ``consent``)."""
+    the .pth's SHA-256 and the model's consent record (``persona.consent.record``, kept in the
+    model's folder): ``recorded`` (a live-read consent), ``imported`` (the importer confirmed
+    their right to the voice) or ``none``."""
+    from persona.consent import record as consent_record
     from persona.separation.cache import file_sha256
 
     pth = getattr(model, "pth_path", None) or model
     try:
-        digest = file_sha256(Path(os.fspath(pth)))
+        pth = Path(os.fspath(pth))
+        digest = file_sha256(pth)
+        consent = (consent_record.read(pth.parent) or {}).get("kind") or "none"
     except (OSError, TypeError):
-        digest = None
-    metadata = getattr(model, "metadata", None) or {}
+        digest, consent = None, "none"
     return CoverFacts(
         kind=kind,
         model_sha256=digest,
-        consent_record=bool(metadata.get("consent")),
+        consent_record=consent == "recorded",
+        consent=consent,
         marked=marked,
         title=title,
     )

@@ -44,7 +44,8 @@ class CoverFacts:
 
     kind: str = "cover"  # one of KINDS
     model_sha256: str | None = None  # the voice model's .pth
-    consent_record: bool = False  # whether the voice model carries a consent record
+    consent_record: bool = False  # whether the voice model carries a live-read consent record
+    consent: str = "none"  # recorded | imported (the importer confirmed their right) | none
     marked: bool = True  # whether the audio carries Persona's watermark
     created_at: str = dataclasses.field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -97,7 +98,7 @@ def _tag_text(facts: CoverFacts) -> str:
     bits = [DISCLOSURE, f"kind={facts.kind}", f"created={facts.created_at}"]
     if facts.model_sha256:
         bits.append(f"model_sha256={facts.model_sha256}")
-    bits.append(f"consent_record={'yes' if facts.consent_record else 'no'}")
+    bits.append(f"consent={facts.consent}")
     bits.append(f"watermark={'yes' if facts.marked else 'no'}")
     return "; ".join(bits)
 

@@ -1,6 +1,7 @@
 """The voice-conversion flags `persona convert` and `persona cover` share, defined once.
 
-Defaults come from ``ConversionOptions`` itself, so the CLI, the API and the page agree.
+Written from ``CONVERSION_PARAMS`` (``persona.cli.spec_args``): types, ranges, choices and
+defaults are ``ConversionOptions``'s, so the CLI, the API and the page agree.
 """
 
 from __future__ import annotations
@@ -9,86 +10,53 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from persona.cli.spec_args import add_spec_flag
 from persona.rvc.f0.autotune import KEY_NAMES
-from persona.rvc.options import F0_METHODS, F0_UNVOICED_CHOICES, ConversionOptions
+from persona.rvc.options import CONVERSION_PARAMS, F0_METHODS, ConversionOptions
 
-_D = ConversionOptions()
+# What each knob does; its range, choices and default are CONVERSION_PARAMS's (``spec_args``).
+WHAT = {
+    "pitch": "pitch shift in semitones",
+    "f0_method": f"pitch extraction: {', '.join(F0_METHODS)}, or a hybrid such as hybrid[rmvpe+crepe]",
+    "index_rate": "index influence",
+    "filter_radius": "median filter radius for f0",
+    "rms_mix_rate": "loudness envelope: 0 = the input's, 1 = the model's",
+    "protect": "protect unvoiced consonants (0.5: off)",
+    "f0_unvoiced": "unvoiced f0 frames: auto (the model's own convention), zero (classic RVC/Applio: "
+    "0 Hz kept, protect acts on them) or interpolate (RVC 2026)",
+    "autotune": "snap the pitch to the notes of --autotune-key with this strength (a bare flag: 1)",
+    "autotune_key": f"'chromatic' or a key such as 'C major', 'F# minor' ({len(KEY_NAMES) - 1} keys)",
+    "formant": "timbre shift in semitones, pitch kept",
+    "embedder": "content encoder: 'auto' (the model's own), a name such as korean-hubert-base, "
+    "or the folder of a custom transformers encoder",
+}
+# Flags whose argparse form differs from the plain spec: values the request checks itself.
+_FORM = {
+    "autotune": {"nargs": "?", "const": 1.0, "metavar": "STRENGTH"},
+    "f0_unvoiced": {"list_choices": False},
+    "autotune_key": {"list_choices": False},
+    "embedder": {"list_choices": False},
+}
 
 
-def add_conversion_args(p: argparse.ArgumentParser, *, pitch_type: Any = float) -> None:
-    """Add RVC's conversion knobs and Persona's voice controls to a command's parser."""
-    p.add_argument(
-        "--pitch", type=pitch_type, default=_D.pitch, help="pitch shift in semitones, -24..24 (default 0)"
-    )
-    p.add_argument(
-        "--f0-method",
-        default=_D.f0_method,
-        help=f"{', '.join(F0_METHODS)}, or a hybrid such as hybrid[rmvpe+crepe] (default {_D.f0_method})",
-    )
-    p.add_argument(
-        "--index-rate", type=float, default=_D.index_rate, help="index influence 0..1 (default 0.75)"
-    )
-    p.add_argument(
-        "--filter-radius", type=int, default=_D.filter_radius, help="median filter radius for f0 (default 3)"
-    )
-    p.add_argument(
-        "--rms-mix-rate",
-        type=float,
-        default=_D.rms_mix_rate,
-        help="0 = input loudness, 1 = model's (default 0.25)",
-    )
-    p.add_argument(
-        "--protect", type=float, default=_D.protect, help="protect unvoiced consonants 0..0.5 (default 0.33)"
-    )
-    p.add_argument(
-        "--f0-unvoiced",
-        default=_D.f0_unvoiced,
-        help=f"{'|'.join(F0_UNVOICED_CHOICES)}. Unvoiced f0 frames: auto (the model's own convention, "
-        "default), zero (classic RVC/Applio: 0 Hz kept, protect acts on them) or interpolate (RVC 2026)",
-    )
-    p.add_argument(
-        "--autotune",
-        type=float,
-        nargs="?",
-        const=1.0,
-        default=_D.autotune,
-        metavar="STRENGTH",
-        help="snap the pitch to the notes of --autotune-key, strength 0..1 (bare flag: 1)",
-    )
-    p.add_argument(
-        "--autotune-key",
-        default=_D.autotune_key,
-        help=f"'chromatic' (default) or a key such as 'C major', 'F# minor' ({len(KEY_NAMES) - 1} keys)",
-    )
-    p.add_argument(
-        "--formant",
-        type=float,
-        default=_D.formant,
-        help="timbre shift in semitones, -12..12, pitch kept (default 0)",
-    )
-    p.add_argument(
-        "--embedder",
-        default=_D.embedder,
-        help="content encoder: 'auto' (the model's own, default), a name such as korean-hubert-base, "
-        "or the folder of a custom transformers encoder",
-    )
+def add_conversion_args(
+    p: argparse.ArgumentParser, *, pitch_type: Any = float, pitch_auto: bool = False
+) -> None:
+    """Add RVC's conversion knobs and Persona's voice controls to a command's parser.
+    ``pitch_auto``: ``--pitch`` also takes ``auto`` (``pitch_type`` parses it)."""
+    for name, spec in CONVERSION_PARAMS.items():
+        what, extra = WHAT[name], _FORM.get(name, {})
+        if name == "pitch":
+            what = f"{what} ('auto': match the song)" if pitch_auto else what
+            extra = {"type": pitch_type}
+        add_spec_flag(p, name, spec, what, strict=False, **extra)
 
 
 def conversion_options(args: argparse.Namespace, **overrides: Any) -> ConversionOptions:
     """The ConversionOptions the flags describe (a folder given to --embedder is left out: see below)."""
-    values = {
-        "pitch": args.pitch,
-        "f0_method": args.f0_method,
-        "index_rate": args.index_rate,
-        "filter_radius": args.filter_radius,
-        "rms_mix_rate": args.rms_mix_rate,
-        "protect": args.protect,
-        "f0_unvoiced": args.f0_unvoiced,
-        "autotune": args.autotune,
-        "autotune_key": args.autotune_key,
-        "formant": args.formant,
-        "embedder": "auto" if embedder_folder(args) else args.embedder,
-    }
+    values = {name: getattr(args, name) for name in CONVERSION_PARAMS}
+    if embedder_folder(args):
+        values["embedder"] = "auto"
     values.update(overrides)
     return ConversionOptions(**values)
 

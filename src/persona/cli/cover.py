@@ -1,6 +1,7 @@
 """`persona cover`: the whole cover pipeline from the command line, with a progress bar.
 
-Defaults and choices are the request's own (``persona.cover.request.COVER_PARAMS``, ``CoverRequest``).
+Flags, defaults, ranges and choices are the request's own (``persona.cover.request.COVER_PARAMS``,
+``CoverRequest``), written by ``persona.cli.spec_args``.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from persona.cli.conversion_args import add_conversion_args, conversion_options
+from persona.cli.spec_args import add_spec_flag
 from persona.cover.request import COVER_PARAMS, CoverRequest
 from persona.params import default_of
 from persona.separation.models import CPU_MODEL, DEFAULT_MODEL
@@ -24,7 +26,6 @@ def _pitch(value: str) -> str | float:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``persona cover`` to the top-level parser."""
-    o = {k: spec.default for k, spec in COVER_PARAMS.items()}
     p = sub.add_parser(
         "cover",
         help="make a cover of a song in a voice model's voice",
@@ -34,39 +35,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", help="path to the model's .index (default: the library's, if any)")
     p.add_argument("--song", required=True, help="the song (wav/mp3/flac/ogg/m4a)")
     p.add_argument("--output", help="output file (.wav or .mp3; default: in the covers folder)")
-    add_conversion_args(p, pitch_type=_pitch)
-    p.add_argument("--vocal-gain", type=float, default=o["vocal_gain"], help="converted vocal gain in dB")
-    p.add_argument(
-        "--instrumental-gain", type=float, default=o["instrumental_gain"], help="instrumental gain in dB"
-    )
+    add_conversion_args(p, pitch_type=_pitch, pitch_auto=True)
+    for name, what in (
+        ("vocal_gain", "converted vocal gain in dB"),
+        ("instrumental_gain", "instrumental gain in dB"),
+    ):  # the request takes +-24 dB; the range shown is the API's
+        add_spec_flag(p, name, COVER_PARAMS[name], what, show_range=False)
     p.add_argument(
         "--backing-gain",
         type=float,
         default=default_of(CoverRequest, "backing_gain_db"),
         help="backing vocal gain in dB",
     )
-    p.add_argument("--reverb", type=float, default=o["reverb"], help="reverb on the vocal, 0..1 (default 0)")
+    add_spec_flag(p, "reverb", COVER_PARAMS["reverb"], "reverb on the vocal")
     p.add_argument("--no-compress", action="store_true", help="no compression on the vocal")
-    p.add_argument(
-        "--key-mode",
-        choices=COVER_PARAMS["key_mode"].choices,
-        default=o["key_mode"],
-        help="vocals: only the voice is shifted (default); song: the instrumental follows the pitch",
-    )
-    p.add_argument(
-        "--separation-model",
-        choices=COVER_PARAMS["separation_model"].choices,
-        default=o["separation_model"],
-        help=f"vocal separation model (default auto: {DEFAULT_MODEL} on a GPU, {CPU_MODEL} on a CPU)",
-    )
-    p.add_argument("--lead-backing", action="store_true", help="split lead and backing vocals")
-    p.add_argument(
-        "--backing",
-        choices=COVER_PARAMS["backing"].choices,
-        default=o["backing"],
-        help="with --lead-backing: mix the backing vocals original (default), converted or not at all",
-    )
-    p.add_argument("--dereverb", action="store_true", help="de-reverb the vocal before conversion")
+    for name, what in (
+        ("key_mode", "vocals: only the voice is shifted; song: the instrumental follows the pitch"),
+        (
+            "separation_model",
+            f"vocal separation model (auto: {DEFAULT_MODEL} on a GPU, {CPU_MODEL} on a CPU)",
+        ),
+        ("lead_backing", "split lead and backing vocals"),
+        ("backing", "with --lead-backing: mix the backing vocals original, converted or not at all"),
+        ("dereverb", "de-reverb the vocal before conversion"),
+    ):
+        add_spec_flag(p, name, COVER_PARAMS[name], what)
     target = default_of(CoverRequest, "target_lufs")
     p.add_argument(
         "--target-lufs", type=float, default=target, help=f"loudness target (default {target:g} LUFS)"
@@ -75,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--format",
         choices=COVER_PARAMS["format"].choices,
         default=None,
-        help="output format (default: from --output, else wav)",
+        help=f"output format (default: from --output, else {COVER_PARAMS['format'].default})",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

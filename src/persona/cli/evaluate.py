@@ -13,6 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from persona.cli.conversion_args import WHAT
+from persona.cli.spec_args import add_spec_flag
+from persona.rvc.options import CONVERSION_PARAMS
+
 # Seed-VC EVAL.md, M4Singer singing, RVCv2 (48k, f0) baseline, averaged over 4 voices x 4 singer types.
 ANCHORS = {
     "source": "Seed-VC EVAL.md, zero-shot singing voice conversion on M4Singer: RVCv2 baseline",
@@ -45,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--voice", nargs="*", metavar="FILE", help="recordings of the target voice (default: the model's own)"
     )
-    p.add_argument("--pitch", type=float, default=0.0, help="pitch shift in semitones (default 0)")
-    p.add_argument("--f0-method", default="rmvpe", help="pitch method of the conversion (default rmvpe)")
+    for name in ("pitch", "f0_method"):  # the conversion's own flags, as persona convert has them
+        add_spec_flag(p, name, CONVERSION_PARAMS[name], WHAT[name], strict=False)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 

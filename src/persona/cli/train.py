@@ -13,12 +13,11 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``persona train`` to the top-level parser (defaults and choices: ``TRAIN_PARAMS``)."""
+    """Add ``persona train`` to the top-level parser (flags, ranges, defaults, choices:
+    ``TRAIN_PARAMS``, through ``persona.cli.spec_args``)."""
+    from persona.cli.spec_args import add_spec_flag, spec_help
     from persona.training.request import TRAIN_PARAMS
 
-    epochs, batch, rate, f0, save = (
-        TRAIN_PARAMS[k] for k in ("epochs", "batch_size", "sample_rate", "f0_method", "save_every")
-    )
     p = sub.add_parser(
         "train",
         help="train a voice model from your recordings",
@@ -26,33 +25,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", help="model name (letters of any script, digits, spaces, - _ . ...)")
     p.add_argument("files", nargs="*", metavar="FILE", help="1-5 recordings (not needed with --resume)")
-    p.add_argument(
-        "--epochs",
-        type=int,
-        help=f"epochs to train, {epochs.min}..{epochs.max} (with --resume: default the saved target)",
+    epochs = TRAIN_PARAMS["epochs"]
+    add_spec_flag(
+        p,
+        "epochs",
+        epochs,
+        "epochs to train",
+        default=None,  # required, unless --resume (then: the saved target)
+        help=spec_help(epochs, "epochs to train").replace(
+            f"(default {epochs.default})", "(with --resume: default the saved target)"
+        ),
     )
-    p.add_argument(
-        "--batch-size", type=int, default=batch.default, help=f"examples per step (default {batch.default})"
-    )
-    p.add_argument(
-        "--sample-rate",
-        default=rate.default,
-        choices=rate.choices,
-        help=f"model rate (default {rate.default})",
-    )
-    p.add_argument("--f0-method", default=f0.default, help=f"{', '.join(f0.choices)} (default {f0.default})")
-    p.add_argument(
-        "--save-every",
-        type=int,
-        default=save.default,
-        help=f"save a checkpoint every K epochs (default {save.default})",
-    )
-    p.add_argument(
-        "--f0-unvoiced",
-        default=TRAIN_PARAMS["f0_unvoiced"].default,
-        help="unvoiced f0 frames in training: zero (classic RVC/Applio, default; the model sounds the same "
-        "there) or interpolate (RVC 2026); recorded in the model",
-    )
+    for name, what, strict in (
+        ("batch_size", "examples per step", True),
+        ("sample_rate", "model rate", True),
+        ("f0_method", "pitch extraction", False),
+        ("save_every", "save a checkpoint every K epochs, and at the end", True),
+        (
+            "f0_unvoiced",
+            "unvoiced f0 frames in training: zero (classic RVC/Applio; the model sounds the same "
+            "there) or interpolate (RVC 2026); recorded in the model",
+            False,
+        ),
+        ("export", "export the save that sounds most like you (best) or the last one", True),
+    ):
+        add_spec_flag(p, name, TRAIN_PARAMS[name], what, strict=strict, list_choices=name != "f0_unvoiced")
     p.add_argument("--resume", action="store_true", help="continue a stopped training of NAME")
     p.add_argument(
         "--from-scratch",
@@ -61,12 +58,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model-size", default="full", choices=("full", "tiny"), help=argparse.SUPPRESS)
     p.add_argument("--no-quality", action="store_true", help="skip the speaker-similarity report")
-    p.add_argument(
-        "--export",
-        default="best",
-        choices=("best", "last"),
-        help="export the save that sounds most like you (best, default) or the last one",
-    )
     p.add_argument(
         "--no-previews", action="store_true", help="no preview (conversion + metrics) at each save"
     )
@@ -80,13 +71,17 @@ def run(args: argparse.Namespace, settings) -> int:
     from persona.errors import PersonaError
     from persona.progress import CancelToken
     from persona.training import TrainRequest, train_model
+    from persona.training.request import TRAIN_PARAMS
     from persona.training.trainer import saved_target_epochs
 
     epochs = args.epochs
     if epochs is None:
         epochs = saved_target_epochs(settings, args.name) if args.resume else None
         if epochs is None:
-            raise PersonaError("bad_epochs", "give the number of epochs with --epochs N (1..1000)")
+            spec = TRAIN_PARAMS["epochs"]
+            raise PersonaError(
+                "bad_epochs", f"give the number of epochs with --epochs N ({spec.min:g}..{spec.max:g})"
+            )
     request = TrainRequest(
         name=args.name,
         files=list(args.files),

@@ -307,3 +307,32 @@ def test_passwords_and_tokens_never_reach_the_log(client, caplog):
     client.get("/api/me", headers={"Authorization": f"Bearer {secret}"})
     text = caplog.text
     assert OTHER not in text and "a wrong secret pw" not in text and secret not in text
+
+
+def test_live_sockets_end_with_their_session_or_token(app, settings, people):
+    from persona.accounts import credentials
+
+    socketio = app.extensions["socketio"]
+    browser = app.test_client()
+    csrf = sign_in(browser, "mina", OTHER)
+    by_cookie = socketio.test_client(app, flask_test_client=browser)
+    record, secret = credentials.issue_token(Accounts.of(settings), people["mina"]["id"])
+    by_token = socketio.test_client(app, auth={"token": secret})
+    assert by_cookie.is_connected() and by_token.is_connected()
+    assert browser.delete("/api/session", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert not by_cookie.is_connected() and by_token.is_connected()
+    credentials.revoke_token(Accounts.of(settings), people["mina"]["id"], record["id"])  # e.g. by the CLI
+    assert app.extensions["persona_socket_watch"].sweep()  # the periodic check
+    assert not by_token.is_connected()
+
+
+def test_a_disabled_person_loses_their_live_socket(app, settings, people):
+    socketio = app.extensions["socketio"]
+    browser = app.test_client()
+    sign_in(browser, "mina", OTHER)
+    live = socketio.test_client(app, flask_test_client=browser)
+    admin = app.test_client()
+    csrf = sign_in(admin, "관리자", GOOD)
+    url = f"/api/admin/users/{people['mina']['id']}"
+    assert admin.patch(url, json={"disabled": True}, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert not live.is_connected()

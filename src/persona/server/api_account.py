@@ -154,6 +154,7 @@ def blueprint(app: Flask, settings: Settings) -> Blueprint:
     @bp.delete("/api/tokens/<token_id>")
     def revoke_token(token_id: str):
         credentials.revoke_token(signin.accounts(), _me()["id"], token_id)
+        signin.end_revoked_sockets()
         return "", 204
 
     return bp

@@ -93,6 +93,7 @@ def change_person(user_id: str):
     row = acc.change(
         user_id, admin=_flag(data, "admin"), disabled=_flag(data, "disabled"), quota_bytes=_quota_from(data)
     )
+    signin.end_revoked_sockets()
     return jsonify(_person(row))
 
 
@@ -100,6 +101,7 @@ def change_person(user_id: str):
 def delete_person(user_id: str):
     _admin()
     erase_person(services().settings, user_id)
+    signin.end_revoked_sockets()
     return "", 204
 
 

@@ -33,6 +33,7 @@ from persona.server.front_door import FrontDoor
 from persona.server.openapi import build_openapi
 from persona.server.services import Services
 from persona.server.socket_reaper import reap_idle_sessions
+from persona.server.socket_watch import SocketWatch
 from persona.settings import Settings
 
 
@@ -94,6 +95,7 @@ def create_app(
         message_queue=settings.redis_url,
         channel="persona-socketio",
     )
+    app.extensions["persona_socket_watch"] = SocketWatch(socketio, app.extensions["persona_accounts"])
     refused = reap_idle_sessions(socketio.server, settings.socket_connect_s)
     app.extensions["persona_broadcaster"] = events.install(
         socketio,

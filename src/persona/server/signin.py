@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
@@ -153,6 +153,7 @@ def who_is_asking(acc: Accounts, auth: Any = None) -> dict[str, Any] | None:
         row = credentials.token_user(acc, given)
         if row is None:
             raise PersonaError("auth_required", "the token is unknown or revoked", status=401)
+        g.persona_credential = ("token", given)
         return row
     if not current_user.is_authenticated:
         return None
@@ -163,6 +164,7 @@ def who_is_asking(acc: Accounts, auth: Any = None) -> dict[str, Any] | None:
             raise PersonaError(
                 "csrf_failed", "the page's security token is missing or old (reload the page)", status=403
             ) from None
+    g.persona_credential = ("session", current_user.secret)
     return current_user.row
 
 
@@ -185,8 +187,19 @@ def sign_out() -> None:
     secret = session.get("_user_id")
     if secret:
         credentials.close_session(accounts(), secret)
+        watch = current_app.extensions.get("persona_socket_watch")
+        if watch is not None:  # this process' sockets of the session go now; others' at their sweep
+            watch.sweep(only_secret=secret)
     logout_user()
     session.clear()
+
+
+def end_revoked_sockets() -> None:
+    """Disconnect this process' sockets whose session or token just ended (a disabled person,
+    a revoked token); the other web processes catch up at their next sweep."""
+    watch = current_app.extensions.get("persona_socket_watch")
+    if watch is not None:
+        watch.sweep()
 
 
 def csrf_token() -> str | None:
@@ -217,4 +230,7 @@ def socket_allowed(settings: Settings, auth: Any = None) -> bool:
     if user is None:
         return False
     identity.remember_for_socket(user)
+    watch = current_app.extensions.get("persona_socket_watch")
+    if watch is not None and g.get("persona_credential"):
+        watch.remember(request.sid, *g.persona_credential)
     return True

@@ -29,6 +29,7 @@ const JOURNEYS = [
   "library",
   "restart",
   "phone",
+  "consent",
   "token",
   "empty-home",
   "accounts",

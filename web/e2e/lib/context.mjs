@@ -1,6 +1,7 @@
 // What every journey gets: the page, the running server (`base`, `api`), the fixture files,
 // screenshots, and `state` that later journeys read from earlier ones (the trained model, the
 // exported zip, the cover). `ctx.useServer(kind)` brings up the server a journey runs against.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -24,10 +25,20 @@ export async function createContext(tmp) {
   const fixture = join(tmp, "fixture");
   const settings = buildFixtureHome(fixture);
   writeFileSync(join(OUT, "server.log"), "");
+  // The microphone: Chromium's fake capture device plays a reading (the consent journey records it).
+  const reading = join(tmp, "microphone.wav");
+  spawnSync("text2wave", ["-eval", "(voice_kal_diphone)", "-o", reading], {
+    input: "The box was thrown beside the parked truck. The hogs were fed chopped corn and garbage. Four hours of steady work faced us.",
+  });
   const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmp, "chromium-")), {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROME_ARGS,
+    args: [
+      ...CHROME_ARGS,
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-audio-capture=${reading}`,
+    ],
     viewport: DESKTOP,
     acceptDownloads: true,
     locale: "ko-KR",
@@ -84,9 +95,10 @@ export async function createContext(tmp) {
     },
 
     /**
-     * The server a journey runs against: "fixture" (the fixture home), "token" (the same home
-     * behind an access token), "empty" (no weights, no models; weights from a local mirror) or
-     * "accounts" (a fixture home of its own, where the accounts journey makes the first admin).
+     * The server a journey runs against: "fixture" (the fixture home), "consent" (the same home
+     * asking for consent), "token" (the same home behind an access token), "empty" (no weights,
+     * no models; weights from a local mirror) or "accounts" (a fixture home of its own, where the
+     * accounts journey makes the first admin).
      */
     async useServer(kind) {
       if (ctx.serverKind === kind && ctx.server && ctx.server.exitCode === null) return;
@@ -96,6 +108,8 @@ export async function createContext(tmp) {
       let token = null;
       if (kind === "fixture") {
         await ctx.startServer();
+      } else if (kind === "consent") {
+        await ctx.startServer([], null, { PERSONA_CONSENT: "on" });
       } else if (kind === "token") {
         token = ctx.token = `e2e-${Math.random().toString(36).slice(2)}`;
         await ctx.startServer(["--token", token]);

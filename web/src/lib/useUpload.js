@@ -17,7 +17,7 @@ export function useUpload() {
   const controller = useRef(null);
 
   const send = useCallback(
-    async (url, body) => {
+    async (url, body, { onError } = {}) => {
       const ctl = new AbortController();
       controller.current = ctl;
       setError(null);
@@ -29,7 +29,10 @@ export function useUpload() {
         });
         return response.data;
       } catch (err) {
-        if (!isCancel(err)) setError({ ...errorBody(err), message: errorMessage(err, t), code: errorCode(err), sent: true });
+        if (!isCancel(err)) {
+          setError({ ...errorBody(err), message: errorMessage(err, t), code: errorCode(err), sent: true });
+          onError?.(errorCode(err));
+        }
         return null;
       } finally {
         if (controller.current === ctl) controller.current = null;

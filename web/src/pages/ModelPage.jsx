@@ -27,6 +27,13 @@ export function modelExtras(model) {
   };
 }
 
+function consentText(consent, t, lang) {
+  const status = consent?.status || "none";
+  if (status === "recorded") return t("consent.status.recorded", { date: formatDate(consent.recorded_at, lang) });
+  if (status === "imported") return t("consent.status.imported");
+  return t("consent.status.none");
+}
+
 function ModelFacts({ model }) {
   const { t, lang } = useI18n();
   const { profile, quality } = modelExtras(model);
@@ -37,6 +44,7 @@ function ModelFacts({ model }) {
     [t("model.f0Unvoiced"), model.f0 && model.f0_unvoiced ? t(`f0Unvoiced.${model.f0_unvoiced}`) : undefined],
     [t("model.index"), model.has_index ? t("common.yes") : t("common.no")],
     [t("model.source"), model.source ? t(`source.${model.source}`) : undefined],
+    [t("model.consent"), consentText(model.consent, t, lang), "model-consent"],
     [t("model.embedder"), model.embedder],
     [t("model.mergedFrom"), model.merged_from ? `${model.merged_from.a} × ${model.merged_from.weight} + ${model.merged_from.b}` : undefined],
     [t("model.created"), formatDate(model.created_at, lang)],

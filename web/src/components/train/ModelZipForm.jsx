@@ -6,7 +6,9 @@ import { paths } from "../../lib/api.js";
 import { KEYS, session } from "../../lib/storage.js";
 import { acceptOne, ZIP_LIMITS } from "../../lib/files.js";
 import { useUpload } from "../../lib/useUpload.js";
+import { useHealth } from "../../lib/health.js";
 import FileDrop from "../FileDrop.jsx";
+import Check from "../cover/Check.jsx";
 import ErrorBox from "../ErrorBox.jsx";
 import ProgressBar from "../ProgressBar.jsx";
 
@@ -16,12 +18,16 @@ export default function ModelZipForm() {
   const [file, setFile] = useState(null);
   const [name, setName] = useState("");
   const upload = useUpload();
+  const rightsRequired = Boolean(useHealth()?.consent?.required);
+  const [rights, setRights] = useState(false);
 
   const submit = async (e) => {
     e.preventDefault();
     upload.setError(null);
     if (!file) return upload.setError({ message: t("zip.needFile") });
+    if (rightsRequired && !rights) return upload.setError({ message: t("consent.needRights") });
     const body = new FormData();
+    if (rights) body.append("rights_confirmed", "true");
     body.append("file", file, file.name);
     if (name.trim()) body.append("name", name.trim());
     const data = await upload.send("/models/upload", body);
@@ -60,6 +66,7 @@ export default function ModelZipForm() {
           disabled={busy}
         />
       </div>
+      <Check label={t("consent.rights")} hint={t("consent.rightsHint")} checked={rights} onChange={setRights} disabled={busy} />
       {busy ? <ProgressBar value={upload.progress} label={t("common.uploadProgress")} /> : null}
       <ErrorBox error={upload.error} reveal={Boolean(upload.error?.sent)} />
       <button type="submit" className="button button-wide" disabled={busy}>

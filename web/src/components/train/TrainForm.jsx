@@ -15,6 +15,10 @@ import ProgressBar from "../ProgressBar.jsx";
 import RecordingsPicker from "./RecordingsPicker.jsx";
 import NameEpochsFields from "./NameEpochsFields.jsx";
 import TrainAdvanced from "./TrainAdvanced.jsx";
+import ConsentRecorder from "./ConsentRecorder.jsx";
+
+// Server refusals after which the recorded consent cannot be sent again: record anew.
+const CONSENT_RESET = new Set(["consent_challenge_invalid", "consent_replayed", "consent_voice_mismatch", "consent_silent", "consent_not_speech", "consent_too_short", "consent_too_long"]);
 
 export default function TrainForm({ onStarted }) {
   const { t } = useI18n();
@@ -25,7 +29,11 @@ export default function TrainForm({ onStarted }) {
   const values = withDefaults(changed, specs);
   const change = (key, value) => setChanged((c) => ({ ...c, [key]: value }));
   const upload = useUpload();
-  const limits = trainingLimits(useHealth(), TRAINING_LIMITS);
+  const health = useHealth();
+  const limits = trainingLimits(health, TRAINING_LIMITS);
+  const consentRequired = Boolean(health?.consent?.required);
+  const [consent, setConsent] = useState(null); // {challengeId, blob, filename} once recorded
+  const [consentReset, setConsentReset] = useState(0);
   // Asked before anything is uploaded: a training the server cannot run is not offered.
   const needs = useJobNeeds("train", { sample_rate: values.sample_rate, f0_method: values.f0_method });
   const blocked = Boolean(needs?.missing?.length);
@@ -44,13 +52,20 @@ export default function TrainForm({ onStarted }) {
     if (!files.length) return upload.setError({ message: t("train.needFiles"), local: "files" });
     if (!name.trim()) return upload.setError({ message: t("train.needName"), local: "name" });
     if (blocked) return undefined;
+    if (consentRequired && !consent) return upload.setError({ message: t("consent.needRecording"), local: "consent" });
     const body = new FormData();
+    if (consent) {
+      body.append("consent", consent.blob, consent.filename);
+      body.append("consent_challenge", consent.challengeId);
+    }
     for (const file of files) body.append("files", file, file.name);
     body.append("name", name.trim());
     for (const [key, value] of Object.entries(values)) {
       if (value !== undefined && value !== null) body.append(key, String(value));
     }
-    const data = await upload.send("/trainings", body);
+    const data = await upload.send("/trainings", body, {
+      onError: (code) => CONSENT_RESET.has(code) && setConsentReset((n) => n + 1),
+    });
     if (!data) return;
     const started = { job_id: data.job_id, model_name: data.model_name || name.trim(), epochs: Number(values.epochs) };
     session.setJSON(KEYS.trainJob, started);
@@ -71,6 +86,18 @@ export default function TrainForm({ onStarted }) {
         disabled={busy}
       />
       <TrainAdvanced specs={specs} values={values} onChange={change} disabled={busy} />
+      {consentRequired ? (
+        <ConsentRecorder
+          name={name}
+          value={consent}
+          onChange={(c) => {
+            setConsent(c);
+            if (c && upload.error?.local === "consent") upload.setError(null);
+          }}
+          resetKey={consentReset}
+          disabled={busy}
+        />
+      ) : null}
       {busy ? (
         <div className="upload">
           <span className="field-label">{t("common.uploading")}</span>

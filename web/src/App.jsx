@@ -13,6 +13,7 @@ import NotFoundPage from "./pages/NotFoundPage.jsx";
 import SignInPage from "./pages/SignInPage.jsx";
 import TokensPage from "./pages/TokensPage.jsx";
 import AdminPage from "./pages/AdminPage.jsx";
+import CheckPage from "./pages/CheckPage.jsx";
 import { AccountProvider, useAccount } from "./lib/account.jsx";
 
 function TokenPrompt() {
@@ -43,6 +44,7 @@ export function AppRoutes() {
       <Routes>
         <Route element={<Layout />}>
           <Route path="setup" element={<SignInPage setup />} />
+          <Route path="check" element={<CheckPage />} />
           <Route element={<Gate />}>
             <Route index element={<TrainPage />} />
             <Route path="train" element={<TrainPage />} />

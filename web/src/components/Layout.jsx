@@ -92,6 +92,9 @@ export default function Layout() {
       </main>
       <footer className="footer">
         <p>{t("footer.text")}</p>
+        <p>
+          <Link to="/check">{t("nav.check")}</Link>
+        </p>
         {account.setup ? (
           <p>
             <Link to="/setup">{t("account.setupLink")}</Link>

@@ -10,6 +10,7 @@ import ErrorBox from "../components/ErrorBox.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
 import Facts from "../components/Facts.jsx";
 import QualityFacts from "../components/QualityFacts.jsx";
+import AiDisclosure from "../components/provenance/AiDisclosure.jsx";
 
 export default function CoverPage() {
   const { id } = useParams();
@@ -150,6 +151,7 @@ export default function CoverPage() {
               <QualityFacts metrics={cover.quality} testid="cover-quality" />
             </div>
           ) : null}
+          {cover ? <AiDisclosure provenance={cover.provenance} /> : null}
           <div className="actions">
             <DownloadLink href={downloadUrl} filename={cover?.filename || ""} className="button button-primary">
               {t("coverPage.download")}
@@ -163,6 +165,7 @@ export default function CoverPage() {
               {t("common.toLibrary")}
             </Link>
           </div>
+          {cover ? <p className="field-hint">{t("coverPage.downloadNote")}</p> : null}
         </section>
       )}
     </div>

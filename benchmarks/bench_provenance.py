@@ -378,7 +378,7 @@ def main() -> None:
     results: dict = {"threshold": watermark.THRESHOLD, "depth": watermark.DEPTH, "cpu": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="bench-provenance-") as tmp:
         work = Path(tmp)
-        n_songs, n_speech = (2, 1) if args.quick else (10, 5)
+        n_songs, n_speech = (2, 1) if args.quick else (6, 3)
         items = [(f"song{i}", noisy_song(60.0, 100 + i)) for i in range(n_songs)]
         items += [(f"speech{i}", speech_montage(60.0, 200 + i, work)) for i in range(n_speech)]
         if "robustness" in args.only:

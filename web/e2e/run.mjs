@@ -29,6 +29,7 @@ const JOURNEYS = [
   "library",
   "restart",
   "phone",
+  "check",
   "consent",
   "token",
   "empty-home",

@@ -274,3 +274,23 @@ def test_serve_start_refuses_a_broken_signing_key(settings):
     with pytest.raises(PersonaError) as err:
         check_provenance(settings)
     assert err.value.code == "signing_key_invalid"
+
+
+def test_api_detect_turns_away_work_beyond_its_bound(settings, monkeypatch):
+    import io
+
+    from persona.server import api_detect, create_app
+
+    client = create_app(settings, web_dist=None).test_client()
+    monkeypatch.setattr(api_detect, "WAIT_S", 0.01)
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros((4410, 2), np.float32) + 0.01, 44100, format="WAV", subtype="PCM_16")
+    held = [api_detect._turns.acquire() for _ in range(api_detect.CONCURRENT)]
+    try:
+        buf.seek(0)
+        r = client.post("/api/detect", data={"file": (buf, "a.wav")})
+        assert r.status_code == 503 and r.json["error"]["code"] == "detect_busy"
+    finally:
+        for _ in held:
+            api_detect._turns.release()
+    assert not list(settings.jobs_dir.glob(".upload-*"))

@@ -48,6 +48,16 @@ def test_mark_survives_a_speed_change_and_a_mono_downmix(song):
     assert found.marked and abs(found.speed - 1.04) <= 0.011
 
 
+def test_mark_survives_a_tempo_change_that_keeps_the_pitch(song):
+    import librosa
+
+    audio, sr = song
+    marked = provenance.mark_audio(audio, sr).mean(axis=0)
+    slower = librosa.effects.time_stretch(marked, rate=0.96)  # 4 % slower, same pitch
+    found = watermark.detect(slower, sr)
+    assert found.marked and found.speed == 1.0 and abs(found.tempo - 0.96) <= 0.011
+
+
 def test_streaming_marker_equals_whole_signal_marking(song):
     audio, sr = song
     whole = watermark.embed(audio, sr)

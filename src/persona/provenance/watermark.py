@@ -16,11 +16,12 @@ detector that needs no synchronisation codes:
   that band, where the music masks it.
 - Detection whitens the log spectrum (minus each frame's mean and a 1 s moving average),
   folds it over the period and correlates with every cyclic shift of the pattern, for 2 frame
-  phases and a grid of speed factors (a speed change is undone by reading the file at another
-  rate). The statistic ``z = <P, F> / |F|`` is standard normal for unmarked audio whatever the
-  audio is, because the keyed signs are independent of it; ``THRESHOLD`` = 6 over the ~3,300
-  tries puts the chance of a false alarm near 3e-6 per file (measured on unmarked audio in
-  benchmarks/bench_provenance.py).
+  phases, a grid of speed factors 0.94-1.06 (a speed change is undone by reading the file at
+  another rate) and the same grid of tempos (time stretched, pitch kept: the frames are read
+  back at the made pace). The statistic ``z = <P, F> / |F|`` is standard normal for unmarked
+  audio whatever the audio is, because the keyed signs are independent of it; ``THRESHOLD`` = 6
+  over the ~6,400 tries puts the chance of a false alarm near 6e-6 per file (measured on
+  unmarked audio in benchmarks/bench_provenance.py).
 
 Everything is numpy + soxr: no weights to load, nothing that can silently fail to load.
 """
@@ -49,6 +50,7 @@ THRESHOLD = 6.0
 MAX_DETECT_S = 240.0  # longer files: their first 4 minutes are plenty
 # 0.94 .. 1.06, as made first: a clearly marked file stops the search there
 SPEEDS = tuple(sorted((round(0.94 + 0.01 * i, 2) for i in range(13)), key=lambda s: (abs(s - 1.0), s)))
+TEMPOS = tuple(s for s in SPEEDS if s != 1.0)  # time stretched, pitch kept (sox tempo, WSOLA)
 SURE = THRESHOLD + 4.0  # a score this high ends the search: more tries cannot make it unmarked
 KEY = b"persona ai cover mark v1"
 _CONTEXT_S = 0.25  # each side of a chunk, so chunked marking equals whole-file marking
@@ -167,9 +169,10 @@ def embed(audio: np.ndarray, sr: int, *, key: bytes = KEY) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Detection:
-    score: float  # the best z over shifts, phases and speeds
+    score: float  # the best z over shifts, phases, speeds and tempos
     marked: bool
     speed: float  # the speed factor where the best z was found (1.0: as made)
+    tempo: float = 1.0  # the tempo factor (time stretched, pitch kept) where it was found
 
 
 def _whitened_bands(x16: np.ndarray) -> np.ndarray:
@@ -207,6 +210,14 @@ def _best_z(white: np.ndarray, key: bytes) -> float:
     return best
 
 
+def _stretched(white: np.ndarray, tempo: float) -> np.ndarray:
+    """Frames of a file played ``tempo`` times faster (pitch kept), read back at the made pace."""
+    pos = np.arange(0.0, len(white) - 1, 1.0 / tempo)
+    i = pos.astype(int)
+    f = (pos - i)[:, None]
+    return white[i] * (1 - f) + white[np.minimum(i + 1, len(white) - 1)] * f
+
+
 def _resampled(mono: np.ndarray, sr: float) -> Iterator[tuple[float, np.ndarray]]:
     for speed in SPEEDS:
         # a file played ``speed`` times faster is undone by reading it at sr / speed
@@ -217,13 +228,22 @@ def detect(audio: np.ndarray, sr: int, *, key: bytes = KEY) -> Detection:
     """Whether ``audio`` ((n,) or (channels, n)) carries the mark made with ``key``."""
     a = np.asarray(audio, np.float64)
     mono = (a if a.ndim == 1 else a.mean(axis=0))[: int(MAX_DETECT_S * sr)]
-    best, best_speed = -np.inf, 1.0
+    best, best_speed, best_tempo = -np.inf, 1.0, 1.0
     for speed, x16 in _resampled(mono, float(sr)):
-        for sub in (0, HOP // 2):  # the file's frames may sit anywhere against the marked ones
-            z = _best_z(_whitened_bands(x16[sub:]), key)
+        whites = [_whitened_bands(x16[sub:]) for sub in (0, HOP // 2)]  # frames may sit anywhere
+        for white in whites:
+            z = _best_z(white, key)
             if z > best:
-                best, best_speed = z, speed
+                best, best_speed, best_tempo = z, speed, 1.0
+        if speed == 1.0 and best < SURE:  # then the same frames read at other tempos
+            for tempo in TEMPOS:
+                for white in whites:
+                    z = _best_z(_stretched(white, tempo), key)
+                    if z > best:
+                        best, best_speed, best_tempo = z, 1.0, tempo
+                if best >= SURE:
+                    break
         if best >= SURE:
             break
     score = 0.0 if not np.isfinite(best) else round(best, 2)
-    return Detection(score=score, marked=score >= THRESHOLD, speed=best_speed)
+    return Detection(score=score, marked=score >= THRESHOLD, speed=best_speed, tempo=best_tempo)

@@ -114,3 +114,48 @@ def test_a_cover_and_a_delete_of_its_model_do_not_cross(settings, tmp_path):
             {"cover": "model_not_found", "delete": "deleted"},
         ), outcome
         assert (outcome["cover"] == "queued") == lib.exists(name)
+
+
+def test_a_request_for_several_ranges_gets_the_whole_file(client, cover):
+    cover_id, size = cover
+    r = client.get(f"/api/covers/{cover_id}/audio", headers={"Range": "bytes=0-1,5-6"})
+    assert r.status_code == 200 and len(r.data) == size
+    r = client.get(f"/api/covers/{cover_id}/audio", headers={"Range": f"bytes=0-1,{size + 9}-"})
+    assert r.status_code == 200 and len(r.data) == size  # one of them is satisfiable
+    r = client.get(f"/api/covers/{cover_id}/audio", headers={"Range": f"bytes={size}-,{size + 9}-"})
+    assert r.status_code == 416 and r.headers["Content-Range"] == f"bytes */{size}"
+
+
+@pytest.fixture
+def dist_client(settings, tmp_path):
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>p</title>")
+    app = create_app(settings, web_dist=dist, jobs_need_assets=False)
+    return app.test_client()
+
+
+@pytest.mark.parametrize("path", ["/%00", "/a%00b.js", "/api/models/%01", "/socket.io/%7f"])
+def test_control_characters_in_a_path_are_refused(dist_client, path):
+    r = dist_client.get(path)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "path_invalid"
+
+
+def test_a_very_long_path_is_414_with_the_error_object(dist_client):
+    r = dist_client.get("/" + "a" * 5000)
+    assert r.status_code == 414
+    assert r.get_json()["error"] == {
+        "code": "path_too_long",
+        "message": "the address is longer than 2048 characters",
+        "params": {"max": 2048},
+    }
+    # one name too long for the file system, within the path limit: a page route, not a crash
+    assert dist_client.get("/" + "b" * 600).status_code == 200
+    assert dist_client.get("/" + "b" * 600 + ".js").status_code == 404
+
+
+@pytest.mark.parametrize("route", ["/api/models/merge", "/api/assets/download"])
+def test_json_nested_too_deeply_is_refused(dist_client, route):
+    deep = "[" * 5000 + "]" * 5000
+    r = dist_client.post(route, data=deep, content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "json_too_deep"

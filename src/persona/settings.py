@@ -28,7 +28,8 @@ _ENV_FIELDS = (
     "max_song_seconds", "max_upload_bytes", "cover_concurrency", "stems_cache_bytes",
     "max_training_total_seconds", "job_stale_s", "sockets_per_client", "socket_connect_s",
     "socket_idle_s", "header_timeout_s", "upload_min_bytes_per_s", "upload_grace_s",
-    "allowed_hosts", "allowed_origins",
+    "allowed_hosts", "allowed_origins", "pending_per_client", "uploads_per_client", "uploads_at_once",
+    "trusted_proxies",
 )  # fmt: skip
 
 
@@ -85,6 +86,14 @@ class Settings:
     secret_key: str | None = None
     signin_per_account: str = "10/minute;100/day"
     signin_per_address: str = "30/minute;300/day"
+    # Slow clients (persona.server.gunicorn_worker, front_door): connections of one address still
+    # sending their request headers, and request bodies (uploads) in flight per address and in all.
+    pending_per_client: int = 32
+    uploads_per_client: int = 4
+    uploads_at_once: int = 16
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (persona.server.proxies): addresses
+    # or networks; every per-address limit then counts the client's address, not the proxy's.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def assets(self) -> Path:

@@ -121,9 +121,11 @@ def _serve(args: argparse.Namespace, settings) -> int:
     import sys
 
     from persona.jobs.startup import check_backends, check_provenance
+    from persona.server.proxies import TrustedProxies
     from persona.server.run import serve
 
     settings = _with(settings, args)
+    TrustedProxies(settings.trusted_proxies)  # a bad entry: one line, exit 2, nothing started
     check_backends(settings)  # a bad database or Redis URL: one line, exit 2, nothing started
     check_provenance(settings)  # likewise a broken signing key
     if args.handlers != "fixture":  # the stand-in jobs need no weights

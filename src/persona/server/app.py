@@ -31,6 +31,8 @@ from persona.server import (
 )
 from persona.server.front_door import FrontDoor
 from persona.server.openapi import build_openapi
+from persona.server.proxies import ForwardedFor, TrustedProxies
+from persona.server.request_limits import BoundedJSONProvider
 from persona.server.services import Services
 from persona.server.socket_reaper import reap_idle_sessions
 from persona.server.socket_watch import SocketWatch
@@ -56,6 +58,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = largest + (1 << 20)  # + room for form fields
     app.config["JSON_SORT_KEYS"] = False
     app.config["PERSONA_JOBS_NEED_ASSETS"] = jobs_need_assets
+    app.json = BoundedJSONProvider(app)  # a JSON body nested too deeply: 400, not a crash
     app.json.ensure_ascii = False
     svc = Services.build(settings)
     app.extensions["persona"] = svc
@@ -105,6 +108,10 @@ def create_app(
         on_refused=refused,
         allowed=lambda auth: signin.socket_allowed(settings, auth),
     )
-    # Outermost, in front of engine.io: host/origin, handshake token, socket counts, slow bodies.
+    # In front of engine.io: host/origin, handshake token, socket and upload counts, slow bodies;
+    # outermost, the client's own address from a trusted proxy's X-Forwarded-For.
     app.wsgi_app = FrontDoor(app.wsgi_app, settings, socket_capacity=socket_capacity)
+    proxies = TrustedProxies(settings.trusted_proxies)
+    if proxies:
+        app.wsgi_app = ForwardedFor(app.wsgi_app, proxies)
     return app

@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    HTTPException,
+    RequestedRangeNotSatisfiable,
+    RequestEntityTooLarge,
+)
 
 from persona.errors import PersonaError
 
@@ -65,7 +70,10 @@ def install(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(code, exc.description or exc.name, exc.code or 500)
+        resp = error_response(code, exc.description or exc.name, exc.code or 500)
+        if isinstance(exc, RequestedRangeNotSatisfiable) and exc.length is not None:
+            resp.headers["Content-Range"] = f"{exc.units} */{exc.length}"  # RFC 7233 section 4.4
+        return resp
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):

@@ -4,6 +4,8 @@ Why here and not in Flask: engine.io (Socket.IO's transport) answers ``/socket.i
 Flask hook runs, and each open WebSocket or long-poll holds one of gunicorn's ``threads``. So
 ``FrontDoor`` (outermost, in front of Flask-SocketIO's own) does, in order:
 
+0. The path: control characters (400 ``path_invalid``) or too long (414 ``path_too_long``;
+   ``persona.server.request_limits``).
 1. Host and Origin (no-token mode only; with a token the token is the guard): a ``Host`` that is
    not this server's (DNS rebinding) is refused 403 ``host_not_allowed``; an unsafe method
    (POST, PUT, PATCH, DELETE) whose ``Origin`` is another site is refused 403
@@ -13,8 +15,14 @@ Flask hook runs, and each open WebSocket or long-poll holds one of gunicorn's ``
 3. Long-lived Socket.IO requests (WebSockets, long-polls) are counted: at most
    ``sockets_per_client`` per client address (429 ``too_many_connections``) and at most
    ``threads - reserve`` in all (503 ``server_busy``), so ordinary requests always find a thread.
-4. A request body must arrive at ``upload_min_bytes_per_s`` after ``upload_grace_s``; a slower
-   upload is cut (408 ``request_too_slow`` when the app reads it).
+4. Request bodies (uploads, forms) in flight are counted: at most ``uploads_per_client`` per
+   client address (429 ``too_many_uploads``) and ``uploads_at_once`` in all (503 ``uploads_busy``),
+   refused before a byte of the body is read, so slow but legal uploads hold a bounded share of
+   the threads. A body must arrive at ``upload_min_bytes_per_s`` after ``upload_grace_s``; a
+   slower one is cut (408 ``request_too_slow`` when the app reads it).
+
+The client address is ``REMOTE_ADDR``, which ``persona.server.proxies`` has already set to the
+browser's own address for requests from a trusted proxy.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from persona.server.auth import token_from, token_ok
 from persona.server.deadlines import DeadlineSocket, RequestTooSlow
 from persona.server.hosts import HostPolicy, hostname
 from persona.server.identity import accounts_enabled
+from persona.server.request_limits import path_problem
 from persona.settings import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -41,9 +50,11 @@ SOCKET_PATH = "/socket.io"
 def _refuse(start_response, exc: PersonaError) -> list[bytes]:
     """Answer with the project's one error shape, outside Flask (the connection is closed)."""
     reason = {
+        400: "BAD REQUEST",
         401: "UNAUTHORIZED",
         403: "FORBIDDEN",
         408: "REQUEST TIMEOUT",
+        414: "URI TOO LONG",
         429: "TOO MANY REQUESTS",
         503: "SERVICE UNAVAILABLE",
     }
@@ -110,11 +121,15 @@ class FrontDoor:
         self.lock = threading.Lock()
         self.open_by_client: Counter[str] = Counter()
         self.open_total = 0
+        self.bodies = Slots(settings.uploads_per_client, settings.uploads_at_once)
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         sock = environ.get("gunicorn.socket")
         if isinstance(sock, DeadlineSocket):
             sock.deadline = None  # the headers are in; from here the body rules apply
+        bad_path = path_problem(environ)
+        if bad_path is not None:
+            return _refuse(start_response, bad_path)
         path = environ.get("PATH_INFO", "") or ""
         method = environ.get("REQUEST_METHOD", "GET").upper()
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME")
@@ -144,19 +159,27 @@ class FrontDoor:
         if path == SOCKET_PATH or path.startswith(SOCKET_PATH + "/"):
             return self._socket(environ, start_response)
         length = _content_length(environ)
-        if length > 0 and "wsgi.input" in environ:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not (length > 0 or chunked) or "wsgi.input" not in environ:
+            return self.app(environ, start_response)
+        client = environ.get("REMOTE_ADDR") or "?"
+        refused = self.bodies.take(client)
+        if refused is not None:
+            return _refuse(start_response, refused)
+        try:
             environ["wsgi.input"] = _SlowBody(
                 environ["wsgi.input"],
                 sock if isinstance(sock, DeadlineSocket) else None,
                 length,
                 self.settings,
             )
-        try:
             return self.app(environ, start_response)
         except RequestTooSlow:
             return _refuse(
                 start_response, PersonaError("request_too_slow", "the upload arrived too slowly", status=408)
             )
+        finally:  # the view has read (or refused) the body by the time it returns
+            self.bodies.give_back(client)
 
     def _socket(self, environ: dict, start_response) -> Iterable[bytes]:
         token = self.settings.token
@@ -198,6 +221,43 @@ class FrontDoor:
                 if self.open_by_client[client] <= 0:
                     del self.open_by_client[client]
                 self.open_total -= 1
+
+
+class Slots:
+    """Counted places per client address and in all (0: no bound); ``take`` answers the refusal."""
+
+    def __init__(self, per_client: int, total: int) -> None:
+        self.per_client, self.total = max(0, int(per_client)), max(0, int(total))
+        self.lock = threading.Lock()
+        self.by_client: Counter[str] = Counter()
+        self.in_use = 0
+
+    def take(self, client: str) -> PersonaError | None:
+        with self.lock:
+            if self.per_client and self.by_client[client] >= self.per_client:
+                return PersonaError(
+                    "too_many_uploads",
+                    f"this address is already sending {self.per_client} uploads; wait for one to finish",
+                    status=429,
+                    params={"max": self.per_client},
+                )
+            if self.total and self.in_use >= self.total:
+                return PersonaError(
+                    "uploads_busy",
+                    f"the server is receiving {self.total} uploads already; try again shortly",
+                    status=503,
+                    params={"max": self.total},
+                )
+            self.by_client[client] += 1
+            self.in_use += 1
+            return None
+
+    def give_back(self, client: str) -> None:
+        with self.lock:
+            self.by_client[client] -= 1
+            if self.by_client[client] <= 0:
+                del self.by_client[client]
+            self.in_use -= 1
 
 
 def _content_length(environ: dict) -> int:

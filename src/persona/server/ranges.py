@@ -3,9 +3,12 @@
 werkzeug answers 416 to two kinds of header the RFC says to serve: a header it cannot parse
 (``bytes=abc``, another unit, ``bytes=9-3``), which a server must *ignore* (200, the whole file;
 section 3.1), and a suffix range longer than the file (``bytes=-N``, N >= size), which means the
-whole file (section 2.1: 206 with ``bytes 0-(size-1)/size``). ``normalize_range(environ, size)``
-rewrites the request's header accordingly; anything else is left to werkzeug (``bytes=N-`` with
-N >= size stays 416, as it must).
+whole file (section 2.1: 206 with ``bytes 0-(size-1)/size``). It also answers 416 to any
+request for several ranges, which it does not serve: a server may ignore a Range header (section
+3.1), so a multi-range request with at least one satisfiable range gets the whole file (200), as
+many servers do (multipart/byteranges is rarely used, and a player asks again). Only when no
+range is satisfiable is it 416. ``normalize_range(environ, size)`` rewrites the request's header
+accordingly; anything else is left to werkzeug (``bytes=N-`` with N >= size stays 416, as it must).
 """
 
 from __future__ import annotations
@@ -33,7 +36,20 @@ def normalize_range(environ: dict, size: int) -> None:
         if first and last and int(last) < int(first):
             environ.pop("HTTP_RANGE", None)  # "bytes=9-3" is invalid, so the header is ignored
             return
+    if len(parsed) > 1:
+        if any(_satisfiable(m.group(1), m.group(2), size) for m in parsed):
+            environ.pop("HTTP_RANGE", None)  # several ranges, one servable: the whole file (200)
+        else:
+            environ["HTTP_RANGE"] = f"bytes={size}-"  # none is: werkzeug's 416 with bytes */size
+        return
     if len(parsed) == 1:
         first, last = parsed[0].group(1), parsed[0].group(2)
         if not first and int(last) >= size > 0:
             environ["HTTP_RANGE"] = "bytes=0-"  # a suffix longer than the file: all of it
+
+
+def _satisfiable(first: str, last: str, size: int) -> bool:
+    """RFC 7233 section 2.1: a range with a first byte inside the file, or a non-empty suffix."""
+    if first:
+        return int(first) < size
+    return int(last) > 0 and size > 0

@@ -89,7 +89,7 @@ def gunicorn_options(settings: Settings, threads: int = 64) -> dict[str, Any]:
         "bind": f"{settings.host}:{settings.port}",
         "workers": 1,
         # gthread, with per-connection deadlines (slow headers, stalled reads and writes)
-        "worker_class": guarded_worker_class(settings.header_timeout_s, settings.socket_idle_s),
+        "worker_class": guarded_worker_class(settings),
         "threads": threads,
         "timeout": 120,
         "graceful_timeout": 10,

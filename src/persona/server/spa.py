@@ -32,8 +32,12 @@ def blueprint(web_dist: Path | None) -> Blueprint:
             abort(404)
         if web_dist is None:
             return _NOT_BUILT, 200, {"Content-Type": "text/html; charset=utf-8"}
-        target = (web_dist / path).resolve() if path else None
-        if target is not None and target.is_file() and web_dist.resolve() in target.parents:
+        try:  # a name the file system refuses (too long for it, say) is simply not one of ours
+            target = (web_dist / path).resolve() if path else None
+            found = target is not None and target.is_file() and web_dist.resolve() in target.parents
+        except (OSError, ValueError):
+            found = False
+        if found:
             resp = send_from_directory(web_dist, path)
             if path.startswith("assets/"):  # Vite's content-hashed files
                 resp.cache_control.max_age = 31536000

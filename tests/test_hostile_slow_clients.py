@@ -1,0 +1,133 @@
+"""Slow clients cannot starve a live `persona serve` (gunicorn gthread, 64 threads; issue 24 item 3).
+
+Quick versions of the attacks that `benchmarks/bench_slow_clients.py` measures: more connections
+sending headers one line at a time than there are threads (with a token, from one address and
+from many), and more slow but legal uploads than there are threads (a token holder from one
+address, no token from many). Meanwhile an authorised request is answered; refused uploads get
+the error object. The header deadline is long here (60 s), so a server that gave each slow
+connection a thread would not answer within the requests' generous timeouts.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import requests
+
+from persona.testing.home import start_server, stop_process, wait_for
+from persona.testing.slow_clients import SlowHeaders, SlowUploads
+
+TOKEN = "slow-token"
+THREADS = 64  # persona serve's default
+LIMITS = {
+    "PERSONA_HEADER_TIMEOUT_S": "60",
+    "PERSONA_UPLOAD_GRACE_S": "60",
+    "PERSONA_UPLOAD_MIN_BYTES_PER_S": "1024",
+    "PERSONA_UPLOADS_PER_CLIENT": "4",
+    "PERSONA_UPLOADS_AT_ONCE": "16",
+}
+TIMEOUT = 30  # against hangs, not a timing assertion
+
+
+def _serve(tmp_path_factory, name: str, *extra: str):
+    root = tmp_path_factory.mktemp(name)
+    log = open(root / "server.log", "w")  # noqa: SIM115
+    old = {k: os.environ.get(k) for k in LIMITS}
+    os.environ.update(LIMITS)
+    try:
+        proc, base = start_server(root, *extra, "--fixture-jobs", "--no-assets", log=log)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    headers = {"Authorization": f"Bearer {TOKEN}"} if "--token" in extra else {}
+
+    def up():
+        try:
+            return requests.get(f"{base}/api/health", headers=headers, timeout=2).status_code == 200
+        except requests.ConnectionError:
+            assert proc.poll() is None, (root / "server.log").read_text()
+            return False
+
+    wait_for(up, timeout=120, every=0.2)
+    return proc, base, log
+
+
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory):
+    proc, base, log = _serve(tmp_path_factory, "slowtok", "--token", TOKEN)
+    yield base, int(base.rsplit(":", 1)[1])
+    stop_process(proc)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory):
+    proc, base, log = _serve(tmp_path_factory, "slowopen")
+    yield base, int(base.rsplit(":", 1)[1])
+    stop_process(proc)
+    log.close()
+
+
+def _health(base: str, token: str | None = TOKEN) -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(f"{base}/api/health", headers=headers, timeout=TIMEOUT).status_code
+
+
+def _upload(base: str, source: str = "127.0.0.1", token: str | None = TOKEN) -> dict:
+    from requests.adapters import HTTPAdapter
+
+    class _From(HTTPAdapter):  # send from a chosen local address (127.0.0.x)
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["source_address"] = (source, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    with requests.Session() as session:
+        session.mount("http://", _From())
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        r = session.post(
+            f"{base}/api/models/upload", headers=headers, files={"file": ("m.zip", b"PK")}, timeout=TIMEOUT
+        )
+        return {"status": r.status_code, **r.json()["error"]}
+
+
+@pytest.mark.parametrize("sources", [1, 10])
+def test_slow_headers_hold_no_thread(token_server, sources):
+    """THREADS + 16 connections send a header line every 0.5 s (no token needed for that)."""
+    base, port = token_server
+    with SlowHeaders("127.0.0.1", port, n=THREADS + 16, every_s=0.5, sources=sources) as attack:
+        wait_for(lambda: attack.opened >= THREADS + 16, timeout=TIMEOUT)
+        for _ in range(3):
+            assert _health(base) == 200
+        if sources == 1:  # one address may keep only pending_per_client (32) of them waiting
+            wait_for(lambda: attack.closed > 0, timeout=TIMEOUT)
+    assert _health(base) == 200
+
+
+def test_slow_uploads_of_a_token_holder_are_bounded_per_address(token_server):
+    base, port = token_server
+    with SlowUploads("127.0.0.1", port, n=THREADS + 6, rate=20 * 1024, token=TOKEN) as attack:
+        wait_for(lambda: attack.opened >= THREADS + 6, timeout=TIMEOUT)
+        assert _health(base) == 200
+        refused = _upload(base, source="127.0.0.2")  # the attacker's address
+        assert refused["status"] == 429 and refused["code"] == "too_many_uploads"
+        assert refused["params"] == {"max": 4}
+        assert _upload(base)["code"] != "too_many_uploads"  # another address
+        assert _health(base) == 200
+
+
+def test_slow_uploads_from_many_addresses_are_bounded_in_all(open_server):
+    base, port = open_server
+    with SlowUploads("127.0.0.1", port, n=THREADS + 6, rate=20 * 1024, sources=30) as attack:
+        wait_for(lambda: attack.opened >= THREADS + 6, timeout=TIMEOUT)
+        assert _health(base, None) == 200
+        refused = _upload(base, source="127.0.0.99", token=None)
+        assert refused["status"] == 503 and refused["code"] == "uploads_busy"
+        assert refused["params"] == {"max": 16}
+        assert _health(base, None) == 200
+    wait_for(
+        lambda: _upload(base, token=None)["code"] not in ("uploads_busy", "too_many_uploads"), timeout=TIMEOUT
+    )

@@ -40,6 +40,16 @@ def _address(client) -> str:
     return client[0] if isinstance(client, tuple) and client else str(client)
 
 
+def _body_left_to_read(conn) -> bool:
+    """Whether the current request's body still has bytes on the wire that nobody has read."""
+    mesg = getattr(conn.parser, "mesg", None)
+    reader = getattr(getattr(mesg, "body", None), "reader", None)
+    left = getattr(reader, "length", None)  # gunicorn's LengthReader: bytes not yet read
+    if not isinstance(left, int):
+        return False  # chunked or none: gunicorn's bounded drain decides
+    return left > len(conn.parser.unreader.buf.getvalue())
+
+
 def guarded_worker_class(settings: Settings) -> type:
     """gunicorn's threaded worker with the limits of ``settings`` (see the module docstring)."""
     from gunicorn import http, util
@@ -186,6 +196,14 @@ def guarded_worker_class(settings: Settings) -> type:
             finally:
                 if isinstance(sock, DeadlineSocket):
                     sock.deadline = None
+
+        def _keepalive_after(self, conn, keepalive):
+            """A body the app left unread (a refused upload) is not drained on a thread: gunicorn
+            would wait up to 5 s for 64 KiB of it; the connection closes instead (gracefully, so
+            the client still reads the answer)."""
+            if keepalive and _body_left_to_read(conn):
+                return False
+            return super()._keepalive_after(conn, keepalive)
 
         def handle_error(self, req, client, addr, exc):
             if isinstance(exc, RequestTooSlow):

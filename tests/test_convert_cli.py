@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 from test_pipeline import FakeContent, FakeVoice, fake_f0, tone
 
+from persona import provenance
 from persona.cli import main
 from persona.errors import PersonaError
 from persona.rvc import convert as conv
@@ -59,6 +60,10 @@ def test_convert_file_writes_wav_and_mp3(settings, fake_pipeline, vocal, pth, tm
     assert seen and seen[-1] == pytest.approx(1.0)
     mp3 = conv.convert_file(settings, str(pth), vocal, tmp_path / "out.mp3")
     assert mp3.stat().st_size > 1000
+    for written in (out, mp3):  # a converted vocal carries signed credentials saying so
+        manifest = provenance.read_credentials(written)
+        cover = {x["label"]: x["data"] for x in manifest["assertions"]}["persona.cover"]
+        assert manifest["validation_state"] == "Valid" and cover["kind"] == "converted_vocal"
     assert fake_pipeline[0].pth_path == pth and fake_pipeline[0].index_path is None
 
 

@@ -37,11 +37,12 @@ def main() -> int:
         torch.set_num_threads(args.threads)
 
     from persona.errors import Cancelled
+    from persona.library.trained import train_into_library
     from persona.progress import CancelToken
     from persona.settings import Settings
     from persona.testing.content import write_hubert_folder
     from persona.testing.training import write_pretrained, write_recordings
-    from persona.training import TrainRequest, train_model
+    from persona.training import TrainRequest
     from persona.training.trainer import experiment_dir
 
     root = Path(tempfile.mkdtemp(prefix="bench_train_"))
@@ -76,7 +77,7 @@ def main() -> int:
     t0 = time.perf_counter()
     stopped_unsaved = False
     try:
-        result = train_model(
+        result = train_into_library(
             settings,
             TrainRequest(
                 name="bench",

@@ -158,10 +158,11 @@ def step_cover(work: Path, device: str, size: str, fixtures: dict) -> dict:
 def step_train(work: Path, device: str, size: str) -> dict:
     import torch
 
+    from persona.library.trained import train_into_library
     from persona.settings import Settings
     from persona.testing.content import write_hubert_folder, write_rmvpe
     from persona.testing.training import write_pretrained, write_recordings, write_v2_hubert
-    from persona.training import TrainRequest, train_model
+    from persona.training import TrainRequest
 
     assets = work / "train_assets"
     if size == "full":
@@ -179,7 +180,7 @@ def step_train(work: Path, device: str, size: str) -> dict:
         marks.setdefault(stage, time.perf_counter())
 
     clock = Clock()
-    result = train_model(
+    result = train_into_library(
         settings,
         TrainRequest(
             name="gpucheck",

@@ -11,11 +11,12 @@ import pytest
 import torch
 
 from persona.errors import PersonaError
+from persona.library.trained import train_into_library
 from persona.progress import CancelToken
 from persona.rvc import train_checkpoint, voice_model
 from persona.settings import Settings
 from persona.testing.training import write_recordings, write_training_assets
-from persona.training import TrainRequest, train_model
+from persona.training import TrainRequest
 from persona.training.trainer import experiment_dir
 
 
@@ -46,7 +47,7 @@ def request(name: str, files, **kw) -> TrainRequest:
 def trained(env):
     settings, files = env
     events = []
-    result = train_model(
+    result = train_into_library(
         settings, request("첫 목소리", files), progress=lambda *a, **m: events.append((a, m))
     )
     return settings, result, events
@@ -147,7 +148,9 @@ def test_stop_mid_run_exports_a_usable_model_and_resume_continues(env):
             if m["epoch"] == 2:
                 token.cancel()  # "Stop" pressed during the second epoch
 
-    stopped = train_model(settings, request("stop-me", files, epochs=3), progress=progress, cancel=token)
+    stopped = train_into_library(
+        settings, request("stop-me", files, epochs=3), progress=progress, cancel=token
+    )
     assert stopped.stopped and stopped.epochs_done == 1
     assert stopped.model_path.is_file()
     ckpt = train_checkpoint.load_pair(experiment_dir(settings, "stop-me"))
@@ -156,7 +159,7 @@ def test_stop_mid_run_exports_a_usable_model_and_resume_continues(env):
     info = torch.load(stopped.model_path, map_location="cpu", weights_only=True)["info"]
     assert info == "1epoch"
 
-    resumed = train_model(settings, TrainRequest(name="stop-me", epochs=3, resume=True, batch_size=2))
+    resumed = train_into_library(settings, TrainRequest(name="stop-me", epochs=3, resume=True, batch_size=2))
     assert not resumed.stopped and resumed.epochs_done == 3
     assert [h["epoch"] for h in resumed.metrics["history"]] == [2, 3]
     assert resumed.metrics["global_step"] > steps[-1]
@@ -189,7 +192,7 @@ def test_a_crash_while_saving_keeps_the_last_good_checkpoint(env, tmp_path, monk
 def test_existing_name_is_refused_unless_resuming(trained):
     settings, _, _ = trained
     with pytest.raises(PersonaError) as e:
-        train_model(settings, request("첫 목소리", ["x.wav"]))
+        train_into_library(settings, request("첫 목소리", ["x.wav"]))
     assert e.value.code == "model_exists"
 
 
@@ -200,9 +203,11 @@ def test_missing_pretrained_base_is_an_error_and_scratch_warns(env, tmp_path):
     for p in (bare.assets / "pretrained_v2").iterdir():
         p.unlink()
     with pytest.raises(PersonaError) as e:
-        train_model(bare, request("scratch", files, epochs=1, quality_report=False))
+        train_into_library(bare, request("scratch", files, epochs=1, quality_report=False))
     assert e.value.code == "asset_missing" and "scratch" in e.value.message
-    result = train_model(bare, request("scratch", files, epochs=1, quality_report=False, allow_scratch=True))
+    result = train_into_library(
+        bare, request("scratch", files, epochs=1, quality_report=False, allow_scratch=True)
+    )
     assert result.epochs_done == 1 and "FROM SCRATCH" in result.warnings[0]
 
 
@@ -239,7 +244,7 @@ def test_korean_names_and_numeric_rates_are_welcome():
 
 def test_resume_without_a_checkpoint_is_refused(settings):
     with pytest.raises(PersonaError) as e:
-        train_model(settings, TrainRequest(name="never", epochs=2, resume=True))
+        train_into_library(settings, TrainRequest(name="never", epochs=2, resume=True))
     assert e.value.code == "nothing_to_resume"
 
 
@@ -251,7 +256,7 @@ def test_stop_before_training_starts_is_a_plain_cancel(env, tmp_path):
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        train_model(settings, request("early-stop", files), cancel=token)
+        train_into_library(settings, request("early-stop", files), cancel=token)
     assert not ModelLibrary(settings).exists("early-stop")
 
 
@@ -270,7 +275,7 @@ def test_stop_during_preparation_stops_there_and_keeps_nothing(env, stage):
             token.cancel()
 
     with pytest.raises(Cancelled) as e:
-        train_model(settings, request(f"stop-{stage}", files), progress=progress, cancel=token)
+        train_into_library(settings, request(f"stop-{stage}", files), progress=progress, cancel=token)
     assert e.value.params == {"saved": False}
     assert "train" not in seen and "export" not in seen  # no training step, no export after Stop
     assert not ModelLibrary(settings).exists(f"stop-{stage}")
@@ -288,7 +293,7 @@ def test_stop_in_the_first_epoch_keeps_no_half_model(env):
             token.cancel()
 
     with pytest.raises(Cancelled) as e:
-        train_model(settings, request("half", files, epochs=3), progress=progress, cancel=token)
+        train_into_library(settings, request("half", files, epochs=3), progress=progress, cancel=token)
     assert e.value.params["saved"] is False
     assert not ModelLibrary(settings).exists("half")
     assert train_checkpoint.load_pair(experiment_dir(settings, "half")) is None

@@ -10,9 +10,10 @@ import pytest
 import soundfile as sf
 import torch
 
+from persona.library.trained import train_into_library
 from persona.settings import Settings
 from persona.testing.training import write_recordings, write_training_assets
-from persona.training import TrainRequest, train_model
+from persona.training import TrainRequest
 from persona.training import saves as ledger_of
 from persona.training.trainer import experiment_dir
 
@@ -50,7 +51,7 @@ def trained(env):
         preview_metrics=("similarity", "f0"),
         quality_report=False,
     )
-    result = train_model(settings, request, progress=lambda *a, **m: events.append((a, m)))
+    result = train_into_library(settings, request, progress=lambda *a, **m: events.append((a, m)))
     return settings, result, events
 
 
@@ -131,7 +132,7 @@ def test_too_little_voice_trains_without_previews_and_says_why(env, tmp_path):
         min_voice_seconds=4.0,
         quality_report=False,
     )
-    result = train_model(settings, request)
+    result = train_into_library(settings, request)
     assert result.epochs_done == 1
     previews = result.saves["previews"]
     assert previews["enabled"] is False and "previews are off" in previews["reason"]

@@ -69,8 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings) -> int:
     from persona.cli.bar import ProgressBar
     from persona.errors import PersonaError
+    from persona.library.trained import train_into_library
     from persona.progress import CancelToken
-    from persona.training import TrainRequest, train_model
+    from persona.training import TrainRequest
     from persona.training.request import TRAIN_PARAMS
     from persona.training.trainer import saved_target_epochs
 
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace, settings) -> int:
     previous = signal.signal(signal.SIGINT, stop)
     try:
         with ProgressBar(f"train {args.name}", enabled=False if args.quiet else None) as bar:
-            result = train_model(settings, request, bar, token)
+            result = train_into_library(settings, request, bar, token)
     finally:
         signal.signal(signal.SIGINT, previous)
     for w in result.warnings:

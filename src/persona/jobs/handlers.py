@@ -76,7 +76,8 @@ def _can_resume(settings: Settings, name: str) -> bool:
 
 def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
     """``request_fields``: further TrainRequest fields (tests: ``persona.testing.jobs.TINY_TRAIN``)."""
-    from persona.training import TrainRequest, train_model
+    from persona.library.trained import train_into_library
+    from persona.training import TrainRequest
 
     p = ctx.params
     if ctx.attempt > 1:
@@ -95,7 +96,7 @@ def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
     resume = bool(p.get("resume")) and _can_resume(ctx.settings, p["name"])
     request = TrainRequest.from_params(p, files, resume=resume, **request_fields)
     try:
-        result = train_model(ctx.settings, request, ctx.progress, ctx.cancel)
+        result = train_into_library(ctx.settings, request, ctx.progress, ctx.cancel)
     except PersonaError as exc:
         raise _with_upload_names(exc, p) from None
     metrics = {k: v for k, v in result.metrics.items() if k != "history"}  # history lives in the model

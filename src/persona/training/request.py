@@ -136,8 +136,11 @@ class TrainResult:
     metrics: dict[str, Any]  # last epoch's mean losses, per-epoch history, timings
     warnings: list[str]
     saves: dict[str, Any] = dataclasses.field(default_factory=dict)  # saves.summary: per-save metrics, choice
+    # What a library keeps with the model (voice profile and embedding, quality, how it trained).
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["model_path"], d["index_path"] = str(self.model_path), self.index_path and str(self.index_path)
+        del d["metadata"]  # kept with the model in the library, not part of the report
         return d

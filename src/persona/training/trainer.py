@@ -1,17 +1,18 @@
-"""``train_model``: recordings in, a voice model in the library out.
+"""``train_model``: recordings in, a voice model (``.pth`` + ``.index`` + what to keep with them) out.
 
 Stages (each reports through one progress callback): check the request and the recordings,
 preprocess (`preprocess.py`), f0 + content features (`features.py`), GAN training fine-tuned
 from RVC's pretrained v2 base for the rate (`loop.py`), export of RVC's small model
-(`export.py`), FAISS index (`index.py`), voice profile and quality report (`quality.py`), then
-``ModelLibrary.add(..., source="trained")``. The working folder
+(`export.py`), FAISS index (`index.py`), voice profile and quality report (`quality.py`). The
+model is handed back to the caller (``TrainResult``: its files and metadata), which puts it
+where it belongs (``persona.library.trained`` adds it to the library). The working folder
 ``<home>/training/<name>/`` keeps RVC's experiment layout (``0_gt_wavs``, ``1_16k_wavs``,
 ``2a_f0``, ``2b-f0nsf``, ``3_feature768``, ``filelist.txt``, ``G_*.pth``/``D_*.pth``) so a
 stopped or crashed run can be resumed. The cancel token is checked inside every loop (per
 recording, per segment, per training step). A stop before the first checkpoint is a plain
-``Cancelled`` (``params.saved`` False): nothing is added to the library. A stop after one is not
-an error: the last saved epoch is exported (no training on, no quality report) and added to the
-library; the result says ``stopped=True``.
+``Cancelled`` (``params.saved`` False): no model comes out. A stop after one is not an error: the
+last saved epoch is exported (no training on, no quality report) and handed back; the result
+says ``stopped=True``.
 """
 
 from __future__ import annotations
@@ -191,13 +192,13 @@ def train_model(
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> TrainResult:
-    """Train (or resume) the voice model ``request.name`` and add it to the library."""
-    from persona.library import ModelLibrary
+    """Train (or resume) the voice model ``request.name``; its files stay in the experiment folder
+    until the caller takes them (``TrainResult.model_path``/``index_path``/``metadata``). Whether
+    the name is free is the caller's question (``persona.library.trained``)."""
     from persona.runtime import tune_allocator
 
     request.validate()
     tune_allocator()  # activations stay on the heap: no page faults per op (persona.runtime)
-    library = ModelLibrary(settings)
     exp = experiment_dir(settings, request.name)
     warnings: list[str] = []
     stage = staged(progress, STAGES)
@@ -215,8 +216,6 @@ def train_model(
         request.f0_unvoiced = state.get("f0_unvoiced", "interpolate")
         request.model_size = state.get("model_size", request.model_size)
         request.config_overrides = state.get("config_overrides") or request.config_overrides
-    else:
-        library.check_new_name(request.name)
     cfg = training_config(request.sample_rate, request.model_size, **request.config_overrides)
     if not request.resume:
         state = _prepare(settings, request, cfg, exp, stage, cancel)
@@ -351,19 +350,14 @@ def train_model(
             "previews": keeper.ledger["previews"],
         },
     }
-    export("export", 0.9, msg("export_library"))
-    cancel.check_owner()  # a superseded run (another attempt owns this job now) adds nothing
-    entry = library.add(
-        request.name, model_path, index_path, source="trained", metadata=metadata, replace=request.resume
-    )
-    export("export", 1.0, msg("export_library"))
     return TrainResult(
-        model_name=entry.name,
+        model_name=request.name,
         epochs_done=outcome.epochs_done,
         epochs=request.epochs,
         stopped=outcome.stopped,
-        model_path=Path(entry.pth_path),
-        index_path=Path(entry.index_path) if entry.index_path else None,
+        model_path=Path(model_path),
+        index_path=Path(index_path) if index_path else None,
+        metadata=metadata,
         voice_profile=state.get("voice_profile"),
         quality=quality,
         metrics=metrics,

@@ -2,16 +2,18 @@
 
 Decoding: libsndfile (``soundfile``) first, for wav (8/16/24/32-bit int, float32/64), flac, ogg
 and mp3; PyAV (bundled FFmpeg) for what libsndfile cannot read (m4a/aac, opus in mp4, wma, ...).
-The duration is read from the header and checked against ``max_seconds`` before any sample is
-decoded. Samples come back as float32 in [-1, 1] (a file whose peak exceeds 1, e.g. a hot float
-wav or an overshooting mp3, is scaled down by its peak as RVC's pipeline does); NaN/inf samples are
-zeroed, and a file that is mostly NaN/inf is refused.
+The duration and the density (channels x rate x duration, ``check_density``) are read from the
+header and checked before any sample is decoded; decoding, down-mixing and resampling then go
+block by block into one output buffer, so memory is the output plus one block whatever the
+file's width and rate. Samples come back as float32 in [-1, 1] (a file whose peak exceeds 1,
+e.g. a hot float wav or an overshooting mp3, is scaled down by its peak as RVC's pipeline does);
+NaN/inf samples are zeroed, and a file that is mostly NaN/inf is refused.
 
 Encoding: wav (float32 or PCM16), flac, mp3 (PyAV's LAME at 320 kbit/s; soundfile as fallback).
 Every output appears atomically.
 
 Every failure a user can cause is a PersonaError: ``audio_unreadable``, ``audio_empty``,
-``audio_too_long``, ``audio_silent``.
+``audio_too_long``, ``audio_too_dense``, ``audio_silent``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from persona.audio.resample import resample
+from persona.audio.resample import resample, resampled_length
 from persona.errors import PersonaError, duration_params
 from persona.fsutil import atomic_path
 
@@ -196,97 +198,194 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
 # -------------------------------------------------------------------------------------- decoding
 
 
-_BLOCK = 1 << 20  # frames per read when downmixing on the fly
+_BLOCK_BYTES = 8 << 20  # decoded input per block, whatever the channel count and rate
+MAX_CHANNELS = 32
+MAX_RATE = 384_000
+MAX_DENSE_RATE = 96_000  # the density budget: ``max_seconds`` of 96 kHz stereo
 
 
-def _decode_soundfile(path: Path, mono: bool = False) -> tuple[np.ndarray, int] | None:
-    """(channels, n) float32, or (1, n) already averaged when ``mono`` (reads in blocks, so a
-    long multichannel file never sits in memory at full width)."""
+class _Collector:
+    """Takes decoded blocks ((channels, k) float32 at the file's rate) one at a time: zeroes
+    NaN/inf (counting them), tracks the peak, down-mixes (``mono``) or keeps ``max_channels``,
+    resamples to ``sr`` with a streaming soxr filter (the same samples as one call over the whole
+    signal) and writes into one output buffer sized from the header. Peak memory is the output
+    plus one block, never the file's full width and rate (issue 24: an 8-channel 384 kHz file)."""
+
+    def __init__(
+        self, path: Path, rate: int, *, mono: bool, max_channels: int | None, sr: int | None, frames_hint: int
+    ) -> None:
+        self.path, self.rate, self.mono, self.max_channels = path, rate, mono, max_channels
+        self.sr = int(sr) if sr is not None and int(sr) != rate else None
+        self.channels: int | None = None  # the input's, fixed by the first block
+        self.frames_in = self.bad = self.total = 0
+        self.peak = 0.0
+        self._hint = max(1, frames_hint)
+        self._out: np.ndarray | None = None
+        self._n = 0
+        self._stream: Any = None
+
+    @staticmethod
+    def block_frames(channels: int) -> int:
+        return max(4096, _BLOCK_BYTES // (4 * max(1, channels)))
+
+    def add(self, block: np.ndarray) -> None:
+        block = np.asarray(block, dtype=np.float32)
+        if self.channels is None:
+            self.channels = block.shape[0]
+        elif block.shape[0] != self.channels:
+            return  # a mid-stream layout change: keep the main one
+        finite = np.isfinite(block)
+        if not finite.all():
+            self.bad += block.size - int(finite.sum())
+            block = np.where(finite, block, np.float32(0.0))
+        del finite
+        self.total += block.size
+        self.frames_in += block.shape[1]
+        if block.size:
+            self.peak = max(self.peak, float(block.max()), -float(block.min()))
+        if self.mono and block.shape[0] > 1:
+            block = block.mean(axis=0, keepdims=True, dtype=np.float32)
+        elif self.max_channels is not None and block.shape[0] > self.max_channels:
+            block = block[: self.max_channels]
+        if self.sr is not None:
+            if self._stream is None:
+                import soxr
+
+                self._stream = soxr.ResampleStream(
+                    self.rate, self.sr, block.shape[0], dtype="float32", quality="HQ"
+                )
+            block = self._resampled(block, last=False)
+        self._put(block)
+
+    def _resampled(self, block: np.ndarray, *, last: bool) -> np.ndarray:
+        data = block[0] if block.shape[0] == 1 else np.ascontiguousarray(block.T)
+        out = np.asarray(self._stream.resample_chunk(data, last=last), dtype=np.float32)
+        return out[None, :] if out.ndim == 1 else out.T
+
+    def _put(self, block: np.ndarray) -> None:
+        k = block.shape[1]
+        if self._out is None:
+            capacity = self._hint if self.sr is None else resampled_length(self._hint, self.rate, self.sr)
+            self._out = np.empty((block.shape[0], capacity + 16), dtype=np.float32)
+        if self._n + k > self._out.shape[1]:  # the header under-stated the length: grow by a quarter
+            grown = np.empty((self._out.shape[0], max(self._n + k, self._out.shape[1] * 5 // 4)), np.float32)
+            grown[:, : self._n] = self._out[:, : self._n]
+            self._out = grown
+        self._out[:, self._n : self._n + k] = block
+        self._n += k
+
+    def finish(self) -> tuple[np.ndarray, int]:
+        """The output (channels, n) at ``sr`` (or the file's rate), cleaned: NaN/inf zeroed (a file
+        with many is refused), scaled down by its peak when that exceeds 1."""
+        if self._stream is not None and self._out is not None:
+            self._put(self._resampled(np.zeros((self._out.shape[0], 0), np.float32), last=True))
+        if self._out is None or self.frames_in == 0:
+            raise _empty(self.path)
+        if self.bad > _MAX_NONFINITE_FRACTION * self.total:
+            raise _unreadable(self.path, f"{self.bad} of {self.total} samples are not numbers")
+        if self.bad:
+            log.warning("%s: zeroed %d NaN/inf samples", self.path, self.bad)
+        rate = self.sr or self.rate
+        n = self.frames_in if self.sr is None else resampled_length(self.frames_in, self.rate, self.sr)
+        if self._n < n:  # soxr's flush can fall a sample short of librosa's length: zero-pad
+            self._put(np.zeros((self._out.shape[0], n - self._n), np.float32))
+        audio = self._out[:, :n]
+        if self.peak > 1.0:
+            audio /= np.float32(self.peak)
+        if self.sr is not None:
+            np.clip(audio, -1.0, 1.0, out=audio)  # resampling can overshoot by a hair at full scale
+        return audio, rate
+
+
+def _decode_soundfile(path: Path, sink: _Collector) -> bool:
+    """Feed ``sink`` from libsndfile in blocks; False when libsndfile cannot read the file."""
     try:
-        with sf.SoundFile(str(path)) as f:
-            sr = int(f.samplerate)
-            if not mono or f.channels == 1:
-                data = f.read(dtype="float32", always_2d=True)
-                return np.ascontiguousarray(data.T), sr
-            parts = []
-            while True:
-                block = f.read(_BLOCK, dtype="float32", always_2d=True)
-                if block.shape[0] == 0:
-                    break
-                # NaN/inf must not leak through the average: mark them for _clean.
-                parts.append(block.mean(axis=1, dtype=np.float32))
-            data = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-            return data[None, :], sr
-    except Exception:
-        return None
+        f = sf.SoundFile(str(path))
+    except Exception:  # libsndfile raises several types for foreign data; PyAV gets a try next
+        return False
+    with f:
+        step = sink.block_frames(f.channels)
+        while True:
+            try:
+                block = f.read(step, dtype="float32", always_2d=True)
+            except Exception:  # noqa: BLE001 - a corrupt stretch: keep what decoded
+                if sink.frames_in == 0:
+                    return False
+                log.warning("%s: decoding stopped early", path)
+                break
+            if block.shape[0] == 0:
+                break
+            sink.add(block.T)
+    return True
 
 
-def _decode_av(path: Path, max_seconds: float | None) -> tuple[np.ndarray, int]:
+def _decode_av(path: Path, sink: _Collector, max_seconds: float | None) -> None:
     import av
 
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except Exception as exc:
         raise _unreadable(path) from exc
-    chunks: list[np.ndarray] = []
     bad_packets = 0
     with container:
         stream = _av_audio_stream(container)
         if stream is None:
             raise _unreadable(path, "no audio stream")
-        rate = int(stream.codec_context.sample_rate or stream.rate or 0)
-        if rate <= 0:
-            raise _unreadable(path, "no sample rate in the header")
+        rate = sink.rate
         limit = None if max_seconds is None else int(max_seconds * rate) + rate
         resampler = av.AudioResampler(format="fltp", rate=rate)
-        total = 0
         try:
-            packets = container.demux(stream)
-            for packet in packets:
+            for packet in container.demux(stream):
                 try:
                     frames = packet.decode()
                 except Exception:  # one corrupt packet: skip it, as players do
                     bad_packets += 1
-                    if bad_packets > 50 and not chunks:
+                    if bad_packets > 50 and not sink.frames_in:
                         break
                     continue
                 for frame in frames:
                     for out in resampler.resample(frame):
-                        arr = out.to_ndarray()
-                        chunks.append(arr)
-                        total += arr.shape[-1]
-                if limit is not None and total > limit:
-                    raise _too_long(path, total / rate, max_seconds or 0.0)
+                        sink.add(out.to_ndarray())
+                if limit is not None and sink.frames_in > limit:
+                    raise _too_long(path, sink.frames_in / rate, max_seconds or 0.0)
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
+                sink.add(out.to_ndarray())
         except PersonaError:
             raise
         except Exception as exc:
-            if not chunks:
+            if not sink.frames_in:
                 raise _unreadable(path) from exc
             log.warning("%s: decoding stopped early: %s", path, exc)
     if bad_packets:
         log.warning("%s: skipped %d undecodable packets", path, bad_packets)
-    if not chunks:
-        raise _empty(path)
-    channels = max(c.shape[0] for c in chunks)
-    chunks = [c for c in chunks if c.shape[0] == channels]  # a mid-stream layout change: keep the main one
-    return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), rate
 
 
-def _clean(audio: np.ndarray, path: Path) -> np.ndarray:
-    """Zero NaN/inf (refuse if there are many), scale down when the peak exceeds 1."""
-    finite = np.isfinite(audio)
-    if not finite.all():
-        bad = audio.size - int(finite.sum())
-        if bad > _MAX_NONFINITE_FRACTION * audio.size:
-            raise _unreadable(path, f"{bad} of {audio.size} samples are not numbers")
-        log.warning("%s: zeroed %d NaN/inf samples", path, bad)
-        audio = np.where(finite, audio, 0.0).astype(np.float32)
-    peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
-    if peak > 1.0:
-        audio = audio / np.float32(peak)
-    return audio.astype(np.float32, copy=False)
+def check_density(info: AudioInfo, path: str | os.PathLike[str], max_seconds: float | None) -> None:
+    """Refuse audio whose channels x rate x duration is more data than Persona decodes: at most
+    as many samples as ``max_seconds`` of 96 kHz stereo (issue 24: a 2.4 MB FLAC of 5 minutes, 8
+    channels at 384 kHz), and at most ``MAX_CHANNELS`` channels and ``MAX_RATE`` Hz on their own.
+    ``audio_too_dense`` (413) naming the file, its channels, rate and duration."""
+    duration = info.duration_s if np.isfinite(info.duration_s) else 0.0
+    budget = (max_seconds or 0.0) * MAX_DENSE_RATE * 2
+    samples = info.channels * info.sample_rate * duration
+    if info.channels <= MAX_CHANNELS and info.sample_rate <= MAX_RATE and not (budget and samples > budget):
+        return
+    raise PersonaError(
+        "audio_too_dense",
+        f"{_name(Path(path))} has {info.channels} channels at {info.sample_rate} Hz for "
+        f"{_fmt_duration(duration)}: more audio data than Persona decodes (at most {MAX_CHANNELS} "
+        f"channels, {MAX_RATE // 1000} kHz, and the samples of {_fmt_duration(max_seconds or 0.0)} "
+        f"of {MAX_DENSE_RATE // 1000} kHz stereo); convert it to stereo at 44.1 or 48 kHz",
+        status=413,
+        params={
+            "file": _name(Path(path)),
+            "channels": info.channels,
+            "sample_rate": info.sample_rate,
+            "duration_s": round(duration, 1),
+            "max_channels": MAX_CHANNELS,
+            "max_rate": MAX_RATE,
+        },
+    )
 
 
 def load_audio(
@@ -295,13 +394,16 @@ def load_audio(
     sr: int | None = None,
     mono: bool = True,
     max_seconds: float | None = None,
+    max_channels: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """Decode ``path`` to float32 in [-1, 1].
 
     Returns ``(audio, rate)``: ``audio`` has shape (n,) when ``mono`` (channels averaged) or
-    (channels, n) otherwise; resampled to ``sr`` when given (soxr HQ), else the file's own rate.
-    Raises PersonaError ``audio_unreadable``, ``audio_empty`` or ``audio_too_long`` (checked from
-    the header before decoding).
+    (channels, n) otherwise (the first ``max_channels`` when given); resampled to ``sr`` when
+    given (soxr HQ), else the file's own rate. Decoding, down-mixing and resampling go block by
+    block, so memory is the output plus one block. Raises PersonaError ``audio_unreadable``,
+    ``audio_empty``, ``audio_too_long`` or ``audio_too_dense`` (checked from the header before
+    decoding).
     """
     p = _check_path(path)
     info = _probe(p)
@@ -309,25 +411,18 @@ def load_audio(
         raise _empty(p)
     if max_seconds is not None and np.isfinite(info.duration_s) and info.duration_s > max_seconds:
         raise _too_long(p, info.duration_s, max_seconds)
-
-    decoded = _decode_soundfile(p, mono) if info.backend == "soundfile" else None
-    if decoded is None:
-        decoded = _decode_av(p, max_seconds)
-    audio, rate = decoded
-    if audio.shape[-1] == 0:
+    check_density(info, p, max_seconds)
+    seconds = info.duration_s if np.isfinite(info.duration_s) else 60.0
+    hint = info.frames if info.frames else int(seconds * info.sample_rate)
+    sink = _Collector(p, info.sample_rate, mono=mono, max_channels=max_channels, sr=sr, frames_hint=hint + 1)
+    if info.backend != "soundfile" or not _decode_soundfile(p, sink):
+        _decode_av(p, sink, max_seconds)
+    if sink.frames_in == 0:
         raise _empty(p)
-    if max_seconds is not None and audio.shape[-1] / rate > max_seconds:
-        raise _too_long(p, audio.shape[-1] / rate, max_seconds)
-
-    audio = _clean(audio, p)
-    if mono:
-        audio = audio.mean(axis=0) if audio.shape[0] > 1 else audio[0]
-    if sr is not None and int(sr) != rate:
-        audio = resample(audio, rate, int(sr))
-        rate = int(sr)
-        # Resampling can overshoot by a hair at a full-scale edge.
-        np.clip(audio, -1.0, 1.0, out=audio)
-    return np.ascontiguousarray(audio, dtype=np.float32), rate
+    if max_seconds is not None and sink.frames_in / sink.rate > max_seconds:
+        raise _too_long(p, sink.frames_in / sink.rate, max_seconds)
+    audio, rate = sink.finish()
+    return (audio[0] if mono else audio), rate
 
 
 def ensure_not_silent(audio: np.ndarray, what: str = "audio", *, threshold: float = SILENCE_PEAK) -> None:
@@ -335,8 +430,13 @@ def ensure_not_silent(audio: np.ndarray, what: str = "audio", *, threshold: floa
     audio = np.asarray(audio)
     if audio.size == 0:
         raise PersonaError("audio_empty", f"{what} contains no audio (zero length)")
-    finite = np.abs(audio[np.isfinite(audio)])
-    peak = float(finite.max()) if finite.size else 0.0
+    # fmax/fmin skip NaN without copying the signal (a 20-minute song is 460 MB as float32)
+    top, bottom = float(np.fmax.reduce(audio, axis=None)), float(np.fmin.reduce(audio, axis=None))
+    if np.isfinite(top) and np.isfinite(bottom):
+        peak = max(top, -bottom)
+    else:  # infinities (or nothing but NaN): the peak of the finite samples
+        finite = np.abs(audio[np.isfinite(audio)])
+        peak = float(finite.max()) if finite.size else 0.0
     if peak < threshold:
         level = "digital silence" if peak == 0 else f"peak {20 * np.log10(peak):.0f} dBFS"
         raise PersonaError("audio_silent", f"{what} is silent ({level}); nothing to work with")

@@ -35,7 +35,7 @@ from persona.audio.effects import pitch_shift_chain, vocal_chain
 from persona.audio.mix import MixStem, mix_to_file
 from persona.audio.resample import resample
 from persona.cover.pitch import f0_profile, suggest_shift
-from persona.cover.request import STAGES, CoverRequest, CoverResult
+from persona.cover.request import MIN_SONG_S, STAGES, CoverRequest, CoverResult
 from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
@@ -48,7 +48,6 @@ from persona.settings import Settings
 log = logging.getLogger(__name__)
 
 OUTPUT_RATES = (44100, 48000)
-MIN_SONG_S = 1.0
 CONVERT_PIECE_S = 60.0
 _QUIET_WINDOW_S = 5.0  # search this far before a piece boundary for the quietest spot
 
@@ -89,27 +88,26 @@ def _default_output(settings: Settings, request: CoverRequest) -> Path:
 
 
 def decode_song(settings: Settings, song: Path, work: Path) -> tuple[Path, int, int]:
-    """Decode ``song`` to a stereo float WAV at 44.1/48 kHz; returns (path, rate, frames)."""
-    from persona.audio.io import ensure_not_silent, load_audio
+    """Decode ``song`` to a stereo float WAV at 44.1/48 kHz; returns (path, rate, frames).
 
-    audio, sr = load_audio(song, mono=False, max_seconds=settings.max_song_seconds)
-    audio = np.atleast_2d(audio)
+    Decoded, cut to its first two channels and resampled block by block (``load_audio``), so
+    memory is the 44.1/48 kHz stereo result, whatever the file's channels and rate."""
+    from persona.audio.io import ensure_not_silent, load_audio, probe_audio, write_sf
+
+    out_sr = _output_rate(probe_audio(song).sample_rate)
+    audio, sr = load_audio(song, sr=out_sr, mono=False, max_seconds=settings.max_song_seconds, max_channels=2)
     if audio.shape[0] == 1:
         audio = np.repeat(audio, 2, axis=0)
-    elif audio.shape[0] > 2:
-        audio = audio[:2]
     if audio.shape[1] < MIN_SONG_S * sr:
         raise PersonaError(
             "audio_too_short",
             f"{song.name} is {audio.shape[1] / sr:.3f} s long; a song needs at least {MIN_SONG_S:g} s",
+            params={"seconds": round(audio.shape[1] / sr, 3), "min_seconds": MIN_SONG_S},
         )
     ensure_not_silent(audio, song.name)
-    out_sr = _output_rate(sr)
-    if out_sr != sr:
-        audio = resample(audio, sr, out_sr)
     path = work / "song.wav"
-    sf.write(str(path), audio.T, out_sr, subtype="FLOAT")
-    return path, out_sr, audio.shape[1]
+    write_sf(path, audio, sr, "WAV", "FLOAT")
+    return path, sr, audio.shape[1]
 
 
 def _read_mono(path: Path) -> tuple[np.ndarray, int]:

@@ -22,6 +22,7 @@ from persona.separation.models import AUTO, MODELS, get_model
 KEY_MODES = ("vocals", "song")  # "vocals": only the voice moves; "song": the instrumental follows
 BACKING_MODES = ("original", "converted", "off")
 FORMATS = ("wav", "mp3")
+MIN_SONG_S = 1.0  # shorter is refused at upload and again when decoded
 GAIN_LIMIT_DB = 24.0  # what the request accepts; the API offers -24..+12 dB (more only clips)
 # The stages a cover reports, in order, with their share of the progress bar (``jobs.kinds``).
 STAGES = (("decode", 0.04), ("separate", 0.5), ("convert", 0.38), ("mix", 0.04), ("encode", 0.04))

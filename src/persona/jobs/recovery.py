@@ -26,7 +26,7 @@ import socket
 import time
 
 from persona.fsutil import remove_stale_leftovers
-from persona.jobs import kinds
+from persona.jobs import kinds, oom
 from persona.jobs.pids import pid_alive
 from persona.jobs.queue import JobQueue
 from persona.params import default_of
@@ -73,6 +73,17 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
                 done["cancelled"].append(job["id"])
             continue
         started_work = job["stage"] != "waiting"  # only waited for the device: not a try
+        if _oom_killed(settings, job):
+            error = {
+                "code": "out_of_memory",
+                "message": "the worker ran out of memory and the system stopped it; this job needs "
+                "more memory than the machine has free",
+                "params": {},
+            }
+            if store.fail_orphan(job["id"], token, error):
+                shutil.rmtree(settings.jobs_dir / job["id"], ignore_errors=True)
+                done["failed"].append(job["id"])
+            continue
         kind = kinds.KINDS.get(job["kind"])
         limit = kind.max_attempts if kind else 1
         if started_work and job["attempts"] >= limit:
@@ -107,6 +118,14 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
     if any(done.values()):
         log.warning("job recovery: %s", {k: v for k, v in done.items() if v})
     return done
+
+
+def _oom_killed(settings: Settings, job: dict) -> bool:
+    """An orphan whose worker died on this host while the kernel OOM-killed (``persona.jobs.oom``):
+    reported as ``out_of_memory`` at once (running it again would only kill a worker again)."""
+    if job["worker_host"] != socket.gethostname() or pid_alive(job["worker_pid"]):
+        return False
+    return oom.killed_by_oom(settings.jobs_dir / job["id"])
 
 
 def _reroute(queue: JobQueue, job: dict) -> bool:

@@ -32,7 +32,7 @@ import time
 from typing import Any
 
 from persona.errors import Cancelled, PersonaError, Superseded
-from persona.jobs import kinds
+from persona.jobs import kinds, oom
 from persona.jobs.devicelock import device_slots
 from persona.jobs.handlers import Handler, JobContext
 from persona.jobs.store import JobStore
@@ -284,6 +284,7 @@ def run_job(
     workdir = settings.jobs_dir / job_id
     scratch = workdir / f"attempt-{token[:12]}"  # this attempt's own files: never shared
     scratch.mkdir(parents=True, exist_ok=True)
+    oom.note_start(workdir)  # recovery tells an out-of-memory kill from a restart by it
     status = None  # stays None when the process is being killed: inputs are kept for the restart
     result: dict[str, Any] | None = None
     try:

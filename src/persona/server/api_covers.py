@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request, send_file
 
+from persona.cover.request import MIN_SONG_S
 from persona.errors import PersonaError
 from persona.jobs.public import public_job
 from persona.server.job_uploads import UploadRule, queue_upload_job
@@ -32,6 +33,7 @@ def create_cover():
         max_file_bytes=settings.max_upload_bytes,
         max_seconds=settings.max_song_seconds,
         too_long="the song lasts {minutes:.1f} min; at most {limit:.0f} min allowed",
+        min_file_seconds=MIN_SONG_S,
     )
     job = queue_upload_job(
         "cover",

@@ -9,6 +9,7 @@ from persona.server.consent_gate import take_training_consent
 from persona.server.job_uploads import UploadRule, queue_upload_job
 from persona.server.services import services
 from persona.server.validation import check_train_request, training_form
+from persona.training.request import MIN_RECORDING_S
 
 bp = Blueprint("trainings", __name__)
 
@@ -26,6 +27,7 @@ def start_training():
         max_file_bytes=settings.max_training_file_bytes,
         max_seconds=settings.max_training_total_seconds,
         too_long="the recordings last {minutes:.1f} min together; at most {limit:.0f} min allowed",
+        min_file_seconds=MIN_RECORDING_S,
     )
     job = queue_upload_job(
         "train",

@@ -31,7 +31,8 @@ from persona.server.validation import save_audio_uploads
 class UploadRule:
     """What a route takes: the form ``field``, ``what`` a file is (for messages), how many files,
     how large each, and how long together (seconds); ``too_long`` words the refusal, with
-    ``{minutes}`` (what was sent) and ``{limit}`` (what is allowed)."""
+    ``{minutes}`` (what was sent) and ``{limit}`` (what is allowed). ``min_file_seconds``
+    refuses, at upload, a file the job would refuse later (a 0.1 s song)."""
 
     field: str
     what: str
@@ -39,6 +40,7 @@ class UploadRule:
     max_file_bytes: int
     max_seconds: float
     too_long: str
+    min_file_seconds: float = 0.0
 
 
 def queue_upload_job(
@@ -65,7 +67,13 @@ def queue_upload_job(
         if rule.max_files == 1 and len(uploads) > 1:
             raise PersonaError("too_many_files", f"upload one {rule.what}")
         saved = save_audio_uploads(
-            uploads, inputs, max_files=rule.max_files, max_file_bytes=rule.max_file_bytes, what=rule.what
+            uploads,
+            inputs,
+            max_files=rule.max_files,
+            max_file_bytes=rule.max_file_bytes,
+            what=rule.what,
+            max_seconds=rule.max_seconds,
+            min_seconds=rule.min_file_seconds,
         )
         total = sum(s["duration_s"] for s in saved)
         if total > rule.max_seconds:
@@ -75,6 +83,7 @@ def queue_upload_job(
                 rule.too_long.format(minutes=total / 60, limit=rule.max_seconds / 60),
                 params={**duration_params(total, rule.max_seconds), **named},
             )
+
         checked = check([inputs / s["file"] for s in saved]) or {}
         refuse_if_missing(kind, params)  # after the inputs' own checks; nothing is kept
         job_id = new_job_id()

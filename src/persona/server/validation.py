@@ -18,6 +18,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from werkzeug.datastructures import FileStorage
 
 from persona.cover.request import COVER_PARAMS, CoverRequest
@@ -118,46 +119,79 @@ def save_upload(upload: FileStorage, dest: Path, *, max_bytes: int, what: str) -
     return size
 
 
-def probe_duration(path: Path, what: str) -> float:
-    """Header check (``probe_audio``) plus a decode of the first second: a file whose header
-    parses but whose samples do not decode is refused here, before any job."""
-    from persona.audio.io import probe_audio
+def probe_duration(
+    path: Path, what: str, *, max_seconds: float | None = None, min_seconds: float = 0.0
+) -> float:
+    """Header check (``probe_audio``: readable, not empty; ``check_density``: channels x rate x
+    duration within what ``max_seconds`` allows) plus a decode of the first second: a file whose
+    header parses but whose samples do not decode, or are not numbers, is refused here, before
+    any job, as is one shorter than ``min_seconds``. Messages name the file as ``what``."""
+    from persona.audio.io import check_density, probe_audio
 
     try:
         info = probe_audio(path)
+        check_density(info, what, max_seconds)
     except PersonaError as exc:
-        raise PersonaError(exc.code, f"{what}: {exc.message}", exc.status) from exc
-    if not _decodes(path, info.backend):
+        message = exc.message.replace(path.name, what)
+        raise PersonaError(
+            exc.code, message if what in message else f"{what}: {message}", exc.status, params=exc.params
+        ) from exc
+    start = _first_second(path, info.backend)
+    if start is None or start.size == 0:
         raise PersonaError("audio_unreadable", f"{what}: the audio data cannot be decoded")
+    bad = start.size - int(np.isfinite(start).sum())
+    if bad > 0.01 * start.size:
+        raise PersonaError(
+            "audio_unreadable",
+            f"{what}: {bad} of the first {start.size} samples are not numbers (NaN or infinite); it is not audio",
+            params={"nonfinite": bad},
+        )
     duration = float(info.duration_s)
-    return duration if math.isfinite(duration) else 0.0
+    duration = duration if math.isfinite(duration) else 0.0
+    if duration and duration < min_seconds:
+        raise PersonaError(
+            "audio_too_short",
+            f"{what} is {duration:.2f} s long; each file needs at least {min_seconds:g} s",
+            params={"seconds": round(duration, 2), "min_seconds": min_seconds},
+        )
+    return duration
 
 
-def _decodes(path: Path, backend: str, seconds: float = 1.0) -> bool:
+def _first_second(path: Path, backend: str, seconds: float = 1.0) -> np.ndarray | None:
+    """The first ``seconds`` of samples (any layout), or None when they do not decode."""
     try:
         if backend == "soundfile":
             import soundfile as sf
 
             with sf.SoundFile(path) as f:
-                return f.read(frames=max(1, int(f.samplerate * seconds)), dtype="float32").size > 0
+                return f.read(frames=max(1, int(f.samplerate * seconds)), dtype="float32")
         import av
 
         with av.open(str(path)) as container:
             stream = next(s for s in container.streams if s.type == "audio")
-            decoded = 0.0
+            decoded, parts = 0.0, []
             for frame in container.decode(stream):
+                parts.append(frame.to_ndarray().astype(np.float32, copy=False).ravel())
                 decoded += frame.samples / max(1, frame.sample_rate or 1)
                 if decoded >= seconds:
                     break
-            return decoded > 0
+            return np.concatenate(parts) if parts else None
     except Exception:  # noqa: BLE001 - any decoder failure means unreadable audio
-        return False
+        return None
 
 
 def save_audio_uploads(
-    uploads: list[FileStorage], folder: Path, *, max_files: int, max_file_bytes: int, what: str
+    uploads: list[FileStorage],
+    folder: Path,
+    *,
+    max_files: int,
+    max_file_bytes: int,
+    what: str,
+    max_seconds: float | None = None,
+    min_seconds: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """Save and check audio uploads; return ``[{file, name, bytes, duration_s}]``."""
+    """Save and check audio uploads (``probe_duration``: ``max_seconds`` bounds each file's
+    density, ``min_seconds`` its length); return ``[{file, name, bytes, duration_s}]``."""
     uploads = [u for u in uploads if u is not None and (u.filename or "").strip()]
     if not uploads:
         raise PersonaError("files_missing", f"upload at least one {what}")
@@ -174,7 +208,7 @@ def save_audio_uploads(
             ext = _ext(upload, AUDIO_EXTS, f"{what} {shown!r}")
             dest = folder / f"{i:02d}{ext}"
             size = save_upload(upload, dest, max_bytes=max_file_bytes, what=f"{what} {shown!r}")
-            duration = probe_duration(dest, shown)
+            duration = probe_duration(dest, shown, max_seconds=max_seconds, min_seconds=min_seconds)
         except PersonaError as exc:  # the page names the file the user chose
             exc.params.setdefault("file", shown)
             raise

@@ -21,6 +21,7 @@ from persona.rvc.options import F0_METHODS, F0_UNVOICED_MODES
 MAX_EPOCHS = 1000
 EXPORT_CHOICES = ("best", "last")  # which save a training exports (persona.training.saves)
 MAX_BATCH = 64
+MIN_RECORDING_S = 1.0  # a shorter recording holds no phrase to learn from: refused at upload
 # The stages a training reports, in order, with their share of the progress bar (``jobs.kinds``).
 STAGES = (("preprocess", 3), ("features", 12), ("train", 75), ("export", 10))
 

@@ -1,20 +1,33 @@
-"""Deleting a person: their data first (through the hook the data's owner registers), then their
-sessions, tokens and account row.
+"""Deleting a person: their data first, then their sessions, tokens and account row.
 
-The data eraser is registered explicitly by whoever owns people's objects (the catalogue):
-``register_data_eraser(fn)`` with ``fn(settings, user_id) -> None``. Nothing registers on import;
-the composition roots (``create_app``, the CLI) call the owner's ``install`` function.
+Whoever owns people's objects (the catalogue, uploads, jobs) lists its eraser in
+``DATA_ERASERS`` as ``"module:function"``, a ``function(settings, user_id) -> None`` that removes
+everything of that person (files and rows) and is safe to run twice. The list is read at each
+deletion (the web routes and ``persona users delete`` alike), so nothing depends on import
+order or on a composition root remembering to register. ``register_data_eraser`` adds one for
+this process only (tests).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from persona.accounts.store import Accounts
 from persona.settings import Settings
 
 DataEraser = Callable[[Settings, str], None]
+# "module:function" of every eraser of a person's data, in the order they run.
+DATA_ERASERS: tuple[str, ...] = ()
 _erasers: list[DataEraser] = []
+
+
+def data_erasers() -> list[DataEraser]:
+    found = []
+    for spec in DATA_ERASERS:
+        module, _, name = spec.partition(":")
+        found.append(getattr(importlib.import_module(module), name))
+    return found + [fn for fn in _erasers if fn not in found]
 
 
 def register_data_eraser(fn: DataEraser) -> None:
@@ -34,6 +47,6 @@ def erase_person(settings: Settings, user_id: str) -> None:
                 from persona.errors import PersonaError
 
                 raise PersonaError("last_admin", "the last administrator cannot be deleted", status=409)
-    for eraser in list(_erasers):
+    for eraser in data_erasers():
         eraser(settings, user_id)
     accounts.remove(user_id)

@@ -584,7 +584,7 @@ def build_openapi() -> dict[str, Any]:
             "GET only); Socket.IO takes the cookie or auth: {token}.",
         },
         "servers": [{"url": "/"}],
-        "security": [{}, {"bearer": []}, {"query_token": []}],
+        "security": [{}, {"bearer": []}, {"query_token": []}, {"session": []}],
         "paths": paths,
         "components": {
             "schemas": schemas,
@@ -592,6 +592,7 @@ def build_openapi() -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "query_token": {"type": "apiKey", "in": "query", "name": "token"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "persona_session"},
             },
         },
     }

@@ -175,6 +175,7 @@ def sign_in(row: dict[str, Any]) -> str:
     session.clear()
     if old:
         credentials.close_session(accounts(), old)
+    credentials.purge_expired(accounts())  # expired rows go now and then, here being a good time
     secret = credentials.open_session(accounts(), row["id"])
     session.permanent = True
     login_user(SessionUser(secret, row))

@@ -38,6 +38,20 @@ def test_places_and_waits_follow_the_running_eta_and_past_runs(tmp_path):
     assert side["id"] not in info
 
 
+def test_a_job_waiting_for_the_device_is_in_line_with_a_place_and_a_wait(tmp_path):
+    """A training a worker took while a cover holds the device says it is queued (issue 25 item 4)."""
+    store = JobStore(Settings(home=tmp_path))
+    cover = store.create("cover", {})
+    _set(store, cover["id"], status="running", stage="convert", eta_s=40.0)
+    training = store.create("train", {})
+    _set(store, training["id"], status="running", stage="waiting")
+    later = store.create("cover", {})
+    info = queue_info(store)
+    assert info[training["id"]]["position"] == 1 and info[training["id"]]["wait_s"] == 40.0
+    assert info[later["id"]]["position"] == 2
+    assert cover["id"] not in info
+
+
 def test_the_wait_is_unknown_without_a_past_run_or_an_eta(tmp_path):
     store = JobStore(Settings(home=tmp_path))
     running = store.create("train", {})

@@ -95,7 +95,7 @@ def test_add_get_list_export_delete(settings, assets, tmp_path):
     assert err.value.code == "model_exists" and err.value.status == 409
     out = lib.export_zip("목소리", tmp_path / "out.zip")
     with zipfile.ZipFile(out) as zf:
-        assert sorted(zf.namelist()) == sorted(["목소리.pth", assets["index_v2"].name])
+        assert sorted(zf.namelist()) == sorted(["목소리.pth", assets["index_v2"].name, "persona-model.json"])
     # the exported zip imports again, under another name
     again = lib.import_zip(out, name="copy")
     assert again.metadata["imported_from"] == "목소리.pth" and again.index_path is not None
@@ -104,6 +104,45 @@ def test_add_get_list_export_delete(settings, assets, tmp_path):
         lib.get("목소리")
     assert err.value.status == 404
     assert not [p for p in settings.models_dir.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_an_exported_model_imports_again_with_what_persona_knew(settings, assets, tmp_path):
+    """Voice profile, embedding, quality and training facts survive 모델 저장하기 + import
+    (issue 25 item 5), in a file RVC and Applio ignore; a tampered facts file is dropped, key by key."""
+    lib = ModelLibrary(settings)
+    facts = {
+        "voice_profile": {"median_hz": 220.0, "p5_hz": 180.0, "p95_hz": 300.0},
+        "voice_embedding": [0.1, -0.2, 0.3] * 64,
+        "quality": {"speaker_similarity": 0.81, "unavailable": {}, "unavailable_codes": {}},
+        "training": {"epochs": 20, "f0_method": "rmvpe", "f0_unvoiced": "zero"},
+        "epochs": 20,
+    }
+    lib.add("원본", assets["v2"], assets["index_v2"], source="trained", metadata=facts)
+    out = lib.export_zip("원본", tmp_path / "round.zip")
+    again = lib.import_zip(out, name="돌아온 모델").to_dict()
+    for key in ("voice_profile", "quality", "training", "epochs"):
+        assert again[key] == facts[key], key
+    assert lib.get("돌아온 모델").metadata["voice_embedding"] == facts["voice_embedding"]
+    original = lib.get("원본").to_dict()
+    assert (again["f0_unvoiced"], again.get("embedder")) == (
+        original["f0_unvoiced"],
+        original.get("embedder"),
+    )
+    assert again["source"] == "upload"
+
+    with zipfile.ZipFile(out) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    doc = json.loads(members["persona-model.json"])
+    doc["facts"]["voice_embedding"] = ["not", "numbers"]
+    doc["facts"]["quality"] = {"deep": {"deeper": {"deepest": {"too": 1}}}}
+    doc["facts"]["source"] = "trained"  # not a carried fact
+    members["persona-model.json"] = json.dumps(doc).encode()
+    tampered = lib.import_zip(_zip(tmp_path / "tampered.zip", members), name="고친 모델")
+    assert "voice_embedding" not in tampered.metadata and "quality" not in tampered.metadata
+    assert (
+        tampered.metadata["voice_profile"] == facts["voice_profile"]
+        and tampered.metadata["source"] == "upload"
+    )
 
 
 def test_index_dimension_must_match_version(settings, assets):

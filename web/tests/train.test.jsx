@@ -143,7 +143,9 @@ describe("train page", () => {
 
     await user.click(screen.getByRole("button", { name: "Stop" }));
     expect(calls.some((c) => c.key === "POST /jobs/job-1/cancel")).toBe(true);
-    expect(screen.getByRole("button", { name: "Stopping…" })).toBeDisabled();
+    // said once: the notice, no second "Stopping…" on a button (issue 25 item 3)
+    expect(screen.getAllByText("Stopping…")).toHaveLength(1);
+    expect(screen.queryByRole("button", { name: /Stop/ })).toBeNull();
 
     act(() => fake.serverEmit("job_done", { job_id: "job-1", kind: "train", result: { model_name: "내목소리" } }));
     await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent(`/models/${encodeURIComponent("내목소리")}`));

@@ -94,13 +94,16 @@ class _Reporter:
 
     def __call__(self, stage: str, fraction: float, message: str = "", **metrics: Any) -> None:
         f = min(max(float(fraction), self.floor, 0.0), 1.0)
+        # A handler that measures its own clock (a training: eta_s with eta_low_s/eta_high_s,
+        # None while it cannot tell) is taken as it says; else the fraction gives a smoothed guess.
+        measured = "eta_low_s" in metrics
         eta = metrics.pop("eta_s", None)
         elapsed = time.monotonic() - self.t0
-        if eta is None and f >= 0.01:
+        if eta is None and f >= 0.01 and not measured:
             eta = elapsed * (1 - f) / f
         code, params = code_of(message)
         with self.lock:
-            eta = self._smooth(eta, time.monotonic())
+            eta = eta if measured else self._smooth(eta, time.monotonic())
             self.metrics.update({k: v for k, v in metrics.items() if _storable(v)})
             update = {
                 "stage": stage,

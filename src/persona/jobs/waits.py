@@ -1,7 +1,9 @@
 """Where a queued job stands: its place in the queue and an estimated wait.
 
-Place: 1 + the queued jobs created before it that use the device (weights downloads run beside
-the device work, so they neither wait for it nor hold anyone up). Wait: what the running device
+Place: 1 + the jobs ahead of it that use the device (weights downloads run beside the device
+work, so they neither wait for it nor hold anyone up). A job a worker has taken but that waits
+for the device (stage "waiting": a training behind a cover, a cover behind a training) is in the
+line too, ahead of the queued ones: to the person it is queued, with a place and a wait. Wait: what the running device
 jobs have left (their ``eta_s``; a kind's typical run time when they give none), plus a typical
 run of each job ahead. A kind's typical run is the median of its last few successful runs on
 this server; with none yet the wait is unknown (None) rather than a guess.
@@ -37,11 +39,16 @@ def typical_run_s(store: JobStore, kind: str) -> float | None:
     return statistics.median(runs) if runs else None
 
 
+def in_line(job: dict[str, Any]) -> bool:
+    """Queued, or taken by a worker that waits for the device: either way not yet running."""
+    return job["status"] == "queued" or (job["status"] == "running" and job.get("stage") == "waiting")
+
+
 def queue_info(store: JobStore) -> dict[str, dict[str, Any]]:
-    """``{job_id: {"position": n, "wait_s": seconds | None}}`` for every queued device job."""
+    """``{job_id: {"position": n, "wait_s": seconds | None}}`` for every device job in line."""
     active = store.list(status=["queued", "running"], limit=1000)
     device = [j for j in active if uses_device(j["kind"])]
-    if not any(j["status"] == "queued" for j in device):
+    if not any(in_line(j) for j in device):
         return {}
     typical: dict[str, float | None] = {}
 
@@ -51,11 +58,15 @@ def queue_info(store: JobStore) -> dict[str, dict[str, Any]]:
         return typical[kind]
 
     wait: float | None = 0.0
-    for job in (j for j in device if j["status"] == "running"):
+    for job in (j for j in device if not in_line(j)):
         left = job["eta_s"] if job["eta_s"] is not None else run_s(job["kind"])
         wait = None if wait is None or left is None else wait + float(left)
     out: dict[str, dict[str, Any]] = {}
-    queued = sorted((j for j in device if j["status"] == "queued"), key=lambda j: (j["created_at"], j["seq"]))
+    # the waiting workers hold the device's tickets: they go first, then the queue
+    queued = sorted(
+        (j for j in device if in_line(j)),
+        key=lambda j: (j["status"] != "running", j["created_at"], j["seq"]),
+    )
     for place, job in enumerate(queued, start=1):
         out[job["id"]] = {"position": place, "wait_s": None if wait is None else round(wait, 1)}
         own = run_s(job["kind"])

@@ -25,6 +25,7 @@ from persona.clock import now_iso
 from persona.consent import record as consent_record
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path, atomic_write_text, remove_stale_leftovers
+from persona.library import facts as model_facts
 from persona.library.validate import inspect_index, inspect_model
 from persona.library.ziputil import choose_members, extract_member, printable_name, scan_zip
 from persona.names import suggest_model_name, validate_model_name
@@ -179,12 +180,15 @@ class ModelLibrary:
         move: bool = False,
         replace: bool = False,
         shown_as: tuple[str | None, str | None] = (None, None),
+        carried: dict[str, Any] | None = None,
     ) -> ModelEntry:
         """Validate and add a model; ``move`` takes the files instead of copying them.
 
         ``replace`` swaps an existing model of that name atomically (training uses it to update
         the model it saved at an earlier epoch); otherwise an existing name is ``model_exists``.
         ``shown_as`` names the model and index files as the person knows them (messages).
+        ``carried``: facts read back from an exported zip (``facts.py``); the ``.pth``'s own record
+        wins on the f0 convention and embedder.
         """
         norm = validate_model_name(name)
         pth_path = Path(pth_path)
@@ -211,6 +215,10 @@ class ModelLibrary:
                 "source": source,
                 "created_at": now_iso(),
             }
+            for key, value in (carried or {}).items():
+                if key in ("f0_unvoiced", "embedder") and info.get("persona"):
+                    continue  # the model file says so itself
+                meta[key] = value
             if info.get("persona"):
                 meta["persona"] = info["persona"]
             if info.get("warnings"):
@@ -262,6 +270,7 @@ class ModelLibrary:
                             PurePosixPath(choice.index.filename.replace("\\", "/")).name
                         )
                         extract_member(zf, choice.index, index_tmp, budget=budget)
+                    carried = _carried_facts(zf, files, budget)
                 except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
                     raise PersonaError("zip_invalid", f"the zip is damaged ({exc})") from exc
             if norm is None:
@@ -277,13 +286,21 @@ class ModelLibrary:
                 for i in (choice.pth, choice.index)
             )
             return self.add(
-                norm, tmp / "upload.pth", index_tmp, source="upload", metadata=meta, move=True, shown_as=shown
+                norm,
+                tmp / "upload.pth",
+                index_tmp,
+                source="upload",
+                metadata=meta,
+                move=True,
+                shown_as=shown,
+                carried=carried,
             )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def export_zip(self, name: str, out_path: str | Path) -> Path:
-        """Write ``<name>.pth`` (+ its ``.index``) at the zip's root, as RVC and Applio expect."""
+        """Write ``<name>.pth`` (+ its ``.index``) at the zip's root, as RVC and Applio expect, and
+        Persona's facts about the model beside them (``facts.py``)."""
         entry = self.get(name)
         out_path = Path(out_path)
         with (
@@ -293,6 +310,8 @@ class ModelLibrary:
             zf.write(entry.pth_path, f"{entry.name}.pth")
             if entry.index_path is not None:
                 zf.write(entry.index_path, entry.index_path.name)
+            # what the .pth cannot hold (voice profile, embedding, quality): RVC and Applio ignore it
+            zf.writestr(model_facts.FILE, model_facts.for_export(entry.metadata))
         return out_path
 
     @contextlib.contextmanager
@@ -333,6 +352,17 @@ def resolve_model_ref(settings: Settings, ref: str | os.PathLike[str] | ModelEnt
     if isinstance(ref, os.PathLike) or path.suffix.lower() == ".pth" or os.sep in text or path.is_file():
         return path
     return ModelLibrary(settings).get(text)
+
+
+def _carried_facts(zf: zipfile.ZipFile, files: list[zipfile.ZipInfo], budget: list[int]) -> dict[str, Any]:
+    """Persona's facts file at the zip's root, read within the zip's byte budget (``{}`` if none)."""
+    info = next((i for i in files if i.filename == model_facts.FILE), None)
+    if info is None or info.file_size > model_facts.MAX_BYTES:
+        return {}
+    with zf.open(info) as src:
+        raw = src.read(model_facts.MAX_BYTES + 1)
+    budget[0] -= len(raw)
+    return model_facts.from_text(raw)
 
 
 def _safe_index_name(raw: str) -> str:

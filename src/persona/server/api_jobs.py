@@ -37,7 +37,7 @@ def list_jobs():
 def get_job(job_id: str):
     store = services().queue.store
     job = public_job(store.get(job_id))
-    return jsonify({**job, "queue": queue_info(store).get(job_id) if job["status"] == "queued" else None})
+    return jsonify({**job, "queue": queue_info(store).get(job_id)})  # None unless it is in line
 
 
 @bp.post("/api/jobs/<job_id>/cancel")

@@ -161,7 +161,7 @@ def install(
         except PersonaError as exc:
             leave_room(job_id)
             return {"error": exc.to_dict()}
-        queue = queue_info(store).get(job_id) if job["status"] == "queued" else None
+        queue = queue_info(store).get(job_id)  # None unless it is in line
         emit("job_progress", {**progress_event(job), "queue": queue})
         final = final_event(job)
         if final:

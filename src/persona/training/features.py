@@ -93,7 +93,9 @@ def extract_features(
 
     for sub in (COARSE_DIR, F0_DIR, FEATURE_DIR):
         (exp_dir / sub).mkdir(parents=True, exist_ok=True)
-    encoder = ContentEncoder.load(assets, device=device)
+    cancel.check()
+    encoder = ContentEncoder.load(assets, device=device)  # seconds on a CPU: checked on both sides
+    cancel.check()
     examples: list[Example] = []
     voiced: list[np.ndarray] = []
     feature_files: list[Path] = []
@@ -115,6 +117,7 @@ def extract_features(
         voiced.append(seg_voiced)
         if seg_voiced.size == 0:
             continue  # a segment with no pitch at all teaches nothing the mute examples do not
+        cancel.check()  # between the two models: a Stop never waits for both (issue 25 item 3)
         feats = content(wav16k)
         if not np.isfinite(feats).all():
             continue

@@ -363,7 +363,7 @@ def run(
             on_epoch(epoch, history[-1] if history else {})
         if epoch % save_every == 0 or epoch == epochs:
             save(epoch)
-            if on_save is not None:
+            if on_save is not None and not cancel.cancelled:  # a Stop keeps this save, skips its preview
                 net_g.eval()
                 # The preview must not move the training's random stream (conversion draws noise).
                 with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):

@@ -33,6 +33,7 @@ from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_prog
 from persona.rvc import train_checkpoint
 from persona.settings import Settings
 from persona.training import saves
+from persona.training.clock import TrainingClock
 from persona.training.config import TrainConfig, training_config
 from persona.training.data import Example, read_filelist, write_filelist
 from persona.training.request import STAGES, TrainRequest, TrainResult
@@ -135,6 +136,7 @@ def _prepare(
         raise PersonaError("no_voice", "no pitched voice was found in the recordings")
     # The preview slice is the held-out audio when there is one; else the last segment (report only).
     train_examples, held = (feats.examples, None) if pre.preview else _hold_out(feats.examples)
+    cancel.check()
     mute = mute_examples(exp, sr=cfg.data.sampling_rate, assets=assets, device=device)
     write_filelist(exp / "filelist.txt", train_examples + mute)
     state = {
@@ -201,7 +203,8 @@ def train_model(
     tune_allocator()  # activations stay on the heap: no page faults per op (persona.runtime)
     exp = experiment_dir(settings, request.name)
     warnings: list[str] = []
-    stage = staged(progress, STAGES)
+    # The time left comes from the stages' measured costs (clock.py), not the overall fraction.
+    stage = staged(TrainingClock(request.epochs, request.save_every).wrap(progress), STAGES)
     started = time.monotonic()
 
     state_path = exp / STATE_FILE
@@ -244,6 +247,7 @@ def train_model(
 
     # The index only needs the features: built before training, previews use it as a cover would.
     index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
+    cancel.check()
     preview_source = state.get("preview_source")
     keeper = SaveKeeper(
         settings,
@@ -263,6 +267,7 @@ def train_model(
         reason=state.get("preview_off") or (None if request.previews else "previews were turned off"),
         resume_after=resume_after if request.resume else None,
     )
+    cancel.check()  # the previews' voice embedding above takes seconds on a CPU
     if warnings:
         stage("train")("train", 0.0, msg("train_from_scratch"))
     outcome = loop.run(

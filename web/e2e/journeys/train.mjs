@@ -121,7 +121,11 @@ export default async function journey(ctx, test) {
     if (JOBS === "real") await page.getByTestId("previews-off").waitFor({ timeout: JOB_TIMEOUT });
     else await page.locator("[data-testid=saves] audio").first().waitFor({ timeout: JOB_TIMEOUT });
     await page.getByRole("button", { name: "중지" }).first().click();
+    const stopping = await page.locator("main").innerText();
+    assert((stopping.match(/중지하는 중/g) || []).length <= 1, "중지하는 중… is said more than once");
     await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: JOB_TIMEOUT });
+    // a stopped training has not finished 학습, though its last save was kept (issue 25 item 3)
+    assert((await page.getByTestId("stage-train").getAttribute("data-done")) === "false", "학습 is checked as done after a stop");
     await page.getByRole("link", { name: "마지막으로 저장된 모델 열기" }).waitFor();
     // next to the "stopped" status, above the saves and the chart (issue 25 item 1)
     const [status, open, saves] = await Promise.all(

@@ -109,4 +109,41 @@ export default async function journey(ctx, test) {
     const kept = await page.getByRole("button", { name: "아주 긴 노래.wav 빼기" }).count();
     assert(kept === 0, "the long song was kept for upload");
   }, { needs: ["train a tiny model through the page and watch it complete"] });
+
+  for (const [width, viewport] of [
+    ["phone", PHONE],
+    ["desktop", DESKTOP],
+  ]) {
+    await test(`a training behind another says it is queued, with its place, at ${width} width; Stop says so once`, async () => {
+      const ahead = new FormData();
+      ahead.append("files", new Blob([readFileSync(join(fixture, "voice1.wav"))]), "voice1.wav");
+      ahead.append("name", `앞선 학습 ${width}`);
+      ahead.append("epochs", "50");
+      const first = await api("/trainings", { method: "POST", body: ahead });
+      assert(first.status === 202, `first training: ${first.status} ${JSON.stringify(first.body)}`);
+      await page.setViewportSize(viewport);
+      try {
+        await page.goto(`${ctx.base}/train`);
+        await page.locator('input[name="recordings"]').setInputFiles([join(fixture, "voice1.wav")]);
+        await page.getByLabel("모델 이름", { exact: true }).fill(`뒤의 학습 ${width}`);
+        await page.getByLabel("학습 횟수 (에포크)").fill("50");
+        await page.getByRole("button", { name: "학습하기" }).click();
+        await page.getByRole("heading", { name: `‘뒤의 학습 ${width}’ 학습 대기 중` }).waitFor({ timeout: 60_000 });
+        const place = await page.getByTestId("job-queue").innerText();
+        assert(/대기열 \d+번째/.test(place), `queue line: ${place}`); // the phone run's training may still be stopping
+        assert((await page.getByTestId("job-status").innerText()) === "대기 중", "status is not 대기 중");
+        await settled(page, "[data-testid=job-heading]");
+        await assertInView(page, "[data-testid=job-heading]", "the queued card's title");
+        await shot(`queued-training-${width}`);
+        await page.getByRole("button", { name: "중지" }).click();
+        await page.getByTestId("job-stopping").waitFor().catch(() => {}); // may already be stopped
+        const said = await page.locator("main").innerText();
+        assert((said.match(/중지하는 중/g) || []).length <= 1, "중지하는 중… is said more than once");
+        await page.getByTestId("job-status").filter({ hasText: "중지됨" }).waitFor({ timeout: 30_000 });
+      } finally {
+        await api(`/jobs/${first.body.job_id}/cancel`, { method: "POST" });
+        await page.setViewportSize(DESKTOP);
+      }
+    });
+  }
 }

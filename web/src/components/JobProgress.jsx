@@ -1,6 +1,6 @@
 // Live state of one job: stages seen so far, overall progress, epoch/losses/ETA, Stop.
 import { useI18n } from "../lib/i18n.jsx";
-import { formatDuration, formatNumber } from "../lib/format.js";
+import { formatDuration, formatEta, formatNumber } from "../lib/format.js";
 import { FINAL } from "../lib/useJob.js";
 import ProgressBar from "./ProgressBar.jsx";
 import ErrorBox from "./ErrorBox.jsx";
@@ -29,7 +29,12 @@ export function epochOf(metrics, fallbackTotal = null) {
 }
 
 // Stages that are the queue's bookkeeping, not steps of the work.
-const HIDDEN_STAGES = new Set(["queued", "starting", "done", "finished"]);
+const HIDDEN_STAGES = new Set(["queued", "waiting", "starting", "done", "finished"]);
+
+/** Not started yet: queued, or taken by a worker that waits for the device (the server's line). */
+export function inLine(job) {
+  return job?.status === "queued" || (job?.status === "running" && job?.stage === "waiting");
+}
 
 export default function JobProgress({ job, title, onStop, stopping = false, connected = true }) {
   const { t } = useI18n();
@@ -47,7 +52,11 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
   const stages = (job.stages && job.stages.length ? job.stages : job.stage ? [job.stage] : []).filter(
     (s) => !HIDDEN_STAGES.has(s),
   );
-  const status = job.status || "queued";
+  const status = inLine(job) ? "queued" : job.status || "queued";
+  // A stopped job's checklist: the stage the stop cut short is not done (a training stopped
+  // mid-way has not finished 학습, even when its last save was exported afterwards).
+  const cutShort = status === "cancelled" ? (stages.includes("train") ? "train" : stages[stages.length - 1]) : null;
+  const stopAsked = !final && (stopping || job.cancel_requested);
   return (
     <section className={`job job-${status}`} aria-label={title}>
       <div className="job-head">
@@ -60,17 +69,20 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
         <ol className="stages" aria-label={t("job.stages")}>
           {stages.map((stage, i) => {
             const current = !final && i === stages.length - 1;
-            const done = i < stages.length - 1 || status === "succeeded";
+            const done = (i < stages.length - 1 || status === "succeeded") && stage !== cutShort;
             return (
               <li
                 key={stage}
                 className={current ? "stage-current" : done ? "stage-done" : "stage-stopped"}
                 aria-current={current ? "step" : undefined}
+                data-testid={`stage-${stage}`}
+                data-done={done ? "true" : "false"}
               >
                 <span className="stage-dot" aria-hidden="true">
                   {done ? "✓" : ""}
                 </span>
                 {stageLabel(t, stage)}
+                {stage === cutShort ? <span className="visually-hidden"> ({t("status.cancelled")})</span> : null}
               </li>
             );
           })}
@@ -94,10 +106,11 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
             <dd>{formatNumber(value)}</dd>
           </div>
         ))}
-        {!final && connected && typeof job.eta_s === "number" && job.eta_s >= 0 ? (
+        {!final && connected && status === "running" && (formatEta(job.eta_s) || "eta_low_s" in metrics) ? (
+          // a measured clock (a training) gives a range, and says "계산 중" until it can tell
           <div>
             <dt>{t("job.eta")}</dt>
-            <dd data-testid="job-eta">{formatDuration(job.eta_s)}</dd>
+            <dd data-testid="job-eta">{formatEta(job.eta_s, metrics.eta_low_s, metrics.eta_high_s) || t("job.etaUnknown")}</dd>
           </div>
         ) : null}
       </dl>
@@ -107,13 +120,14 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
           {typeof job.queue.wait_s === "number" ? ` · ${t("job.queueWait", { wait: formatDuration(job.queue.wait_s) })}` : ""}
         </p>
       ) : null}
-      {!final && progressText(job, t) ? (
+      {!final && !stopAsked && progressText(job, t) ? (
         <p className="job-message" data-testid="job-message">
           {progressText(job, t)}
         </p>
       ) : null}
-      {!final && job.cancel_requested ? (
-        <p className="notice" role="status">
+      {stopAsked ? (
+        // said once, here; the Stop buttons are gone meanwhile
+        <p className="notice" role="status" data-testid="job-stopping">
           {t("job.stopping")}
         </p>
       ) : null}
@@ -132,9 +146,9 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
               : t("job.cancelled")}
         </p>
       ) : null}
-      {onStop && !final ? (
-        <button type="button" className="button button-danger" onClick={onStop} disabled={stopping || job.cancel_requested}>
-          {stopping ? t("job.stopping") : t("job.stop")}
+      {onStop && !final && !stopAsked ? (
+        <button type="button" className="button button-danger" onClick={onStop}>
+          {t("job.stop")}
         </button>
       ) : null}
     </section>

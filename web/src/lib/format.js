@@ -23,6 +23,16 @@ export function formatDuration(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
+/**
+ * A time left as a person reads it: one value when the range is narrow, else "low – high"
+ * (seconds; `low`/`high` may be null). Returns "" when there is nothing to say.
+ */
+export function formatEta(mid, low = null, high = null) {
+  if (typeof mid !== "number" || !Number.isFinite(mid) || mid < 0) return "";
+  if (typeof low !== "number" || typeof high !== "number" || high - low < Math.max(20, 0.15 * mid)) return formatDuration(mid);
+  return `${formatDuration(low)} – ${formatDuration(high)}`;
+}
+
 export function formatDate(value, lang = "ko") {
   if (!value) return "—";
   const date = typeof value === "number" ? new Date(value * (value < 1e12 ? 1000 : 1)) : new Date(value);

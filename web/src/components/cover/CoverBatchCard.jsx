@@ -7,11 +7,12 @@ import { paths } from "../../lib/api.js";
 import { FINAL, useJob } from "../../lib/useJob.js";
 import { useRevealCard } from "../../lib/reveal.js";
 import ProgressBar from "../ProgressBar.jsx";
+import { inLine } from "../JobProgress.jsx";
 
 function BatchRow({ item }) {
   const { t } = useI18n();
   const { job } = useJob(item.job_id, t);
-  const status = job?.status ?? "queued";
+  const status = inLine(job) ? "queued" : (job?.status ?? "queued");
   const coverId = job?.result?.cover_id ?? job?.result?.id;
   const label =
     status === "succeeded"

@@ -7,7 +7,7 @@ import { KEYS, session } from "../../lib/storage.js";
 import { useStoppableJob } from "../../lib/useStoppableJob.js";
 import { useRevealCard } from "../../lib/reveal.js";
 import ErrorBox from "../ErrorBox.jsx";
-import JobProgress from "../JobProgress.jsx";
+import JobProgress, { inLine } from "../JobProgress.jsx";
 
 const HEADINGS = { queued: "cover.queued", running: "cover.running", failed: "cover.failed", cancelled: "cover.stopped" };
 
@@ -34,7 +34,7 @@ export default function CoverProgressCard({ active, onReset }) {
 
   return (
     <div ref={card} className="progress-card">
-      <h2 data-testid="job-heading">{t(HEADINGS[status] || "cover.running")}</h2>
+      <h2 data-testid="job-heading">{t(HEADINGS[inLine(job) ? "queued" : status] || "cover.running")}</h2>
       {active.song_name ? <p className="muted">{active.song_name}</p> : null}
       {loadError && !job ? (
         <ErrorBox error={loadError} />

@@ -8,7 +8,7 @@ import { KEYS, session } from "../../lib/storage.js";
 import { useStoppableJob } from "../../lib/useStoppableJob.js";
 import { useRevealCard } from "../../lib/reveal.js";
 import ErrorBox from "../ErrorBox.jsx";
-import JobProgress from "../JobProgress.jsx";
+import JobProgress, { inLine } from "../JobProgress.jsx";
 import SavesPanel from "./SavesPanel.jsx";
 
 const HEADINGS = {
@@ -49,7 +49,7 @@ export default function TrainingProgressCard({ active, onReset }) {
 
   return (
     <div ref={card} className="progress-card">
-      <h2 data-testid="job-heading">{t(HEADINGS[status] || "train.running", { name: active.model_name })}</h2>
+      <h2 data-testid="job-heading">{t(HEADINGS[inLine(job) ? "queued" : status] || "train.running", { name: active.model_name })}</h2>
       {loadError && !job ? <ErrorBox error={loadError} /> : null}
       {!(loadError && !job) ? (
         <JobProgress

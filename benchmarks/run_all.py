@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "train": (["--seconds", "30", "--steps", "2", "--model-size", "tiny"], []),
     "cover": (["--model", "htdemucs", "--seconds", "20", "--once"], []),
     "server": (["--n", "50", "--fixture-jobs"], []),
+    "signin": (["--n", "10"], ["--n", "50"]),
 }
 
 

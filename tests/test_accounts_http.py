@@ -86,6 +86,9 @@ def test_sign_in_sets_a_guarded_cookie_and_signs_out(client):
     assert me["username"] == "Mina" and me["admin"] is False and "usage" in me and "quota" in me
     assert client.get("/api/models").status_code == 200
     assert client.delete("/api/session").status_code == 403  # signing out is a change: CSRF too
+    stale = {"Authorization": "Bearer prs_stale", "X-CSRF-Token": "forged"}
+    assert client.delete("/api/session", headers=stale).status_code == 204  # nothing checked, nothing ended
+    assert client.get("/api/me").status_code == 200  # still signed in
     assert client.delete("/api/session", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert client.get("/api/me").status_code == 401
 
@@ -357,3 +360,12 @@ def test_every_api_route_needs_a_person(app, client):
             assert (r.status_code, _code(r)) == (401, "auth_required"), (method, path)
             checked += 1
     assert checked > 30
+
+
+def test_a_stale_token_does_not_block_signing_in_or_health(client):
+    stale = {"Authorization": "Bearer the-old-single-person-token"}
+    assert client.get("/api/health", headers=stale).status_code == 200
+    r = client.post("/api/session", json={"username": "mina", "password": OTHER}, headers=stale)
+    assert r.status_code == 200
+    r = client.get("/api/models", headers=stale)
+    assert (r.status_code, _code(r)) == (401, "auth_required")  # a wrong token is never ignored

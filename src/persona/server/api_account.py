@@ -105,7 +105,8 @@ def blueprint(app: Flask, settings: Settings) -> Blueprint:
 
     @bp.delete("/api/session")
     def sign_out():
-        signin.sign_out()
+        if identity.current_user() is not None:  # only a session the gate checked (CSRF included)
+            signin.sign_out()
         return "", 204
 
     @bp.post("/api/setup")

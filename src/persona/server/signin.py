@@ -108,7 +108,12 @@ def install(app: Flask, settings: Settings) -> None:
         identity.set_current_user(None)
         if not identity.accounts_enabled(settings):
             return _single_person(settings)
-        user = who_is_asking(acc)
+        try:
+            user = who_is_asking(acc)
+        except PersonaError as exc:
+            if exc.code != "auth_required" or not is_public():
+                raise
+            user = None  # a stale token must not keep anyone from signing in or the health check
         identity.set_current_user(user)
         if user is None and not is_public():
             raise PersonaError("auth_required", "sign in first", status=401)

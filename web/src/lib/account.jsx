@@ -3,7 +3,7 @@
 // With no account on the server (or an older server without /api/session) the page is the
 // single-person app it always was: `accounts` is false and nothing here gets in the way.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
-import { api, onSignedOut, setCsrfToken } from "./api.js";
+import { api, getToken, onSignedOut, setCsrfToken, setToken } from "./api.js";
 import { reconnectSocket } from "./socket.js";
 
 const AccountContext = createContext(null);
@@ -16,6 +16,9 @@ export function AccountProvider({ children }) {
     try {
       const { data } = await api.get("/session");
       setCsrfToken(data.csrf_token);
+      // The single-person server's access token, kept from before accounts were turned on,
+      // would be sent instead of the session: forget it.
+      if (data.accounts && getToken()) setToken(null);
       setState({ ready: true, accounts: Boolean(data.accounts), user: data.user || null, setup: Boolean(data.setup) });
     } catch {
       setState(SINGLE);

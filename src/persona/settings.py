@@ -29,7 +29,7 @@ _ENV_FIELDS = (
     "max_training_total_seconds", "job_stale_s", "sockets_per_client", "socket_connect_s",
     "socket_idle_s", "header_timeout_s", "upload_min_bytes_per_s", "upload_grace_s",
     "allowed_hosts", "allowed_origins", "pending_per_client", "uploads_per_client", "uploads_at_once",
-    "trusted_proxies",
+    "trusted_proxies", "min_free_mb",
 )  # fmt: skip
 
 
@@ -50,6 +50,8 @@ class Settings:
     max_input_seconds: float = 60 * 60.0
     max_zip_members: int = 64
     max_zip_uncompressed_bytes: int = 2 * 1024 * 1024 * 1024
+    # Free space an upload or a new job must leave on the data folder's disk (persona.disk).
+    min_free_mb: int = 256
     # Job system.
     cover_concurrency: int = 1
     job_stale_s: float = 60.0  # a running job whose heartbeat is older is taken over by recovery

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from persona import __version__
+from persona.disk import as_disk_full
 from persona.errors import PersonaError
 
 # Each module registers its subcommands and sets ``func`` on its parser.
@@ -59,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings_from_args(args)) or 0)
     except PersonaError as exc:
         print(f"persona: {exc.message} [{exc.code}]", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk is the person's to fix: one line, exit 2
+        full = as_disk_full(exc)
+        if full is None:
+            raise
+        print(f"persona: {full.message} [{full.code}]", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("persona: interrupted", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any
 
 from huey import Huey, SqliteHuey
 
+from persona.disk import require_free
 from persona.jobs.kinds import uses_device
 from persona.jobs.store import JobStore
 from persona.settings import Settings
@@ -112,6 +113,7 @@ class JobQueue:
     def submit(
         self, kind: str, params: dict[str, Any], *, model: str | None = None, job_id: str | None = None
     ) -> dict:
+        require_free(self.settings.jobs_dir, self.settings.min_free_mb)  # disk_full before a job exists
         cls = self.route(kind)
         if cls is not None:
             params = {**params, "_queue": cls}

@@ -29,8 +29,11 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from persona.disk import as_disk_full
 from persona.errors import Cancelled, PersonaError, Superseded
 from persona.jobs import kinds, oom
 from persona.jobs.devicelock import device_slots
@@ -326,19 +329,30 @@ def run_job(
                 reporter.restart_clock()
                 result = handler(ctx)
         reporter.flush()
-        status = _finish_result(settings, store, job, token, result)
+        status = _finish_result(settings, store, job, token, result, free=lambda: _free(scratch))
     except Superseded:
         status = "superseded"
     except Cancelled as exc:
         status = _finish(
-            store, job_id, token, "cancelled", result=kinds.stopped_result(settings, job), message=exc.message
+            store,
+            job_id,
+            token,
+            "cancelled",
+            free=lambda: _free(scratch, workdir),
+            result=kinds.stopped_result(settings, job),
+            message=exc.message,
         )
-    except PersonaError as exc:
-        status = _finish(store, job_id, token, "failed", error=exc.to_dict(), message=exc.message)
-    except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the client something useful
-        log.exception("job %s (%s) crashed", job_id, kind)
-        error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
-        status = _finish(store, job_id, token, "failed", error=error)
+    except Exception as exc:  # noqa: BLE001 - a PersonaError, a full disk, or a bug (logged)
+        error = _error_of(exc, job_id, kind)
+        status = _finish(
+            store,
+            job_id,
+            token,
+            "failed",
+            free=lambda: _free(scratch, workdir),
+            error=error.to_dict(),
+            message=error.message,
+        )
     finally:
         beat.stop.set()
         beat.join(timeout=2)
@@ -353,17 +367,69 @@ def run_job(
     return status
 
 
-def _store_finish(store: JobStore, job_id: str, token: str, status: str, **kw: Any) -> bool:
-    """``store.finish``, retried while the database is away (the job's result must land)."""
-    return _retry(f"recording job {job_id} as {status}", lambda: store.finish(job_id, token, status, **kw))
+def _free(*folders: Path) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _finish(store: JobStore, job_id: str, token: str, status: str, **kw: Any) -> str:
-    return status if _store_finish(store, job_id, token, status, **kw) else "superseded"
+def _error_of(exc: BaseException, job_id: str, kind: str) -> PersonaError:
+    """What a failed attempt reports: its PersonaError, ``disk_full`` for a full disk anywhere in
+    the chain, else (a bug, logged with its traceback) ``internal_error``."""
+    if isinstance(exc, PersonaError):
+        return exc
+    full = as_disk_full(exc)
+    if full is not None:
+        log.warning("job %s (%s): the disk is full: %s", job_id, kind, exc)
+        return full
+    log.exception("job %s (%s) crashed", job_id, kind)
+    return PersonaError("internal_error", f"{type(exc).__name__}: {exc}", 500)
+
+
+def _store_finish(
+    store: JobStore,
+    job_id: str,
+    token: str,
+    status: str,
+    *,
+    free: Callable[[], None] | None = None,
+    **kw: Any,
+) -> bool:
+    """``store.finish``, retried while the database is away (the job's result must land). When
+    the database cannot write because the disk is full (it often shares the disk with the jobs),
+    ``free()`` first removes the attempt's own files, so the end can be recorded and the job
+    does not stay ``running`` until someone frees space (issue 24)."""
+
+    def attempt() -> bool:
+        try:
+            return store.finish(job_id, token, status, **kw)
+        except Exception as exc:
+            if free is not None and as_disk_full(exc) is not None:
+                log.warning("job %s: the disk is full; removing its files to record its end", job_id)
+                free()
+            raise
+
+    return _retry(f"recording job {job_id} as {status}", attempt)
+
+
+def _finish(
+    store: JobStore,
+    job_id: str,
+    token: str,
+    status: str,
+    *,
+    free: Callable[[], None] | None = None,
+    **kw: Any,
+) -> str:
+    return status if _store_finish(store, job_id, token, status, free=free, **kw) else "superseded"
 
 
 def _finish_result(
-    settings: Settings, store: JobStore, job: dict[str, Any], token: str, result: dict[str, Any]
+    settings: Settings,
+    store: JobStore,
+    job: dict[str, Any],
+    token: str,
+    result: dict[str, Any],
+    free: Callable[[], None] | None = None,
 ) -> str:
     """Commit a handler's result. Refused (superseded, or a cancel came in after the handler's
     last check): the cover it added is removed again; a stopped training keeps its model."""
@@ -372,7 +438,7 @@ def _finish_result(
     if status == "cancelled":
         result["saved"] = True  # stopped after a save: the last saved epoch was exported
     message = "done" if status == "succeeded" else "stopped"
-    if _store_finish(store, job_id, token, status, result=result, message=message):
+    if _store_finish(store, job_id, token, status, free=free, result=result, message=message):
         return status
     _roll_back(settings, job, result)
     if store.stop_reason(job_id, token) == "cancel":

@@ -122,7 +122,13 @@ def run_isolated(
     raised here; running out of memory, CPU time or wall time, or dying, becomes
     ``PersonaError(code)`` naming ``name`` (the person's file) and the limit. ``func`` must be a
     module-level function and its arguments and result picklable. ``on_usage`` receives what
-    the child reported about itself, refused or not (tests and benchmarks)."""
+    the child reported about itself, refused or not (tests and benchmarks).
+
+    In a daemonic process (a job worker's pool, which may not have children) the check runs
+    in place: there the files are Persona's own (a training's export, a merge of library models)
+    and no request thread waits on it."""
+    if multiprocessing.current_process().daemon:
+        return func(*args), None
     ctx = _ctx()
     with _slots:
         parent, child = ctx.Pipe(duplex=False)

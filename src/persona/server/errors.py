@@ -1,4 +1,5 @@
-"""Errors as JSON: ``{"error": {"code", "message", "params"}}`` with a 4xx status (5xx only for bugs)."""
+"""Errors as JSON: ``{"error": {"code", "message", "params"}}`` with a 4xx status (5xx only for bugs,
+a lost backend (503) and a full disk: ``disk_full``, 507, wherever ENOSPC or a full database shows)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
+from persona.disk import as_disk_full
 from persona.errors import PersonaError
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,10 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):
+        full = as_disk_full(exc)
+        if full is not None:  # ENOSPC from a write, or the database's disk: said plainly
+            log.warning("disk full: %s", exc)
+            return error_response(full.code, full.message, full.status, full.params)
         away = backend_unavailable(exc)
         if away is not None:  # PostgreSQL or Redis is down: the client may retry; nothing was lost
             log.warning("%s: %s", away.code, away.message)

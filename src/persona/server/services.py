@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from persona.disk import require_free
 from persona.jobs import JobQueue
 from persona.library import CoverLibrary, ModelLibrary
 from persona.settings import Settings
@@ -29,7 +30,12 @@ class Services:
         )
 
     def staging(self) -> Path:
-        """A fresh folder for uploads; renamed into the job folder once everything checks out."""
+        """A fresh folder for uploads; renamed into the job folder once everything checks out.
+        Refused (``disk_full``, 507) before any byte is read when the upload would leave less
+        than ``min_free_mb`` free."""
+        from flask import request
+
+        require_free(self.settings.jobs_dir, self.settings.min_free_mb, request.content_length or 0)
         path = Path(self.settings.jobs_dir) / f".upload-{uuid.uuid4().hex}"
         path.mkdir(parents=True)
         return path

@@ -369,3 +369,34 @@ def test_a_stale_token_does_not_block_signing_in_or_health(client):
     assert r.status_code == 200
     r = client.get("/api/models", headers=stale)
     assert (r.status_code, _code(r)) == (401, "auth_required")  # a wrong token is never ignored
+
+
+def test_current_owner_in_requests_and_socket_handlers(app, settings, people):
+    """The contract the ownership checks build on: the signed-in person's id, wherever asked."""
+    from persona.accounts import credentials
+    from persona.server.identity import current_owner
+
+    socketio = app.extensions["socketio"]
+    socketio.on_event("whoami", lambda data=None: {"owner": current_owner()})
+    _, secret = credentials.issue_token(Accounts.of(settings), people["mina"]["id"])
+    sock = socketio.test_client(app, auth={"token": secret})
+    assert sock.emit("whoami", {}, callback=True) == {"owner": people["mina"]["id"]}
+    browser = app.test_client()
+    sign_in(browser, "관리자", GOOD)
+    by_cookie = socketio.test_client(app, flask_test_client=browser)
+    assert by_cookie.emit("whoami", {}, callback=True) == {"owner": people["admin"]["id"]}
+    with app.test_request_context("/api/models", headers={"Authorization": f"Bearer {secret}"}):
+        app.preprocess_request()
+        assert current_owner() == people["mina"]["id"]
+
+
+def test_current_owner_is_none_in_single_person_mode(settings):
+    from persona.server.identity import current_owner
+
+    app = create_app(settings, web_dist=None)
+    with app.test_request_context("/api/models"):
+        app.preprocess_request()
+        assert current_owner() is None
+    socketio = app.extensions["socketio"]
+    socketio.on_event("whoami", lambda data=None: {"owner": current_owner()})
+    assert socketio.test_client(app).emit("whoami", {}, callback=True) == {"owner": None}

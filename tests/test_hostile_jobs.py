@@ -130,8 +130,9 @@ def test_an_attempt_taken_over_mid_run_stops_and_leaves_no_output(settings, tmp_
 def test_paused_worker_past_the_timeout_is_superseded(settings, tmp_path, monkeypatch, slots):
     """SIGSTOP a worker mid-cover until recovery gives the job to another worker, then SIGCONT:
     the paused attempt stops and writes nothing; the job ends succeeded once, with one cover.
-    One device slot: the new attempt waits for the slot the paused one holds (until it wakes and
-    stops); two slots: the new attempt finishes while the old one is still paused."""
+    One device slot: the job waits, queued, for the slot the paused attempt holds (until it wakes
+    and stops: only then is the job taken again); two slots: the new attempt finishes while the old
+    one is still paused."""
     monkeypatch.setenv("PERSONA_JOB_STALE_S", "1.5")
     monkeypatch.setenv("PERSONA_COVER_CONCURRENCY", str(slots))
     settings = settings.replace(job_stale_s=1.5, cover_concurrency=slots)
@@ -145,9 +146,10 @@ def test_paused_worker_past_the_timeout_is_superseded(settings, tmp_path, monkey
         wait_for(lambda: (j := queue.store.get(job_id))["status"] == "running" and j["progress"] > 0)
         os.killpg(first.pid, signal.SIGSTOP)
         second = start_worker(settings, "--fixture-jobs", workers=1, log=logs[1])
-        wait_for(lambda: queue.store.get(job_id)["attempts"] == 2)  # taken over by the second worker
         if slots == 1:
+            wait_for(lambda: queue.store.get(job_id)["status"] == "queued")  # recovery gave it back
             os.killpg(first.pid, signal.SIGCONT)
+        wait_for(lambda: queue.store.get(job_id)["attempts"] == 2)  # taken over by the second worker
         final = wait_for(lambda: (j := queue.store.get(job_id))["status"] not in ("queued", "running") and j)
         assert final["status"] == "succeeded", final["error"]
         seq = queue.store.max_seq()

@@ -18,7 +18,7 @@ import fcntl
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from persona.jobs.pids import pid_alive
@@ -129,4 +129,58 @@ def device_slots(
         for fd in held:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def device_turn(
+    locks_dir: Path,
+    device: str,
+    *,
+    slots: int,
+    choose: Callable[[], tuple[object, bool] | None],
+    poll_s: float = 0.2,
+) -> Iterator[object | None]:
+    """A turn at ``device``: wait in line, take one free slot, and only then ``choose()`` what runs
+    (``(job, exclusive)``, or None when nothing is left to run). An exclusive job then gathers the
+    other slots, still at the head of the line. Yields the chosen job (None: the turn was not
+    needed; nothing is held). Choosing when a slot is free, not when the wait began, lets a job
+    queued meanwhile by someone served less go first (``persona.jobs.fairness``)."""
+    paths = _slot_paths(locks_dir, device, slots)
+    fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o644) for p in paths]
+    held: list[int] = []
+    ticket = _take_ticket(locks_dir / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', device)}.queue")
+    try:
+        while not held:
+            if _is_head(ticket):
+                for fd in fds:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        held.append(fd)
+                        break
+                    except BlockingIOError:
+                        continue
+            if not held:
+                time.sleep(poll_s)
+        chosen = choose()
+        if chosen is None:
+            yield None
+            return
+        job, exclusive = chosen
+        if exclusive:
+            for fd in fds:
+                while fd not in held:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        held.append(fd)
+                    except BlockingIOError:
+                        time.sleep(poll_s)
+        ticket.unlink(missing_ok=True)  # served: the next in line may try
+        yield job
+    finally:
+        ticket.unlink(missing_ok=True)
+        for fd in fds:
+            if fd in held:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)

@@ -35,11 +35,11 @@ from typing import Any
 
 from persona.disk import as_disk_full
 from persona.errors import Cancelled, PersonaError, Superseded
-from persona.jobs import kinds, oom
-from persona.jobs.devicelock import device_slots
+from persona.jobs import fairness, kinds, oom
+from persona.jobs.devicelock import device_turn
 from persona.jobs.handlers import Handler, JobContext
 from persona.jobs.store import JobStore
-from persona.messages import code_of, msg
+from persona.messages import code_of
 from persona.progress import CancelToken
 from persona.settings import Settings
 
@@ -245,25 +245,55 @@ def run_job(
 ) -> str | None:
     """Run job ``job_id`` if it is still queued; return its final status (None when skipped,
     ``"superseded"`` when another attempt took the job over while this one ran).
-    ``queue_class``: the device-class queue this came from; a job routed elsewhere since is left."""
+    ``queue_class``: the device-class queue this came from; a job routed elsewhere since is left.
+
+    A job that uses the device is a turn at it: once a slot is free, the queued job that is
+    fairest to run (``persona.jobs.fairness``: across people, then first come) takes it, which
+    may be another than this message's (that one is then run by a later turn)."""
     store = JobStore(settings)
-    if queue_class is not None:
-        try:
-            routed = store.get(job_id)["params"].get("_queue")
-        except PersonaError:
-            return None
-        if routed not in (None, queue_class):
-            log.info("job %s was routed to the %s queue; skipped here", job_id, routed)
-            return None
-    token = store.claim(job_id)
-    if not token:
-        log.info("job %s is not queued any more; skipped", job_id)
-        try:
-            if store.get(job_id)["status"] in ("cancelled", "failed"):
-                shutil.rmtree(settings.jobs_dir / job_id, ignore_errors=True)
-        except PersonaError:
-            pass
+    try:
+        job = store.get(job_id)
+    except PersonaError:
         return None
+    if queue_class is not None and job["params"].get("_queue") not in (None, queue_class):
+        log.info("job %s was routed to the %s queue; skipped here", job_id, job["params"].get("_queue"))
+        return None
+    if fairness.device_use_of(job) is None:
+        token = store.claim(job_id)
+        if not token:
+            return _skipped(settings, store, job_id)
+        return _run_claimed(settings, store, job_id, token, handlers)
+
+    def choose():
+        line = fairness.next_in_line(store, queue_class)
+        return (line[0], fairness.device_use_of(line[0]) == kinds.EXCLUSIVE) if line else None
+
+    for _ in range(100):  # a chosen job cancelled before its claim: take another turn
+        with device_turn(
+            _locks_dir(settings), _device(settings), slots=max(1, settings.cover_concurrency), choose=choose
+        ) as chosen:
+            if chosen is None:
+                return _skipped(settings, store, job_id)
+            token = store.claim(chosen["id"])
+            if token:
+                return _run_claimed(settings, store, chosen["id"], token, handlers)
+    return None
+
+
+def _skipped(settings: Settings, store: JobStore, job_id: str) -> None:
+    log.info("job %s is not queued any more; skipped", job_id)
+    try:
+        if store.get(job_id)["status"] in ("cancelled", "failed"):
+            shutil.rmtree(settings.jobs_dir / job_id, ignore_errors=True)
+    except PersonaError:
+        pass
+    return None
+
+
+def _run_claimed(
+    settings: Settings, store: JobStore, job_id: str, token: str, handlers: dict[str, Handler]
+) -> str | None:
+    """Run a job this process claimed (holding its device turn, if it uses one) to its end."""
     job = store.get(job_id)
     kind = job["kind"]
     resumes = kind in kinds.KINDS and kinds.KINDS[kind].resumes
@@ -297,37 +327,11 @@ def run_job(
         handler = handlers.get(kind)
         if handler is None:
             raise PersonaError("job_kind_unknown", f"this worker cannot run {kind!r} jobs")
-        use = job["params"].get("_device_use", kinds.device_use(kind))
         ctx = JobContext(
             settings, job_id, kind, job["params"], job["attempts"], workdir, reporter, cancel, scratch
         )
-        if use is None:
-            result = handler(ctx)
-        else:
-            device = _device(settings)
-            device_word = "GPU" if device.startswith("cuda") else "CPU"
-
-            def waiting() -> None:
-                store.report(
-                    job_id,
-                    token,
-                    stage="waiting",
-                    progress=reporter.floor,
-                    message=msg("waiting_device", device=device_word),
-                    eta_s=None,
-                    metrics={"message_code": "waiting_device", "message_params": {"device": device_word}},
-                )
-
-            with device_slots(
-                _locks_dir(settings),
-                device,
-                slots=max(1, settings.cover_concurrency),
-                exclusive=use == kinds.EXCLUSIVE,
-                cancel=cancel,
-                on_wait=waiting,
-            ):
-                reporter.restart_clock()
-                result = handler(ctx)
+        reporter.restart_clock()
+        result = handler(ctx)
         reporter.flush()
         status = _finish_result(settings, store, job, token, result, free=lambda: _free(scratch))
     except Superseded:

@@ -1,9 +1,10 @@
 """Where a queued job stands: its place in the queue and an estimated wait.
 
-Place: 1 + the jobs ahead of it that use the device (weights downloads run beside the device
-work, so they neither wait for it nor hold anyone up). A job a worker has taken but that waits
-for the device (stage "waiting": a training behind a cover, a cover behind a training) is in the
-line too, ahead of the queued ones: to the person it is queued, with a place and a wait. Wait: what the running device
+Place: 1 + the device jobs that start before it, in the fair order the workers follow
+(``persona.jobs.fairness``: across people, then first come; weights downloads run beside the
+device work, so they neither wait for it nor hold anyone up). A job a worker has taken but that
+still waits for the device (stage "waiting") is in the line too, ahead of the queued ones: to the
+person it is queued, with a place and a wait. Wait: what the running device
 jobs have left (their ``eta_s``; a kind's typical run time when they give none), plus a typical
 run of each job ahead. A kind's typical run is the median of its last few successful runs on
 this server; with none yet the wait is unknown (None) rather than a guess.
@@ -15,6 +16,7 @@ import statistics
 from datetime import datetime
 from typing import Any
 
+from persona.jobs import fairness
 from persona.jobs.kinds import uses_device
 from persona.jobs.store import JobStore
 
@@ -62,11 +64,9 @@ def queue_info(store: JobStore) -> dict[str, dict[str, Any]]:
         left = job["eta_s"] if job["eta_s"] is not None else run_s(job["kind"])
         wait = None if wait is None or left is None else wait + float(left)
     out: dict[str, dict[str, Any]] = {}
-    # the waiting workers hold the device's tickets: they go first, then the queue
-    queued = sorted(
-        (j for j in device if in_line(j)),
-        key=lambda j: (j["status"] != "running", j["created_at"], j["seq"]),
-    )
+    # a worker that took a job and still waits for the device goes first, then the fair queue
+    taken = sorted((j for j in device if in_line(j) and j["status"] == "running"), key=lambda j: j["seq"])
+    queued = taken + fairness.next_in_line(store)
     for place, job in enumerate(queued, start=1):
         out[job["id"]] = {"position": place, "wait_s": None if wait is None else round(wait, 1)}
         own = run_s(job["kind"])

@@ -159,3 +159,16 @@ def test_json_nested_too_deeply_is_refused(dist_client, route):
     deep = "[" * 5000 + "]" * 5000
     r = dist_client.post(route, data=deep, content_type="application/json")
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "json_too_deep"
+
+
+def test_the_token_cookie_opens_safe_requests_only(settings):
+    """The page keeps the token out of URLs: its SameSite cookie carries it for GET/HEAD (audio,
+    downloads, the Socket.IO handshake), never for a request that changes something."""
+    client = create_app(settings.replace(token="T"), web_dist=None, jobs_need_assets=False).test_client()
+    assert client.get("/api/models").status_code == 401
+    client.set_cookie("persona_token", "T")
+    assert client.get("/api/models").status_code == 200
+    r = client.post("/api/models/merge", json={"a": "x", "b": "y", "name": "z"})
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+    client.set_cookie("persona_token", "wrong")
+    assert client.get("/api/models").status_code == 401

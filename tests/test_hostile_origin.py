@@ -100,14 +100,21 @@ def test_with_a_token_the_token_is_the_guard(settings):
     assert resp.status_code == 200
 
 
-def test_socketio_handshake_needs_the_token_before_engineio_answers(settings):
+def test_socketio_handshake_with_a_wrong_token_is_refused_before_engineio_answers(settings):
+    """A wrong token is 401 at the door; none at all is admitted on probation (the token may
+    come in the auth payload: tests/test_hostile_sockets.py), as is the cookie the page sets."""
     client = create_app(settings.replace(token="t"), web_dist=False).test_client()
-    resp = client.get("/socket.io/?EIO=4&transport=polling")
+    resp = client.get("/socket.io/?EIO=4&transport=polling&token=wrong")
     assert resp.status_code == 401 and _code(resp) == "unauthorized"
+    resp = client.get("/socket.io/?EIO=4&transport=polling", headers={"Authorization": "Bearer wrong"})
+    assert resp.status_code == 401
+    assert client.get("/socket.io/?EIO=4&transport=polling").status_code == 200  # on probation
     ok = client.get("/socket.io/?EIO=4&transport=polling&token=t")
     assert ok.status_code == 200 and b"sid" in ok.data
     ok = client.get("/socket.io/?EIO=4&transport=polling", headers={"Authorization": "Bearer t"})
     assert ok.status_code == 200
+    client.set_cookie("persona_token", "wrong")
+    assert client.get("/socket.io/?EIO=4&transport=polling").status_code == 401
 
 
 def test_socketio_from_this_origin_works_without_a_token(client):

@@ -6,7 +6,7 @@ import { MemoryRouter } from "react-router-dom";
 import { useEffect } from "react";
 import { I18nProvider, translate } from "../src/lib/i18n.jsx";
 import { AppRoutes } from "../src/App.jsx";
-import { setTokenPrompt, errorMessage } from "../src/lib/api.js";
+import { setTokenPrompt, setToken, errorMessage } from "../src/lib/api.js";
 import TokenDialog from "../src/components/TokenDialog.jsx";
 import { useState } from "react";
 import { mockApi } from "./helpers.jsx";
@@ -112,5 +112,14 @@ describe("health behind a token", () => {
     await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Cancel" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("An access token is required.");
     expect(screen.queryByText(/Cannot reach the server/)).toBeNull();
+  });
+});
+
+describe("the token cookie", () => {
+  it("carries the saved token for what the browser fetches itself, and goes when it does", () => {
+    setToken("s3cret");
+    expect(document.cookie).toContain("persona_token=s3cret");
+    setToken("");
+    expect(document.cookie).not.toContain("persona_token=s3cret");
   });
 });

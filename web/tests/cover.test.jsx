@@ -41,14 +41,14 @@ describe("cover page", () => {
     expect(screen.queryByTestId("suggestion")).toBeNull();
   });
 
-  it("adds the access token to the player's URL when one is set", async () => {
+  it("keeps the access token out of the player's URL (the token cookie carries it)", async () => {
     window.localStorage.setItem("persona.token", "s3cret");
     mockApi({
       "GET /health": health,
       "GET /covers/cv9": () => [200, { id: "cv9", model: "m", song_name: "Song", pitch: 0, audio_url: "/api/covers/cv9/audio" }],
     });
     renderApp("/covers/cv9", "en");
-    expect(await screen.findByTestId("cover-audio")).toHaveAttribute("src", "/api/covers/cv9/audio?token=s3cret");
+    expect(await screen.findByTestId("cover-audio")).toHaveAttribute("src", "/api/covers/cv9/audio");
   });
 
   it("shows the server's words for a missing cover", async () => {

@@ -99,7 +99,14 @@ def create_app(
         channel="persona-socketio",
     )
     app.extensions["persona_socket_watch"] = SocketWatch(socketio, app.extensions["persona_accounts"])
+    # In front of engine.io: host/origin, handshake token, socket and upload counts, slow bodies;
+    # outermost, the client's own address from a trusted proxy's X-Forwarded-For.
+    door = FrontDoor(app.wsgi_app, settings, socket_capacity=socket_capacity)
     refused = reap_idle_sessions(socketio.server, settings.socket_connect_s)
+
+    def allowed_socket(sid: str, namespace: str, environ: dict) -> None:
+        door.socket_authorised(socketio.server.manager.eio_sid_from_sid(sid, namespace or "/"), environ)
+
     app.extensions["persona_broadcaster"] = events.install(
         socketio,
         svc.queue.store,
@@ -107,10 +114,9 @@ def create_app(
         redis_url=settings.redis_url,
         on_refused=refused,
         allowed=lambda auth: signin.socket_allowed(settings, auth),
+        on_allowed=allowed_socket,
     )
-    # In front of engine.io: host/origin, handshake token, socket and upload counts, slow bodies;
-    # outermost, the client's own address from a trusted proxy's X-Forwarded-For.
-    app.wsgi_app = FrontDoor(app.wsgi_app, settings, socket_capacity=socket_capacity)
+    app.wsgi_app = door
     proxies = TrustedProxies(settings.trusted_proxies)
     if proxies:
         app.wsgi_app = ForwardedFor(app.wsgi_app, proxies)

@@ -135,9 +135,11 @@ def install(
     redis_url: str | None = None,
     on_refused: Callable[[str, str], None] | None = None,
     allowed: Callable[[Any], bool] | None = None,
+    on_allowed: Callable[[str, str, dict], None] | None = None,
 ) -> Broadcaster:
     """``on_refused(sid, namespace)``: close the transport of a refused connection (``guard``).
-    ``allowed(auth)``: may this connection open (default: the token check)."""
+    ``allowed(auth)``: may this connection open (default: the token check); ``on_allowed(sid,
+    namespace, environ)``: told when one did."""
     broadcaster = Broadcaster(socketio, store, redis_url)
 
     @socketio.on("connect")
@@ -147,6 +149,8 @@ def install(
             if on_refused is not None:
                 on_refused(request.sid, request.namespace)
             raise ConnectionRefusedError("unauthorized")
+        if on_allowed is not None:  # the front door stops counting it as unproven
+            on_allowed(request.sid, request.namespace, request.environ)
         broadcaster.ensure_started()
 
     @socketio.on("subscribe")

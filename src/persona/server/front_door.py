@@ -10,8 +10,12 @@ Flask hook runs, and each open WebSocket or long-poll holds one of gunicorn's ``
    not this server's (DNS rebinding) is refused 403 ``host_not_allowed``; an unsafe method
    (POST, PUT, PATCH, DELETE) whose ``Origin`` is another site is refused 403
    ``origin_not_allowed`` (``persona.server.hosts``).
-2. Socket.IO handshakes carry the token (``?token=`` or ``Authorization: Bearer``) when one is
-   set; without it they are answered 401 at once, so no engine.io session exists to hold.
+2. Socket.IO handshakes with a wrong token (``?token=`` or ``Authorization: Bearer``) are
+   answered 401 at once. One with no credential the door can check (the token in Socket.IO's
+   ``auth`` payload, or accounts mode) is admitted *on probation*: such requests hold at most a
+   quarter of the socket capacity (503 ``server_busy``), and the session is closed by the reaper
+   (``persona.server.socket_reaper``) unless the namespace handler accepts it, which then tells
+   ``socket_authorised`` (its later requests carry a known ``sid``).
 3. Long-lived Socket.IO requests (WebSockets, long-polls) are counted: at most
    ``sockets_per_client`` per client address (429 ``too_many_connections``) and at most
    ``threads - reserve`` in all (503 ``server_busy``), so ordinary requests always find a thread.
@@ -30,7 +34,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -45,6 +49,7 @@ from persona.settings import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SOCKET_PATH = "/socket.io"
+MAX_SESSIONS = 10_000  # accepted engine.io session ids remembered (oldest forgotten first)
 
 
 def _refuse(start_response, exc: PersonaError) -> list[bytes]:
@@ -121,6 +126,11 @@ class FrontDoor:
         self.lock = threading.Lock()
         self.open_by_client: Counter[str] = Counter()
         self.open_total = 0
+        # Live Socket.IO requests whose credential only the namespace handler can check, bounded
+        # to a quarter of the capacity; engine.io sessions it accepted (their sid) are known.
+        self.probation_capacity = max(2, (socket_capacity or 0) // 4)
+        self.on_probation = 0
+        self.sessions: OrderedDict[str, None] = OrderedDict()
         self.bodies = Slots(settings.uploads_per_client, settings.uploads_at_once)
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
@@ -182,15 +192,22 @@ class FrontDoor:
             self.bodies.give_back(client)
 
     def _socket(self, environ: dict, start_response) -> Iterable[bytes]:
+        args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if v}
+        probation = False
         token = self.settings.token
-        if token and not accounts_enabled(self.settings):  # accounts mode: the connect handler checks
-            headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
-            args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if v}
-            if not token_ok(token, token_from(headers, args)):
-                return _refuse(
-                    start_response,
-                    PersonaError("unauthorized", "this server needs its access token", status=401),
-                )
+        if token or accounts_enabled(self.settings):
+            given = None
+            if token and not accounts_enabled(self.settings):
+                headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+                given = token_from(headers, args, cookies=_cookies(environ))
+                if given is not None and not token_ok(token, given):
+                    return _refuse(
+                        start_response,
+                        PersonaError("unauthorized", "this server needs its access token", status=401),
+                    )
+            # No credential the door can check: the token (or the session) may come in Socket.IO's
+            # connect packet, which only the namespace handler sees. Admitted on probation.
+            probation = given is None and not self._known_session(args.get("sid"))
         client = environ.get("REMOTE_ADDR") or "?"
         with self.lock:
             refused = None
@@ -201,18 +218,24 @@ class FrontDoor:
                     status=429,
                     params={"max": self.per_client},
                 )
-            elif self.capacity is not None and self.open_total >= self.capacity:
+            elif self.capacity is not None and (
+                self.open_total >= self.capacity
+                or (probation and self.on_probation >= self.probation_capacity)
+            ):
+                limit = self.probation_capacity if probation else self.capacity
                 refused = PersonaError(
                     "server_busy",
                     "the server holds as many live connections as it can; try again shortly",
                     status=503,
-                    params={"max": self.capacity},
+                    params={"max": limit},
                 )
             else:
                 self.open_by_client[client] += 1
                 self.open_total += 1
+                self.on_probation += probation
         if refused is not None:
             return _refuse(start_response, refused)
+        slot = environ["persona.socket_slot"] = {"probation": probation}
         try:
             return self.app(environ, start_response)
         finally:  # engine.io returns once the long-poll or the WebSocket is over
@@ -221,6 +244,26 @@ class FrontDoor:
                 if self.open_by_client[client] <= 0:
                     del self.open_by_client[client]
                 self.open_total -= 1
+                self.on_probation -= slot["probation"]
+
+    def _known_session(self, sid: str | None) -> bool:
+        with self.lock:
+            return bool(sid) and sid in self.sessions
+
+    def socket_authorised(self, eio_sid: str | None, environ: dict | None) -> None:
+        """The namespace handler accepted this engine.io session (its ``auth`` payload or cookie):
+        its later requests (long-polls, the WebSocket upgrade) are no longer on probation, nor
+        is the live request it arrived on."""
+        with self.lock:
+            if eio_sid:
+                self.sessions[eio_sid] = None
+                self.sessions.move_to_end(eio_sid)
+                while len(self.sessions) > MAX_SESSIONS:
+                    self.sessions.popitem(last=False)
+            slot = (environ or {}).get("persona.socket_slot")
+            if slot and slot["probation"]:
+                slot["probation"] = False
+                self.on_probation -= 1
 
 
 class Slots:
@@ -258,6 +301,12 @@ class Slots:
             if self.by_client[client] <= 0:
                 del self.by_client[client]
             self.in_use -= 1
+
+
+def _cookies(environ: dict) -> dict[str, str]:
+    from werkzeug.http import parse_cookie
+
+    return dict(parse_cookie(environ.get("HTTP_COOKIE", "")))
 
 
 def _content_length(environ: dict) -> int:

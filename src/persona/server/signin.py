@@ -133,7 +133,8 @@ def _single_person(settings: Settings):
         and request.path.startswith("/api/")
         and (request.method, request.path) not in OPEN_TO_ANYONE
     )
-    if needs and not token_ok(settings.token, token_from(request.headers, request.args)):
+    cookies = request.cookies if request.method in ("GET", "HEAD") else None  # never for a change
+    if needs and not token_ok(settings.token, token_from(request.headers, request.args, cookies=cookies)):
         return errors.error_response("unauthorized", "this server needs its access token", 401)
     return None
 

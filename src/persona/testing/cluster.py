@@ -34,6 +34,10 @@ from persona.testing.services import (
 
 _CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
 DEPLOY_CONF = Path(__file__).resolve().parents[3] / "deploy" / "nginx" / "persona.conf"
+# As deploy/nginx/persona.conf says: nginx's X-Forwarded-For believed, and threads for 120 live
+# Socket.IO clients per web process (a quarter of them stays for ordinary requests).
+WEB_THREADS = 160
+TRUSTED_PROXIES = "127.0.0.1"
 
 
 class Cluster:
@@ -81,6 +85,7 @@ class Cluster:
             **os.environ,
             "PERSONA_REDIS_URL": self.redis.url,
             "PERSONA_DATABASE_URL": self.pg.url,
+            "PERSONA_TRUSTED_PROXIES": TRUSTED_PROXIES,
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -157,7 +162,7 @@ class Cluster:
             "--port",
             str(self.web_port(i)),
             "--threads",
-            "32",
+            str(WEB_THREADS),
         ]
         log = self._log(f"web{i}")
         self.webs[i] = subprocess.Popen(args, env=self.env(), start_new_session=True, stdout=log, stderr=log)

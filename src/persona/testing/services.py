@@ -207,6 +207,7 @@ def nginx_config(template: str, listen: int, backends: list[int], prefix: Path) 
     """The shipped ``deploy/nginx/persona.conf`` (an ``http``-level file) made runnable: its
     backends and port replaced, wrapped in a main config whose paths all live in ``prefix``."""
     body = template.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    body = body.replace("/var/log/nginx/", f"{prefix}/")
     for i, port in enumerate(backends, start=1):
         body = body.replace(f"127.0.0.1:500{i};", f"127.0.0.1:{port};")
     temp = prefix / "temp"

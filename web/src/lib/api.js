@@ -15,8 +15,24 @@ export function getToken() {
   return local.get(KEYS.token) || "";
 }
 
+// The same token as a SameSite=Strict cookie, so that what the browser fetches by itself
+// (<audio src>, the Socket.IO handshake) carries it without putting it in a URL (URLs end up in
+// logs and histories). The server reads the cookie on GET/HEAD only, never for a change.
+const TOKEN_COOKIE = "persona_token";
+
+function syncTokenCookie(token) {
+  if (typeof document === "undefined") return;
+  const secure = typeof location !== "undefined" && location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = token
+    ? `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; SameSite=Strict; Max-Age=31536000${secure}`
+    : `${TOKEN_COOKIE}=; Path=/; SameSite=Strict; Max-Age=0${secure}`;
+}
+
+syncTokenCookie(getToken()); // a token saved before the cookie existed
+
 export function setToken(token) {
   local.set(KEYS.token, token || null);
+  syncTokenCookie(token || "");
   for (const fn of tokenListeners) fn(token || "");
 }
 
@@ -95,14 +111,6 @@ api.interceptors.response.use(
     throw error;
   },
 );
-
-/** Add the token as a query parameter, for URLs the browser fetches itself (audio player). */
-export function withToken(url) {
-  const token = getToken();
-  if (!token || !url) return url;
-  const sep = url.includes("?") ? "&" : "?";
-  return `${url}${sep}token=${encodeURIComponent(token)}`;
-}
 
 /**
  * The words to show for a failed request: the server's error rendered from its code (the

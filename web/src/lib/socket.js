@@ -19,9 +19,9 @@ export function getSocket() {
   if (socket) return socket;
   socket = io({
     path: "/socket.io",
-    // A function, so every reconnect sends the token current at that moment.
+    // A function, so every reconnect sends the token current at that moment. Never in the URL:
+    // the handshake carries the token cookie (api.js), the connect packet this payload.
     auth: (cb) => cb(getToken() ? { token: getToken() } : {}),
-    query: getToken() ? { token: getToken() } : {},
     reconnectionDelay: 500,
     reconnectionDelayMax: 4000,
   });
@@ -41,8 +41,7 @@ export function getSocket() {
       if (set) for (const fn of [...set]) fn(event, data);
     });
   }
-  onTokenChange((token) => {
-    socket.io.opts.query = token ? { token } : {};
+  onTokenChange(() => {
     socket.disconnect().connect();
   });
   return socket;

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
-import { api, errorCode, errorMessage, paths, withToken } from "../lib/api.js";
+import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
 import { coverPitchText, formatDate, formatDuration, formatPitch } from "../lib/format.js";
 import ErrorBox from "../components/ErrorBox.jsx";
@@ -98,7 +98,7 @@ export default function CoverPage() {
                 ref={player}
                 controls
                 preload="metadata"
-                src={withToken(playing)}
+                src={playing}
                 data-testid="cover-audio"
                 data-side={side}
                 aria-label={t("coverPage.player")}

@@ -2,7 +2,7 @@
 // per save as previews arrive, which save was chosen and why, the "more rounds won't help" hint with
 // Stop, and (on the model page) exporting another kept save.
 import { useEffect, useState } from "react";
-import { api, errorMessage, withToken } from "../../lib/api.js";
+import { api, errorMessage } from "../../lib/api.js";
 import { useI18n } from "../../lib/i18n.jsx";
 import ErrorBox from "../ErrorBox.jsx";
 import QualityFacts from "../QualityFacts.jsx";
@@ -89,7 +89,7 @@ export default function SavesPanel({ url, refreshKey, onStop, stopping = false, 
       {data.source_url ? (
         <p className="preview-source">
           <span>{t("saves.source")}</span>
-          <audio controls preload="none" src={withToken(data.source_url)} data-testid="preview-source" />
+          <audio controls preload="none" src={data.source_url} data-testid="preview-source" />
         </p>
       ) : null}
       {saves.length ? (
@@ -101,7 +101,7 @@ export default function SavesPanel({ url, refreshKey, onStop, stopping = false, 
                 {s.epoch === chosen ? <span className="badge">{t("saves.chosenBadge")}</span> : null}
               </div>
               {s.preview_url ? (
-                <audio controls preload="none" src={withToken(s.preview_url)} data-testid={`preview-${s.epoch}`} />
+                <audio controls preload="none" src={s.preview_url} data-testid={`preview-${s.epoch}`} />
               ) : null}
               <QualityFacts metrics={s.metrics} testid={`metrics-${s.epoch}`} />
             </li>

@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
+from persona import db
 from persona.errors import PersonaError
-from persona.jobs import JobStore, db
+from persona.jobs import JobStore
 
 CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
 

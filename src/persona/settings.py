@@ -6,7 +6,9 @@ No other module reads the environment: they receive a Settings (or the values th
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -30,6 +32,7 @@ _ENV_FIELDS = (
     "socket_idle_s", "header_timeout_s", "upload_min_bytes_per_s", "upload_grace_s",
     "allowed_hosts", "allowed_origins", "pending_per_client", "uploads_per_client", "uploads_at_once",
     "trusted_proxies", "min_free_mb",
+    "quota_bytes", "quota_models", "quota_jobs",
 )  # fmt: skip
 
 
@@ -96,18 +99,36 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (persona.server.proxies): addresses
     # or networks; every per-address limit then counts the client's address, not the proxy's.
     trusted_proxies: tuple[str, ...] = ()
+    # Per-person limits (accounts mode; an admin may set others per person, ``quotas`` table).
+    # 0: no limit. The single local owner has none.
+    quota_bytes: int = 20 * 1024 * 1024 * 1024
+    quota_models: int = 50
+    quota_jobs: int = 20  # queued + running jobs at once
+    # Whose library these paths are: '' is the single local owner (today's layout under home);
+    # a person's files live under ``home/people/<folder>`` (``persona.server.ownership`` sets it).
+    owner: str = ""
 
     @property
     def assets(self) -> Path:
         return self.assets_dir if self.assets_dir is not None else self.home / "assets"
 
     @property
+    def owner_root(self) -> Path:
+        """The owner's folder: home itself for the local owner, else ``home/people/<folder>``."""
+        return self.home if not self.owner else self.home / PEOPLE_DIR / owner_folder(self.owner)
+
+    @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        return self.owner_root / "models"
 
     @property
     def covers_dir(self) -> Path:
-        return self.home / "covers"
+        return self.owner_root / "covers"
+
+    @property
+    def training_dir(self) -> Path:
+        """Training experiments (checkpoints, saves, previews), one folder per model name."""
+        return self.owner_root / "training"
 
     @property
     def jobs_dir(self) -> Path:
@@ -167,6 +188,18 @@ def _convert(hint: Any, value: Any) -> Any:
     if hint in (int, float, str):
         return hint(value)
     return value
+
+
+PEOPLE_DIR = "people"
+_SAFE_FOLDER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def owner_folder(owner: str) -> str:
+    """A folder name for an owner id: the id itself when it is plain lowercase ASCII, else a hash
+    (safe on case-insensitive file systems, never a path)."""
+    if _SAFE_FOLDER.match(owner):
+        return owner
+    return "h-" + hashlib.sha256(owner.encode("utf-8")).hexdigest()[:24]
 
 
 def _csv(text: str) -> tuple[str, ...]:

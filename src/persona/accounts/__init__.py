@@ -1,6 +1,6 @@
 """People and how they prove who they are: accounts, password hashes, sessions, access tokens.
 
-Torch-free and Flask-free: the tables live in the job database (``persona.jobs.db``), so every
+Torch-free and Flask-free: the tables live in the job database (``persona.db``), so every
 web process and the CLI see the same people, sessions and tokens (SQLite or PostgreSQL).
 ``persona.server.identity`` turns a request into a person; ``persona.cli.users`` manages them.
 

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from persona import db
 from persona.accounts import passwords
 from persona.accounts.tables import access_tokens, sessions, users
 from persona.clock import now_iso
 from persona.errors import PersonaError
-from persona.jobs import db
 from persona.settings import Settings
 
 _PUBLIC = ("id", "name", "admin", "disabled", "quota_bytes", "created_at")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text
 
-from persona.jobs.db import metadata
+from persona.db import metadata
 
 users = Table(
     "users",

@@ -111,13 +111,20 @@ class JobQueue:
         return route(uses_device(kind), live)
 
     def submit(
-        self, kind: str, params: dict[str, Any], *, model: str | None = None, job_id: str | None = None
+        self,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        model: str | None = None,
+        job_id: str | None = None,
+        owner: str = "",
     ) -> dict:
+        """Record and enqueue a job of ``owner`` ('' : the local owner)."""
         require_free(self.settings.jobs_dir, self.settings.min_free_mb)  # disk_full before a job exists
         cls = self.route(kind)
         if cls is not None:
             params = {**params, "_queue": cls}
-        job = self.store.create(kind, params, model=model, job_id=job_id)
+        job = self.store.create(kind, params, model=model, job_id=job_id, owner=owner)
         try:
             self.enqueue_existing(job["id"], cls)
         except Exception as exc:

@@ -55,7 +55,7 @@ def is_orphan(
 
 def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list[str]]:
     """Fix orphaned and lost jobs; returns ``{requeued, failed, cancelled, enqueued}`` job ids."""
-    from persona.library import CoverLibrary, ModelLibrary
+    from persona.library import cleanup_leftovers
 
     queue = queue or JobQueue(settings)
     store = queue.store
@@ -67,7 +67,7 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
             continue
         token = job["attempt_token"]
         if job["cancel_requested"]:
-            result = kinds.stopped_result(settings, job)
+            result = kinds.stopped_result(settings.replace(owner=job.get("owner") or ""), job)
             if store.finish_orphan(job["id"], token, "cancelled", result=result, message="stopped"):
                 shutil.rmtree(settings.jobs_dir / job["id"], ignore_errors=True)
                 done["cancelled"].append(job["id"])
@@ -112,8 +112,7 @@ def recover(settings: Settings, queue: JobQueue | None = None) -> dict[str, list
             elif job["id"] not in pending:
                 queue.enqueue_existing(job["id"])
                 done["enqueued"].append(job["id"])
-    ModelLibrary(settings).cleanup()
-    CoverLibrary(settings).cleanup()
+    cleanup_leftovers(settings)
     _clean_staging(settings)
     if any(done.values()):
         log.warning("job recovery: %s", {k: v for k, v in done.items() if v})

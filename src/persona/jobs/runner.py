@@ -295,6 +295,7 @@ def _run_claimed(
 ) -> str | None:
     """Run a job this process claimed (holding its device turn, if it uses one) to its end."""
     job = store.get(job_id)
+    settings = settings.replace(owner=job.get("owner") or "")  # its library, its folders
     kind = job["kind"]
     resumes = kind in kinds.KINDS and kinds.KINDS[kind].resumes
     floor = job["progress"] if resumes and job["attempts"] > 1 else 0.0

@@ -13,7 +13,7 @@ from persona.settings import Settings
 
 
 def check_backends(settings: Settings) -> None:
-    from persona.jobs import db
+    from persona import db
 
     url = db.database_url(settings)
     db.parse_url(url)

@@ -13,7 +13,7 @@ so a worker that was paused past the heartbeat timeout finds its token stale, st
 nothing. A terminal status is never changed: no update applies to a finished row.
 
 The table lives in the embedded SQLite file (WAL) by default or in PostgreSQL
-(``PERSONA_DATABASE_URL``), through SQLAlchemy Core: ``persona.jobs.db`` owns the schema, its
+(``PERSONA_DATABASE_URL``), through SQLAlchemy Core: ``persona.db`` owns the schema, its
 Alembic migrations and the write lock that keeps ``seq`` in commit order.
 """
 
@@ -30,10 +30,10 @@ from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 
+from persona import db
 from persona.clock import now_iso
+from persona.db import jobs
 from persona.errors import PersonaError
-from persona.jobs import db
-from persona.jobs.db import jobs
 from persona.settings import Settings
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -85,9 +85,17 @@ class JobStore:
         return rows[0]
 
     def list(
-        self, *, status: Iterable[str] | None = None, kind: str | None = None, limit: int = 200
+        self,
+        *,
+        status: Iterable[str] | None = None,
+        kind: str | None = None,
+        limit: int = 200,
+        owner: str | None = None,
     ) -> list[dict]:
+        """Newest first; ``owner``: only that person's jobs (None: everyone's, for admin and recovery)."""
         stmt = select(jobs)
+        if owner is not None:
+            stmt = stmt.where(jobs.c.owner == owner)
         if status:
             stmt = stmt.where(jobs.c.status.in_(list(status)))
         if kind:
@@ -108,17 +116,28 @@ class JobStore:
     def max_seq(self) -> int:
         return int(self._scalar(select(func.coalesce(func.max(jobs.c.seq), 0))))
 
-    def model_in_use(self, name: str) -> bool:
+    def model_in_use(self, name: str, owner: str = "") -> bool:
+        """True while a queued or running job of ``owner`` uses (or trains) model ``name``."""
         stmt = (
             select(jobs.c.id)
-            .where(jobs.c.status.in_(ACTIVE), func.lower(jobs.c.model) == str(name).lower())
+            .where(
+                jobs.c.status.in_(ACTIVE),
+                func.lower(jobs.c.model) == str(name).lower(),
+                jobs.c.owner == owner,
+            )
             .limit(1)
         )
         return self._scalar(stmt) is not None
 
     # ---- changes -------------------------------------------------------------------------------
     def create(
-        self, kind: str, params: dict[str, Any], *, model: str | None = None, job_id: str | None = None
+        self,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        model: str | None = None,
+        job_id: str | None = None,
+        owner: str = "",
     ) -> dict:
         job_id = job_id or new_job_id()
         ts = now_iso()
@@ -132,6 +151,7 @@ class JobStore:
                     message="waiting in the queue",
                     params=json.dumps(params, ensure_ascii=False),
                     model=model,
+                    owner=owner,
                     created_at=ts,
                     updated_at=ts,
                     updated_ts=time.time(),

@@ -1,4 +1,6 @@
-"""Finished covers on disk: ``settings.covers_dir/<id>/`` with the audio and ``metadata.json``.
+"""Finished covers of one owner: ``settings.covers_dir/<id>/`` on disk (the audio and
+``metadata.json``), one row each in the catalogue (``persona.library.catalogue``): a cover of
+another person answers ``cover_not_found`` exactly like a missing one.
 
 Ids are generated here (12 hex digits) and any id from a client is matched against that shape
 before it touches a path. A cover appears atomically (built in a ``.tmp-*`` folder, renamed).
@@ -6,18 +8,22 @@ before it touches a path. A cover appears atomically (built in a ``.tmp-*`` fold
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from persona.catalogue.store import Catalogue
 from persona.clock import now_iso
 from persona.errors import PersonaError
-from persona.fsutil import atomic_write_text, remove_stale_leftovers
+from persona.fsutil import atomic_write_text
 from persona.library.models import META_FILE
 from persona.settings import Settings
 
@@ -83,20 +89,33 @@ class CoverEntry:
         return out
 
 
+_RECONCILED: set[tuple[Any, Path]] = set()  # (database, folder) pairs entered in this process
+
+
 class CoverLibrary:
     def __init__(self, settings: Settings) -> None:
         self.root = settings.covers_dir
+        self.owner = settings.owner
+        self.catalogue = Catalogue(settings)
+        if (self.catalogue._db.url, self.root) not in _RECONCILED:
+            self.reconcile()
 
     @staticmethod
     def new_id() -> str:
         return uuid.uuid4().hex[:12]
 
-    def _folder(self, cover_id: str) -> Path:
-        if not isinstance(cover_id, str) or not _ID_RE.match(cover_id):
-            raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404)
-        return self.root / cover_id
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def get(self, cover_id: str) -> CoverEntry:
+    def _read(self, cover_id: str) -> CoverEntry:
+        """The cover in this owner's folder, read from disk (no catalogue check)."""
         folder = self._folder(cover_id)
         try:
             meta = json.loads((folder / META_FILE).read_text("utf-8"))
@@ -115,16 +134,55 @@ class CoverLibrary:
             original_path = None
         return CoverEntry(id=cover_id, audio_path=audio, metadata=meta, original_path=original_path)
 
+    def _enter(self, entry: CoverEntry) -> None:
+        size = sum(p.stat().st_size for p in entry.audio_path.parent.iterdir() if p.is_file())
+        self.catalogue.put_cover(
+            self.owner,
+            entry.id,
+            model=str(entry.metadata.get("model") or ""),
+            song_name=str(entry.metadata.get("song_name") or ""),
+            size_bytes=size,
+            created_at=str(entry.metadata.get("created_at") or ""),
+        )
+
+    def reconcile(self) -> None:
+        """Enter cover folders the catalogue lacks (an older home), drop rows whose folder is gone."""
+        with self._lock():
+            on_disk = (
+                {c.name for c in self.root.iterdir() if _ID_RE.match(c.name)} if self.root.is_dir() else set()
+            )
+            rows = {r["id"] for r in self.catalogue.covers(self.owner)}
+            for cover_id in on_disk - rows:
+                with contextlib.suppress(PersonaError):
+                    self._enter(self._read(cover_id))
+            for cover_id in rows - on_disk:
+                self.catalogue.drop_cover(self.owner, cover_id)
+        _RECONCILED.add((self.catalogue._db.url, self.root))
+
+    def _folder(self, cover_id: str) -> Path:
+        if not isinstance(cover_id, str) or not _ID_RE.match(cover_id):
+            raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404)
+        return self.root / cover_id
+
+    def get(self, cover_id: str) -> CoverEntry:
+        """This owner's cover ``cover_id``; anyone else's answers ``cover_not_found`` (404)."""
+        folder = self._folder(cover_id)
+        if self.catalogue.cover(self.owner, cover_id) is None:
+            if not folder.is_dir():
+                raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404)
+            self.reconcile()  # a folder of this owner the catalogue has not seen yet
+            if self.catalogue.cover(self.owner, cover_id) is None:
+                raise PersonaError("cover_not_found", f"no cover with id {cover_id!r}", status=404)
+        return self._read(cover_id)
+
     def list(self) -> list[CoverEntry]:
-        if not self.root.is_dir():
-            return []
+        self.reconcile()
         out = []
-        for child in self.root.iterdir():
-            if _ID_RE.match(child.name):
-                try:
-                    out.append(self.get(child.name))
-                except PersonaError:
-                    continue
+        for row in self.catalogue.covers(self.owner):
+            try:
+                out.append(self._read(row["id"]))
+            except PersonaError:
+                continue
         return sorted(out, key=lambda c: str(c.metadata.get("created_at", "")), reverse=True)
 
     def add(
@@ -166,9 +224,11 @@ class CoverLibrary:
                     meta["original_file"] = f"original{oext}"
             meta.update(metadata or {})
             atomic_write_text(tmp / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
-            if folder.exists():
-                raise PersonaError("cover_exists", f"cover {cover_id} already exists", status=409)
-            os.rename(tmp, folder)
+            with self._lock():
+                if folder.exists() or self.catalogue.cover_id_taken(cover_id):
+                    raise PersonaError("cover_exists", f"cover {cover_id} already exists", status=409)
+                os.rename(tmp, folder)
+                self._enter(self._read(cover_id))
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -178,9 +238,7 @@ class CoverLibrary:
         self.get(cover_id)
         folder = self._folder(cover_id)
         trash = self.root / f".trash-{uuid.uuid4().hex}"
-        os.rename(folder, trash)
+        with self._lock():
+            os.rename(folder, trash)
+            self.catalogue.drop_cover(self.owner, cover_id)
         shutil.rmtree(trash, ignore_errors=True)
-
-    def cleanup(self, older_than_s: float = 3600.0) -> None:
-        """Remove leftovers of interrupted adds/deletes once they are stale (another process may own a young one)."""
-        remove_stale_leftovers(self.root, (".tmp-", ".trash-"), older_than_s)

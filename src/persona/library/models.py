@@ -1,6 +1,8 @@
-"""The voice-model library on disk: ``settings.models_dir/<name>/``.
+"""The voice-model library of one owner: ``settings.models_dir/<name>/`` on disk, one row each in
+the catalogue (``persona.library.catalogue``) saying that it exists, whose it is and its size.
 
-Each model folder holds ``model.pth`` (the RVC small-model file), optionally one ``.index`` that
+Names are per person: ``ModelLibrary(settings)`` is ``settings.owner``'s library, and another
+person's model of the same name is neither seen nor touched. Each model folder holds ``model.pth`` (the RVC small-model file), optionally one ``.index`` that
 keeps its RVC file name (``added_IVF…_<name>_v2.index``), and ``metadata.json``. A model appears
 atomically: it is built in a ``.tmp-*`` folder beside the others and renamed into place, so a
 crash never leaves half a model. Names go through ``validate_model_name``; a name that exists
@@ -21,10 +23,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from persona.catalogue.store import Catalogue
 from persona.clock import now_iso
 from persona.consent import record as consent_record
 from persona.errors import PersonaError
-from persona.fsutil import atomic_path, atomic_write_text, remove_stale_leftovers
+from persona.fsutil import atomic_path, atomic_write_text
 from persona.library import facts as model_facts
 from persona.library.validate import inspect_index, inspect_model
 from persona.library.ziputil import choose_members, extract_member, printable_name, scan_zip
@@ -33,6 +36,7 @@ from persona.settings import Settings
 
 MODEL_FILE = "model.pth"
 META_FILE = "metadata.json"
+_RECONCILED: set[tuple[Any, Path]] = set()  # (database, folder) pairs entered in this process
 _PUBLIC_KEYS = ("version", "sample_rate", "f0", "has_index", "source", "created_at", "size_bytes")
 
 
@@ -76,8 +80,12 @@ class ModelLibrary:
 
     def __init__(self, settings: Settings, *, in_use: Callable[[str], bool] | None = None) -> None:
         self.settings = settings
+        self.owner = settings.owner
         self.root = settings.models_dir
         self._in_use = in_use
+        self.catalogue = Catalogue(settings)
+        if (self.catalogue._db.url, self.root) not in _RECONCILED:
+            self.reconcile()
 
     # ---- reading -------------------------------------------------------------------------
     def _dirs(self) -> Iterator[Path]:
@@ -86,6 +94,31 @@ class ModelLibrary:
         for child in sorted(self.root.iterdir()):
             if child.is_dir() and not child.name.startswith(".") and (child / MODEL_FILE).is_file():
                 yield child
+
+    def reconcile(self) -> None:
+        """Make the catalogue say what the owner's folder holds: enter folders without a row (a
+        home from before the catalogue, a crash between rename and row), drop rows whose folder
+        is gone. Runs once per process and library, and on every ``list``."""
+        with self._lock():
+            on_disk = {d.name: d for d in self._dirs()}
+            rows = {r["name"]: r for r in self.catalogue.models(self.owner)}
+            for name, folder in on_disk.items():
+                if name not in rows:
+                    meta = self._entry(folder).metadata
+                    size = meta.get("size_bytes")
+                    if not isinstance(size, int):
+                        size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+                    self.catalogue.put_model(
+                        self.owner,
+                        name,
+                        source=str(meta.get("source") or ""),
+                        size_bytes=size,
+                        created_at=str(meta.get("created_at") or ""),
+                    )
+            for name in rows:
+                if name not in on_disk:
+                    self.catalogue.drop_model(self.owner, name)
+        _RECONCILED.add((self.catalogue._db.url, self.root))
 
     def _entry(self, folder: Path) -> ModelEntry:
         try:
@@ -98,15 +131,22 @@ class ModelLibrary:
         return ModelEntry(name=folder.name, pth_path=folder / MODEL_FILE, index_path=index, metadata=meta)
 
     def list(self) -> list[ModelEntry]:
-        entries = [self._entry(d) for d in self._dirs()]
+        self.reconcile()
+        rows = self.catalogue.models(self.owner)
+        entries = [
+            self._entry(self.root / r["name"]) for r in rows if (self.root / r["name"] / MODEL_FILE).is_file()
+        ]
         return sorted(entries, key=lambda e: str(e.metadata.get("created_at", "")), reverse=True)
 
     def _find(self, name: str) -> Path | None:
-        folded = name.casefold()
-        for d in self._dirs():
-            if d.name.casefold() == folded:
-                return d
-        return None
+        """The owner's model folder for ``name`` (case-insensitive), from the catalogue."""
+        row = self.catalogue.model(self.owner, name)
+        if row is None and any(d.name.casefold() == name.casefold() for d in self._dirs()):
+            self.reconcile()  # a folder the catalogue has not seen yet
+            row = self.catalogue.model(self.owner, name)
+        if row is None or not (self.root / row["name"] / MODEL_FILE).is_file():
+            return None
+        return self.root / row["name"]
 
     def exists(self, name: str) -> bool:
         try:
@@ -119,8 +159,8 @@ class ModelLibrary:
             norm = validate_model_name(name)
         except PersonaError:
             norm = None
-        folder = self.root / norm if norm else None
-        if folder is None or not (folder / MODEL_FILE).is_file():
+        folder = self._find(norm) if norm else None
+        if folder is None or folder.name != norm:
             raise PersonaError("model_not_found", f"no model named {name!r}", status=404)
         return self._entry(folder)
 
@@ -235,10 +275,18 @@ class ModelLibrary:
                 if existing is not None:
                     trash = self.root / f".trash-{uuid.uuid4().hex}"
                     os.rename(existing, trash)
+                    self.catalogue.drop_model(self.owner, existing.name)
                     os.rename(tmp, self.root / norm)
                     shutil.rmtree(trash, ignore_errors=True)
                 else:
                     os.rename(tmp, self.root / norm)
+                self.catalogue.put_model(
+                    self.owner,
+                    norm,
+                    source=source,
+                    size_bytes=meta["size_bytes"],
+                    created_at=meta["created_at"],
+                )
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -331,11 +379,8 @@ class ModelLibrary:
                 )
             trash = self.root / f".trash-{uuid.uuid4().hex}"
             os.rename(self.root / entry.name, trash)
+            self.catalogue.drop_model(self.owner, entry.name)
         shutil.rmtree(trash, ignore_errors=True)
-
-    def cleanup(self, older_than_s: float = 3600.0) -> None:
-        """Remove leftovers of interrupted adds/deletes (``.tmp-*``, ``.trash-*``) once they are stale."""
-        remove_stale_leftovers(self.root, (".tmp-", ".trash-"), older_than_s)
 
 
 def resolve_model_ref(settings: Settings, ref: str | os.PathLike[str] | ModelEntry) -> ModelEntry | Path:

@@ -154,5 +154,7 @@ def download_assets():
 
         lacking = missing_for_defaults(svc.settings, manager)
         names = list(dict.fromkeys(n for kind in lacking.values() for n in kind))
-    job = svc.queue.submit("assets", {"names": names})
+    from persona.server.ownership import owner
+
+    job = svc.queue.submit("assets", {"names": names}, owner=owner())  # a shared kind: all see it
     return jsonify({"job_id": job["id"], "job": public_job(job)}), 202

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request, send_file
 from persona.cover.request import MIN_SONG_S
 from persona.errors import PersonaError
 from persona.jobs.public import public_job
+from persona.server import ownership
 from persona.server.job_uploads import UploadRule, queue_upload_job
 from persona.server.ranges import normalize_range
 from persona.server.services import services
@@ -24,7 +25,8 @@ def create_cover():
     model_name = request.form.get("model")
     if not model_name:
         raise PersonaError("param_invalid", "'model' is required")
-    model = svc.models.get(model_name)
+    library = ownership.models()
+    model = library.get(model_name)
     params = cover_form(request.form)
     song = UploadRule(
         field="song",
@@ -46,7 +48,7 @@ def create_cover():
             "_song": saved[0]["file"],
             "duration_s": saved[0]["duration_s"],
         },
-        hold=svc.models.using(model.name),  # a DELETE of the model waits, then sees the job (409)
+        hold=library.using(model.name),  # a DELETE of the model waits, then sees the job (409)
         model=model.name,
     )
     return jsonify({"job_id": job["id"], "job": public_job(job)}), 202
@@ -54,17 +56,17 @@ def create_cover():
 
 @bp.get("/api/covers")
 def list_covers():
-    return jsonify([c.to_dict() for c in services().covers.list()])
+    return jsonify([c.to_dict() for c in ownership.covers().list()])
 
 
 @bp.get("/api/covers/<cover_id>")
 def get_cover(cover_id: str):
-    return jsonify(services().covers.get(cover_id).to_dict())
+    return jsonify(ownership.owned_cover(cover_id).to_dict())
 
 
 @bp.get("/api/covers/<cover_id>/audio")
 def cover_audio(cover_id: str):
-    entry = services().covers.get(cover_id)
+    entry = ownership.owned_cover(cover_id)
     # conditional=True: werkzeug answers Range requests with 206 and Content-Range.
     normalize_range(request.environ, Path(entry.audio_path).stat().st_size)
     resp = send_file(entry.audio_path, mimetype=entry.mimetype, conditional=True, etag=True)
@@ -75,7 +77,7 @@ def cover_audio(cover_id: str):
 @bp.get("/api/covers/<cover_id>/original")
 def cover_original(cover_id: str):
     """The song as it was uploaded (for the page's A/B toggle); Range as for the cover."""
-    entry = services().covers.get(cover_id)
+    entry = ownership.owned_cover(cover_id)
     if entry.original_path is None:
         raise PersonaError("original_missing", "this cover was made before originals were kept", status=404)
     normalize_range(request.environ, Path(entry.original_path).stat().st_size)
@@ -86,7 +88,7 @@ def cover_original(cover_id: str):
 
 @bp.get("/api/covers/<cover_id>/download")
 def cover_download(cover_id: str):
-    entry = services().covers.get(cover_id)
+    entry = ownership.owned_cover(cover_id)
     return send_file(
         entry.audio_path,
         mimetype=entry.mimetype,
@@ -98,5 +100,5 @@ def cover_download(cover_id: str):
 
 @bp.delete("/api/covers/<cover_id>")
 def delete_cover(cover_id: str):
-    services().covers.delete(cover_id)
+    ownership.covers().delete(cover_id)
     return "", 204

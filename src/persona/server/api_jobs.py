@@ -9,6 +9,7 @@ from persona.jobs import kinds
 from persona.jobs.public import public_job
 from persona.jobs.store import STATUSES
 from persona.jobs.waits import queue_info
+from persona.server import ownership
 from persona.server.services import services
 
 bp = Blueprint("jobs", __name__)
@@ -29,19 +30,22 @@ def list_jobs():
     except ValueError:
         raise PersonaError("param_invalid", "'limit' must be a whole number") from None
     waits = queue_info(store)
-    jobs = [public_job(j) for j in store.list(status=status or None, kind=kind, limit=limit)]
+    me = ownership.owner()
+    found = store.list(status=status or None, kind=kind, limit=limit, owner=me)
+    jobs = [public_job(j) for j in found]
     return jsonify([{**j, "queue": waits.get(j["id"])} for j in jobs])
 
 
 @bp.get("/api/jobs/<job_id>")
 def get_job(job_id: str):
     store = services().queue.store
-    job = public_job(store.get(job_id))
+    job = public_job(ownership.owned_job(job_id, store))
     return jsonify({**job, "queue": queue_info(store).get(job_id)})  # None unless it is in line
 
 
 @bp.post("/api/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
     svc = services()
+    ownership.owned_job(job_id, svc.queue.store)
     job = svc.queue.cancel(job_id)
     return jsonify(public_job(job)), 202

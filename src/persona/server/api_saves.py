@@ -17,6 +17,7 @@ from urllib.parse import quote
 from flask import Blueprint, jsonify, request, send_file
 
 from persona.errors import PersonaError
+from persona.server import ownership
 from persona.server.ranges import normalize_range
 from persona.server.services import services
 from persona.training import saves
@@ -27,11 +28,11 @@ bp = Blueprint("saves", __name__)
 def _experiment(name: str) -> Path:
     from persona.library import validate_model_name
 
-    return services().settings.home / "training" / validate_model_name(name)
+    return ownership.owner_settings().training_dir / validate_model_name(name)
 
 
 def _job_model(job_id: str) -> str:
-    job = services().queue.store.get(job_id)
+    job = ownership.owned_job(job_id)
     if job["kind"] != "train" or not (job.get("model") or job["params"].get("name")):
         raise PersonaError("not_a_training", "this job is not a training", status=404)
     return job.get("model") or job["params"]["name"]
@@ -81,13 +82,13 @@ def job_preview(job_id: str, epoch: str):
 
 @bp.get("/api/models/<name>/saves")
 def model_saves(name: str):
-    entry = services().models.get(name)
+    entry = ownership.owned_model(name)
     return jsonify(_report(_experiment(entry.name), f"/api/models/{quote(entry.name, safe='')}/previews"))
 
 
 @bp.get("/api/models/<name>/previews/<epoch>")
 def model_preview(name: str, epoch: str):
-    return _preview(_experiment(services().models.get(name).name), epoch)
+    return _preview(_experiment(ownership.owned_model(name).name), epoch)
 
 
 @bp.post("/api/models/<name>/saves/<epoch>/export")
@@ -96,8 +97,9 @@ def export_save(name: str, epoch: str):
     if not epoch.isdigit():
         raise PersonaError("param_invalid", "the epoch must be a whole number")
     epoch = int(epoch)
-    entry = svc.models.get(name)
-    if svc.queue.store.model_in_use(entry.name):
+    library = ownership.models()
+    entry = library.get(name)
+    if svc.queue.store.model_in_use(entry.name, library.owner):
         raise PersonaError(
             "model_in_use", f"model {entry.name!r} is used by a running or queued job", status=409
         )
@@ -112,9 +114,7 @@ def export_save(name: str, epoch: str):
     metadata["training"] = training
     if record.get("metrics"):
         metadata["quality"] = {**record["metrics"], "epoch": epoch}
-    new = svc.models.add(
-        entry.name, path, entry.index_path, source="trained", metadata=metadata, replace=True
-    )
+    new = library.add(entry.name, path, entry.index_path, source="trained", metadata=metadata, replace=True)
     ledger["exported_epoch"] = epoch
     saves.write(exp, ledger)
     return jsonify(new.to_dict())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from persona.jobs.public import public_job
+from persona.server import ownership
 from persona.server.consent_gate import take_training_consent
 from persona.server.job_uploads import UploadRule, queue_upload_job
 from persona.server.services import services
@@ -18,7 +19,8 @@ bp = Blueprint("trainings", __name__)
 def start_training():
     svc = services()
     settings = svc.settings
-    name = svc.models.check_new_name(request.form.get("name"))  # early, before the uploads
+    library = ownership.models()
+    name = library.check_new_name(request.form.get("name"))  # early, before the uploads
     params = training_form(request.form, settings)
     recordings = UploadRule(
         field="files",
@@ -40,7 +42,7 @@ def start_training():
             "_files": [s["file"] for s in saved],
             "total_seconds": round(sum(s["duration_s"] for s in saved), 3),
         },
-        hold=svc.models.reserving(
+        hold=library.reserving(
             name
         ),  # checked again under the library's lock: an upload cannot take the name now
         model=name,

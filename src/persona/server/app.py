@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
+from persona.catalogue import people
 from persona.server import (
     api_account,
     api_admin,
@@ -62,6 +63,7 @@ def create_app(
     app.json.ensure_ascii = False
     svc = Services.build(settings)
     app.extensions["persona"] = svc
+    people.install(settings)  # account erasure and usage hooks; an older home to the first admin
 
     # Who is asking (accounts mode) or today's optional token (single-person mode), before any route.
     signin.install(app, settings)

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from persona.consent import challenge, record, speech
 from persona.errors import PersonaError
+from persona.server import ownership
 from persona.server.identity import accounts_enabled, current_owner
 from persona.server.services import services
 from persona.server.validation import display_name, save_upload
@@ -55,7 +56,7 @@ def new_challenge():
     svc = services()
     body = request.get_json(silent=True) or {}
     raw = body.get("model_name") if isinstance(body, dict) else None
-    name = svc.models.check_new_name(raw if isinstance(raw, str) else request.form.get("model_name"))
+    name = ownership.models().check_new_name(raw if isinstance(raw, str) else request.form.get("model_name"))
     c = challenge.issue(svc.settings, name, current_owner())
     return jsonify({**c.public(), "required": consent_required(svc.settings)}), 201
 

@@ -27,6 +27,7 @@ from persona.errors import PersonaError
 from persona.jobs.public import final_event, progress_event, public_job
 from persona.jobs.store import JobStore
 from persona.jobs.waits import queue_info
+from persona.server import ownership
 from persona.server.auth import token_from, token_ok
 
 log = logging.getLogger(__name__)
@@ -121,11 +122,17 @@ class Broadcaster:
 
     def publish(self, job: dict[str, Any], queue: dict[str, Any] | None = None) -> None:
         payload = {**progress_event(job), "queue": queue}
-        for room in (job["id"], ALL_JOBS):
+        for room in (job["id"], all_jobs_room(job.get("owner") or "")):
             self.socketio.emit("job_progress", payload, to=room)
             final = final_event(job)
             if final:
                 self.socketio.emit(final[0], final[1], to=room)
+
+
+def all_jobs_room(owner: str) -> str:
+    """The room of every job of one person (``*`` for the local owner); job ids are hex, so a
+    person's room never meets a job's."""
+    return ALL_JOBS + owner
 
 
 def install(
@@ -156,11 +163,13 @@ def install(
     @socketio.on("subscribe")
     def on_subscribe(data=None):
         job_id = str((data or {}).get("job_id", "")) if isinstance(data, dict) else str(data or "")
+        me = ownership.owner()
         if job_id == ALL_JOBS:
-            join_room(ALL_JOBS)
+            join_room(all_jobs_room(me))
             return {"ok": True}
-        join_room(job_id)  # join first: a change right after the read below still reaches us
         try:
+            ownership.owned_job(job_id, store, me)  # another person's job: the same answer as none
+            join_room(job_id)  # then join: a change right after the read below still reaches us
             job = store.get(job_id)
         except PersonaError as exc:
             leave_room(job_id)
@@ -175,7 +184,7 @@ def install(
     @socketio.on("unsubscribe")
     def on_unsubscribe(data=None):
         job_id = str((data or {}).get("job_id", "")) if isinstance(data, dict) else str(data or "")
-        leave_room(job_id)
+        leave_room(all_jobs_room(ownership.owner()) if job_id == ALL_JOBS else job_id)
         return {"ok": True}
 
     return broadcaster

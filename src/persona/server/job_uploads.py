@@ -22,6 +22,7 @@ from flask import request
 
 from persona.errors import PersonaError, duration_params
 from persona.jobs.store import new_job_id
+from persona.server import ownership
 from persona.server.api_assets import refuse_if_missing
 from persona.server.services import services
 from persona.server.validation import save_audio_uploads
@@ -59,6 +60,11 @@ def queue_upload_job(
     its files (``saved``: ``[{file, name, bytes, duration_s}]``); ``check`` may return more params
     (what it took from the request besides the files). Returns the queued job's row."""
     svc = services()
+    # Before a byte is kept: the body's size against the stored-bytes limit, one more job (and,
+    # for a training, one more model) against the person's counts.
+    ownership.check_quota(
+        add_bytes=request.content_length or 0, add_jobs=1, add_models=1 if kind == "train" else 0
+    )
     staging = svc.staging()
     try:
         inputs = staging / "inputs"
@@ -94,7 +100,7 @@ def queue_upload_job(
     params = {**params, **describe(saved), **checked}
     try:
         with hold:
-            return svc.queue.submit(kind, params, model=model, job_id=job_id)
+            return svc.queue.submit(kind, params, model=model, job_id=job_id, owner=ownership.owner())
     except BaseException:
         shutil.rmtree(svc.queue.job_dir(job_id), ignore_errors=True)
         raise

@@ -1,4 +1,5 @@
-"""What the blueprints share, built once per app: settings, job queue, libraries."""
+"""What the blueprints share, built once per app: settings and the job queue. The libraries are
+per person: routes reach them through ``persona.server.ownership``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from flask import current_app
 
 from persona.disk import require_free
 from persona.jobs import JobQueue
-from persona.library import CoverLibrary, ModelLibrary
 from persona.settings import Settings
 
 
@@ -19,15 +19,10 @@ from persona.settings import Settings
 class Services:
     settings: Settings
     queue: JobQueue
-    models: ModelLibrary
-    covers: CoverLibrary
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        queue = JobQueue(settings)
-        return cls(
-            settings, queue, ModelLibrary(settings, in_use=queue.store.model_in_use), CoverLibrary(settings)
-        )
+        return cls(settings, JobQueue(settings))
 
     def staging(self) -> Path:
         """A fresh folder for uploads; renamed into the job folder once everything checks out.

@@ -14,7 +14,7 @@ def write_fixture_save(settings, name: str, epoch: int, *, sr: int = 16000) -> d
 
     from persona.training import saves
 
-    exp = settings.home / "training" / name
+    exp = settings.training_dir / name
     (exp / saves.PREVIEWS_DIR).mkdir(parents=True, exist_ok=True)
     ledger = saves.read(exp) if epoch > 1 else saves.empty()
     ledger["previews"] = {"enabled": True, "reason": None, "seconds": 1.0}

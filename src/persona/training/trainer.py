@@ -44,7 +44,7 @@ STATE_FILE = "dataset.json"
 
 
 def experiment_dir(settings: Settings, name: str) -> Path:
-    return settings.home / "training" / name
+    return settings.training_dir / name
 
 
 def saved_target_epochs(settings: Settings, name: str) -> int | None:

@@ -1,8 +1,8 @@
-"""Alembic environment: always online, on the connection ``persona.jobs.db`` hands over."""
+"""Alembic environment: always online, on the connection ``persona.db`` hands over."""
 
 from alembic import context
 
-from persona.jobs.db import metadata
+from persona.db import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

@@ -1,0 +1,1 @@
+"""Alembic revisions of the job store's schema (applied by ``persona.db.ensure_schema``)."""

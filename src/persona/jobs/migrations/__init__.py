@@ -1,1 +1,0 @@
-"""Alembic revisions of the job store's schema (applied by ``persona.jobs.db.ensure_schema``)."""

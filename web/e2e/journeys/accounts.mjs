@@ -1,7 +1,9 @@
 // Accounts: the first admin from the first-run page (this machine only), then every page asks
 // to sign in; a second person added on the admin page signs in (a wrong password in Korean
 // first), sees their usage, makes a token that works for scripts, and signs out; on a phone.
-import { PHONE, DESKTOP } from "../lib/paths.mjs";
+import { join } from "node:path";
+import { modelUrl } from "../lib/context.mjs";
+import { DESKTOP, JOB_TIMEOUT, PHONE } from "../lib/paths.mjs";
 import { assert } from "../lib/runner.mjs";
 
 export const server = "accounts";
@@ -36,6 +38,20 @@ export default async function journey(ctx, test) {
     assert(anon.status === 401 && anon.body.error.code === "auth_required", `anonymous /api/models: ${anon.status}`);
     await shot("accounts-admin-signed-in");
   });
+
+  await test("accounts: a signed-in cover streams its progress over the session's socket and plays", async () => {
+    await page.goto(`${ctx.base}${modelUrl("데모 목소리")}`);
+    await page.locator('input[name="song"]').setInputFiles(join(ctx.fixture, "song.wav"));
+    await page.getByRole("button", { name: "커버하기" }).click();
+    await page.getByRole("heading", { name: "커버 만드는 중" }).waitFor();
+    await page.locator(".stages li").first().waitFor({ timeout: JOB_TIMEOUT }); // a Socket.IO event
+    await page.waitForURL("**/covers/**", { timeout: JOB_TIMEOUT });
+    await page.waitForFunction(() => document.querySelector("[data-testid=cover-audio]")?.duration > 0, null, {
+      timeout: 30_000,
+    });
+    const src = await page.getByTestId("cover-audio").getAttribute("src");
+    assert(!src.includes("token="), `the player URL carries a token: ${src}`);
+  }, { needs: ["accounts: the first admin from the first-run page, then nothing without signing in"] });
 
   await test("accounts: the admin adds a person and sees them on the admin page", async () => {
     await page.goto(`${ctx.base}/admin`);

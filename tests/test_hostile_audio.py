@@ -196,3 +196,26 @@ def test_a_worker_killed_otherwise_is_still_started_again(settings, monkeypatch)
     oom.note_start(folder)
     store._update(job["id"], bump=False, worker_pid=DEAD_PID, attempts=1, stage="convert")
     assert recover(settings, queue)["requeued"] == [job["id"]]
+
+
+def test_a_job_error_names_the_persons_song_not_the_saved_file():
+    from persona.jobs.handlers import _with_upload_names
+
+    exc = PersonaError("audio_too_short", "01.mp3 is 0.100 s long; a song needs at least 1 s")
+    named = _with_upload_names(exc, {"_song": "01.mp3", "song_name": "내 노래.mp3"})
+    assert named.message == "내 노래.mp3 is 0.100 s long; a song needs at least 1 s"
+    assert named.params["file"] == "내 노래.mp3"
+
+
+def test_a_crash_in_a_job_shows_no_python_text(settings):
+    from persona.jobs.runner import run_job
+    from persona.jobs.store import JobStore
+
+    job = JobQueue(settings).submit("fixture", {})
+
+    def crashes(ctx):
+        return ()[0]  # IndexError: tuple index out of range
+
+    assert run_job(settings, job["id"], {"fixture": crashes}) == "failed"
+    error = JobStore(settings).get(job["id"])["error"]
+    assert error["code"] == "internal_error" and "tuple index" not in error["message"]

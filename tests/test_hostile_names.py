@@ -113,6 +113,22 @@ def test_a_name_of_only_combining_marks_is_refused(name):
     assert err.value.code == "name_invalid"
 
 
+@pytest.mark.parametrize(
+    "name", ["\u3164", "\u115f\u1160", "\uffa0\uffa0\uffa0", "목소리\u3164", " \u3164 - \u3164 "]
+)
+def test_a_name_with_hangul_fillers_is_refused(name):
+    """Fillers are letters to Unicode but show blank: refused wherever they are in a name."""
+    with pytest.raises(PersonaError) as err:
+        validate_model_name(name)
+    assert err.value.code == "name_invalid" and err.value.params == {"reason": "invisible"}
+
+
+def test_a_filler_name_is_refused_by_the_api_and_nothing_stored(client, settings):
+    r = client.post("/api/trainings", data={"name": "\u3164\u3164", "epochs": "1"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "name_invalid"
+    assert ModelLibrary(settings).list() == []
+
+
 def test_names_with_marks_on_letters_still_pass():
     assert validate_model_name("e\u0301") == "\u00e9"  # NFC
     assert validate_model_name("한국어 목소리") == "한국어 목소리"

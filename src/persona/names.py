@@ -4,6 +4,8 @@ A name is NFC-normalised, trimmed, and must be 1..64 characters of letters and d
 script (Korean, Japanese, Cyrillic, ...), combining marks, spaces and ``-_.()[]+~!@,'``. No path
 separators, no control characters, no names Windows reserves (``con``, ``nul``, ``com1``...),
 no ``.``/``..`` and nothing starting with a dot (hidden files and our temp folders start with one).
+Hangul fillers (U+3164, U+115F, U+1160, U+FFA0) count as letters to Unicode but render blank:
+a name holding one would show as empty or as a look-alike of another, so they are refused.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from persona.errors import PersonaError
 
 MAX_NAME_CHARS = 64
 _ALLOWED_PUNCT = set(" -_.()[]+~!@,'")
+# Letters by category, invisible on screen (issue 24: a name of fillers only showed blank).
+INVISIBLE_LETTERS = frozenset("\u3164\u115f\u1160\uffa0")
 _RESERVED = (
     {"con", "prn", "aux", "nul", "clock$"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 )
@@ -23,6 +27,8 @@ _RESERVED = (
 def _char_ok(ch: str) -> bool:
     if ch in _ALLOWED_PUNCT:
         return True
+    if ch in INVISIBLE_LETTERS:
+        return False
     cat = unicodedata.category(ch)
     return cat[0] in ("L", "N", "M")
 
@@ -37,6 +43,12 @@ def validate_model_name(name: object) -> str:
         raise PersonaError("name_invalid", "a model name is required")
     if len(norm) > MAX_NAME_CHARS:
         raise PersonaError("name_invalid", f"a model name may have at most {MAX_NAME_CHARS} characters")
+    if any(ch in INVISIBLE_LETTERS for ch in norm):
+        raise PersonaError(
+            "name_invalid",
+            "a model name may not hold Hangul fillers (U+3164, U+115F, U+1160, U+FFA0): they show as blank",
+            params={"reason": "invisible"},
+        )
     bad = sorted({ch for ch in norm if not _char_ok(ch)})
     if bad:
         shown = " ".join(repr(c) for c in bad[:5])

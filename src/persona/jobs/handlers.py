@@ -137,15 +137,21 @@ def attach_consent(settings: Settings, params: dict[str, Any], workdir: Path) ->
 
 
 def _with_upload_names(exc: PersonaError, params: dict[str, Any]) -> PersonaError:
-    """Name the file as the user chose it ("내녹음.m4a"), not as it was saved ("01.wav")."""
+    """Name the file as the user chose it ("내녹음.m4a"), not as it was saved ("01.wav"): in
+    ``params["file"]`` and wherever the message mentions it (a training's recordings, a cover's song)."""
     shown = {
         f: d.get("name") for f, d in zip(params.get("_files") or [], params.get("files") or [], strict=False)
     }
+    if params.get("_song") and params.get("song_name"):
+        shown[params["_song"]] = params["song_name"]
     internal = exc.params.get("file")
-    if internal in shown and shown[internal]:
-        exc.params["file"] = shown[internal]
-        exc.message = exc.message.replace(internal, shown[internal])
-        exc.args = (exc.message,)
+    for saved, name in shown.items():
+        if not name or (saved != internal and saved not in exc.message):
+            continue
+        if internal in (None, saved):
+            exc.params["file"] = name
+        exc.message = exc.message.replace(saved, name)
+    exc.args = (exc.message,)
     return exc
 
 
@@ -159,7 +165,10 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     fmt = p.get("options", {}).get("format") or "wav"
     request = CoverRequest.from_params(p, song, out_dir / f"cover.{fmt}")
-    result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel, resolve_model=resolve_model_ref)
+    try:
+        result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel, resolve_model=resolve_model_ref)
+    except PersonaError as exc:
+        raise _with_upload_names(exc, p) from None
     ctx.cancel.check_owner()  # fresh: a superseded or stopped attempt adds no cover
     ctx.cancel.check()
     meta = {

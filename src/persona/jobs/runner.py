@@ -386,8 +386,10 @@ def _error_of(exc: BaseException, job_id: str, kind: str) -> PersonaError:
     if full is not None:
         log.warning("job %s (%s): the disk is full: %s", job_id, kind, exc)
         return full
-    log.exception("job %s (%s) crashed", job_id, kind)
-    return PersonaError("internal_error", f"{type(exc).__name__}: {exc}", 500)
+    log.exception("job %s (%s) crashed", job_id, kind)  # the traceback is for the log, not the person
+    return PersonaError(
+        "internal_error", "the job hit an unexpected error; the server log has the details", 500
+    )
 
 
 def _store_finish(

@@ -9,7 +9,7 @@ file's width and rate. Samples come back as float32 in [-1, 1] (a file whose pea
 e.g. a hot float wav or an overshooting mp3, is scaled down by its peak as RVC's pipeline does);
 NaN/inf samples are zeroed, and a file that is mostly NaN/inf is refused.
 
-Encoding: wav (float32 or PCM16), flac, mp3 (PyAV's LAME at 320 kbit/s; soundfile as fallback).
+Encoding (encode.py, the one place): wav (float32 or PCM16), flac, mp3, ogg (Opus), m4a (AAC).
 Every output appears atomically.
 
 Every failure a user can cause is a PersonaError: ``audio_unreadable``, ``audio_empty``,
@@ -28,17 +28,16 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from persona.audio.resample import resample, resampled_length
+from persona.audio.encode import ENCODINGS, SUFFIX_FORMAT, write_array
+from persona.audio.resample import resampled_length
 from persona.errors import PersonaError, duration_params
 from persona.fsutil import atomic_path
 
 log = logging.getLogger(__name__)
 
 # Formats save_audio writes; the suffix picks one when ``format`` is not given.
-SAVE_FORMATS = ("wav", "wav16", "flac", "mp3")
-_SUFFIX_FORMAT = {".wav": "wav", ".flac": "flac", ".mp3": "mp3"}
-# MPEG-1/2/2.5 layer III sample rates; anything else is resampled before encoding.
-_MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+SAVE_FORMATS = ("wav", "wav16", *(f for f in ENCODINGS if f != "wav"))  # wav16: PCM 16-bit
+_SUFFIX_FORMAT = SUFFIX_FORMAT
 # Refuse a decode whose samples are more than this fraction NaN/inf: it is not audio.
 _MAX_NONFINITE_FRACTION = 0.01
 # Peak below this (-60 dBFS) counts as silence.
@@ -466,35 +465,6 @@ def _resolve_format(path: Path, format: str | None) -> str:
     return fmt
 
 
-def write_sf(path: str | os.PathLike[str], data: np.ndarray, sr: int, format: str, subtype: str) -> None:
-    """Write (channels, n) with libsndfile in blocks: libsndfile 1.2's Vorbis encoder crashes
-    (segfault) when handed a minute of audio in one call; blocks are safe for every format."""
-    with sf.SoundFile(str(path), "w", sr, data.shape[0], format=format, subtype=subtype) as f:
-        for start in range(0, data.shape[1], 16384):
-            f.write(np.ascontiguousarray(data[:, start : start + 16384].T))
-
-
-def _mp3_rate(sr: int) -> int:
-    if sr in _MP3_RATES:
-        return sr
-    return 48000 if sr > 44100 else 44100
-
-
-def _write_mp3_av(target: Path, audio: np.ndarray, sr: int) -> None:
-    import av
-
-    layout = "mono" if audio.shape[0] == 1 else "stereo"
-    with av.open(str(target), mode="w", format="mp3") as out:
-        stream = out.add_stream("libmp3lame", rate=sr, layout=layout)
-        stream.bit_rate = 320_000 if layout == "stereo" else 192_000
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio), format="fltp", layout=layout)
-        frame.sample_rate = sr
-        for packet in stream.encode(frame):
-            out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-
-
 def save_audio(
     path: str | os.PathLike[str],
     audio: np.ndarray,
@@ -505,9 +475,9 @@ def save_audio(
 ) -> Path:
     """Write ``audio`` ((n,) or (channels, n), float) to ``path`` atomically and return the path.
 
-    ``format``: ``wav`` (float32), ``wav16`` (PCM 16-bit), ``flac`` (24-bit) or ``mp3`` (320 kbit/s;
-    rates mp3 cannot carry, e.g. 40 kHz, are resampled to 44.1/48 kHz; more than two channels
-    are averaged). Default: from the suffix (.wav = float32).
+    ``format``: ``wav`` (float32), ``wav16`` (PCM 16-bit), or one of ``encode.FORMATS`` (flac 24-bit,
+    mp3 320 kbit/s, ogg Opus, m4a AAC: rates a lossy codec cannot carry are resampled, more than
+    two channels averaged; see ``encode.py``). Default: from the suffix (.wav = float32).
     """
     target = Path(path)
     fmt = _resolve_format(target, format)
@@ -516,23 +486,14 @@ def save_audio(
     if fmt != "wav":
         np.clip(data, -1.0, 1.0, out=data)
     with atomic_path(target) as tmp:
-        if fmt == "wav":
-            write_sf(tmp, data, sr, "WAV", "FLOAT")
-        elif fmt == "wav16":
-            write_sf(tmp, data, sr, "WAV", "PCM_16")
-        elif fmt == "flac":
-            write_sf(tmp, data, sr, "FLAC", "PCM_24")
-        else:
-            if data.shape[0] > 2:
-                data = data.mean(axis=0, keepdims=True)
-            rate = _mp3_rate(sr)
-            if rate != sr:
-                data = np.clip(resample(data, sr, rate), -1.0, 1.0)
-            try:
-                _write_mp3_av(tmp, data, rate)
-            except Exception as exc:  # PyAV without LAME: libsndfile has its own mp3 encoder
-                log.debug("PyAV mp3 encode failed (%s); using soundfile", exc)
-                write_sf(tmp, data, rate, "MP3", "MPEG_LAYER_III")
+        # one encoder for every format (encode.py); wav16 is a 16-bit PCM wav
+        write_array(
+            tmp,
+            data,
+            sr,
+            "wav" if fmt == "wav16" else fmt,
+            wav_subtype="PCM_16" if fmt == "wav16" else "FLOAT",
+        )
         if seal is not None:  # content credentials, before the file appears under its name
             seal(tmp)
     return target

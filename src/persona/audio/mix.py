@@ -4,7 +4,7 @@ Owns the cover's final sound: per-stem gain in dB and per-stem effects, equal le
 padded or trimmed to the song's length), stereo output at the song's rate, integrated loudness
 normalised to a target (ITU-R BS.1770-4, -14 LUFS by default, see ``loudness.py``) and a true-peak
 ceiling (-1 dBTP by default) held by a 4x-oversampled lookahead limiter, then encoded to wav
-(PCM 24-bit) or mp3 (320 kbit/s CBR) through libsndfile.
+(PCM 24-bit), mp3 (320 kbit/s CBR), flac, ogg (Opus) or m4a (AAC) by ``encode.BlockWriter``.
 
 Two passes over the stems on disk, so memory does not grow with the song: pass 1 sums and
 processes the stems into a float premix while measuring loudness and true peak; pass 2 applies
@@ -25,13 +25,14 @@ import pedalboard
 import soundfile as sf
 
 from persona.audio.effects import Aligner, StreamingEffect, limiter
+from persona.audio.encode import FORMATS, BlockWriter
 from persona.audio.loudness import LoudnessMeter, db_to_gain, gain_to_db, true_peak
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 
-OUTPUT_FORMATS = ("wav", "mp3")
+OUTPUT_FORMATS = FORMATS  # wav, mp3, flac, ogg (Opus), m4a (AAC): audio/encode.py
 BLOCK = 65536  # samples per processing block (~1.5 s at 44.1 kHz)
 # The limiter's ceiling sits below the true-peak target: its oversampled sidechain reduces but
 # does not remove inter-sample overshoot (pedalboard's documentation advises this margin).
@@ -189,13 +190,7 @@ def mix_to_file(
         out_meter = LoudnessMeter(sr, 2)
         out_peak = 0.0
         with atomic_path(output) as tmp_out:
-            writer = (
-                sf.SoundFile(str(tmp_out), "w", sr, 2, format="WAV", subtype="PCM_24")
-                if format == "wav"
-                else sf.SoundFile(
-                    str(tmp_out), "w", sr, 2, format="MP3", compression_level=0.0, bitrate_mode="CONSTANT"
-                )
-            )
+            writer = BlockWriter(tmp_out, sr, 2, format)  # every output format: encode.py
             with writer, sf.SoundFile(str(premix_path)) as premix:
                 written = 0
 

@@ -29,6 +29,7 @@ WHAT = {
     "formant": "timbre shift in semitones, pitch kept",
     "embedder": "content encoder: 'auto' (the model's own), a name such as korean-hubert-base, "
     "or the folder of a custom transformers encoder",
+    "f0_octave_fix": "double high notes the pitch tracker reported an octave low (off: RVC's curve)",
 }
 # Flags whose argparse form differs from the plain spec: values the request checks itself.
 _FORM = {

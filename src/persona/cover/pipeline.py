@@ -92,7 +92,8 @@ def decode_song(settings: Settings, song: Path, work: Path) -> tuple[Path, int, 
 
     Decoded, cut to its first two channels and resampled block by block (``load_audio``), so
     memory is the 44.1/48 kHz stereo result, whatever the file's channels and rate."""
-    from persona.audio.io import ensure_not_silent, load_audio, probe_audio, write_sf
+    from persona.audio.encode import write_sf
+    from persona.audio.io import ensure_not_silent, load_audio, probe_audio
 
     out_sr = _output_rate(probe_audio(song).sample_rate)
     audio, sr = load_audio(song, sr=out_sr, mono=False, max_seconds=settings.max_song_seconds, max_channels=2)

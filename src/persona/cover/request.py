@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from persona.audio.encode import FORMATS  # the one list of output formats
 from persona.errors import PersonaError
 from persona.params import Choice, Flag, Number, Param, default_of
 from persona.rvc.options import CONVERSION_PARAMS, ConversionOptions
@@ -21,7 +22,6 @@ from persona.separation.models import AUTO, MODELS, get_model
 
 KEY_MODES = ("vocals", "song")  # "vocals": only the voice moves; "song": the instrumental follows
 BACKING_MODES = ("original", "converted", "off")
-FORMATS = ("wav", "mp3")
 MIN_SONG_S = 1.0  # shorter is refused at upload and again when decoded
 GAIN_LIMIT_DB = 24.0  # what the request accepts; the API offers -24..+12 dB (more only clips)
 # The stages a cover reports, in order, with their share of the progress bar (``jobs.kinds``).

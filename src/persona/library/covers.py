@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from persona.audio.encode import ENCODINGS
 from persona.catalogue.store import Catalogue
 from persona.clock import now_iso
 from persona.errors import PersonaError
@@ -28,13 +29,13 @@ from persona.library.models import META_FILE
 from persona.settings import Settings
 
 _ID_RE = re.compile(r"^[0-9a-f]{12}$")
-_AUDIO_FILE_RE = re.compile(r"^cover\.(wav|mp3|flac|ogg)$")
+_AUDIO_FILE_RE = re.compile(r"^cover\.(wav|mp3|flac|ogg|m4a)$")
 # The song as uploaded, kept beside its cover for the page's A/B comparison.
 _ORIGINAL_FILE_RE = re.compile(r"^original\.(wav|mp3|flac|ogg|m4a|aac|opus|webm)$")
 ORIGINAL_TYPES = {
     ".m4a": "audio/mp4", ".aac": "audio/aac", ".opus": "audio/ogg", ".webm": "audio/webm",
 }  # fmt: skip
-AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
+AUDIO_TYPES = {e.suffix: e.mime for e in ENCODINGS.values()}  # every format a cover is written in
 
 
 @dataclasses.dataclass(frozen=True)

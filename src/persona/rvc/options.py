@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 from persona.errors import PersonaError
-from persona.params import Choice, Number, Param, default_of
+from persona.params import Choice, Flag, Number, Param, default_of
 from persona.rvc.embedders import NAMES as EMBEDDER_NAMES
 
 F0_METHODS: tuple[str, ...] = ("rmvpe", "crepe", "fcpe", "harvest", "pm", "swiftf0")
@@ -49,6 +49,7 @@ class ConversionOptions:
     autotune_key: str = "chromatic"
     formant: float = 0.0  # semitones of timbre shift, pitch kept (0 = off)
     embedder: str = "auto"  # content encoder: "auto" = the model's own
+    f0_octave_fix: bool = False  # double high notes the pitch tracker halved (f0/octave.py)
 
     def validate(self) -> ConversionOptions:
         """Raise PersonaError naming the first bad option; returns self for chaining. Ranges and
@@ -118,7 +119,7 @@ class ConversionOptions:
             if value is None:
                 continue
             try:
-                out[key] = {"float": float, "int": int, "str": str}[str(kinds[key])](value)
+                out[key] = {"float": float, "int": int, "str": str, "bool": _as_bool}[str(kinds[key])](value)
             except (TypeError, ValueError) as exc:
                 raise PersonaError("option_invalid", f"{key} has a bad value: {value!r}") from exc
         return cls(**out)
@@ -143,11 +144,23 @@ def _conversion_params() -> dict[str, Param]:
         "autotune_key": Choice(tuple(k.lower() for k in KEY_NAMES), d("autotune_key")),
         "formant": Number(float, *FORMANT_RANGE, d("formant")),
         "embedder": Choice(("auto", *EMBEDDER_NAMES), d("embedder")),
+        "f0_octave_fix": Flag(d("f0_octave_fix")),
     }
 
 
 # The knobs a client sets, with the ranges ``validate`` enforces and the dataclass's defaults.
 CONVERSION_PARAMS: dict[str, Param] = _conversion_params()
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
 
 
 def _finite(value: Any) -> bool:

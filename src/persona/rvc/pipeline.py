@@ -138,10 +138,14 @@ F0Fn = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 def _f0_extras(options: ConversionOptions) -> dict[str, Any]:
-    """Autotune arguments for the f0 function, only when asked (older f0 functions lack them)."""
-    if not options.autotune:
-        return {}
-    return {"autotune": float(options.autotune), "autotune_key": str(options.autotune_key)}
+    """Autotune and octave-fix arguments for the f0 function, only when asked (older f0
+    functions lack them)."""
+    extras: dict[str, Any] = {}
+    if options.autotune:
+        extras.update(autotune=float(options.autotune), autotune_key=str(options.autotune_key))
+    if getattr(options, "f0_octave_fix", False):
+        extras["octave_fix"] = True
+    return extras
 
 
 class Pipeline:

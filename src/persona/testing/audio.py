@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from persona.audio.io import write_sf
+from persona.audio.encode import write_sf
 
 # Formant centre frequencies (Hz) and bandwidths for a few vowels (adult voice, rounded).
 _VOWELS = {

@@ -105,8 +105,16 @@ def run_fixture_cover(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
     ModelLibrary(ctx.settings).get(p["model"])
     for stage in ("separate", "convert", "mix"):
         _steps(ctx, stage, 2, float(p.get("_step_s", 0.1)), sleep)
-    out = ctx.scratch / "cover.wav"
-    shutil.copyfile(ctx.workdir / "inputs" / p["_song"], out)
+    fmt = (p.get("options") or {}).get("format") or "wav"
+    out = ctx.scratch / f"cover.{fmt}"
+    if fmt == "wav":
+        shutil.copyfile(ctx.workdir / "inputs" / p["_song"], out)
+    else:  # in the format asked for, through the real encoder (audio/encode.py)
+        from persona.audio.encode import write_array
+        from persona.audio.io import load_audio
+
+        audio, sr = load_audio(ctx.workdir / "inputs" / p["_song"], mono=False)
+        write_array(out, audio, sr, fmt)
     ctx.cancel.check_owner()
     ctx.cancel.check()
     entry = CoverLibrary(ctx.settings).add(

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { modelUrl } from "../lib/context.mjs";
-import { DESKTOP, PHONE } from "../lib/paths.mjs";
+import { DESKTOP, JOB_TIMEOUT, PHONE } from "../lib/paths.mjs";
 import { assert } from "../lib/runner.mjs";
 import { assertInView, placement, settled } from "../lib/view.mjs";
 
@@ -145,5 +145,40 @@ export default async function journey(ctx, test) {
         await page.setViewportSize(DESKTOP);
       }
     });
+  }
+
+  for (const [width, viewport, format, label, magic] of [
+    ["phone", PHONE, "ogg", "OGG (Opus)", "OggS"],
+    ["desktop", DESKTOP, "m4a", "M4A (AAC)", "ftyp"],
+  ]) {
+    await test(`a cover as ${label} at ${width} width, with the high-note octave fix: plays, downloads, says so`, async () => {
+      await page.setViewportSize(viewport);
+      try {
+        await page.goto(`${ctx.base}${modelUrl(state.trained)}`);
+        await page.locator('input[name="song"]').setInputFiles({ name: `${format} 노래.wav`, mimeType: "audio/wav", buffer: song });
+        await page.getByText("고급 변환 설정").click();
+        await page.getByLabel("높은 음 옥타브 보정").check();
+        await page.getByText("믹스 설정").click();
+        await page.getByLabel("파일 형식").selectOption(format);
+        assert((await page.getByLabel("파일 형식").locator("option:checked").innerText()) === label, "format label");
+        await page.getByRole("button", { name: "커버하기" }).click();
+        await page.waitForURL("**/covers/**", { timeout: JOB_TIMEOUT });
+        const id = decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
+        const cover = (await api(`/covers/${encodeURIComponent(id)}`)).body;
+        assert(cover.format === format, `cover format ${cover.format}`);
+        assert(cover.options && cover.options.f0_octave_fix === true, `options: ${JSON.stringify(cover.options)}`);
+        await page.waitForFunction(() => document.querySelector("[data-testid=cover-audio]")?.duration > 0, null, { timeout: 30_000 });
+        const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /노래 저장하기/ }).click()]);
+        const target = join(ctx.tmp, `cover-download.${format}`);
+        await download.saveAs(target);
+        const bytes = readFileSync(target);
+        const at = format === "m4a" ? 4 : 0;
+        assert(bytes.subarray(at, at + 4).toString() === magic, `${format} download starts with ${bytes.subarray(0, 8).toString("hex")}`);
+        assert(download.suggestedFilename().endsWith(`.${format}`), `file name ${download.suggestedFilename()}`);
+        await shot(`cover-${format}-${width}`);
+      } finally {
+        await page.setViewportSize(DESKTOP);
+      }
+    }, { needs: ["train a tiny model through the page and watch it complete"] });
   }
 }

@@ -143,6 +143,7 @@ def compute_f0(
     unvoiced: str = "zero",
     autotune: float = 0.0,
     autotune_key: str = "chromatic",
+    octave_fix: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse int32 1..255, f0 Hz) for ``p_len`` frames, as RVC's ``get_f0``.
 
@@ -150,7 +151,8 @@ def compute_f0(
     bundled in the torchfcpe wheel, as RVC does, and the ``fcpe.pt`` asset only without that wheel.
     ``unvoiced`` is the model's f0 convention (``persona.rvc.record``): ``"zero"`` keeps 0 Hz in
     unvoiced frames as classic RVC and Applio do (``protect`` then acts on them), ``"interpolate"``
-    fills them as RVC 2026 does.
+    fills them as RVC 2026 does. ``octave_fix``: double high notes the tracker halved
+    (``octave.py``; off by default, so the curve is RVC's).
     """
     if unvoiced not in ("zero", "interpolate"):
         raise PersonaError("option_invalid", f"f0_unvoiced must be zero or interpolate, got {unvoiced!r}")
@@ -166,6 +168,10 @@ def compute_f0(
     )  # fmt: skip
     # RVC fills, shifts and quantises the whole curve and only then keeps p_len frames.
     f0 = np.array(f0, copy=True)
+    if octave_fix:  # on the tracked curve, before anything fills or shifts it
+        from persona.rvc.f0.octave import correct_high_octaves
+
+        f0 = correct_high_octaves(f0).astype(f0.dtype)
     if unvoiced == "interpolate":
         f0 = postprocess.fill_unvoiced(f0)
     f0 = postprocess.shift(f0, pitch)

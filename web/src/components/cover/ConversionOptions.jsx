@@ -49,6 +49,9 @@ export default function ConversionOptions({ specs, values, set }) {
         {range("protect", "cv-protect", t("cover.protect"), t("cover.protectHint"), 0.01)}
       </div>
       <div className="checks">
+        {specs.f0_octave_fix ? (
+          <Check label={t("cover.octaveFix")} hint={t("cover.octaveFixHint")} checked={values.f0_octave_fix} onChange={set("f0_octave_fix")} />
+        ) : null}
         {specs.dereverb ? <Check label={t("cover.dereverb")} hint={t("cover.dereverbHint")} checked={values.dereverb} onChange={set("dereverb")} /> : null}
         {specs.lead_backing ? (
           <Check label={t("cover.leadBacking")} hint={t("cover.leadBackingHint")} checked={values.lead_backing} onChange={set("lead_backing")} />

@@ -24,7 +24,7 @@ export default function MixOptions({ specs, values, set }) {
         {range("instrumental_gain", "mx-inst", t("cover.instrumentalGain"), 1, db)}
         {range("reverb", "mx-reverb", t("cover.reverb"), 0.05)}
         {specs.format ? (
-          <ChoiceSelect id="mx-format" label={t("cover.format")} spec={specs.format} value={values.format} onChange={set("format")} labelOf={(f) => f.toUpperCase()} />
+          <ChoiceSelect id="mx-format" label={t("cover.format")} spec={specs.format} value={values.format} onChange={set("format")} labelOf={(f) => (t(`format.${f}`) === `format.${f}` ? f.toUpperCase() : t(`format.${f}`))} />
         ) : null}
         {specs.separation_model ? <SeparationField spec={specs.separation_model} value={values.separation_model} onChange={set("separation_model")} /> : null}
       </div>

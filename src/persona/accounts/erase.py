@@ -18,7 +18,7 @@ from persona.settings import Settings
 
 DataEraser = Callable[[Settings, str], None]
 # "module:function" of every eraser of a person's data, in the order they run.
-DATA_ERASERS: tuple[str, ...] = ()
+DATA_ERASERS: tuple[str, ...] = ("persona.catalogue.people:erase_person_data",)
 _erasers: list[DataEraser] = []
 
 

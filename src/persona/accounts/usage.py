@@ -15,7 +15,7 @@ from typing import Any
 from persona.settings import Settings
 
 UsageFn = Callable[[Settings, dict[str, Any]], dict[str, Any]]
-USAGE: str | None = None
+USAGE: str | None = "persona.catalogue.people:account_usage"
 _usage: list[UsageFn] = []
 
 

@@ -63,13 +63,9 @@ def first_admin(settings: Settings) -> str | None:
 
 
 def install(settings: Settings) -> None:
-    """Composition roots call this once (``create_app``, the CLI): register the account eraser
-    and, when accounts exist, hand anything the local owner still holds to the first admin."""
-    from persona.accounts.erase import register_data_eraser
-    from persona.accounts.usage import register_usage
-
-    register_data_eraser(erase_person_data)
-    register_usage(account_usage)
+    """At server start (``create_app``): when accounts exist, hand anything the local owner
+    still holds to the first admin (a home used before accounts, upgraded). The account hooks
+    need no call: ``persona.accounts`` names ``erase_person_data`` and ``account_usage``."""
     admin = first_admin(settings)
     if admin is not None and LOCAL_OWNER in Catalogue(settings).owners() | _local_folders(settings):
         hand_over_local(settings, admin)
@@ -180,3 +176,19 @@ def erase_person_data(settings: Settings, owner: str) -> None:
     person = settings.replace(owner=owner).owner_root
     if person.parent == settings.home / PEOPLE_DIR:
         shutil.rmtree(person, ignore_errors=True)
+    _erase_challenges(settings, owner)
+
+
+def _erase_challenges(settings: Settings, owner: str) -> None:
+    """The person's unused consent sentences (``persona.consent.challenge``: JSON with its owner)."""
+    import json
+
+    folder = settings.home / "consent" / "challenges"
+    if not folder.is_dir():
+        return
+    for path in folder.glob("*.json"):
+        try:
+            if json.loads(path.read_text("utf-8")).get("owner") == owner:
+                path.unlink(missing_ok=True)
+        except (OSError, ValueError, AttributeError):
+            continue

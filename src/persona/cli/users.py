@@ -82,6 +82,10 @@ def _add(args: argparse.Namespace, settings) -> int:
     password = _read_password(args)
     quota = None if args.quota_gb is None else int(args.quota_gb * GB)
     row = acc.create(args.name, password, admin=args.admin or first, quota_bytes=quota)
+    if first:
+        from persona.catalogue.people import hand_over_local
+
+        hand_over_local(settings, row["id"])  # what was made before accounts is theirs now
     role = "administrator" if row["admin"] else "person"
     print(f"added {row['name']} ({role})")
     if first:
@@ -116,6 +120,10 @@ def _passwd(args: argparse.Namespace, settings) -> int:
 def _set_disabled(args: argparse.Namespace, settings) -> int:
     acc = _accounts(settings)
     row = acc.change(acc.by_name(args.name)["id"], disabled=args.disabled)
+    if row["disabled"]:
+        from persona.jobs.store import JobStore
+
+        JobStore(settings).cancel_all_of(row["id"])  # none of their jobs runs on
     print(f"{row['name']} {'disabled' if row['disabled'] else 'enabled'}")
     return 0
 

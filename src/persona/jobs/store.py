@@ -299,6 +299,18 @@ class JobStore:
             job = self.get(job_id)
         raise PersonaError("job_finished", f"job {job_id} has already {job['status']}", status=409)
 
+    def cancel_all_of(self, owner: str) -> list[str]:
+        """Stop every job of ``owner`` (a disabled person): queued ones are cancelled, running
+        ones asked to stop (their worker stops at its next check). Returns the job ids."""
+        stopped = []
+        for job in self.list(status=list(ACTIVE), owner=owner, limit=100_000):
+            try:
+                self.request_cancel(job["id"])
+                stopped.append(job["id"])
+            except PersonaError:  # it ended meanwhile
+                continue
+        return stopped
+
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self._scalar(select(jobs.c.cancel_requested).where(jobs.c.id == str(job_id))))
 

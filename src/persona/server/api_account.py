@@ -17,6 +17,7 @@ from flask_limiter.errors import RateLimitExceeded
 from persona.accounts import credentials, passwords
 from persona.accounts.erase import erase_person
 from persona.accounts.usage import usage_of
+from persona.catalogue.people import hand_over_local
 from persona.errors import PersonaError
 from persona.server import errors, identity, signin
 from persona.settings import Settings
@@ -123,6 +124,7 @@ def blueprint(app: Flask, settings: Settings) -> Blueprint:
             )
         data = body()
         row = signin.accounts().create_first_admin(data.get("username"), data.get("password"))
+        hand_over_local(settings, row["id"])  # what was made before accounts is theirs now
         return signed_in(settings, row, 201)
 
     @bp.get("/api/me")

@@ -93,6 +93,8 @@ def change_person(user_id: str):
     row = acc.change(
         user_id, admin=_flag(data, "admin"), disabled=_flag(data, "disabled"), quota_bytes=_quota_from(data)
     )
+    if row["disabled"]:
+        services().queue.store.cancel_all_of(row["id"])  # none of their jobs runs on
     signin.end_revoked_sockets()
     return jsonify(_person(row))
 

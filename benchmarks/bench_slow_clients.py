@@ -12,32 +12,15 @@ Usage: ``.venv/bin/python benchmarks/bench_slow_clients.py [--seconds 20]``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
 
-import requests
-
-from persona.testing.home import start_server, stop_process, wait_for
+from persona.testing.home import live_server
 from persona.testing.slow_clients import SlowHeaders, SlowUploads, health_latencies, summary
 
 TOKEN = "bench-token"
-
-
-def _serve(root: str, token: bool):
-    extra = ("--token", TOKEN) if token else ()
-    log = open(os.path.join(root, "server.log"), "w")  # noqa: SIM115
-    proc, base = start_server(root, *extra, "--fixture-jobs", "--no-assets", log=log)
-    headers = {"Authorization": f"Bearer {TOKEN}"} if token else {}
-
-    def up() -> bool:
-        try:
-            return requests.get(f"{base}/api/health", headers=headers, timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    wait_for(up, timeout=120, every=0.2)
-    return proc, base, headers, log
 
 
 def group_cpu_s(pgid: int) -> float:
@@ -59,7 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=6.0)
-    ap.add_argument("--only", default="", help="comma-separated attack names")
+    ap.add_argument("--only", default="", help="attack names separated by semicolons")
     args = ap.parse_args()
     attacks = {
         "none (token)": (True, lambda h, p: None),
@@ -75,44 +58,39 @@ def main() -> None:
         ),
         "70 uploads at 20 KiB/s, 1 address (no token)": (False, lambda h, p: SlowUploads(h, p, n=70)),
     }
-    only = {a.strip() for a in args.only.split(",") if a.strip()}
+    only = {a.strip() for a in args.only.split(";") if a.strip()}
     print(f"load average: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs")
     print(
         f"{'attack':52} {'n':>4} {'failed':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'open':>5} {'cut':>5}"
     )
-    servers: dict[bool, tuple] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            for name, (token, make) in attacks.items():
-                if only and name not in only:
-                    continue
-                if token not in servers:
-                    root = os.path.join(tmp, "tok" if token else "open")
-                    os.makedirs(root)
-                    servers[token] = _serve(root, token)
-                proc, base, headers, _ = servers[token]
-                port = int(base.rsplit(":", 1)[1])
-                attack = make("127.0.0.1", port)
-                cpu0 = group_cpu_s(proc.pid)
-                if attack is None:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        servers: dict[bool, tuple[str, int, dict[str, str]]] = {}
+        for name, (token, make) in attacks.items():
+            if only and name not in only:
+                continue
+            if token not in servers:
+                root = os.path.join(tmp, "tok" if token else "open")
+                base, pgid = stack.enter_context(live_server(root, token=TOKEN if token else None))
+                servers[token] = (base, pgid, {"Authorization": f"Bearer {TOKEN}"} if token else {})
+            base, pgid, headers = servers[token]
+            port = int(base.rsplit(":", 1)[1])
+            attack = make("127.0.0.1", port)
+            cpu0 = group_cpu_s(pgid)
+            if attack is None:
+                lat = health_latencies(f"{base}/api/health", headers, args.seconds)
+                open_now = cut = 0
+            else:
+                with attack:
+                    time.sleep(args.warmup)
                     lat = health_latencies(f"{base}/api/health", headers, args.seconds)
-                    open_now = cut = 0
-                else:
-                    with attack:
-                        time.sleep(args.warmup)
-                        lat = health_latencies(f"{base}/api/health", headers, args.seconds)
-                        open_now, cut = attack.open_now, attack.closed
-                s = summary(lat)
-                print(
-                    f"{name:52} {s['n']:4d} {s['failed']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f}"
-                    f" {s['max_ms']:8.1f} {open_now:5d} {cut:5d} {group_cpu_s(proc.pid) - cpu0:9.1f}",
-                    flush=True,
-                )
-                time.sleep(3)  # let the server close what the attack left
-        finally:
-            for proc, _, _, log in servers.values():
-                stop_process(proc)
-                log.close()
+                    open_now, cut = attack.open_now, attack.closed
+            s = summary(lat)
+            print(
+                f"{name:52} {s['n']:4d} {s['failed']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f}"
+                f" {s['max_ms']:8.1f} {open_now:5d} {cut:5d} {group_cpu_s(pgid) - cpu0:9.1f}",
+                flush=True,
+            )
+            time.sleep(3)  # let the server close what the attack left
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -10,12 +10,10 @@ connection a thread would not answer within the requests' generous timeouts.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import requests
 
-from persona.testing.home import start_server, stop_process, wait_for
+from persona.testing.home import live_server, wait_for
 from persona.testing.slow_clients import SlowHeaders, SlowUploads
 
 TOKEN = "slow-token"
@@ -30,46 +28,16 @@ LIMITS = {
 TIMEOUT = 30  # against hangs, not a timing assertion
 
 
-def _serve(tmp_path_factory, name: str, *extra: str):
-    root = tmp_path_factory.mktemp(name)
-    log = open(root / "server.log", "w")  # noqa: SIM115
-    old = {k: os.environ.get(k) for k in LIMITS}
-    os.environ.update(LIMITS)
-    try:
-        proc, base = start_server(root, *extra, "--fixture-jobs", "--no-assets", log=log)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    headers = {"Authorization": f"Bearer {TOKEN}"} if "--token" in extra else {}
-
-    def up():
-        try:
-            return requests.get(f"{base}/api/health", headers=headers, timeout=2).status_code == 200
-        except requests.ConnectionError:
-            assert proc.poll() is None, (root / "server.log").read_text()
-            return False
-
-    wait_for(up, timeout=120, every=0.2)
-    return proc, base, log
-
-
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory):
-    proc, base, log = _serve(tmp_path_factory, "slowtok", "--token", TOKEN)
-    yield base, int(base.rsplit(":", 1)[1])
-    stop_process(proc)
-    log.close()
+    with live_server(tmp_path_factory.mktemp("slowtok"), token=TOKEN, env=LIMITS) as (base, _):
+        yield base, int(base.rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")
 def open_server(tmp_path_factory):
-    proc, base, log = _serve(tmp_path_factory, "slowopen")
-    yield base, int(base.rsplit(":", 1)[1])
-    stop_process(proc)
-    log.close()
+    with live_server(tmp_path_factory.mktemp("slowopen"), env=LIMITS) as (base, _):
+        yield base, int(base.rsplit(":", 1)[1])
 
 
 def _health(base: str, token: str | None = TOKEN) -> int:

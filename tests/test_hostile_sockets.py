@@ -5,14 +5,13 @@ generous deadlines against hangs, not timing assertions."""
 
 from __future__ import annotations
 
-import os
 import socket
 
 import pytest
 import requests
 import socketio
 
-from persona.testing.home import start_server, stop_process, wait_for
+from persona.testing.home import live_server
 
 TOKEN = "hostile-token"
 THREADS = 64  # persona serve's default
@@ -26,46 +25,16 @@ LIMITS = {  # short limits so that the test takes seconds
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 
 
-def _serve(tmp_path_factory, name: str, *extra: str):
-    root = tmp_path_factory.mktemp(name)
-    log = open(root / "server.log", "w")  # noqa: SIM115
-    old = {k: os.environ.get(k) for k in LIMITS}
-    os.environ.update(LIMITS)
-    try:
-        proc, base = start_server(root, *extra, "--fixture-jobs", "--no-assets", log=log)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    headers = {"Authorization": f"Bearer {TOKEN}"} if "--token" in extra else {}
-
-    def up():
-        try:
-            return requests.get(f"{base}/api/health", headers=headers, timeout=2).status_code == 200
-        except requests.ConnectionError:
-            assert proc.poll() is None, (root / "server.log").read_text()
-            return False
-
-    wait_for(up, timeout=120, every=0.2)
-    return proc, base, log
-
-
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory):
-    proc, base, log = _serve(tmp_path_factory, "tok", "--token", TOKEN)
-    yield base
-    stop_process(proc)
-    log.close()
+    with live_server(tmp_path_factory.mktemp("tok"), token=TOKEN, env=LIMITS) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="module")
 def open_server(tmp_path_factory):
-    proc, base, log = _serve(tmp_path_factory, "open")
-    yield base
-    stop_process(proc)
-    log.close()
+    with live_server(tmp_path_factory.mktemp("open"), env=LIMITS) as (base, _):
+        yield base
 
 
 def _port(base: str) -> int:

@@ -214,16 +214,48 @@ def free_port() -> int:
 
 
 def start_server(
-    root: str | Path, *extra: str, port: int | None = None, log=None
+    root: str | Path, *extra: str, port: int | None = None, log=None, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
     """``python -m persona.testing.home ROOT --serve`` on a free port; returns (process, base URL)
-    once the process runs (callers wait for ``/api/health``)."""
+    once the process runs (callers wait for ``/api/health``). ``env``: variables added to ours."""
     port = port or free_port()
     args = [sys.executable, "-m", "persona.testing.home", str(root), "--serve", "--port", str(port), *extra]
     proc = subprocess.Popen(
-        args, start_new_session=True, stdout=log, stderr=subprocess.STDOUT if log else None
+        args,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
+        env={**os.environ, **env} if env else None,
     )
     return proc, f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def live_server(root: str | Path, *, token: str | None = None, env: dict[str, str] | None = None):
+    """A whole ``persona serve`` on a fixture home (stand-in jobs, no weights), ``env`` added to
+    its environment (``PERSONA_*`` limits): yields (base URL, the server's process group) once
+    ``/api/health`` answers, and stops it afterwards. Its log is ``ROOT/server.log``."""
+    import requests
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    extra = ("--token", token) if token else ()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with open(root / "server.log", "w") as log:
+        proc, base = start_server(root, *extra, "--fixture-jobs", "--no-assets", log=log, env=env)
+
+        def up() -> bool:
+            try:
+                return requests.get(f"{base}/api/health", headers=headers, timeout=2).status_code == 200
+            except requests.ConnectionError:
+                assert proc.poll() is None, (root / "server.log").read_text()
+                return False
+
+        try:
+            wait_for(up, timeout=120, every=0.2)
+            yield base, proc.pid  # its own session: the group id is its pid
+        finally:
+            stop_process(proc)
 
 
 def settings_json(settings: Settings) -> dict[str, Any]:

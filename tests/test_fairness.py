@@ -30,3 +30,29 @@ def test_two_busy_people_alternate_and_a_newcomer_goes_first():
 def test_without_accounts_it_is_first_come_first_served():
     jobs = [_job(i, "") for i in (3, 1, 2)]
     assert [j["seq"] for j in fair_order(jobs, running=[_job(0, "")], last_start={"": "x"})] == [1, 2, 3]
+
+
+def _started_order(settings, burst_owner: str, late_owner: str) -> list[str]:
+    from persona.jobs import JobQueue
+    from persona.testing.home import start_worker, stop_process, wait_for
+
+    queue = JobQueue(settings)
+    device_job = {"steps": 3, "step_s": 0.15, "_device_use": "shared"}
+    burst = [queue.submit("fixture", device_job, owner=burst_owner)["id"] for _ in range(4)]
+    late = queue.submit("fixture", device_job, owner=late_owner)["id"]
+    worker = start_worker(settings, "--fixture-jobs")
+    try:
+        ended = lambda: all(queue.store.get(j)["status"] == "succeeded" for j in [*burst, late])  # noqa: E731
+        wait_for(ended, timeout=120)
+    finally:
+        stop_process(worker)
+    jobs = sorted((queue.store.get(j) for j in [*burst, late]), key=lambda j: j["started_at"])
+    return ["late" if j["id"] == late else "burst" for j in jobs]
+
+
+def test_a_worker_starts_another_persons_job_after_at_most_one_of_a_burst(settings):
+    assert _started_order(settings, "a", "b").index("late") <= 1
+
+
+def test_one_persons_own_jobs_keep_their_order(settings):
+    assert _started_order(settings, "a", "a")[-1] == "late"

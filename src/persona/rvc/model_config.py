@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from persona.rvc.models import SR2SR, UPSAMPLE_CONFIGS
-from persona.rvc.pth import invalid
+from persona.rvc.pth import MAX_PARAMETERS, invalid
 
 __all__ = ["CONFIG_MAXIMA", "CONFIG_NAMES", "config_from_hparams", "infer_config", "validated_config"]
 
@@ -106,6 +106,23 @@ CONFIG_MAXIMA = {
 }  # fmt: skip
 
 
+def decoder_parameters(
+    channels: int, rates: list[int], kernels: list[int], rb_kernels: list[int], rb_depths: list[int]
+) -> int:
+    """A lower bound of the HiFi-GAN decoder's weights, from the config alone: each upsampling
+    layer halves the channels (``ConvTranspose1d(c, c/2, k)``) and is followed by one residual
+    block per kernel of ``2 x depth`` convolutions ``(c/2, c/2, k)``. Lets a config that
+    describes a giant network be refused before even the meta-device build (which costs ~1 s)."""
+    total, c = 0, channels
+    for kernel in kernels[: len(rates)]:
+        half = c // 2
+        total += c * half * kernel + sum(
+            2 * depth * half * half * k for k, depth in zip(rb_kernels, rb_depths, strict=True)
+        )
+        c = half
+    return total
+
+
 def validated_config(path: Path, config: Any) -> list[Any]:
     """``config`` as RVC's list with plain ints, or ``model_invalid`` naming what is wrong."""
     if not isinstance(config, (list, tuple)) or len(config) != 18:
@@ -142,6 +159,11 @@ def validated_config(path: Path, config: Any) -> list[Any]:
             f"its config upsamples by {hop} but its sample rate is {sr} Hz (RVC needs {sr // 100}, "
             "i.e. 100 frames per second)",
         )
+    if (
+        decoder_parameters(int(config[13]), rates, kernels, rb_kernels, [len(d) for d in dilations])
+        > MAX_PARAMETERS
+    ):
+        raise invalid(path, "its config describes a network far larger than any RVC model")
     if not isinstance(config[9], (str, int)) or str(config[9]) not in ("1", "2"):
         raise invalid(path, "its 'config' entry names a residual block type RVC does not have")
     config[9] = str(config[9])

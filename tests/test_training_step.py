@@ -97,3 +97,26 @@ def test_train_step_equals_rvcs_step_in_every_loss_and_weight():
     ):
         assert torch.equal(p, q), name
         assert p.requires_grad, name  # the discriminator is trainable again after the step
+
+
+def test_a_stop_inside_a_step_leaves_the_generator_untouched():
+    """A Stop is looked at between the step's passes (a CPU step takes seconds, issue 25 item 3):
+    raised before the discriminator's pass, nothing moves; the loop then keeps the last save."""
+    from persona.progress import CancelToken
+
+    cfg = training_config("40k", "tiny")
+    torch.manual_seed(0)
+    net_g, net_d = loop.build_nets(cfg)
+    optim_g, optim_d = loop.make_optimizers(net_g, net_d, cfg)
+    scaler = torch.amp.GradScaler("cuda", enabled=False)
+    before = [p.detach().clone() for p in [*net_g.parameters(), *net_d.parameters()]]
+    token = CancelToken()
+    token.cancel()
+    try:
+        loop.train_step(net_g, net_d, optim_g, optim_d, scaler, _batch(cfg), cfg, torch.device("cpu"), token)
+    except loop.StepStopped:
+        pass
+    else:
+        raise AssertionError("the step ran to its end after Stop")
+    after = [*net_g.parameters(), *net_d.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))

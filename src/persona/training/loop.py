@@ -97,6 +97,15 @@ def fixed_batch_mel_loss(net_g: torch.nn.Module, batch, cfg: TrainConfig, dev: t
     return float(F.l1_loss(y_mel, y_hat_mel) * cfg.train.c_mel)
 
 
+class StepStopped(Exception):
+    """A Stop arrived in the middle of a training step (``train_step``'s ``cancel``)."""
+
+
+def _stop_point(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled and not cancel.superseded:
+        raise StepStopped()
+
+
 def train_step(
     net_g: torch.nn.Module,
     net_d: torch.nn.Module,
@@ -106,8 +115,12 @@ def train_step(
     batch: Sequence[torch.Tensor],
     cfg: TrainConfig,
     dev: torch.device,
+    cancel: CancelToken | None = None,
 ) -> dict[str, float]:
-    """One GAN step as RVC's ``train_and_evaluate`` runs it: the discriminator, then the generator."""
+    """One GAN step as RVC's ``train_and_evaluate`` runs it: the discriminator, then the generator.
+
+    ``cancel``: checked between the step's three passes (a CPU step takes seconds): a Stop raises
+    ``StepStopped`` there; the loop then goes back to the last save, so a half step is never kept."""
     use_amp = dev.type == "cuda"
     d, hp, seg_frames = cfg.data, cfg.train, cfg.segment_frames
     phone, phone_len, pitch, pitchf, spec, spec_len, wave, _wave_len, sid = (
@@ -133,6 +146,7 @@ def train_step(
         if use_amp:
             y_hat_mel = y_hat_mel.half()
         wave_seg = slice_segments(wave, ids_slice * d.hop_length, hp.segment_size)
+        _stop_point(cancel)
         y_d_r, y_d_g, _, _ = net_d(wave_seg, y_hat.detach())
         with torch.autocast(dev.type, enabled=False):
             loss_disc, _, _ = discriminator_loss(y_d_r, y_d_g)
@@ -141,6 +155,7 @@ def train_step(
     scaler.unscale_(optim_d)
     grad_d = grad_norm(net_d.parameters())
     scaler.step(optim_d)
+    _stop_point(cancel)
 
     # The generator's pass needs the discriminator's input gradients only: RVC also computes its
     # weight gradients here and discards them at the next zero_grad, a third of this backward.
@@ -312,7 +327,11 @@ def run(
             if cancel.cancelled:  # before the step: Stop never waits for one more step to run
                 stopped = True
                 break
-            losses = train_step(net_g, net_d, optim_g, optim_d, scaler, batch, cfg, dev)
+            try:
+                losses = train_step(net_g, net_d, optim_g, optim_d, scaler, batch, cfg, dev, cancel)
+            except StepStopped:  # a Stop inside the step: it is not counted, the last save is kept
+                stopped = True
+                break
             global_step += 1
             steps_run += 1
 

@@ -1,7 +1,7 @@
 // What makes a person trust the page (issue 25): progress in view below the top bar, a refusal
 // where they are looking and in their words, the song length limit before the upload; at phone
 // and desktop width.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { modelUrl } from "../lib/context.mjs";
 import { DESKTOP, JOB_TIMEOUT, PHONE } from "../lib/paths.mjs";
@@ -181,4 +181,29 @@ export default async function journey(ctx, test) {
       }
     }, { needs: ["train a tiny model through the page and watch it complete"] });
   }
+
+  await test("a trained model saved with 모델 저장하기 and uploaded again keeps what Persona knew (phone width)", async () => {
+    const original = (await api(`/models/${encodeURIComponent(state.trained)}`)).body;
+    const zip = await fetch(`${ctx.base}/api/models/${encodeURIComponent(state.trained)}/download`);
+    assert(zip.ok, `download: ${zip.status}`);
+    const path = join(ctx.tmp, "round-trip.zip");
+    writeFileSync(path, Buffer.from(await zip.arrayBuffer()));
+    await page.setViewportSize(PHONE);
+    try {
+      const name = "돌아온 목소리";
+      await page.goto(`${ctx.base}/`);
+      await page.locator('input[name="model-zip"]').setInputFiles(path);
+      await page.getByLabel("모델 이름 (선택)").fill(name);
+      await page.getByRole("button", { name: "모델 업로드" }).click();
+      await page.waitForURL(`**${modelUrl(name)}`);
+      const back = (await api(`/models/${encodeURIComponent(name)}`)).body;
+      for (const key of ["voice_profile", "quality", "f0_unvoiced", "embedder"]) {
+        assert(JSON.stringify(back[key]) === JSON.stringify(original[key]), `${key}: ${JSON.stringify(back[key])} != ${JSON.stringify(original[key])}`);
+      }
+      if (original.voice_profile) await page.getByRole("heading", { name: "목소리 특성" }).waitFor();
+      await shot("round-trip-phone");
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+  }, { needs: ["train a tiny model through the page and watch it complete"] });
 }

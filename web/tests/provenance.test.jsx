@@ -86,4 +86,13 @@ describe("cover page disclosure", () => {
     renderApp("/covers/cv2", "en");
     expect(await screen.findByTestId("disclosure-carries")).toHaveTextContent("administrator turned watermarking off");
   });
+
+  it("says when the file's format cannot carry content credentials", async () => {
+    mockApi({
+      "GET /health": health,
+      "GET /covers/cv3": () => [200, { id: "cv3", model: "m", song_name: "S", pitch: 0, audio_url: "/a", provenance: { watermark: true, c2pa: false, tags: true } }],
+    });
+    renderApp("/covers/cv3", "ko");
+    expect(await screen.findByTestId("disclosure-carries")).toHaveTextContent("C2PA)를 넣을 수 없습니다");
+  });
 });

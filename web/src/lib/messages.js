@@ -49,6 +49,7 @@ const ko = {
   "disclosure.noWatermark": "워터마크 없음: 이 서버는 관리자 설정으로 워터마크를 꺼 두었습니다",
   "disclosure.c2pa": "서명된 콘텐츠 출처 정보(C2PA): 만든 도구, AI 생성, 모델 지문, 동의 기록, 만든 때",
   "disclosure.tags": "음악 앱에 보이는 태그: \"AI cover made with Persona\"",
+  "disclosure.noC2pa": "이 파일 형식(OGG/Opus)에는 서명된 출처 정보(C2PA)를 넣을 수 없습니다. 출처 정보가 필요하면 WAV, MP3, FLAC 또는 M4A로 만드세요.",
   "disclosure.check": "파일이 AI로 만들어졌는지 확인하기",
   "coverPage.downloadNote": "저장한 파일에도 위의 표시가 그대로 들어 있습니다.",
 
@@ -766,6 +767,7 @@ const en = {
   "disclosure.noWatermark": "No watermark: the administrator turned watermarking off on this server",
   "disclosure.c2pa": "Signed content credentials (C2PA): the tool, AI generation, the model's fingerprint, the consent record, the time",
   "disclosure.tags": "Tags music players show: \"AI cover made with Persona\"",
+  "disclosure.noC2pa": "This file format (OGG/Opus) cannot carry signed content credentials (C2PA). Choose WAV, MP3, FLAC or M4A to have them.",
   "disclosure.check": "Check whether a file was made by AI",
   "coverPage.downloadNote": "The saved file carries the same marks.",
 

@@ -17,7 +17,7 @@ export default function AiDisclosure({ provenance }) {
           <p>{t("disclosure.carries")}</p>
           <ul data-testid="disclosure-carries">
             {p.watermark ? <li>{t("disclosure.watermark")}</li> : <li>{t("disclosure.noWatermark")}</li>}
-            {p.c2pa ? <li>{t("disclosure.c2pa")}</li> : null}
+            {p.c2pa ? <li>{t("disclosure.c2pa")}</li> : <li>{t("disclosure.noC2pa")}</li>}
             {p.tags ? <li>{t("disclosure.tags")}</li> : null}
           </ul>
         </>

@@ -160,3 +160,39 @@ def test_the_worker_refuses_another_voice_and_keeps_the_record(settings, clips, 
     shown = ModelLibrary(settings).get("내목소리").to_dict()["consent"]
     assert shown["status"] == "recorded" and shown["sentence"] == "문장"
     assert (ModelLibrary(settings).get("내목소리").pth_path.parent / "consent" / "clip.webm").is_file()
+
+
+def test_with_accounts_consent_is_asked_and_a_sentence_is_its_persons(settings, clips):
+    from accounts_fixtures import GOOD, OTHER, add_people, cheap_hashes, sign_in
+
+    cheap_hashes()
+    add_people(settings)
+    app = create_app(settings, web_dist=None, jobs_need_assets=False)
+    app.testing = True
+    admin, mina = app.test_client(), app.test_client()
+    h_admin = {"X-CSRF-Token": sign_in(admin, "관리자", GOOD)}
+    h_mina = {"X-CSRF-Token": sign_in(mina, "Mina", OTHER)}
+    assert admin.get("/api/health").get_json()["consent"] == {"required": True}
+    r = admin.post("/api/consent/challenges", json={"model_name": "내목소리"}, headers=h_admin)
+    assert r.status_code == 201
+    c = r.get_json()
+    data = {"name": "내목소리", "epochs": "2", "files": [_file(clips["song"])]}
+    r = mina.post(  # Mina may have a model of the same name, but not the admin's sentence
+        "/api/trainings",
+        data={**data, "consent": _file(clips["live"], "blob.webm"), "consent_challenge": c["id"]},
+        headers=h_mina,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "consent_challenge_invalid"
+    r = admin.post(
+        "/api/trainings",
+        data={
+            **data,
+            "files": [_file(clips["song"])],
+            "consent": _file(clips["live2"], "blob.webm"),
+            "consent_challenge": c["id"],
+        },  # fmt: skip
+        headers=h_admin,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 202, r.get_json()

@@ -3,9 +3,9 @@
 A sentence names the model and today's date and ends with three words drawn at random, so a
 recording made for one request does not fit another. Challenges live as small JSON files under
 ``<home>/consent/challenges`` (shared by every web process of an instance, like the rest of the
-home). ``take`` consumes one atomically (a rename: of two requests racing with the same challenge
-exactly one wins), checks its owner and model name, and refuses an expired or unknown one with the
-same answer: ``consent_challenge_invalid``.
+home). ``take`` checks its owner, model name and age, then consumes it atomically (a rename: of two
+requests racing with the same challenge exactly one wins); an unknown, used, expired or someone
+else's challenge gets the same answer, ``consent_challenge_invalid``, and is left as it was.
 """
 
 from __future__ import annotations
@@ -88,17 +88,18 @@ def take(settings: Settings, challenge_id: str, *, model_name: str, owner: str |
     if not (isinstance(challenge_id, str) and len(challenge_id) == 32 and challenge_id.isalnum()):
         raise _invalid()
     src = _folder(settings) / f"{challenge_id}.json"
+    try:
+        c = Challenge(**json.loads(src.read_text()))
+    except (OSError, ValueError, TypeError):
+        raise _invalid() from None
+    if c.owner != (owner or "") or c.model_name != model_name or c.expires_at < time.time():
+        raise _invalid()  # someone else's is left alone: only its owner can use it up
     taken = src.with_suffix(f".taken-{os.getpid()}-{secrets.token_hex(4)}")
     try:
-        os.rename(src, taken)  # atomic: one of two racing requests gets it
+        os.rename(src, taken)  # atomic: of two racing requests one wins
     except FileNotFoundError:
         raise _invalid() from None
-    try:
-        c = Challenge(**json.loads(taken.read_text()))
-    finally:
-        taken.unlink(missing_ok=True)
-    if c.owner != (owner or "") or c.model_name != model_name or c.expires_at < time.time():
-        raise _invalid()
+    taken.unlink(missing_ok=True)
     return c
 
 

@@ -40,9 +40,10 @@ def people(settings):
 @pytest.fixture
 def app(settings, people):
     app = create_app(
-        settings.replace(signin_per_account="4/minute", signin_per_address="8/minute"),
+        settings.replace(
+            signin_per_account="4/minute", signin_per_address="8/minute", jobs_need_assets=False
+        ),
         web_dist=None,
-        jobs_need_assets=False,
     )
     app.testing = True
     return app

@@ -52,7 +52,7 @@ def clips(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def required(settings):
-    app = create_app(settings.replace(consent="on"), web_dist=None, jobs_need_assets=False)
+    app = create_app(settings.replace(consent="on", jobs_need_assets=False), web_dist=None)
     app.testing = True
     return app.test_client()
 

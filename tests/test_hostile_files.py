@@ -61,7 +61,7 @@ def test_an_upload_with_a_hostile_index_is_refused_and_the_library_unchanged(set
     with zipfile.ZipFile(z, "w") as zf:
         zf.write(write_fixture_model(tmp_path / "m.pth"), "m.pth")
         zf.write(bad, bad.name)
-    client = create_app(settings, web_dist=None, jobs_need_assets=False).test_client()
+    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
     r = client.post(
         "/api/models/upload",
         data={"file": (io.BytesIO(z.getvalue()), "m.zip"), "name": "적대"},
@@ -107,7 +107,7 @@ def test_a_check_that_allocates_without_bound_is_stopped_by_its_memory_limit():
 
 def test_the_server_answers_while_a_check_runs(settings):
     """The check holds a child's CPU, never the web process's GIL: health answers meanwhile."""
-    client = create_app(settings, web_dist=None, jobs_need_assets=False).test_client()
+    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
     done = threading.Event()
 
     def check():
@@ -126,7 +126,7 @@ def test_the_server_answers_while_a_check_runs(settings):
 
 
 def _upload(settings, body: bytes, filename: str, name: str = "적대"):
-    client = create_app(settings, web_dist=None, jobs_need_assets=False).test_client()
+    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
     return client.post(
         "/api/models/upload",
         data={"file": (io.BytesIO(body), filename), "name": name},

@@ -24,7 +24,7 @@ def cover(settings, tmp_path):
 
 @pytest.fixture
 def client(settings):
-    app = create_app(settings, web_dist=None, jobs_need_assets=False)
+    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
     app.testing = True
     return app.test_client()
 
@@ -57,7 +57,7 @@ def test_the_request_limit_admits_what_the_per_file_limits_allow(settings, tmp_p
     s = settings.replace(
         max_upload_bytes=size + 1000, max_training_file_bytes=size + 1000, max_training_files=3
     )
-    client = create_app(s, web_dist=None, jobs_need_assets=False).test_client()
+    client = create_app(s.replace(jobs_need_assets=False), web_dist=None).test_client()
     files = [(io.BytesIO(song.read_bytes()), f"r{i}.wav") for i in range(3)]
     r = client.post(
         "/api/trainings",
@@ -131,7 +131,7 @@ def dist_client(settings, tmp_path):
     dist = tmp_path / "dist"
     dist.mkdir()
     (dist / "index.html").write_text("<!doctype html><title>p</title>")
-    app = create_app(settings, web_dist=dist, jobs_need_assets=False)
+    app = create_app(settings.replace(jobs_need_assets=False), web_dist=dist)
     return app.test_client()
 
 

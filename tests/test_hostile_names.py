@@ -20,7 +20,7 @@ from persona.testing.home import write_fixture_model, write_fixture_song
 
 @pytest.fixture
 def client(settings):
-    app = create_app(settings, web_dist=None, jobs_need_assets=False)
+    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
     app.testing = True
     return app.test_client()
 

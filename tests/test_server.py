@@ -45,7 +45,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
 def app(settings, files):
     files["noise"].write_bytes(b"RIFF....WAVEnot really audio" * 10)
     ModelLibrary(settings).add("보컬", files["pth"], source="upload")
-    app = create_app(settings, web_dist=None, jobs_need_assets=False)  # no worker runs these jobs
+    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)  # no worker runs these jobs
     app.testing = True
     return app
 

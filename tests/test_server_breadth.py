@@ -18,7 +18,7 @@ def client(settings, tmp_path):
     lib.add("a", write_small_model(tmp_path / "a.pth", seed=1), source="upload")
     lib.add("b", write_small_model(tmp_path / "b.pth", seed=3), source="upload")
     lib.add("old", write_fixture_model(tmp_path / "v1.pth", version="v1"), source="upload")
-    app = create_app(settings, web_dist=None, jobs_need_assets=False)
+    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
     app.testing = True
     return app.test_client()
 

@@ -32,7 +32,7 @@ _ENV_FIELDS = (
     "socket_idle_s", "header_timeout_s", "upload_min_bytes_per_s", "upload_grace_s",
     "allowed_hosts", "allowed_origins", "pending_per_client", "uploads_per_client", "uploads_at_once",
     "trusted_proxies", "min_free_mb",
-    "quota_bytes", "quota_models", "quota_jobs",
+    "quota_bytes", "quota_models", "quota_jobs", "jobs_need_assets",
 )  # fmt: skip
 
 
@@ -56,6 +56,9 @@ class Settings:
     # Free space an upload or a new job must leave on the data folder's disk (persona.disk).
     min_free_mb: int = 256
     # Job system.
+    # Refuse a job whose pretrained weights this process cannot see (``assets_needed``). Off where
+    # the workers keep their own weights folder, or run stand-in jobs that need none.
+    jobs_need_assets: bool = True
     cover_concurrency: int = 1
     job_stale_s: float = 60.0  # a running job whose heartbeat is older is taken over by recovery
     stems_cache_bytes: int = 5 * 1024 * 1024 * 1024
@@ -185,7 +188,9 @@ def _convert(hint: Any, value: Any) -> Any:
         return Path(value).expanduser()
     if typing.get_origin(hint) is tuple:
         return _csv(value) if isinstance(value, str) else tuple(value)
-    if hint in (int, float, str):
+    if hint is bool and isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    if hint in (bool, int, float, str):
         return hint(value)
     return value
 

@@ -58,12 +58,26 @@ def resolve_handlers(name: str | None) -> dict:
         from persona.jobs.handlers import default_handlers
 
         return default_handlers()
+    return _handler_set(name).make()
+
+
+def _handler_set(name: str):
     from persona.errors import PersonaError
     from persona.testing.jobs import HANDLER_SETS
 
     if name not in HANDLER_SETS:
         raise PersonaError("param_invalid", f"--handlers must be one of {', '.join(HANDLER_SETS)}")
-    return HANDLER_SETS[name]()
+    return HANDLER_SETS[name]
+
+
+def _for_handlers(settings, name: str | None):
+    """Settings as the chosen handlers need them (``persona.testing.jobs.settings_for``)."""
+    if name is None:
+        return settings
+    from persona.testing.jobs import settings_for
+
+    _handler_set(name)  # an unknown name: one line, exit 2
+    return settings_for(settings, name)
 
 
 def _with(settings, args):
@@ -124,11 +138,11 @@ def _serve(args: argparse.Namespace, settings) -> int:
     from persona.server.proxies import TrustedProxies
     from persona.server.run import serve
 
-    settings = _with(settings, args)
+    settings = _for_handlers(_with(settings, args), args.handlers)
     TrustedProxies(settings.trusted_proxies)  # a bad entry: one line, exit 2, nothing started
     check_backends(settings)  # a bad database or Redis URL: one line, exit 2, nothing started
     check_provenance(settings)  # likewise a broken signing key
-    if args.handlers != "fixture":  # the stand-in jobs need no weights
+    if settings.jobs_need_assets:
         first_start_assets(
             settings, download=args.download_assets, ask=sys.stdin.isatty() and sys.stderr.isatty()
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from persona.errors import PersonaError
 from persona.jobs.needs import NEEDY_KINDS
@@ -42,8 +42,9 @@ def _command(names: list[str]) -> str:
 
 
 def needs_assets() -> bool:
-    """False where the worker runs stand-in jobs that need no weights (browser and server tests)."""
-    return bool(current_app.config.get("PERSONA_JOBS_NEED_ASSETS", True))
+    """``Settings.jobs_need_assets``: False where the workers keep their own weights or run
+    stand-in jobs that need none (browser and server tests)."""
+    return services().settings.jobs_need_assets
 
 
 def missing_for(kind: str, params: dict[str, Any] | None) -> list[str]:

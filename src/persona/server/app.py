@@ -45,11 +45,9 @@ def create_app(
     *,
     web_dist: Path | None | bool = True,
     cors_origins: list[str] | str | None = None,
-    jobs_need_assets: bool = True,
     socket_capacity: int | None = None,
 ) -> Flask:
     """Build the app. ``web_dist``: True finds the build, a path uses it, None/False serves none.
-    ``jobs_need_assets=False``: the worker runs stand-in jobs, so no job is refused for weights.
     ``socket_capacity``: how many live Socket.IO requests may hold server threads (None: no cap)."""
     settings = settings or Settings.from_env()
     app = Flask("persona.server", static_folder=None)
@@ -58,7 +56,6 @@ def create_app(
     largest = max(settings.max_upload_bytes, settings.max_training_files * settings.max_training_file_bytes)
     app.config["MAX_CONTENT_LENGTH"] = largest + (1 << 20)  # + room for form fields
     app.config["JSON_SORT_KEYS"] = False
-    app.config["PERSONA_JOBS_NEED_ASSETS"] = jobs_need_assets
     app.json = BoundedJSONProvider(app)  # a JSON body nested too deeply: 400, not a crash
     app.json.ensure_ascii = False
     svc = Services.build(settings)

@@ -122,9 +122,7 @@ def serve(
         keeper.start()
     from persona.server.front_door import socket_capacity
 
-    app = create_app(  # stand-ins need no weights
-        settings, jobs_need_assets=handlers != "fixture", socket_capacity=socket_capacity(threads)
-    )
+    app = create_app(settings, socket_capacity=socket_capacity(threads))
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:

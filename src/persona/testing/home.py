@@ -293,7 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(settings_json(settings), ensure_ascii=False), flush=True)
     if args.serve:
         from persona.server.run import serve
+        from persona.testing.jobs import settings_for
 
+        if args.handlers:
+            settings = settings_for(settings, args.handlers)
         serve(settings.replace(host=args.host, port=args.port), handlers=args.handlers, threads=args.threads)
     return 0
 

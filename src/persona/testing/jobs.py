@@ -16,6 +16,7 @@ and fixture pretrained weights, so a CPU trains a model in seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import shutil
 import time
@@ -25,6 +26,7 @@ from typing import Any
 from persona.errors import Cancelled, PersonaError
 from persona.jobs.handlers import Handler, JobContext, cover_result, run_assets, run_cover, run_train
 from persona.messages import msg
+from persona.settings import Settings
 
 Sleep = Callable[[float], None]
 # Previews stay on (the browser tests play them), scored by similarity + F0 only (no DNSMOS).
@@ -148,7 +150,19 @@ def tiny_handlers() -> dict[str, Handler]:
     }
 
 
-HANDLER_SETS: dict[str, Callable[[], dict[str, Handler]]] = {
-    "fixture": fixture_handlers,
-    "tiny": tiny_handlers,
+@dataclasses.dataclass(frozen=True)
+class HandlerSet:
+    make: Callable[[], dict[str, Handler]]
+    needs_assets: bool  # its jobs need pretrained weights (the stand-ins need none)
+
+
+HANDLER_SETS: dict[str, HandlerSet] = {
+    "fixture": HandlerSet(fixture_handlers, needs_assets=False),
+    "tiny": HandlerSet(tiny_handlers, needs_assets=True),
 }
+
+
+def settings_for(settings: Settings, name: str) -> Settings:
+    """``settings`` as handler set ``name`` needs them: stand-ins that need no weights are not
+    refused for missing ones (the web process and the worker read the same Settings)."""
+    return settings if HANDLER_SETS[name].needs_assets else settings.replace(jobs_need_assets=False)

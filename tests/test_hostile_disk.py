@@ -36,7 +36,7 @@ def _song() -> bytes:
 
 def _client(settings):
     ModelLibrary(settings).add("목소리", write_fixture_model(settings.home / "m.pth"), source="upload")
-    return create_app(settings, web_dist=None, jobs_need_assets=False).test_client()
+    return create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
 
 
 def _post_cover(client):
@@ -99,7 +99,7 @@ def test_enospc_while_unpacking_a_model_is_disk_full_and_the_library_unchanged(
 
     from persona.library import models
 
-    client = create_app(settings, web_dist=None, jobs_need_assets=False).test_client()
+    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
     z = io.BytesIO()
     with zipfile.ZipFile(z, "w") as zf:
         zf.write(write_fixture_model(tmp_path / "m.pth"), "m.pth")

@@ -164,7 +164,7 @@ def test_json_nested_too_deeply_is_refused(dist_client, route):
 def test_the_token_cookie_opens_safe_requests_only(settings):
     """The page keeps the token out of URLs: its SameSite cookie carries it for GET/HEAD (audio,
     downloads, the Socket.IO handshake), never for a request that changes something."""
-    client = create_app(settings.replace(token="T"), web_dist=None, jobs_need_assets=False).test_client()
+    client = create_app(settings.replace(token="T", jobs_need_assets=False), web_dist=None).test_client()
     assert client.get("/api/models").status_code == 401
     client.set_cookie("persona_token", "T")
     assert client.get("/api/models").status_code == 200

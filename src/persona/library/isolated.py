@@ -7,9 +7,9 @@ killed, taking every other request with it (issue 24). Here the check runs in a 
 thread only waits on a pipe, and the child gets ``RLIMIT_CPU`` and ``RLIMIT_AS`` (its address
 space now plus a budget), so the worst a file can do is be refused.
 
-Children fork from a ``multiprocessing`` forkserver that has imported torch and the checks once
-(a fresh interpreter would spend seconds importing torch for every upload); the forkserver starts
-on the first check and lives as long as the process. At most ``CONCURRENT`` checks run at once;
+Children fork from a ``multiprocessing`` forkserver that has imported torch and the checks and run
+them once (``isolated_preload``; a fresh interpreter would spend seconds importing torch for every
+upload); the forkserver starts on the first check and lives as long as the process (~240 MB). At most ``CONCURRENT`` checks run at once;
 more wait their turn. The child reports its own peak memory growth and CPU time (``Usage``), which
 the hostile-file tests bound.
 """
@@ -30,7 +30,7 @@ CONCURRENT = 2
 MEMORY_MB = 1024  # the largest honest check (a 48k G_*.pth with its optimizer, mapped) uses ~500
 CPU_S = 20  # an honest check takes 1-3 s of CPU; hostile files are refused in well under 2
 WALL_S = 120.0  # CPU time is the bound; this only catches a child that waits on nothing
-PRELOAD = ["persona.library.validate", "persona.rvc.voice_model", "persona.rvc.index_file"]
+PRELOAD = ["persona.library.isolated_preload"]
 
 _slots = threading.BoundedSemaphore(CONCURRENT)
 _start_lock = threading.Lock()

@@ -167,7 +167,7 @@ def test_with_accounts_consent_is_asked_and_a_sentence_is_its_persons(settings, 
 
     cheap_hashes()
     add_people(settings)
-    app = create_app(settings, web_dist=None, jobs_need_assets=False)
+    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
     app.testing = True
     admin, mina = app.test_client(), app.test_client()
     h_admin = {"X-CSRF-Token": sign_in(admin, "관리자", GOOD)}

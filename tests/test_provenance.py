@@ -304,3 +304,16 @@ def test_api_detect_turns_away_work_beyond_its_bound(settings, monkeypatch):
         for _ in held:
             api_detect._turns.release()
     assert not list(settings.jobs_dir.glob(".upload-*"))
+
+
+def test_an_operator_key_signs_instead_of_the_instance_key(settings, tmp_path):
+    own = tmp_path / "operator"
+    identity._create(own / "chain.pem", own / "key.pem")  # stands in for the operator's own CA
+    operator = settings.replace(signing_cert=str(own / "chain.pem"), signing_key=str(own / "key.pem"))
+    ident = identity.load_identity(operator)
+    assert not ident.created_here and ident.chain_pem == (own / "chain.pem").read_bytes()
+    assert not (settings.home / "provenance").exists()  # no instance key made beside it
+    path = tmp_path / "cover.wav"
+    sf.write(path, np.zeros((4410, 2), np.float32) + 0.01, 44100, subtype="PCM_16")
+    provenance.credential_file(path, credentials.CoverFacts(), operator)
+    assert _manifest(path)["validation_state"] == "Valid"

@@ -4,9 +4,9 @@ table afterwards and finds none), and nothing of anyone else. A disabled person'
 
 from __future__ import annotations
 
+from accounts_fixtures import cheap_hashes
 from sqlalchemy import select
 
-from accounts_fixtures import cheap_hashes
 from persona import db
 from persona.accounts import credentials
 from persona.accounts.store import Accounts

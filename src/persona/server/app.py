@@ -19,6 +19,7 @@ from persona.server import (
     api_assets,
     api_covers,
     api_detect,
+    api_export,
     api_health,
     api_jobs,
     api_models,
@@ -74,6 +75,7 @@ def create_app(
         api_assets,
         api_saves,
         api_admin,
+        api_export,
         api_detect,
         consent_gate,
     ):

@@ -81,6 +81,54 @@ def _path_param(name: str, description: str) -> dict[str, Any]:
     }
 
 
+def _export_paths() -> dict[str, Any]:
+    """Taking one's data (``persona.server.api_export``)."""
+    added = {"type": "array", "items": {"type": "string"}}
+    return {
+        "/api/me/export": {
+            "get": {
+                "summary": "All of my data as one zip (models, covers, trainings with saves and previews, "
+                "finished jobs; persona-export.json says what is inside)",
+                "responses": {
+                    "200": {
+                        "description": "the zip",
+                        "content": {"application/zip": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/api/me/import": {
+            "post": {
+                "summary": "Add a Persona export zip to my library (a name I have already gets ' (2)')",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {"models": added, "covers": added, "trainings": added},
+                        },
+                        "What was added",
+                    ),
+                    "400": _ERR,
+                    "413": _ERR,
+                    "429": _ERR,
+                },
+            }
+        },
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     name_p = _path_param("name", "model name (URL-encoded; any script)")
     cover_p = _path_param("cover_id", "cover id (12 hex digits)")
@@ -569,6 +617,7 @@ def build_openapi() -> dict[str, Any]:
         },
     }
     paths.update(account_paths())
+    paths.update(_export_paths())
     schemas.update(account_schemas())
     return {
         "openapi": "3.1.0",

@@ -20,6 +20,13 @@ export default async function journey(ctx, test) {
     await page.getByLabel("두 번째 모델", { exact: true }).selectOption("zip-둘째");
     await page.getByLabel("첫 번째 모델의 비율").fill("0.3");
     await page.getByLabel("새 모델 이름").fill("섞은 목소리");
+    // the name field looks like every other field (issue 25 item 6)
+    const looks = (sel) => page.locator(sel).first().evaluate((el) => {
+      const c = getComputedStyle(el);
+      return [c.backgroundColor, c.borderTopColor, c.borderRadius, c.fontFamily].join(" | ");
+    });
+    const [mergeName, select] = [await looks("#merge-name"), await looks("#merge-a")];
+    assert(mergeName === select, `the merge name field is styled ${mergeName}, the fields ${select}`);
     await shot("library-merge");
     await page.getByRole("button", { name: "섞기", exact: true }).click();
     await page.waitForURL(`**${modelUrl("섞은 목소리")}`);

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from persona.assets import AssetManager
+from persona.assets import downloader
 from persona.jobs.handlers import default_handlers
 from persona.jobs.needs import missing, missing_for_defaults, requirements
 from persona.jobs.runner import run_job
@@ -149,10 +149,10 @@ def test_no_network_fails_with_a_code_and_nothing_in_the_assets_folder(tmp_path,
 
 
 def test_a_full_disk_fails_with_disk_full_and_frees_the_part(client, settings, monkeypatch):
-    def full(self, file, part, vouched):
+    def full(file, part, vouched):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(AssetManager, "_verify_part", full)
+    monkeypatch.setattr(downloader, "verify_part", full)
     job = _run_download(client, settings)
     assert job["status"] == "failed" and job["error"]["code"] == "disk_full"
     assert _visible(settings.assets) == []

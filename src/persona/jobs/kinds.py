@@ -96,7 +96,7 @@ _ASSETS = JobKind(
     summary="download pretrained weights",
     route="/api/assets/download",
     handler="persona.jobs.handlers:run_assets",
-    stages="persona.assets.manager:STAGES",
+    stages="persona.assets.downloader:STAGES",
     result=_object(names="array", states="object"),
 )
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in (_TRAIN, _COVER, _ASSETS)}

@@ -11,7 +11,9 @@
   timbres, drum patterns, tempi), festival speech (English, Czech, Italian voices), espeak-ng
   speech in many languages, and their MP3s.
 - Audibility: SNR of marked vs unmarked; PESQ (wide band, ITU-T P.862.2) on speech when the
-  ``pesq`` package can be imported (``pip install pesq==0.0.4``; it builds from source).
+  ``pesq`` package can be imported (``pip install pesq==0.0.4``; it builds from source), ViSQOL
+  v3 audio mode on songs when ``visqol`` can (``pip install visqol-python==3.8.0
+  libsvm-official==3.37.0``, a pure-Python port of Google's ViSQOL).
 - Cost: marking (the mixer's streaming ``Marker``) and credentials (tags + signed C2PA) of a 3:30
   stereo 44.1 kHz cover, CPU and wall seconds; detection time of the same file.
 - ``--perth``: the same songs and speech through resemble-perth's network with our front end
@@ -261,9 +263,33 @@ def audibility(items: list[tuple[str, np.ndarray]]) -> dict:
         if label.startswith("speech") and _pesq() is not None:
             row["pesq_wb_marked"] = round(_pesq_wb(audio, marked), 2)
             row["pesq_wb_self"] = round(_pesq_wb(audio, audio), 2)  # the scale's ceiling
+        if label.startswith("song") and _visqol() is not None:
+            row["visqol_marked"] = round(_visqol_audio(audio, marked), 3)
+            row["visqol_self"] = round(_visqol_audio(audio, audio), 3)
         out[label] = row
         print(f"  {label}: {row}", flush=True)
     return out
+
+
+def _visqol():
+    try:
+        from visqol import VisqolApi
+    except ImportError:
+        return None
+    api = VisqolApi()
+    api.create(mode="audio")
+    return api
+
+
+def _visqol_audio(ref: np.ndarray, deg: np.ndarray) -> float:
+    """ViSQOL v3 audio mode (48 kHz, mono): MOS-LQO, at most about 4.73."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, x in (("ref", ref), ("deg", deg)):
+            path = Path(tmp) / f"{name}.wav"
+            sf.write(path, resample(x if x.ndim == 1 else x.mean(axis=0), SR, 48000), 48000, subtype="FLOAT")
+            paths.append(str(path))
+        return float(_visqol().measure(*paths).moslqo)
 
 
 def _pesq():

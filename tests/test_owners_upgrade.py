@@ -14,9 +14,37 @@ from persona.settings import PEOPLE_DIR
 from persona.testing.legacy import build_legacy_home
 
 
-@pytest.fixture
-def legacy(tmp_path):
-    return build_legacy_home(tmp_path)
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL server (Debian's binaries), one fresh database per test."""
+    from persona.testing.home import free_port
+    from persona.testing.services import PostgresServer, find_binary
+
+    if not (find_binary("initdb") and find_binary("postgres")):
+        pytest.skip("PostgreSQL binaries not installed")
+    server = PostgresServer(free_port()).start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def legacy(request, tmp_path):
+    """An old home; its job database in the home's SQLite file or in a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return build_legacy_home(tmp_path)
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    server = request.getfixturevalue("postgres")
+    name = f"legacy_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        server.url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return build_legacy_home(tmp_path, database_url=server.url.rsplit("/", 1)[0] + "/" + name)
 
 
 def test_an_old_home_keeps_everything_for_the_local_owner(legacy):

@@ -18,7 +18,8 @@ from persona.settings import Settings
 LEGACY_REVISION = "0002"
 
 
-def build_legacy_home(root: str | Path) -> Settings:
+def build_legacy_home(root: str | Path, database_url: str | None = None) -> Settings:
+    """``database_url``: a PostgreSQL database to hold the 0002 store (default: the home's SQLite)."""
     from alembic import command
     from sqlalchemy import create_engine, text
 
@@ -29,12 +30,13 @@ def build_legacy_home(root: str | Path) -> Settings:
     root = Path(root)
     source = build_home(root / "source", with_assets=False)
     write_fixture_save(source, "plain-v1", 1)
-    settings = Settings(home=root / "home", assets_dir=root / "source" / "assets", device="cpu")
+    settings = Settings(
+        home=root / "home", assets_dir=root / "source" / "assets", device="cpu", database_url=database_url
+    )
     for sub in ("models", "covers", "training"):
         shutil.copytree(source.home / sub, settings.home / sub, ignore=shutil.ignore_patterns(".lock"))
-    path = settings.jobs_dir / "jobs.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}")
+    settings.jobs_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(db.parse_url(db.database_url(settings)))
     try:
         with engine.connect() as conn:
             command.upgrade(db._alembic_config(conn), LEGACY_REVISION)

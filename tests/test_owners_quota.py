@@ -1,0 +1,85 @@
+"""Per-person limits: stored bytes, models and queued jobs. An upload or a job over a limit is
+refused before anything is kept (413 for bytes, 429 for counts, ``quota_exceeded`` with reason,
+usage and limit); ``GET /api/me`` shows the same numbers. The local owner has no limits."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from accounts_fixtures import cheap_hashes
+
+from persona.accounts import credentials
+from persona.accounts.store import Accounts
+from persona.catalogue.store import Catalogue
+from persona.jobs import JobStore
+from persona.library import ModelLibrary
+from persona.testing.home import write_fixture_model, write_fixture_song
+
+
+def _jun(settings, **quota):
+    cheap_hashes()
+    acc = Accounts.of(settings)
+    acc.create("Mina", "correct horse battery staple", admin=True)
+    jun = acc.create("Jun", "purple monkey dishwasher 42", **quota)
+    _, token = credentials.issue_token(acc, jun["id"], "t")
+    return jun, {"Authorization": f"Bearer {token}"}
+
+
+def _model_zip(tmp_path) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.write(write_fixture_model(tmp_path / "up.pth"), "목소리.pth")
+    return buf.getvalue()
+
+
+def _nothing_kept(settings, owner: str) -> None:
+    mine = settings.replace(owner=owner)
+    assert (
+        not mine.models_dir.exists() or [p.name for p in mine.models_dir.iterdir() if p.name != ".lock"] == []
+    )
+    assert [p.name for p in settings.jobs_dir.iterdir() if p.name.startswith(".upload-")] == []
+
+
+def test_an_upload_over_the_byte_limit_is_refused_before_it_is_kept(settings, client, tmp_path):
+    jun, auth = _jun(settings, quota_bytes=10_000)
+    data = _model_zip(tmp_path)
+    r = client.post("/api/models/upload", data={"file": (io.BytesIO(data), "m.zip")}, headers=auth)
+    assert r.status_code == 413, r.get_json()
+    err = r.get_json()["error"]
+    assert err["code"] == "quota_exceeded" and err["params"]["reason"] == "bytes"
+    assert err["params"]["limit"] == 10_000 and err["params"]["usage"] == 0
+    _nothing_kept(settings, jun["id"])
+    me = client.get("/api/me", headers=auth).get_json()
+    assert me["usage"]["bytes"] == 0 and me["quota"]["bytes"] == 10_000
+
+
+def test_model_and_job_counts(settings, client, tmp_path):
+    jun, auth = _jun(settings)
+    Catalogue(settings).set_quota(jun["id"], max_models=1, max_jobs=1)
+    mine = settings.replace(owner=jun["id"])
+    ModelLibrary(mine).add("하나", write_fixture_model(tmp_path / "a.pth"), source="fixture")
+    r = client.post(
+        "/api/models/upload", data={"file": (io.BytesIO(_model_zip(tmp_path)), "m.zip")}, headers=auth
+    )
+    assert r.status_code == 429 and r.get_json()["error"]["params"] == {
+        "reason": "models", "usage": 1, "limit": 1, "adding": 1
+    }  # fmt: skip
+    JobStore(settings).create("cover", {"model": "하나"}, model="하나", owner=jun["id"])  # one queued
+    song = write_fixture_song(tmp_path / "s.wav").read_bytes()
+    r = client.post("/api/covers", data={"model": "하나", "song": (io.BytesIO(song), "s.wav")}, headers=auth)
+    assert r.status_code == 429, r.get_json()
+    assert r.get_json()["error"]["params"]["reason"] == "jobs_queued"
+    assert len(JobStore(settings).list(owner=jun["id"])) == 1
+    me = client.get("/api/me", headers=auth).get_json()
+    assert me["usage"]["models"] == 1 and me["usage"]["jobs_queued"] == 1 and me["usage"]["bytes"] > 0
+    assert me["quota"]["models"] == 1 and me["quota"]["jobs_queued"] == 1
+
+
+def test_the_local_owner_has_no_limits(settings, client, tmp_path):
+    settings_small = settings  # single-person mode: no account exists
+    r = client.post(
+        "/api/models/upload", data={"file": (io.BytesIO(_model_zip(tmp_path)), "m.zip")}, headers={}
+    )
+    assert r.status_code == 201, r.get_json()
+    assert ModelLibrary(settings_small).exists("목소리")

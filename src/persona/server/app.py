@@ -34,7 +34,7 @@ from persona.server import (
 from persona.server.front_door import FrontDoor
 from persona.server.openapi import build_openapi
 from persona.server.proxies import ForwardedFor, TrustedProxies
-from persona.server.request_limits import BoundedJSONProvider
+from persona.server.request_limits import BoundedJSONProvider, largest_request
 from persona.server.services import Services
 from persona.server.socket_reaper import reap_idle_sessions
 from persona.server.socket_watch import SocketWatch
@@ -52,10 +52,7 @@ def create_app(
     ``socket_capacity``: how many live Socket.IO requests may hold server threads (None: no cap)."""
     settings = settings or Settings.from_env()
     app = Flask("persona.server", static_folder=None)
-    # The largest request any route allows (each route then checks its own per-file limits):
-    # a training's recordings (files x per-file limit) may be more than one model or song upload.
-    largest = max(settings.max_upload_bytes, settings.max_training_files * settings.max_training_file_bytes)
-    app.config["MAX_CONTENT_LENGTH"] = largest + (1 << 20)  # + room for form fields
+    app.config["MAX_CONTENT_LENGTH"] = largest_request(settings)
     app.config["JSON_SORT_KEYS"] = False
     app.json = BoundedJSONProvider(app)  # a JSON body nested too deeply: 400, not a crash
     app.json.ensure_ascii = False

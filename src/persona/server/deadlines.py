@@ -34,6 +34,7 @@ class DeadlineSocket(socket.socket):
     what: str = "the request"
     linger_s: float = 0.5  # how long a graceful close drains the client (see GuardedThreadWorker)
     cut: bool = False  # refused for slowness: closed without lingering
+    prefix: Any = None  # a file with the request's body, read by the event loop: recv reads it first
 
     @classmethod
     def adopt(cls, sock: socket.socket, idle_s: float) -> DeadlineSocket:
@@ -67,12 +68,32 @@ class DeadlineSocket(socket.socket):
         self.settimeout(max(wait, 0.001))
 
     def recv(self, *args: Any) -> bytes:
+        if self.prefix is not None:
+            data = self.prefix.read(args[0] if args else 65536)
+            if data:
+                return data
+            self.drop_prefix()
         self._bound()
         return self._timed(super().recv, *args)
 
-    def recv_into(self, *args: Any) -> int:
+    def recv_into(self, buffer: Any, *args: Any) -> int:
+        if self.prefix is not None:
+            view = memoryview(buffer).cast("B")
+            n = self.prefix.readinto(view[: args[0]] if args and args[0] else view)
+            if n:
+                return n
+            self.drop_prefix()
         self._bound()
-        return self._timed(super().recv_into, *args)
+        return self._timed(super().recv_into, buffer, *args)
+
+    def drop_prefix(self) -> None:
+        if self.prefix is not None:
+            self.prefix.close()
+            self.prefix = None
+
+    def close(self) -> None:
+        self.drop_prefix()
+        super().close()
 
     def send(self, *args: Any) -> int:
         self._bound()

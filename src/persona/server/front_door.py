@@ -52,17 +52,19 @@ SOCKET_PATH = "/socket.io"
 MAX_SESSIONS = 10_000  # accepted engine.io session ids remembered (oldest forgotten first)
 
 
-def _refuse(start_response, exc: PersonaError) -> list[bytes]:
-    """Answer with the project's one error shape, outside Flask (the connection is closed)."""
-    reason = {
-        400: "BAD REQUEST",
-        401: "UNAUTHORIZED",
-        403: "FORBIDDEN",
-        408: "REQUEST TIMEOUT",
-        414: "URI TOO LONG",
-        429: "TOO MANY REQUESTS",
-        503: "SERVICE UNAVAILABLE",
-    }
+REASONS = {
+    400: "BAD REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    408: "REQUEST TIMEOUT",
+    414: "URI TOO LONG",
+    429: "TOO MANY REQUESTS",
+    503: "SERVICE UNAVAILABLE",
+}
+
+
+def refusal(exc: PersonaError) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Status line, headers and body of the project's one error shape (the connection closes)."""
     error = {"code": exc.code, "message": exc.message, "params": exc.params or {}}
     body = json.dumps({"error": error}, ensure_ascii=False).encode()
     headers = [
@@ -72,8 +74,30 @@ def _refuse(start_response, exc: PersonaError) -> list[bytes]:
     ]
     if exc.status == 503:
         headers.append(("Retry-After", "5"))
-    start_response(f"{exc.status} {reason.get(exc.status, 'ERROR')}", headers)
+    return f"{exc.status} {REASONS.get(exc.status, 'ERROR')}", headers, body
+
+
+def refusal_bytes(exc: PersonaError) -> bytes:
+    """The whole HTTP/1.1 answer, for the server's event loop (no WSGI there)."""
+    status, headers, body = refusal(exc)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers)
+    return f"HTTP/1.1 {status}\r\n{head}\r\n".encode() + body
+
+
+def _refuse(start_response, exc: PersonaError) -> list[bytes]:
+    """Answer with the project's one error shape, outside Flask (the connection is closed)."""
+    status, headers, body = refusal(exc)
+    start_response(status, headers)
     return [body]
+
+
+def too_many_uploads(per_client: int) -> PersonaError:
+    return PersonaError(
+        "too_many_uploads",
+        f"this address is already sending {per_client} uploads; wait for one to finish",
+        status=429,
+        params={"max": per_client},
+    )
 
 
 class _SlowBody:
@@ -278,12 +302,7 @@ class Slots:
     def take(self, client: str) -> PersonaError | None:
         with self.lock:
             if self.per_client and self.by_client[client] >= self.per_client:
-                return PersonaError(
-                    "too_many_uploads",
-                    f"this address is already sending {self.per_client} uploads; wait for one to finish",
-                    status=429,
-                    params={"max": self.per_client},
-                )
+                return too_many_uploads(self.per_client)
             if self.total and self.in_use >= self.total:
                 return PersonaError(
                     "uploads_busy",

@@ -16,9 +16,17 @@ from typing import Any
 from flask.json.provider import DefaultJSONProvider
 
 from persona.errors import PersonaError
+from persona.settings import Settings
 
 MAX_PATH_CHARS = 2048  # browsers and proxies keep URLs under 8 KiB; no route of ours needs more
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def largest_request(settings: Settings) -> int:
+    """The largest request body any route allows (each route then checks its own per-file
+    limits): a training's recordings (files x per-file limit) may be more than one upload."""
+    largest = max(settings.max_upload_bytes, settings.max_training_files * settings.max_training_file_bytes)
+    return largest + (1 << 20)  # + room for form fields
 
 
 def path_problem(environ: dict) -> PersonaError | None:

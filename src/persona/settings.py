@@ -94,8 +94,8 @@ class Settings:
     secret_key: str | None = None
     signin_per_account: str = "10/minute;100/day"
     signin_per_address: str = "30/minute;300/day"
-    # Slow clients (persona.server.gunicorn_worker, front_door): connections of one address still
-    # sending their request headers, and request bodies (uploads) in flight per address and in all.
+    # Slow clients (persona.server.intake, front_door): connections of one address still sending
+    # their request, uploads per address, and bodies a thread reads as they come, in all.
     pending_per_client: int = 32
     uploads_per_client: int = 4
     uploads_at_once: int = 16

@@ -19,10 +19,11 @@ Flask hook runs, and each open WebSocket or long-poll holds one of gunicorn's ``
 3. Long-lived Socket.IO requests (WebSockets, long-polls) are counted: at most
    ``sockets_per_client`` per client address (429 ``too_many_connections``) and at most
    ``threads - reserve`` in all (503 ``server_busy``), so ordinary requests always find a thread.
-4. Request bodies (uploads, forms) in flight are counted: at most ``uploads_per_client`` per
-   client address (429 ``too_many_uploads``) and ``uploads_at_once`` in all (503 ``uploads_busy``),
-   refused before a byte of the body is read, so slow but legal uploads hold a bounded share of
-   the threads. A body must arrive at ``upload_min_bytes_per_s`` after ``upload_grace_s``; a
+4. Request bodies (uploads, forms) a thread reads are counted: at most ``uploads_per_client``
+   per client address (429 ``too_many_uploads``) and ``uploads_at_once`` in all (503
+   ``uploads_busy``), refused before a byte of the body is read. Most bodies are already in the
+   event loop's spool by then (``persona.server.intake``) and read at once; chunked and
+   ``Expect: 100-continue`` ones come over the wire, so slow ones hold a bounded share of threads. A body must arrive at ``upload_min_bytes_per_s`` after ``upload_grace_s``; a
    slower one is cut (408 ``request_too_slow`` when the app reads it).
 
 The client address is ``REMOTE_ADDR``, which ``persona.server.proxies`` has already set to the

@@ -151,10 +151,12 @@ def test_missing_separation_weights_fail_first(settings, tmp_path, monkeypatch):
 def test_request_validation():
     ok = CoverRequest(song=Path("a.mp3"), model="m").validate()
     assert ok.format == "wav" and ok.key_mode == "vocals" and ok.target_lufs == -14.0
+    # OGG (Opus) is a download format since the page's format choice; AIFF is not one.
+    assert CoverRequest(song=Path("a.mp3"), model="m", format="OGG").validate().format == "ogg"
     for bad in (
         {"key_mode": "x"},
         {"backing": "x"},
-        {"format": "ogg"},
+        {"format": "aiff"},
         {"reverb": 2},
         {"vocal_gain_db": 99},
         {"separation_model": "nope"},

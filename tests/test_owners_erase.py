@@ -4,6 +4,8 @@ table afterwards and finds none), and nothing of anyone else. A disabled person'
 
 from __future__ import annotations
 
+import time
+
 from accounts_fixtures import cheap_hashes
 from sqlalchemy import select
 
@@ -12,9 +14,9 @@ from persona.accounts import credentials
 from persona.accounts.store import Accounts
 from persona.catalogue.store import Catalogue
 from persona.consent import challenge
-from persona.jobs import JobStore
+from persona.jobs import JobQueue, JobStore
 from persona.library import CoverLibrary, ModelLibrary
-from persona.testing.home import write_fixture_model, write_fixture_song
+from persona.testing.home import start_worker, stop_process, wait_for, write_fixture_model, write_fixture_song
 from persona.testing.saves import write_fixture_save
 
 MINA_PW, JUN_PW = "correct horse battery staple", "purple monkey dishwasher 42"
@@ -111,3 +113,34 @@ def test_disabling_a_person_stops_their_jobs(settings, app, client, tmp_path):
     assert store.stop_reason(running["id"], token) == "cancel"  # the worker stops at its next check
     assert store.get(minas["id"])["status"] == "queued"
     assert client.get("/api/jobs", headers={"Authorization": f"Bearer {jun_token}"}).status_code == 401
+
+
+def test_erasing_a_person_mid_training_leaves_nothing(settings, client):
+    """Jun's training runs in a worker (it has saved an epoch) when the admin deletes him: the job
+    stops first, then everything goes; the worker writes nothing afterwards."""
+    import signal
+
+    cheap_hashes()
+    acc = Accounts.of(settings)
+    mina = acc.create("Mina", MINA_PW, admin=True)
+    jun = acc.create("Jun", JUN_PW)
+    _, admin_token = credentials.issue_token(acc, mina["id"], "admin")
+    queue = JobQueue(settings)
+    job = queue.submit(
+        "train",
+        {"name": "준목소리", "epochs": 100, "_step_s": 0.2, "_files": []},
+        model="준목소리",
+        owner=jun["id"],
+    )
+    proc = start_worker(settings, "--fixture-jobs")
+    try:
+        wait_for(lambda: queue.store.get(job["id"])["progress"] > 0, timeout=120)
+        assert (settings.replace(owner=jun["id"]).training_dir / "준목소리").is_dir()
+        r = client.delete(f"/api/admin/users/{jun['id']}", headers={"Authorization": f"Bearer {admin_token}"})
+        assert r.status_code == 204, r.get_json()
+        wait_for(lambda: not (settings.jobs_dir / job["id"]).exists(), timeout=60)
+        time.sleep(1.0)  # anything a late worker write would leave has had time to appear
+    finally:
+        stop_process(proc, signal.SIGTERM)
+    found = _everything_in_the_database(settings) + "\n" + _everything_on_disk(settings)
+    assert [t for t in (jun["id"], "준목소리", job["id"]) if t in found] == []

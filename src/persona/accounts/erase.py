@@ -18,7 +18,10 @@ from persona.settings import Settings
 
 DataEraser = Callable[[Settings, str], None]
 # "module:function" of every eraser of a person's data, in the order they run.
-DATA_ERASERS: tuple[str, ...] = ("persona.catalogue.people:erase_person_data",)
+DATA_ERASERS: tuple[str, ...] = (
+    "persona.jobs.store:stop_person_jobs",  # first: no worker writes into their folders any more
+    "persona.catalogue.people:erase_person_data",
+)
 _erasers: list[DataEraser] = []
 
 

@@ -367,9 +367,21 @@ def _run_claimed(
         shutil.rmtree(scratch, ignore_errors=True)
         if status == "superseded":
             log.warning("job %s: attempt %s was superseded; it stopped and wrote nothing", job_id, token[:12])
+            if not _still_recorded(store, job_id):  # its person was erased mid-job: leave nothing
+                shutil.rmtree(workdir, ignore_errors=True)
         elif status is not None:  # uploads and scratch; outputs live in the library
             shutil.rmtree(workdir, ignore_errors=True)
     return status
+
+
+def _still_recorded(store: JobStore, job_id: str) -> bool:
+    try:
+        store.get(job_id)
+    except PersonaError:
+        return False
+    except Exception:  # noqa: BLE001 - database away: keep the inputs, recovery decides later
+        return True
+    return True
 
 
 def _free(*folders: Path) -> None:

@@ -311,6 +311,18 @@ class JobStore:
                 continue
         return stopped
 
+    def wait_ended(self, job_ids: Iterable[str], timeout_s: float, every_s: float = 0.2) -> bool:
+        """Wait until none of ``job_ids`` is queued or running (True), or ``timeout_s`` passes."""
+        ids = [str(i) for i in job_ids]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            stmt = select(func.count()).select_from(jobs).where(jobs.c.id.in_(ids), jobs.c.status.in_(ACTIVE))
+            if not ids or not self._scalar(stmt):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(every_s)
+
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self._scalar(select(jobs.c.cancel_requested).where(jobs.c.id == str(job_id))))
 
@@ -373,3 +385,15 @@ class JobStore:
 
     def fail_orphan(self, job_id: str, token: str | None, error: dict[str, str]) -> bool:
         return self.finish_orphan(job_id, token, "failed", error=error)
+
+
+STOP_WAIT_S = 30.0  # how long erasing a person waits for their running jobs to stop
+
+
+def stop_person_jobs(settings: Settings, owner: str) -> None:
+    """An account eraser (``persona.accounts.erase.DATA_ERASERS``, before the data's): stop every
+    job of ``owner`` and wait for running ones to end, so no worker writes into their folders
+    after those are erased (a job that does not stop in time is erased anyway; its worker finds
+    its row gone and removes its own folder)."""
+    store = JobStore(settings)
+    store.wait_ended(store.cancel_all_of(owner), STOP_WAIT_S)

@@ -19,6 +19,7 @@ from persona.catalogue.store import LOCAL_OWNER
 from persona.errors import PersonaError
 from persona.jobs.store import JobStore
 from persona.library import CoverEntry, CoverLibrary, ModelEntry, ModelLibrary
+from persona.server.identity import current_owner
 from persona.server.services import services
 from persona.settings import Settings
 
@@ -26,17 +27,9 @@ from persona.settings import Settings
 SHARED_KINDS = ("assets",)
 
 
-def _current_owner() -> str | None:
-    try:
-        from persona.server.identity import current_owner
-    except ImportError:  # before accounts exist in this build: one person
-        return None
-    return current_owner()
-
-
 def owner() -> str:
     """The requesting person's owner id ('' in single-person mode)."""
-    found = _current_owner()
+    found = current_owner()
     return LOCAL_OWNER if found is None else str(found)
 
 

@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="data folder (default $PERSONA_HOME or ~/.persona)")
     parser.add_argument("--assets", help="pretrained weights folder (default $PERSONA_ASSETS)")
     parser.add_argument("--device", help="cpu, cuda or auto (default $PERSONA_DEVICE or auto)")
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="with accounts: use NAME's models, covers and trainings (default: the local library)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
@@ -43,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from_args(args: argparse.Namespace):  # -> Settings (import kept light)
     from persona.settings import Settings
 
-    return Settings.from_env(home=args.home, assets_dir=args.assets, device=args.device)
+    settings = Settings.from_env(home=args.home, assets_dir=args.assets, device=args.device)
+    if getattr(args, "user", None):  # a person's own folders and catalogue (persona.catalogue)
+        from persona.accounts.store import Accounts
+
+        settings = settings.replace(owner=str(Accounts.of(settings).by_name(args.user)["id"]))
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

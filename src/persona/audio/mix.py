@@ -6,6 +6,9 @@ normalised to a target (ITU-R BS.1770-4, -14 LUFS by default, see ``loudness.py`
 ceiling (-1 dBTP by default) held by a 4x-oversampled lookahead limiter, then encoded to wav
 (PCM 24-bit), mp3 (320 kbit/s CBR), flac, ogg (Opus) or m4a (AAC) by ``encode.BlockWriter``.
 
+``Finisher`` is the last step every sample of a cover passes before it is written: the
+finished file's here, and a progressive cover's playable pieces (``persona.audio.preview``).
+
 Two passes over the stems on disk, so memory does not grow with the song: pass 1 sums and
 processes the stems into a float premix while measuring loudness and true peak; pass 2 applies
 the normalising gain (and the limiter only if the gained peak would pass the ceiling) and
@@ -125,6 +128,65 @@ def _prerender_pitch_shift(stem: MixStem, sr: int, path: Path) -> MixStem:
     return MixStem(path, stem.gain_db, (), stem.name)
 
 
+class Finisher:
+    """The watermark (``mark``, when given), the gain, the true-peak limiter (only when the gained
+    peak would pass the ceiling) and a safety clip, streaming; measures the loudness and true peak
+    of what it gives out.
+
+    The one place a cover's output samples are finished: the finished file and a progressive
+    cover's playable pieces (``persona.audio.preview``) both go through it."""
+
+    def __init__(
+        self,
+        sr: int,
+        gain: float,
+        limited: bool,
+        ceiling_dbtp: float = -1.0,
+        mark: BlockStage | None = None,
+    ) -> None:
+        self.sr = sr
+        self.mark = mark
+        self.gain = float(gain)
+        self.limited = bool(limited)
+        self.ceiling = db_to_gain(ceiling_dbtp)
+        plugins = [limiter(ceiling_dbtp - _LIMITER_MARGIN_DB)] if limited else []
+        self._lim = StreamingEffect(plugins, sr, 2)
+        self.meter = LoudnessMeter(sr, 2)
+        self.peak = 0.0
+        self.frames = 0
+
+    @staticmethod
+    def needs_limiter(peak: float, gain: float, ceiling_dbtp: float = -1.0) -> bool:
+        return peak * gain > db_to_gain(ceiling_dbtp - _LIMITER_MARGIN_DB)
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        """Feed (2, n); returns the finished samples ready so far (the mark and the limiter lag)."""
+        if self.mark is not None:
+            block = self.mark.process(block)  # comes back later, in chunks
+        if not block.shape[1]:
+            return np.zeros((2, 0), np.float32)
+        return self._finish(self._lim.process(block * np.float32(self.gain)))
+
+    def flush(self) -> np.ndarray:
+        out = []
+        tail = self.mark.flush() if self.mark is not None else None
+        if tail is not None and tail.shape[1]:
+            out.append(self._finish(self._lim.process(tail * np.float32(self.gain))))
+        out.append(self._finish(self._lim.flush()))
+        return np.concatenate(out, axis=1)
+
+    def _finish(self, block: np.ndarray) -> np.ndarray:
+        if not block.shape[1]:
+            return block
+        # Safety net: the limiter holds the ceiling; this only guards against rare inter-sample
+        # overshoot ever reaching digital full scale.
+        block = np.clip(block, -self.ceiling, self.ceiling)
+        self.meter.add(block)
+        self.peak = max(self.peak, true_peak(block))
+        self.frames += block.shape[1]
+        return block
+
+
 def mix_to_file(
     stems: Sequence[MixStem],
     output: str | Path,
@@ -155,7 +217,6 @@ def mix_to_file(
     if frames <= 0:
         raise PersonaError("audio_empty", "the song has no audio to mix")
     output = Path(output)
-    ceiling = db_to_gain(ceiling_dbtp)
     with tempfile.TemporaryDirectory(prefix="persona-mix-", dir=workdir) as tmp:
         premix_path = Path(tmp) / "premix.wav"
         stems = [_prerender_pitch_shift(s, sr, Path(tmp) / f"shifted{i}.wav") for i, s in enumerate(stems)]
@@ -184,52 +245,27 @@ def mix_to_file(
         gain = 1.0
         if target_lufs is not None and np.isfinite(loudness):
             gain = db_to_gain(target_lufs - loudness)
-        limited = peak * gain > db_to_gain(ceiling_dbtp - _LIMITER_MARGIN_DB)
-        lim = StreamingEffect([limiter(ceiling_dbtp - _LIMITER_MARGIN_DB)] if limited else [], sr, 2)
-        aligner = Aligner(2)
-        out_meter = LoudnessMeter(sr, 2)
-        out_peak = 0.0
+        limited = Finisher.needs_limiter(peak, gain, ceiling_dbtp)
+        finisher = Finisher(sr, gain, limited, ceiling_dbtp, mark)
         with atomic_path(output) as tmp_out:
             writer = BlockWriter(tmp_out, sr, 2, format)  # every output format: encode.py
             with writer, sf.SoundFile(str(premix_path)) as premix:
-                written = 0
-
-                def emit(block: np.ndarray) -> None:
-                    nonlocal written, out_peak
-                    # Safety net: the limiter holds the ceiling; this only guards against rare
-                    # inter-sample overshoot ever reaching digital full scale.
-                    block = np.clip(block, -ceiling, ceiling)
-                    out_meter.add(block)
-                    out_peak = max(out_peak, true_peak(block))
-                    writer.write(block.T)
-                    written += block.shape[1]
-
                 while True:
                     cancel.check()
                     data = premix.read(BLOCK, dtype="float32", always_2d=True).T
                     if not data.shape[1]:
                         break
-                    if mark is not None:
-                        data = mark.process(data)  # comes back later, in chunks
-                    if data.shape[1]:
-                        aligner.push(lim.process(data * gain))
-                    if aligner.available():
-                        emit(aligner.pop(aligner.available()))
-                    progress("mix", 0.5 + 0.5 * min(written, frames) / frames, msg("mix_loudness"))
-                tail = mark.flush() if mark is not None else None
-                if tail is not None and tail.shape[1]:
-                    aligner.push(lim.process(tail * gain))
-                aligner.push(lim.flush())
-                if aligner.available():
-                    emit(aligner.pop(aligner.available()))
+                    writer.write(finisher.process(data).T)
+                    progress("mix", 0.5 + 0.5 * min(finisher.frames, frames) / frames, msg("mix_loudness"))
+                writer.write(finisher.flush().T)
             if seal is not None:
                 seal(tmp_out)
         return MixReport(
             path=output,
             sr=sr,
-            frames=written,
-            loudness_lufs=out_meter.integrated(),
-            true_peak_db=gain_to_db(out_peak),
+            frames=finisher.frames,
+            loudness_lufs=finisher.meter.integrated(),
+            true_peak_db=gain_to_db(finisher.peak),
             gain_db=gain_to_db(gain),
-            limited=limited,
+            limited=finisher.limited,
         )

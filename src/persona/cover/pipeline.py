@@ -4,10 +4,16 @@
 and returns a ``CoverResult``. Working files live in a private folder under
 ``settings.cache_dir / "work"`` and are removed at the end; the cover appears atomically, so a
 failure or a cancel leaves no partial file. Memory stays bounded for long songs: after decoding,
-audio moves between stages as float WAV files and every stage works on pieces of them
-(separation in 60 s segments, conversion in pieces of at most ``CONVERT_PIECE_S`` cut at the
-quietest 50 ms near each boundary, as RVC's own pipeline cuts its windows at quiet points, and
-the mixer in 1.5 s blocks).
+audio moves between stages as float WAV files and every stage works on pieces of them.
+
+The cover is made piece by piece (``persona.cover.stream``): the separator's segments (about 22 s)
+go on to the conversion as each one is done, the vocal is cut into pieces (``persona.cover.pieces``:
+a short first one, then at most 40 s, at quiet points; spans the separator left silent are not
+converted), and with ``preview=PATH`` the converted pieces are mixed into a playable part as they
+come (``persona.audio.preview``; ``progress`` metrics ``ready_s``/``ready_frames`` say how far it
+reaches). The finished file is then mixed from the whole stems as before (``mix_to_file``).
+Karaoke / de-reverb stems, a stems cache hit and ``pitch_auto`` (which needs the whole vocal's
+range first) start the pieces once separation is complete.
 
 ``convert_fn`` is injectable (tests pass a stand-in); by default it is
 ``persona.rvc.convert.convert_audio``. ``resolve_model`` turns ``request.model`` into what the
@@ -32,10 +38,14 @@ import soundfile as sf
 
 from persona import provenance
 from persona.audio.effects import pitch_shift_chain, vocal_chain
+from persona.audio.loudness import db_to_gain
 from persona.audio.mix import MixStem, mix_to_file
+from persona.audio.preview import PreviewMixer
 from persona.audio.resample import resample
+from persona.cover.pieces import Piece, PiecePlan, fade_edges
 from persona.cover.pitch import f0_profile, suggest_shift
 from persona.cover.request import MIN_SONG_S, STAGES, CoverRequest, CoverResult
+from persona.cover.stream import CoverStream, replay
 from persona.errors import PersonaError
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
@@ -48,8 +58,7 @@ from persona.settings import Settings
 log = logging.getLogger(__name__)
 
 OUTPUT_RATES = (44100, 48000)
-CONVERT_PIECE_S = 60.0
-_QUIET_WINDOW_S = 5.0  # search this far before a piece boundary for the quietest spot
+MIN_PIECE_S = 0.5  # shorter pieces (a song's last frames) are padded for the conversion
 
 ConvertFn = Callable[..., tuple[np.ndarray, int]]
 
@@ -116,75 +125,42 @@ def _read_mono(path: Path) -> tuple[np.ndarray, int]:
     return data.mean(axis=1), sr
 
 
-def _piece_bounds(x: np.ndarray, sr: int, piece_s: float) -> list[tuple[int, int]]:
-    """Cut points at most ``piece_s`` apart, each at the quietest 50 ms before its nominal spot."""
-    n = len(x)
-    piece = int(piece_s * sr)
-    if n <= piece:
-        return [(0, n)]
-    hop = int(0.05 * sr)
-    bounds, start = [], 0
-    while n - start > piece:
-        lo = start + piece - int(_QUIET_WINDOW_S * sr)
-        seg = x[lo : start + piece]
-        frames = len(seg) // hop
-        if frames:
-            energy = (seg[: frames * hop].reshape(frames, hop) ** 2).sum(axis=1)
-            cut = lo + int(np.argmin(energy)) * hop + hop // 2
-        else:
-            cut = start + piece
-        bounds.append((start, cut))
-        start = cut
-    bounds.append((start, n))
-    return bounds
-
-
-def convert_vocal(
+def _piece_converter(
     settings: Settings,
     request: CoverRequest,
-    vocal_path: Path,
-    out_path: Path,
+    model: Any,
     pitch: float,
     convert_fn: ConvertFn,
-    progress: ProgressFn,
+    sr: int,
+    progress: Callable[[str, float, str], None],
+    clock: _StageClock,
     cancel: CancelToken,
-    label: str = "convert_lead",
-    *,
-    model: Any = None,
-) -> None:
-    """Convert a vocal stem piece by piece into a mono float WAV at the stem's rate and length.
-
-    ``model`` is the resolved ``request.model`` (library entry or .pth path); default: its path.
-    """
-    if model is None:
-        model = model_path(settings, request.model)
-    x, sr = _read_mono(vocal_path)
+) -> Callable[[str, Piece, np.ndarray], np.ndarray]:
+    """``convert(stem, piece, audio)``: one piece of a vocal stem in the model's voice (song rate)."""
     options = _with_pitch(request, pitch)
-    pieces = _piece_bounds(x, sr, CONVERT_PIECE_S)
     kwargs: dict[str, Any] = {"index": str(request.index)} if request.index else {}
-    with sf.SoundFile(str(out_path), "w", sr, 1, subtype="FLOAT") as out:
-        for i, (a, b) in enumerate(pieces):
-            cancel.check()
-            chunk = x[a:b]
-            if float(np.max(np.abs(chunk), initial=0.0)) < 1e-4:  # silence converts to silence
-                out.write(np.zeros(b - a, np.float32))
-                continue
+    labels = {"vocals": "convert_lead", "backing": "convert_backing"}
 
-            def sub(stage: str, f: float, message: str = "", _i: int = i, **kw: Any) -> None:
-                progress(
-                    "convert",
-                    (_i + min(max(f, 0.0), 1.0)) / len(pieces),
-                    msg(label),  # per-piece windows mean nothing to a person
-                    **kw,
-                )
+    def convert(stem: str, piece: Piece, audio: np.ndarray) -> np.ndarray:
+        n = len(audio)
+        if float(np.max(np.abs(audio), initial=0.0)) < 1e-4:  # silence converts to silence
+            return np.zeros(n, np.float32)
+        label = msg(labels.get(stem, "convert_lead"))  # per-piece windows mean nothing to a person
 
-            y, ysr = convert_fn(settings, model, chunk, sr, options, sub, cancel, **kwargs)
-            y = np.asarray(y, dtype=np.float32).reshape(-1)
-            if ysr != sr:
-                y = resample(y, ysr, sr)
-            y = y[: b - a] if len(y) >= b - a else np.pad(y, (0, b - a - len(y)))
-            out.write(y)
-            progress("convert", (i + 1) / len(pieces), msg(label))
+        def sub(stage: str, f: float, message: str = "", **kw: Any) -> None:
+            progress(stem, piece.start + min(max(f, 0.0), 1.0) * (piece.end - piece.start), label)
+
+        x = audio if n >= MIN_PIECE_S * sr else np.pad(audio, (0, int(MIN_PIECE_S * sr) - n))
+        started = time.perf_counter()
+        y, ysr = convert_fn(settings, model, x, sr, options, sub, cancel, **kwargs)
+        y = np.asarray(y, dtype=np.float32).reshape(-1)
+        if ysr != sr:
+            y = resample(y, ysr, sr)
+        y = y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
+        clock.add("convert", time.perf_counter() - started)
+        return fade_edges(y, piece, sr)
+
+    return convert
 
 
 def _with_pitch(request: CoverRequest, pitch: float):
@@ -255,27 +231,103 @@ def _index_in_use(model: Any, request: CoverRequest) -> bool:
 
 
 class _StageClock:
-    """Forwards progress over the named stages and records each stage's wall time."""
+    """Forwards progress over the named stages and records each stage's wall time.
+
+    Work done inside another stage (a piece converted while separation runs) is ``add``-ed to
+    its own stage and taken out of the enclosing one."""
 
     def __init__(self, progress: ProgressFn) -> None:
         self.for_stage = staged(progress, STAGES)
         self.times: dict[str, float] = {}
         self._current: str | None = None
         self._since = 0.0
+        self._nested = 0.0
 
-    def enter(self, stage: str) -> ProgressFn:
-        now = time.perf_counter()
+    def _close(self) -> None:
         if self._current is not None:
-            self.times[self._current] = self.times.get(self._current, 0.0) + now - self._since
-        self._current, self._since = stage, now
-        report = self.for_stage(stage)
-        report(stage, 0.0, "")
-        return report
+            spent = time.perf_counter() - self._since - self._nested
+            self.times[self._current] = self.times.get(self._current, 0.0) + spent
+        self._nested = 0.0
+
+    def enter(self, stage: str, report: bool = True) -> ProgressFn:
+        self._close()
+        self._current, self._since = stage, time.perf_counter()
+        forward = self.for_stage(stage)
+        if report:
+            forward(stage, 0.0, "")
+        return forward
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.times[stage] = self.times.get(stage, 0.0) + seconds
+        if self._current is not None and self._current != stage:
+            self._nested += seconds
 
     def enter_none(self) -> None:
-        if self._current is not None:
-            self.times[self._current] = self.times.get(self._current, 0.0) + time.perf_counter() - self._since
+        self._close()
         self._current = None
+
+
+def _mix_stems(request: CoverRequest, pitch: float, paths: dict[str, Path]) -> list[MixStem]:
+    """The finished mix's inputs (fresh effect instances each call: they keep state)."""
+    shift = pitch if request.key_mode == "song" else 0.0
+    stems = [
+        MixStem(
+            paths["vocals"], request.vocal_gain_db, vocal_chain(request.reverb, request.compress), "vocals"
+        ),
+        MixStem(
+            paths["instrumental"], request.instrumental_gain_db, pitch_shift_chain(shift), "instrumental"
+        ),
+    ]
+    if "backing" in paths:
+        fx = pitch_shift_chain(shift) if request.backing == "original" else vocal_chain(request.reverb, False)
+        stems.append(MixStem(paths["backing"], request.backing_gain_db, fx, "backing"))
+    return stems
+
+
+def _song_loudness(path: Path) -> float:
+    """Integrated loudness of the decoded song (the playable part's gain before the whole is known)."""
+    from persona.audio.loudness import LoudnessMeter
+
+    with sf.SoundFile(str(path)) as f:
+        meter = LoudnessMeter(f.samplerate, f.channels)
+        for block in f.blocks(blocksize=1 << 18, dtype="float32", always_2d=True):
+            meter.add(block.T)
+    return meter.integrated()
+
+
+class _StreamProgress:
+    """One overall fraction while separation and conversion take turns (both only grow)."""
+
+    def __init__(self, progress: ProgressFn, frames: int, converted: int) -> None:
+        weights = dict(STAGES)
+        total = sum(weights.values())
+        self.progress = progress
+        self.frames = max(frames, 1)
+        self.parts = max(converted, 1)
+        self.sep_w = weights["separate"] / total
+        self.conv_w = weights["convert"] / total
+        self.base = weights["decode"] / total
+        self.sep = 0.0
+        self.conv: dict[str, float] = {}
+        self.ready: dict[str, Any] = {}
+
+    def _overall(self) -> float:
+        conv = sum(self.conv.values()) / (self.frames * self.parts)
+        return self.base + self.sep_w * self.sep + self.conv_w * min(conv, 1.0)
+
+    def separate(self, stage: str, fraction: float, message: str = "", **kw: Any) -> None:
+        self.sep = max(self.sep, min(max(fraction, 0.0), 1.0))
+        self.progress("separate", self._overall(), message, **kw, **self.ready)
+
+    def convert(self, stem: str, position: float, message: str = "") -> None:
+        self.conv[stem] = max(self.conv.get(stem, 0.0), position)
+        self.progress("convert", self._overall(), message, **self.ready)
+
+    def playable(self, frames: int, sr: int, pieces: int) -> None:
+        ready = {"ready_s": round(frames / sr, 3), "ready_frames": int(frames), "ready_rate": sr}
+        if ready != {k: self.ready.get(k) for k in ready}:
+            self.ready = {**ready, "pieces_ready": pieces, "song_s": round(self.frames / sr, 3)}
+            self.progress("convert", self._overall(), "", **self.ready)
 
 
 def make_cover(
@@ -286,11 +338,14 @@ def make_cover(
     *,
     convert_fn: ConvertFn | None = None,
     resolve_model: Callable[[Settings, str], Any] | None = None,
+    preview: Path | None = None,
+    plan: PiecePlan = PiecePlan(),
 ) -> CoverResult:
     """Make the cover described by ``request``; PersonaError for anything the user can fix.
 
     ``resolve_model(settings, request.model)``: a library name or path -> entry or path (default
-    ``model_path``: a path only)."""
+    ``model_path``: a path only). ``preview``: where the playable part grows while the cover is
+    made (s16le stereo at the song's rate; ``progress`` metrics ``ready_s``/``ready_frames``)."""
     request.validate()
     if not request.song.is_file():
         raise PersonaError("song_not_found", f"song file not found: {request.song}", status=404)
@@ -314,58 +369,87 @@ def make_cover(
         report("decode", 1.0, msg("decode_song", seconds=round(frames / sr)))
         cancel.check()
 
-        report = clock.enter("separate")
-        stems = separate_song(settings, song_wav, song_sha, sr, sep_options, progress=report, cancel=cancel)
-        release_memory()  # separation's freed activations go back before the conversion grows
-        cancel.check()
-
-        report = clock.enter("convert")
-        vocal, vsr = _read_mono(stems.to_convert)
-        suggested = suggest_shift(f0_profile(resample(vocal, vsr, 16000), 16000), _voice_profile(model))
-        del vocal
-        pitch = float(suggested if request.pitch_auto and suggested is not None else request.conversion.pitch)
-        if request.pitch_auto and suggested is None:
-            pitch = 0.0
-        converted = work / "converted.wav"
-        convert_vocal(
-            settings, request, stems.to_convert, converted, pitch, convert_fn, report, cancel, model=model
-        )
-        quality = cover_quality(model, request, stems.to_convert, converted, pitch)
-        backing_path = stems.backing if request.lead_backing and request.backing != "off" else None
-        if backing_path is not None and request.backing == "converted":
-            converted_backing = work / "converted_backing.wav"
-            convert_vocal(
-                settings,
-                request,
-                backing_path,
-                converted_backing,
-                pitch,
-                convert_fn,
-                report,
-                cancel,
-                label="convert_backing",
-                model=model,
+        clock.enter("separate")
+        pitch = float(request.conversion.pitch) if not request.pitch_auto else 0.0
+        converted = {"vocals": work / "converted.wav"}
+        if request.lead_backing and request.backing == "converted":
+            converted["backing"] = work / "converted_backing.wav"
+        total = _StreamProgress(progress, frames, len(converted))
+        preview_mixer = None
+        if preview is not None:
+            plan_paths = {"vocals": Path(), "instrumental": Path()}
+            if request.lead_backing and request.backing != "off":
+                plan_paths["backing"] = Path()
+            gain = db_to_gain(request.target_lufs - _song_loudness(song_wav))
+            preview_mixer = PreviewMixer(
+                preview,
+                _mix_stems(request, pitch, plan_paths),
+                sr,
+                gain,
+                mark=provenance.new_marker(settings, sr, 2),
             )
-            backing_path = converted_backing
+
+        def start_stream(pitch: float) -> CoverStream:
+            convert = _piece_converter(
+                settings, request, model, pitch, convert_fn, sr, total.convert, clock, cancel
+            )
+            return CoverStream(
+                sr=sr,
+                frames=frames,
+                plan=plan,
+                converted=converted,
+                convert=convert,
+                preview=preview_mixer,
+                on_ready=lambda n: total.playable(n, sr, stream.pieces),
+                cancel=cancel,
+            )
+
+        stream: CoverStream | None = None if request.pitch_auto else start_stream(pitch)
+        fed = 0
+
+        def on_block(start: int, blocks: dict[str, np.ndarray]) -> None:
+            nonlocal fed
+            stream.feed(start, blocks)  # type: ignore[union-attr]
+            fed = stream.separated  # type: ignore[union-attr]
+            release_memory()
+
+        try:
+            stems = separate_song(
+                settings,
+                song_wav,
+                song_sha,
+                sr,
+                sep_options,
+                progress=total.separate,
+                cancel=cancel,
+                segment_s=plan.segment_s,
+                on_block=on_block if stream is not None else None,
+            )
+            release_memory()  # separation's freed activations go back before the conversion grows
+            cancel.check()
+            clock.enter("convert", report=False)
+            vocal, vsr = _read_mono(stems.to_convert)
+            suggested = suggest_shift(f0_profile(resample(vocal, vsr, 16000), 16000), _voice_profile(model))
+            del vocal
+            if stream is None:  # pitch_auto: the whole vocal's range first
+                pitch = float(suggested) if suggested is not None else 0.0
+                stream = start_stream(pitch)
+            sources = {"vocals": stems.to_convert, "instrumental": stems.instrumental}
+            if request.lead_backing and request.backing != "off" and stems.backing is not None:
+                sources["backing"] = stems.backing
+            replay(stream, sources, start=fed, block_s=plan.segment_s, cancel=cancel)
+            stream.finish()
+        finally:
+            if stream is not None:
+                stream.close()
+        quality = cover_quality(model, request, stems.to_convert, converted["vocals"], pitch)
         cancel.check()
 
         report = clock.enter("mix")
-        shift = pitch if request.key_mode == "song" else 0.0
-        mix_stems = [
-            MixStem(
-                converted, request.vocal_gain_db, vocal_chain(request.reverb, request.compress), "vocals"
-            ),
-            MixStem(
-                stems.instrumental, request.instrumental_gain_db, pitch_shift_chain(shift), "instrumental"
-            ),
-        ]
-        if backing_path is not None:
-            backing_fx = (
-                pitch_shift_chain(shift)
-                if request.backing == "original"
-                else vocal_chain(request.reverb, False)
-            )
-            mix_stems.append(MixStem(backing_path, request.backing_gain_db, backing_fx, "backing"))
+        final_paths = {"vocals": converted["vocals"], "instrumental": stems.instrumental}
+        if "backing" in sources:
+            final_paths["backing"] = converted.get("backing", sources["backing"])
+        mix_stems = _mix_stems(request, pitch, final_paths)
         state = {"stage": "mix", "report": report}
         marker = provenance.new_marker(settings, sr, 2)
         facts = provenance.model_facts(model, "cover", marked=marker is not None, title=Path(output).stem)

@@ -166,7 +166,14 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
     fmt = p.get("options", {}).get("format") or "wav"
     request = CoverRequest.from_params(p, song, out_dir / f"cover.{fmt}")
     try:
-        result = make_cover(ctx.settings, request, ctx.progress, ctx.cancel, resolve_model=resolve_model_ref)
+        result = make_cover(
+            ctx.settings,
+            request,
+            ctx.progress,
+            ctx.cancel,
+            resolve_model=resolve_model_ref,
+            preview=ctx.scratch / "preview.pcm",  # served by GET /api/jobs/<id>/audio while it grows
+        )
     except PersonaError as exc:
         raise _with_upload_names(exc, p) from None
     ctx.cancel.check_owner()  # fresh: a superseded or stopped attempt adds no cover

@@ -319,7 +319,9 @@ def _run_claimed(
     beat = _Heartbeat(store, job_id, reporter, heartbeat_every_s(settings), alive)
     beat.start()
     workdir = settings.jobs_dir / job_id
-    scratch = workdir / f"attempt-{token[:12]}"  # this attempt's own files: never shared
+    scratch = (
+        workdir / f"attempt-{token[:12]}"
+    )  # this attempt's own files: never shared (see api_cover_audio)
     scratch.mkdir(parents=True, exist_ok=True)
     oom.note_start(workdir)  # recovery tells an out-of-memory kill from a restart by it
     status = None  # stays None when the process is being killed: inputs are kept for the restart

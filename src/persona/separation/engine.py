@@ -4,9 +4,13 @@ Owns the seam to pymss: ``load_separator`` builds ``pymss.MSSeparator`` from a w
 its YAML config (the library's own formats; tests use tiny random-weight models written by
 ``persona.testing.separation``). pymss already cuts its input into model-sized chunks with
 overlap-add (BS-RoFormer 8 s chunks, HTDemucs 7.8 s segments); on top of that this module
-streams the song from disk in segments of ``SEGMENT_S`` seconds with ``OVERLAP_S`` seconds of
-linear crossfade, so a 20-minute song never sits in the model's buffers at once, and the cancel
-token is checked inside pymss's per-chunk progress callback.
+streams the song from disk in segments of about ``SEGMENT_S`` seconds with ``OVERLAP_S`` seconds
+of linear crossfade, so a 20-minute song never sits in the model's buffers at once, and the cancel
+token is checked inside pymss's per-chunk progress callback. A segment is a whole number of the
+model's chunk steps (``segment_frames``): pymss pads a segment's last chunk with zeros, so a
+segment of k steps costs k model chunks with none half-wasted. ``separate_stream`` yields each
+finished span as soon as it is written, so a cover can convert and play the song's beginning
+while the rest is still being separated.
 
 Output: the model's target stem and the residual (input - target), both float WAV at the input's
 rate and channel count. input == target + residual holds to float rounding, as in pymss itself
@@ -16,8 +20,9 @@ rate and channel count. input == target + residual holds to float rounding, as i
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +38,7 @@ from persona.separation.models import SeparationModel
 
 log = logging.getLogger(__name__)
 
-SEGMENT_S = 60.0
+SEGMENT_S = 22.0  # about: rounded to whole model chunk steps (``segment_frames``)
 OVERLAP_S = 2.0
 
 
@@ -62,6 +67,7 @@ class ModelRunner:
                 f"separation model {model.name}: its config has stems {instruments}, not {model.target!r}",
             )
         self.stem = lower[model.target.lower()]
+        self.step_s = 0.0  # the model's chunk step in seconds (set by ``load_separator``)
 
     def run(self, audio: np.ndarray, on_chunk: Callable[[float], None] | None = None) -> np.ndarray:
         def callback(done: float, total: float, message: str = "") -> None:
@@ -160,7 +166,17 @@ def load_separator(model: SeparationModel, weights: Path, config: Path, device: 
     else:
         chunk = int(cfg.audio.chunk_size)
     cfg.inference["overlap_size"] = int(chunk * model.overlap)
-    return ModelRunner(model, separator)
+    runner = ModelRunner(model, separator)
+    runner.step_s = (chunk - int(chunk * model.overlap)) / runner.sr
+    return runner
+
+
+def segment_frames(runner: ModelRunner, sr: int, segment_s: float) -> int:
+    """About ``segment_s`` seconds at ``sr``, as a whole number (>= 1) of the model's chunk steps."""
+    if runner.step_s <= 0:
+        return max(int(segment_s * sr), 1)
+    steps = max(1, round(segment_s / runner.step_s))
+    return max(int(steps * runner.step_s * sr), 1)
 
 
 def separate_file(
@@ -175,9 +191,40 @@ def separate_file(
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> None:
     """Write ``runner``'s target stem of ``input_path`` and the residual, atomically."""
+    stream = separate_stream(
+        runner,
+        input_path,
+        target_path,
+        residual_path,
+        segment_s=segment_s,
+        overlap_s=overlap_s,
+        progress=progress,
+        cancel=cancel,
+    )
+    with contextlib.closing(stream):
+        for _ in stream:
+            pass
+
+
+def separate_stream(
+    runner: ModelRunner,
+    input_path: Path,
+    target_path: Path,
+    residual_path: Path,
+    *,
+    segment_s: float = SEGMENT_S,
+    overlap_s: float = OVERLAP_S,
+    progress: ProgressFn = null_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """As ``separate_file``, yielding ``(start, target, residual)`` for each finished span in order.
+
+    A span is final when yielded (the next segment only crossfades what comes after it). The
+    files appear when the generator runs to its end; closing it early leaves none behind.
+    """
     with sf.SoundFile(str(input_path)) as src:
         sr, channels, frames = src.samplerate, src.channels, src.frames
-        seg = max(int(segment_s * sr), 1)
+        seg = segment_frames(runner, sr, segment_s)
         ov = min(int(overlap_s * sr), seg // 4)
         hop = seg - ov
         fade_in = np.linspace(0.0, 1.0, ov, dtype=np.float32) if ov else np.zeros(0, np.float32)
@@ -207,9 +254,11 @@ def separate_file(
                     k = min(ov, n)
                     y[:, :k] = tail[:, :k] * (1.0 - fade_in[:k]) + y[:, :k] * fade_in[:k]
                 emit_end = n if is_last else n - ov
-                t_out.write(y[:, :emit_end].T)
-                r_out.write((x[:, :emit_end] - y[:, :emit_end]).T)
+                target, residual = y[:, :emit_end], x[:, :emit_end] - y[:, :emit_end]
+                t_out.write(target.T)
+                r_out.write(residual.T)
                 tail = y[:, emit_end:]
+                yield start, target, residual
                 if is_last:
                     break
                 start += hop

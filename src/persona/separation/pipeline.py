@@ -6,15 +6,21 @@ Stages (each one model pass over a file, see ``engine.separate_file``):
 3. optional de-reverb model on the lead (or the vocals) -> ``dry`` (its reverb residue is dropped;
    the mixer can add a fresh reverb after conversion).
 ``to_convert`` names the stem the voice model sings: dry, else lead, else vocals.
+With one model (no karaoke, no de-reverb) ``on_block`` sees each finished span of ``vocals`` and
+``instrumental`` while the rest is still being separated (a progressive cover starts from it).
 Loaded models are kept per process (two at most) so a worker does not reload 600 MB per song.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from persona.errors import PersonaError
 from persona.messages import msg
@@ -123,6 +129,9 @@ def unload_models() -> None:
             _LOADED.popitem()[1].close()
 
 
+BlockFn = Callable[[int, dict[str, np.ndarray]], None]
+
+
 def separate_song(
     settings: Settings,
     song_wav: Path,
@@ -132,15 +141,22 @@ def separate_song(
     *,
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
+    segment_s: float = engine.SEGMENT_S,
+    on_block: BlockFn | None = None,
 ) -> Stems:
-    """Stems of the decoded song ``song_wav`` (float WAV at ``sr``), from the cache when possible."""
+    """Stems of the decoded song ``song_wav`` (float WAV at ``sr``), from the cache when possible.
+
+    ``on_block(start, {"vocals": (2, n), "instrumental": (2, n)})`` is called for each finished
+    span, in order, when one model separates the song afresh; never on a cache hit or with
+    karaoke / de-reverb (their stems exist only at the end): the caller reads the files then.
+    """
     models = options.models()
     params = {
         "sr": sr,
         "models": [m.name for m in models],
         "lead_backing": options.lead_backing,
         "dereverb": options.dereverb,
-        "segment": engine.SEGMENT_S,
+        "segment": ["steps", segment_s],  # whole model steps near segment_s (engine.segment_frames)
         "overlap": engine.OVERLAP_S,
     }
     key = cache_key(song_sha256, params)
@@ -159,14 +175,19 @@ def separate_song(
             return lambda s, f, m="", **kw: progress("separate", (i + f) / n, m, **kw)
 
         vocals_model, *extra = models
-        engine.separate_file(
+        stream = engine.separate_stream(
             _runner(settings, vocals_model),
             song_wav,
             build / "vocals.wav",
             build / "instrumental.wav",
+            segment_s=segment_s,
             progress=stage(0),
             cancel=cancel,
         )
+        with contextlib.closing(stream):
+            for start, vocals, instrumental in stream:
+                if on_block is not None and not extra:
+                    on_block(start, {"vocals": vocals, "instrumental": instrumental})
         files.update(vocals="vocals.wav", instrumental="instrumental.wav")
         voice = build / "vocals.wav"
         for i, model in enumerate(extra, start=1):
@@ -177,6 +198,7 @@ def separate_song(
                     voice,
                     build / "lead.wav",
                     build / "backing.wav",
+                    segment_s=segment_s,
                     progress=stage(i),
                     cancel=cancel,
                 )
@@ -188,6 +210,7 @@ def separate_song(
                     voice,
                     build / "dry.wav",
                     build / "reverb.wav",
+                    segment_s=segment_s,
                     progress=stage(i),
                     cancel=cancel,
                 )

@@ -403,6 +403,21 @@ def build_openapi() -> dict[str, Any]:
             "parameters": [job_p],
             "get": {"summary": "One job's state", "responses": {"200": _json(_ref("Job")), "404": _ERR}},
         },
+        "/api/jobs/{job_id}/audio": {
+            "parameters": [job_p],
+            "get": {
+                "summary": "A cover job's playable part while it is made (metrics.ready_s seconds, a WAV "
+                "growing piece by piece), the finished cover once it succeeded; honours Range",
+                "parameters": [{"name": "Range", "in": "header", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "audio", "content": {"audio/*": {}}},
+                    "206": {"description": "partial audio", "content": {"audio/*": {}}},
+                    "404": _ERR,
+                    "409": _ERR,
+                    "416": {"description": "Range not satisfiable"},
+                },
+            },
+        },
         "/api/jobs/{job_id}/training": {
             "parameters": [job_p],
             "get": {

@@ -9,7 +9,8 @@ import SERVER_OPTIONS from "./server-options.json";
 
 /**
  * Route requests to handlers: `{"GET /models": () => [200, [...]]}`. Handlers get the Axios
- * config and return [status, data]. Unknown routes answer 404. Returns the list of calls.
+ * config and return [status, data] or [status, data, headers]. Unknown routes answer 404.
+ * Returns the list of calls.
  */
 export function mockApi(routes) {
   const calls = [];
@@ -18,8 +19,8 @@ export function mockApi(routes) {
     const key = `${config.method.toUpperCase()} ${path}`;
     calls.push({ key, config });
     const handler = routes[key];
-    const [status, data] = handler ? await handler(config) : [404, { error: { code: "not_found", message: `no route ${key}` } }];
-    const response = { status, data, headers: {}, config, statusText: String(status), request: {} };
+    const [status, data, headers = {}] = handler ? await handler(config) : [404, { error: { code: "not_found", message: `no route ${key}` } }];
+    const response = { status, data, headers, config, statusText: String(status), request: {} };
     if (status >= 400) {
       throw new AxiosError(`Request failed with status code ${status}`, "ERR_BAD_RESPONSE", config, {}, response);
     }

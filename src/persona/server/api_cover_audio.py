@@ -96,6 +96,7 @@ def _serve(header: bytes, path: Path, data_bytes: int) -> Response:
     resp.headers["Content-Length"] = str(stop - start)
     resp.headers["Accept-Ranges"] = "bytes"
     resp.headers["Cache-Control"] = "no-store"  # grows while the cover is made
+    resp.headers["X-Persona-Preview"] = "s16le"  # the page tells it from the finished file
     if status == 206:
         resp.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{total}"
     return resp

@@ -8,6 +8,7 @@ import { useStoppableJob } from "../../lib/useStoppableJob.js";
 import { useRevealCard } from "../../lib/reveal.js";
 import ErrorBox from "../ErrorBox.jsx";
 import JobProgress, { inLine } from "../JobProgress.jsx";
+import CoverPreview from "./CoverPreview.jsx";
 
 const HEADINGS = { queued: "cover.queued", running: "cover.running", failed: "cover.failed", cancelled: "cover.stopped" };
 
@@ -41,6 +42,12 @@ export default function CoverProgressCard({ active, onReset }) {
       ) : (
         <JobProgress job={job} title={t("cover.progressTitle")} onStop={stop} stopping={stopping} connected={connected} />
       )}
+      {status === "running" ? <CoverPreview jobId={active.job_id} metrics={job?.metrics} /> : null}
+      {status === "cancelled" && job?.metrics?.ready_frames ? (
+        <p className="muted" data-testid="cover-preview-discarded">
+          {t("cover.previewDiscarded")}
+        </p>
+      ) : null}
       <ErrorBox error={stopError} />
       {ended ? (
         <button type="button" className="button button-ghost" onClick={onReset}>

@@ -12,6 +12,16 @@ the real code. Each case runs in a fresh process so peak RSS (VmHWM) is its own;
     .venv/bin/python benchmarks/bench_cover.py --model bs_roformer --seconds 210
     .venv/bin/python benchmarks/bench_cover.py --model htdemucs --seconds 600 --once
     .venv/bin/python benchmarks/bench_cover.py --model htdemucs --seconds 210 --once --real-convert
+    .venv/bin/python benchmarks/bench_cover.py --model htdemucs --seconds 210 --once --real-convert \
+        --song-shape --true-vocals      # a sung song's shape; time to first sound
+
+``--song-shape`` gives the synthetic song a real song's structure: the vocal is silent in the
+intro, an instrumental break, a solo and the outro, and rests 1.8 s after every 8 s of singing
+(sung 60 % of the time, as pop songs are). A random-weight separator does not leave those spans
+silent, so ``--true-vocals`` runs the separation model at its full cost and then hands on the
+song's own vocal for each segment (what a trained separator gives): the conversion then sees the
+shape a real song has. Each run records the time to the first playable sound and to the first
+20 s (``metrics.ready_s`` of the progressive cover), wall and CPU seconds.
 """
 
 from __future__ import annotations
@@ -48,6 +58,16 @@ def _reset_peak_rss() -> None:
         pass
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 def _peak_rss_mb() -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -56,6 +76,57 @@ def _peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# (seconds, sung) for a 3:30 song; scaled to other lengths.
+SONG_SHAPE = [
+    (10, False),
+    (35, True),
+    (25, True),
+    (12, False),
+    (35, True),
+    (25, True),
+    (18, False),
+    (35, True),
+    (15, False),
+]
+PHRASE_S, REST_S = 8.0, 1.8
+
+
+def vocal_gate(seconds: float, sr: int) -> np.ndarray:
+    """1 where the shaped song is sung, 0 elsewhere (20 ms ramps)."""
+    n = int(seconds * sr)
+    gate = np.zeros(n, np.float32)
+    scale = seconds / sum(d for d, _ in SONG_SHAPE)
+    t = 0.0
+    for dur, sung in SONG_SHAPE:
+        dur *= scale
+        if sung:
+            p = t
+            while p < t + dur:
+                a, b = int(p * sr), int(min(p + PHRASE_S, t + dur) * sr)
+                gate[a:b] = 1.0
+                p += PHRASE_S + REST_S
+        t += dur
+    ramp = int(0.02 * sr)
+    return np.convolve(gate, np.ones(ramp, np.float32) / ramp, mode="same").astype(np.float32)
+
+
+def use_true_vocals(vocals: np.ndarray) -> None:
+    """The separator runs at full cost, then gives each segment's true vocal (see the docstring)."""
+    from persona.separation import engine
+
+    run = engine._run_at_model_rate
+    state = {"pos": 0}
+
+    def oracle(runner, x, sr, on_chunk):
+        run(runner, x, sr, on_chunk)  # the model's full cost; its random-weight output is dropped
+        seg = engine.segment_frames(runner, sr, engine.SEGMENT_S)
+        a = state["pos"]
+        state["pos"] += seg - min(int(engine.OVERLAP_S * sr), seg // 4)
+        return np.ascontiguousarray(vocals[:, a : a + x.shape[1]], dtype=np.float32)
+
+    engine._run_at_model_rate = oracle
 
 
 class StagePeaks:
@@ -94,6 +165,12 @@ def main() -> None:
     )
     ap.add_argument("--real-convert", action="store_true", help="the real RVC conversion (full-size models)")
     ap.add_argument(
+        "--song-shape", action="store_true", help="a sung song's shape (silent intro, breaks, rests)"
+    )
+    ap.add_argument(
+        "--true-vocals", action="store_true", help="separation at full cost, then the song's own vocal"
+    )
+    ap.add_argument(
         "--fixtures",
         default=str(Path(tempfile.gettempdir()) / "persona_bench_convert"),
         help="full-size conversion fixtures (written on first use; shared with bench_convert.py)",
@@ -129,9 +206,14 @@ def main() -> None:
             cfg["audio"]["chunk_size"] = 64 * 690
             config.write_text(yaml.safe_dump(cfg, sort_keys=False))
         song = tmp / "song.wav"
-        mix = synthetic_song(args.seconds, 44100)["mix"]
-        sf.write(str(song), mix.T, 44100, subtype="PCM_16")
-        del mix
+        parts = synthetic_song(args.seconds, 44100)
+        if args.song_shape:
+            parts["vocals"] = parts["vocals"] * vocal_gate(args.seconds, 44100)
+            parts["mix"] = parts["vocals"] + parts["instrumental"]
+        sf.write(str(song), parts["mix"].T, 44100, subtype="PCM_16")
+        if args.true_vocals:
+            use_true_vocals(parts["vocals"])
+        del parts
         _reset_peak_rss()  # the fixture song's float64 synthesis must not count as the pipeline's
         pth = voice or tmp / "voice.pth"
         if voice is None:
@@ -152,27 +234,45 @@ def main() -> None:
 
             if voice is None:
                 pl._index_in_use = lambda s, r: False  # noqa: E731 - the stand-in has no model file to read
-            marks: dict[str, float] = {}
-
-            def progress(stage, fraction, message="", _marks=marks, _run=i, **kw):
-                _marks.setdefault(stage, time.process_time())  # CPU seconds at each stage's start
-                sampler.stage = f"{stage}{_run}"
-
             c0 = time.process_time()
+            cpu: dict[str, float] = {}
+            at = {"stage": None, "cpu": c0}
+            first: dict[str, list[float]] = {}
+
+            def progress(
+                stage, fraction, message="", _cpu=cpu, _at=at, _first=first, _run=i, _t0=t0, _c0=c0, **kw
+            ):
+                now = time.process_time()  # CPU seconds go to the stage that was reporting
+                if _at["stage"] is not None:
+                    _cpu[_at["stage"]] = _cpu.get(_at["stage"], 0.0) + now - _at["cpu"]
+                _at["stage"], _at["cpu"] = stage, now
+                sampler.stage = f"{stage}{_run}"
+                ready = kw.get("ready_s") or 0.0
+                for name, need in (("first_sound", 0.0), ("first_20s", 20.0)):
+                    if ready > need and name not in _first:
+                        _first[name] = [round(time.perf_counter() - _t0, 1), round(now - _c0, 1)]
+
             r0 = resource.getrusage(resource.RUSAGE_SELF)
-            res = make_cover(settings, req, progress, convert_fn=None if voice else stand_in_convert)
+            res = make_cover(
+                settings,
+                req,
+                progress,
+                convert_fn=None if voice else stand_in_convert,
+                preview=tmp / f"preview{i}.pcm",  # as the cover job makes it: playable while it runs
+            )
             r1 = resource.getrusage(resource.RUSAGE_SELF)
             c1 = time.process_time()
-            names = list(res.stages)
-            ends = [marks.get(n, c1) for n in names[1:]] + [c1]
-            cpu = {n: round(e - marks.get(n, c0), 2) for n, e in zip(names, ends, strict=True)}
+            if at["stage"] is not None:
+                cpu[at["stage"]] = cpu.get(at["stage"], 0.0) + c1 - at["cpu"]
             runs.append(
                 {
                     "total_s": round(time.perf_counter() - t0, 2),
                     "cpu_total_s": round(c1 - c0, 2),
                     "system_s": round(r1.ru_stime - r0.ru_stime, 2),
                     "stages": res.stages,
-                    "stages_cpu": cpu,
+                    "stages_cpu": {k: round(v, 1) for k, v in cpu.items()},
+                    "first_sound_s_cpu": first.get("first_sound"),  # [wall s, CPU s] after the request
+                    "first_20s_s_cpu": first.get("first_20s"),
                     "cached": res.stems_cached,
                     "lufs": round(res.loudness_lufs, 2),
                     "true_peak_db": round(res.true_peak_db, 2),
@@ -188,6 +288,9 @@ def main() -> None:
                     "seconds": args.seconds,
                     "threads": torch.get_num_threads(),
                     "real_convert": bool(voice),
+                    "song_shape": args.song_shape,
+                    "true_vocals": args.true_vocals,
+                    "cpu_model": _cpu_model(),
                     "runs": runs,
                     "peak_rss_mb": round(peak_mb),
                     "stage_peak_rss_mb": sampler.peaks,

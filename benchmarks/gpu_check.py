@@ -13,7 +13,8 @@ downloaded but packages. Steps, each timed (wall and process CPU seconds) and ma
 1. ``convert``: ``convert_file`` on a 30 s sung-like vocal, v2 40k + RMVPE + HuBERT + index, on
    ``cuda`` (the engine runs the synthesizer in fp16 there); cold (loading) and warm runs, RTF.
 2. ``cover``: ``make_cover`` of a 30 s synthetic stereo song with full-size BS-RoFormer and the
-   real conversion; stage times.
+   real conversion, made piece by piece as the cover job makes it; stage times and the time to
+   the first playable sound and to the first 20 s (``metrics.ready_s``).
 3. ``train``: ``train_model`` for one whole epoch (AMP: fp16 autocast + GradScaler on CUDA) on
    60 s of voice, full-size v2 40k G/D, batch 4; seconds per epoch, peak CUDA memory.
 4. ``parity``: the stored reference cases (``tests/data/reference/pipeline_*.npz``, made by RVC
@@ -66,6 +67,9 @@ def install(torch_index: str) -> None:
 class Clock:
     def __init__(self) -> None:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def peek(self) -> float:
+        return time.perf_counter() - self.wall
 
     def lap(self) -> dict[str, float]:
         return {
@@ -142,7 +146,15 @@ def step_cover(work: Path, device: str, size: str, fixtures: dict) -> dict:
         conversion=ConversionOptions(f0_method="rmvpe", index_rate=0.75),
     )
     clock = Clock()
-    res = make_cover(settings, req)
+    first: dict[str, float] = {}
+
+    def progress(stage: str, fraction: float, message: str = "", **kw) -> None:
+        ready = kw.get("ready_s") or 0.0
+        for name, need in (("first_sound_s", 0.0), ("first_20s_s", min(20.0, seconds - 1))):
+            if ready > need and name not in first:
+                first[name] = round(clock.peek(), 2)
+
+    res = make_cover(settings, req, progress, preview=work / "preview.pcm")
     _sync(device)
     total = clock.lap()
     ok = res.path.is_file() and abs(res.duration_s - seconds) < 0.5
@@ -152,6 +164,8 @@ def step_cover(work: Path, device: str, size: str, fixtures: dict) -> dict:
         "total": total,
         "stages_wall_s": res.stages,
         "lufs": res.loudness_lufs,
+        "first_sound_s": first.get("first_sound_s"),  # wall seconds after the request
+        "first_20s_s": first.get("first_20s_s"),
     }
 
 

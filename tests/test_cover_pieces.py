@@ -19,7 +19,7 @@ def _vocal(seconds=200, seed=0):
     x = (np.random.default_rng(seed).standard_normal(seconds * SR) * 0.1).astype(np.float32)
     x[: 12 * SR] = 0  # intro
     x[50 * SR : 58 * SR] *= 1e-4  # an instrumental break with separator leftovers
-    x[100 * SR : 101 * SR] = 0  # a breath: too short to skip
+    x[100 * SR : 102 * SR] = 0  # a rest: shorter than MIN_SILENT_S, cheaper to convert than to cut out
     x[150 * SR :] = 0  # outro
     return x
 
@@ -48,14 +48,17 @@ def test_cuts_do_not_depend_on_how_the_vocal_arrives(span):
 def test_silent_spans_are_skipped_with_edges_and_the_first_piece_is_short():
     pieces = _plan(_vocal(), [len(_vocal())])
     silent = [(p.start / SR, p.end / SR) for p in pieces if p.silent]
-    assert silent == [(0.0, 12 - EDGE_S), (50 + EDGE_S, 58 - EDGE_S), (150 + EDGE_S, 200.0)]
+    assert silent[0] == (0.0, 12 - EDGE_S) and silent[2] == (150 + EDGE_S, 200.0)
+    # the break: from where the piece before it ended (a silent run or its quietest point, in the
+    # break either way) to just before the voice returns
+    assert 50.0 <= silent[1][0] <= 51.0 and silent[1][1] == 58 - EDGE_S and len(silent) == 3
     sung = [p for p in pieces if not p.silent]
-    assert 20.0 <= (sung[0].end - sung[0].start) / SR <= 21.0  # first: short, cut within its last second
-    assert all((p.end - p.start) / SR <= 40.0 for p in sung)
+    assert 21.0 <= sung[0].end / SR <= 22.0  # the first ends ~22 s into the song, whatever the intro
+    assert all((p.end - p.start) / SR <= 30.0 for p in sung)
     assert sung[0].fade_in and not sung[0].fade_out
-    assert any(p.fade_out and p.end / SR == 50 + EDGE_S for p in sung)
-    # the 1 s breath at 100 s is converted inside a piece, not cut out
-    assert any(p.start / SR < 100 and p.end / SR > 101 for p in sung)
+    assert any(p.fade_out and p.end / SR == 150 + EDGE_S for p in sung)
+    # the 2 s rest at 100 s is converted inside a piece, not cut out
+    assert any(p.start / SR < 100 and p.end / SR > 102 for p in sung)
 
 
 def test_without_skipping_everything_is_converted():
@@ -81,7 +84,7 @@ def test_stream_converts_only_sung_pieces_and_fills_the_playable_part(tmp_path):
         calls.append((piece.start / sr, piece.end / sr))
         return audio * 0.5  # the stand-in "voice"
 
-    plan = PiecePlan(first_s=5.0, piece_s=8.0, quiet_s=1.0)
+    plan = PiecePlan(first_s=5.0, first_min_s=1.0, piece_s=8.0, quiet_s=1.0)
     preview = PreviewMixer(
         tmp_path / "p.pcm",
         [MixStem(paths["vocals"], 0, (), "vocals"), MixStem(paths["instrumental"], 0, (), "instrumental")],

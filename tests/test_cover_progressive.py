@@ -19,7 +19,7 @@ from persona.testing.separation import synthetic_song, write_model
 
 SR = 44100
 SECONDS = 10.0
-PIECES = PiecePlan(first_s=3.0, first_quiet_s=0.5, piece_s=4.0, quiet_s=1.0, segment_s=2.5)
+PIECES = PiecePlan(first_s=3.0, first_quiet_s=0.5, first_min_s=1.0, piece_s=4.0, quiet_s=1.0, segment_s=2.5)
 ONE_PASS = PiecePlan(first_s=1e4, piece_s=1e4, segment_s=1e4, skip_silence=False)
 
 

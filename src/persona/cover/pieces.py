@@ -5,11 +5,13 @@ being separated and converted. ``VocalPlanner`` takes the separated vocal in spa
 and gives back every piece it can already decide; a decision only ever looks at audio up to the
 piece's nominal end, so the cuts are the same whether the vocal comes in spans or all at once.
 
-- The first piece is short (``PiecePlan.first_s``: the first sound comes early), later ones are
-  at most ``piece_s`` (40 s: one RVC window, so the pipeline makes no inner cut). A piece ends at
-  the quietest 50 ms within ``quiet_s`` before that length, as RVC cuts its own windows.
+- The first sung piece ends near ``PiecePlan.first_s`` into the song (at least ``first_min_s``
+  after it starts), so the first ~20 s can be heard early whatever the intro; later pieces are at
+  most ``piece_s`` (30 s: within one RVC window, so the pipeline makes no inner cut). A piece ends
+  at the quietest 50 ms within ``quiet_s`` before that length, as RVC cuts its own windows.
 - Spans the separator left silent (50 ms frames whose peak stays under ``SILENCE_DB`` for at
-  least ``MIN_SILENT_S``: intros, instrumental breaks) are not converted: they become silent
+  least ``MIN_SILENT_S``: intros, instrumental breaks; shorter rests cost more to cut out than to
+  convert, as every piece adds RVC's 2 s of padding) are not converted: they become silent
   pieces (zeros). The converted piece before one reaches ``EDGE_S`` into it and fades out over
   ``FADE_S``; the piece after starts ``EDGE_S`` before the voice returns and fades in.
 Frames sit on one grid from the song's start, so every rule reads the same frames in both modes.
@@ -23,7 +25,7 @@ import numpy as np
 
 SILENCE_DB = -50.0  # a frame whose peak stays under this is separator leftovers, not singing
 FRAME_S = 0.05
-MIN_SILENT_S = 1.5  # shorter pauses are converted (a cut costs RVC's 2 s of padding)
+MIN_SILENT_S = 3.0  # shorter rests are converted (a cut costs RVC's 2 s of padding + the edges)
 EDGE_S = 0.25
 FADE_S = 0.2
 
@@ -32,11 +34,12 @@ FADE_S = 0.2
 class PiecePlan:
     """How a cover is cut into pieces (seconds)."""
 
-    first_s: float = 21.0  # the first piece, cut within its last second
+    first_s: float = 22.0  # the first sung piece ends this far into the song, cut within first_quiet_s
     first_quiet_s: float = 1.0
-    piece_s: float = 40.0  # the later pieces, cut within their last quiet_s
+    first_min_s: float = 4.0  # ...or this long after it starts, if later
+    piece_s: float = 30.0  # the later pieces, cut within their last quiet_s
     quiet_s: float = 5.0
-    segment_s: float = 22.0  # separation segments (whole model steps near this)
+    segment_s: float = 28.0  # separation segments (whole model steps near this: HTDemucs 29.25 s)
     skip_silence: bool = True
 
 
@@ -110,9 +113,12 @@ class VocalPlanner:
         if skip and self._run_from(-(-s // self.hop), final) >= self.min_run:
             self.in_silence = True
             return self._silent_piece(final)
-        length = int((self.plan.first_s if self.first else self.plan.piece_s) * self.sr)
-        quiet = int((self.plan.first_quiet_s if self.first else self.plan.quiet_s) * self.sr)
-        limit = s + length
+        p = self.plan
+        if self.first:
+            limit = max(int(p.first_s * self.sr), s + int(p.first_min_s * self.sr))
+            quiet = int(p.first_quiet_s * self.sr)
+        else:
+            limit, quiet = s + int(p.piece_s * self.sr), int(p.quiet_s * self.sr)
         if n <= limit and not final:
             return None  # the rules below read frames up to s + length
         fade_in, self.fade_next = self.fade_next, False

@@ -6,9 +6,9 @@ and returns a ``CoverResult``. Working files live in a private folder under
 failure or a cancel leaves no partial file. Memory stays bounded for long songs: after decoding,
 audio moves between stages as float WAV files and every stage works on pieces of them.
 
-The cover is made piece by piece (``persona.cover.stream``): the separator's segments (about 22 s)
+The cover is made piece by piece (``persona.cover.stream``): the separator's segments (about 28 s)
 go on to the conversion as each one is done, the vocal is cut into pieces (``persona.cover.pieces``:
-a short first one, then at most 40 s, at quiet points; spans the separator left silent are not
+the first ending ~22 s into the song, then at most 30 s, at quiet points; spans the separator left silent are not
 converted), and with ``preview=PATH`` the converted pieces are mixed into a playable part as they
 come (``persona.audio.preview``; ``progress`` metrics ``ready_s``/``ready_frames`` say how far it
 reaches). The finished file is then mixed from the whole stems as before (``mix_to_file``).
@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 OUTPUT_RATES = (44100, 48000)
 MIN_PIECE_S = 0.5  # shorter pieces (a song's last frames) are padded for the conversion
+PREVIEW_MARK_CHUNK_S = 0.5  # the playable part's watermark holds back at most this + 0.25 s
 
 ConvertFn = Callable[..., tuple[np.ndarray, int]]
 
@@ -386,7 +387,7 @@ def make_cover(
                 _mix_stems(request, pitch, plan_paths),
                 sr,
                 gain,
-                mark=provenance.new_marker(settings, sr, 2),
+                mark=provenance.new_marker(settings, sr, 2, chunk_s=PREVIEW_MARK_CHUNK_S),
             )
 
         def start_stream(pitch: float) -> CoverStream:

@@ -85,9 +85,10 @@ def mark_audio(samples: np.ndarray, sr: int, settings: Settings | None = None) -
     return embed(samples, sr)
 
 
-def new_marker(settings: Settings | None, sr: int, channels: int) -> Marker | None:
-    """A streaming marker for audio written in blocks; None only when marking is off."""
-    return Marker(sr, channels) if marking_enabled(settings) else None
+def new_marker(settings: Settings | None, sr: int, channels: int, chunk_s: float = 20.0) -> Marker | None:
+    """A streaming marker for audio written in blocks; None only when marking is off. ``chunk_s``:
+    how much it holds back (a progressive cover's playable part marks in short chunks)."""
+    return Marker(sr, channels, chunk_s=chunk_s) if marking_enabled(settings) else None
 
 
 def sealer(settings: Settings, model: Any, kind: str, *, title: str | None = None) -> Callable[[Path], Any]:

@@ -38,7 +38,7 @@ from persona.separation.models import SeparationModel
 
 log = logging.getLogger(__name__)
 
-SEGMENT_S = 22.0  # about: rounded to whole model chunk steps (``segment_frames``)
+SEGMENT_S = 28.0  # about: rounded to whole model chunk steps (``segment_frames``; HTDemucs 29.25 s)
 OVERLAP_S = 2.0
 
 

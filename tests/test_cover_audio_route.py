@@ -20,7 +20,7 @@ RATE = 8000
 @pytest.fixture
 def env(settings, tmp_path):
     ModelLibrary(settings).add("보컬", write_fixture_model(tmp_path / "v.pth", version="v2"), source="upload")
-    app = create_app(settings, web_dist=None, jobs_need_assets=False)  # no worker runs these jobs
+    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)  # no worker runs these jobs
     app.testing = True
     client = app.test_client()
     song = write_fixture_song(tmp_path / "s.wav", seconds=1.0)

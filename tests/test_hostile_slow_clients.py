@@ -57,7 +57,10 @@ def _upload(base: str, source: str = "127.0.0.1", token: str | None = TOKEN) -> 
         session.mount("http://", _From())
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         r = session.post(
-            f"{base}/api/models/upload", headers=headers, files={"file": ("m.zip", b"PK")}, timeout=TIMEOUT
+            f"{base}/api/models/upload",
+            headers=headers,
+            files={"file": ("m.zip", b"PK" + bytes(300_000))},  # more than the head's first read
+            timeout=TIMEOUT,
         )
         return {"status": r.status_code, **r.json()["error"]}
 
@@ -113,3 +116,15 @@ def test_bodies_a_thread_reads_are_counted_per_address_and_in_all():
     assert busy.status == 503 and busy.code == "uploads_busy" and busy.params == {"max": 3}
     slots.give_back("a")
     assert slots.take("c") is None
+
+
+def test_the_loop_spools_only_bodies_it_can_read_whole():
+    from persona.server.intake import body_length
+
+    head = b"POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n"
+    assert body_length(head + b"abc") == (len(head), 12)
+    for other in (b"Transfer-Encoding: chunked", b"Expect: 100-continue", b"Content-Length: 5"):
+        mixed = head.replace(b"Host: h", b"Host: h\r\n" + other)
+        assert body_length(mixed) is None  # a thread reads it, under the front door's counts
+    assert body_length(head.replace(b"12", b"-1")) is None
+    assert body_length(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n") is None

@@ -97,7 +97,7 @@ class Settings:
     # Slow clients (persona.server.intake, front_door): connections of one address still sending
     # their request, uploads per address, and bodies a thread reads as they come, in all.
     pending_per_client: int = 32
-    uploads_per_client: int = 4
+    uploads_per_client: int = 8
     uploads_at_once: int = 16
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (persona.server.proxies): addresses
     # or networks; every per-address limit then counts the client's address, not the proxy's.

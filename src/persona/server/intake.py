@@ -208,6 +208,11 @@ class Intake:
             self._hand_over(conn)  # no body, or one for the thread path (chunked, Expect, too big)
             return
         end, length = plan
+        if len(conn.head) - end >= length:  # the whole body came with the head: nothing to wait for
+            if registered:
+                self._forget(conn)
+            self._hand_over(conn)
+            return
         addr = self._counted(conn)
         cap = self.limits.uploads_per_client
         if addr is not None and cap and self.bodies_by_client[addr] >= cap:
@@ -229,11 +234,7 @@ class Intake:
         self.spooling_bytes += length
         if addr is not None:
             self.bodies_by_client[addr] += 1
-        if conn.body_left <= 0:
-            if registered:
-                self._forget(conn)
-            self._hand_over(conn)
-        elif not registered:
+        if not registered:
             self._watch(conn, 0.0)
         else:
             self.waiting[conn] = 0.0

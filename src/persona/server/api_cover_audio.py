@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 
 from persona.audio.wavhead import HEADER_BYTES, wav_header
 from persona.errors import PersonaError
+from persona.server import ownership
 from persona.server.ranges import normalize_range
 from persona.server.services import services
 
@@ -35,7 +36,7 @@ def preview_path(jobs_dir: Path, job_id: str, token: str) -> Path:
 @bp.get("/api/jobs/<job_id>/audio")
 def job_audio(job_id: str):
     svc = services()
-    job = svc.queue.store.get(job_id)
+    job = ownership.owned_job(job_id, svc.queue.store)  # someone else's job is not found
     if job["kind"] != "cover":
         raise PersonaError("job_no_audio", "only a cover job has audio", status=404)
     if job["status"] == "succeeded" and (job["result"] or {}).get("cover_id"):

@@ -138,7 +138,10 @@ class Catalogue:
         return self._rows(select(library_trainings).where(library_trainings.c.owner == owner))
 
     def sync_trainings(self, owner: str, found: dict[str, int]) -> None:
-        """Make the owner's training rows what is on disk now: ``{folder name: bytes}``."""
+        """Make the owner's training rows what is on disk now: ``{folder name: bytes}`` (no write
+        when nothing changed: ``GET /api/me`` asks often)."""
+        if {r["name"]: r["size_bytes"] for r in self.trainings(owner)} == found:
+            return
         with self._db.writing() as conn:
             conn.execute(delete(library_trainings).where(library_trainings.c.owner == owner))
             for name, size in found.items():

@@ -169,33 +169,30 @@ def test_the_worker_refuses_a_dense_file_too(tmp_path):
     assert err.value.code == "audio_too_dense" and err.value.params["channels"] == 40
 
 
-def test_a_worker_killed_for_memory_is_reported_as_out_of_memory(settings, monkeypatch):
+def _orphaned_cover(settings, monkeypatch, kills_at_start: int):
+    """A running cover whose worker is dead, its attempt having noted ``kills_at_start``."""
     queue = JobQueue(settings)
-    store = queue.store
-    job = store.create("cover", {"model": "x", "_song": "s.wav"}, model="x")
+    job = queue.store.create("cover", {"model": "x", "_song": "s.wav"}, model="x")
     folder = queue.job_dir(job["id"])
     folder.mkdir(parents=True, exist_ok=True)
-    store.claim(job["id"])
-    monkeypatch.setattr(oom, "oom_kills", lambda: 7)
+    queue.store.claim(job["id"])
+    monkeypatch.setattr(oom, "oom_kills", lambda: kills_at_start)
     oom.note_start(folder)
-    store._update(job["id"], bump=False, worker_pid=DEAD_PID, attempts=1, stage="convert")
+    queue.store._update(job["id"], bump=False, worker_pid=DEAD_PID, attempts=1, stage="convert")
+    return queue, job["id"]
+
+
+def test_a_worker_killed_for_memory_is_reported_as_out_of_memory(settings, monkeypatch):
+    queue, job_id = _orphaned_cover(settings, monkeypatch, 7)
     monkeypatch.setattr(oom, "oom_kills", lambda: 8)  # the kernel killed something since
-    assert recover(settings, queue)["failed"] == [job["id"]]
-    failed = store.get(job["id"])
+    assert recover(settings, queue)["failed"] == [job_id]
+    failed = queue.store.get(job_id)
     assert failed["status"] == "failed" and failed["error"]["code"] == "out_of_memory"
 
 
 def test_a_worker_killed_otherwise_is_still_started_again(settings, monkeypatch):
-    queue = JobQueue(settings)
-    store = queue.store
-    job = store.create("cover", {"model": "x", "_song": "s.wav"}, model="x")
-    folder = queue.job_dir(job["id"])
-    folder.mkdir(parents=True, exist_ok=True)
-    store.claim(job["id"])
-    monkeypatch.setattr(oom, "oom_kills", lambda: 7)
-    oom.note_start(folder)
-    store._update(job["id"], bump=False, worker_pid=DEAD_PID, attempts=1, stage="convert")
-    assert recover(settings, queue)["requeued"] == [job["id"]]
+    queue, job_id = _orphaned_cover(settings, monkeypatch, 7)
+    assert recover(settings, queue)["requeued"] == [job_id]
 
 
 def test_a_job_error_names_the_persons_song_not_the_saved_file():

@@ -12,7 +12,6 @@ from accounts_fixtures import GOOD, OTHER, add_people, cheap_hashes, normal_hash
 
 from persona.accounts import passwords
 from persona.accounts.store import Accounts
-from persona.server import create_app
 
 GUARDED = [
     "/api/models",
@@ -38,15 +37,8 @@ def people(settings):
 
 
 @pytest.fixture
-def app(settings, people):
-    app = create_app(
-        settings.replace(
-            signin_per_account="4/minute", signin_per_address="8/minute", jobs_need_assets=False
-        ),
-        web_dist=None,
-    )
-    app.testing = True
-    return app
+def app(settings, people, make_app):
+    return make_app(signin_per_account="4/minute", signin_per_address="8/minute", jobs_need_assets=False)
 
 
 @pytest.fixture
@@ -58,8 +50,8 @@ def _code(r) -> str:
     return r.get_json()["error"]["code"]
 
 
-def test_single_person_mode_needs_no_one(settings):
-    client = create_app(settings, web_dist=None).test_client()
+def test_single_person_mode_needs_no_one(settings, make_client):
+    client = make_client()
     assert client.get("/api/models").status_code == 200
     probe = client.get("/api/session").get_json()
     assert probe["accounts"] is False and probe["setup"] is True and probe["user"] is None
@@ -273,8 +265,8 @@ def test_leaving_needs_the_password_and_ends_everything(client, settings):
     assert Accounts.of(settings).find("mina") is None
 
 
-def test_first_admin_from_this_machine_only(settings):
-    client = create_app(settings, web_dist=None).test_client()
+def test_first_admin_from_this_machine_only(settings, make_client):
+    client = make_client()
     creds = {"username": "Owner", "password": GOOD}
     r = client.post("/api/setup", json=creds, headers={"X-Forwarded-For": "203.0.113.9"})
     assert (r.status_code, _code(r)) == (403, "setup_loopback_only")
@@ -391,10 +383,10 @@ def test_current_owner_in_requests_and_socket_handlers(app, settings, people):
         assert current_owner() == people["mina"]["id"]
 
 
-def test_current_owner_is_none_in_single_person_mode(settings):
+def test_current_owner_is_none_in_single_person_mode(settings, make_app):
     from persona.server.identity import current_owner
 
-    app = create_app(settings, web_dist=None)
+    app = make_app()
     with app.test_request_context("/api/models"):
         app.preprocess_request()
         assert current_owner() is None

@@ -16,11 +16,11 @@ from persona.jobs.handlers import default_handlers
 from persona.jobs.needs import missing, missing_for_defaults, requirements
 from persona.jobs.runner import run_job
 from persona.library import ModelLibrary
-from persona.server.app import create_app
 from persona.settings import Settings
 from persona.testing.home import write_fixture_model, write_fixture_song
 from persona.testing.http import FileServer
 from persona.testing.mirror import build_mirror
+from persona.testing.uploads import upload
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,6 @@ def mirror(tmp_path_factory):
 def settings(tmp_path, mirror) -> Settings:
     server, pins, _ = mirror
     return Settings(home=tmp_path / "home", device="cpu", asset_base_url=server.url, asset_pins=str(pins))
-
-
-@pytest.fixture
-def client(settings):
-    return create_app(settings, web_dist=None).test_client()
 
 
 def _visible(root: Path) -> list[str]:
@@ -91,7 +86,7 @@ def test_jobs_that_cannot_run_are_refused_with_the_missing_names(client, setting
     song = write_fixture_song(tmp_path / "노래.wav", seconds=1.0)
     r = client.post(
         "/api/trainings",
-        data={"name": "새 목소리", "epochs": "1", "files": [(io.BytesIO(song.read_bytes()), "내녹음.wav")]},
+        data={"name": "새 목소리", "epochs": "1", "files": [upload(song, "내녹음.wav")]},
         content_type="multipart/form-data",
     )
     body = r.get_json()["error"]
@@ -101,7 +96,7 @@ def test_jobs_that_cannot_run_are_refused_with_the_missing_names(client, setting
     ModelLibrary(settings).add("보컬", write_fixture_model(tmp_path / "v.pth"), source="upload")
     r = client.post(
         "/api/covers",
-        data={"model": "보컬", "song": (io.BytesIO(song.read_bytes()), "노래.wav")},
+        data={"model": "보컬", "song": upload(song, "노래.wav")},
         content_type="multipart/form-data",
     )
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "assets_needed"
@@ -137,12 +132,12 @@ def test_a_wrong_hash_fails_cleanly_and_a_retry_works(client, settings, mirror):
     assert "rmvpe.pt" in _visible(settings.assets)
 
 
-def test_no_network_fails_with_a_code_and_nothing_in_the_assets_folder(tmp_path, mirror):
+def test_no_network_fails_with_a_code_and_nothing_in_the_assets_folder(tmp_path, mirror, make_client):
     _, pins, _ = mirror
     settings = Settings(
         home=tmp_path / "home", device="cpu", asset_base_url="http://127.0.0.1:9", asset_pins=str(pins)
     )
-    client = create_app(settings, web_dist=None).test_client()
+    client = make_client(settings)
     job = _run_download(client, settings)
     assert job["status"] == "failed" and job["error"]["code"] == "download_failed"
     assert _visible(settings.assets) == []

@@ -3,7 +3,6 @@ an import's confirmation, and the record kept with the model (worker side)."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 from pathlib import Path
 
@@ -14,8 +13,8 @@ import soundfile as sf
 from persona.errors import PersonaError
 from persona.jobs import handlers
 from persona.library import ModelLibrary
-from persona.server import create_app
 from persona.testing.home import write_fixture_model, write_fixture_song
+from persona.testing.uploads import upload
 
 SPOKEN = "The box was thrown beside the parked truck. The hogs were fed chopped corn and garbage."
 
@@ -51,18 +50,12 @@ def clips(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def required(settings):
-    app = create_app(settings.replace(consent="on", jobs_need_assets=False), web_dist=None)
-    app.testing = True
-    return app.test_client()
-
-
-def _file(path: Path, name: str | None = None):
-    return (io.BytesIO(path.read_bytes()), name or path.name)
+def required(settings, make_client):
+    return make_client(consent="on", jobs_need_assets=False)
 
 
 def _train(client, clips, name="내목소리", consent=None, challenge=None):
-    data = {"name": name, "epochs": "2", "files": [_file(clips["song"])]}
+    data = {"name": name, "epochs": "2", "files": [upload(clips["song"])]}
     if consent is not None:
         data["consent"] = consent
     if challenge is not None:
@@ -97,29 +90,29 @@ def test_a_training_without_consent_is_refused_and_nothing_is_kept(required, cli
 )
 def test_a_bad_consent_clip_is_refused_with_its_reason(required, clips, clip, name, code):
     c = _challenge(required)
-    r = _train(required, clips, consent=_file(clips[clip], name), challenge=c["id"])
+    r = _train(required, clips, consent=upload(clips[clip], name), challenge=c["id"])
     assert r.status_code == 400 and r.get_json()["error"]["code"] == code
 
 
 def test_a_live_consent_queues_the_training_once(required, clips):
     c = _challenge(required)
     assert "내목소리" in c["sentence"]
-    r = _train(required, clips, consent=_file(clips["live"], "blob.webm"), challenge=c["id"])
+    r = _train(required, clips, consent=upload(clips["live"], "blob.webm"), challenge=c["id"])
     assert r.status_code == 202, r.get_json()
     job = required.get(f"/api/jobs/{r.get_json()['job_id']}").get_json()
     assert "_consent" not in job["params"]  # the clip's internals stay with the job
     # the same challenge again (another name so the name check passes): unknown, used
-    r = _train(required, clips, name="둘째", consent=_file(clips["live2"], "blob.webm"), challenge=c["id"])
+    r = _train(required, clips, name="둘째", consent=upload(clips["live2"], "blob.webm"), challenge=c["id"])
     assert r.get_json()["error"]["code"] == "consent_challenge_invalid"
     # the same recording with a fresh sentence: a replay
     c2 = _challenge(required, "셋째")
-    r = _train(required, clips, name="셋째", consent=_file(clips["live"], "blob.webm"), challenge=c2["id"])
+    r = _train(required, clips, name="셋째", consent=upload(clips["live"], "blob.webm"), challenge=c2["id"])
     assert r.get_json()["error"]["code"] == "consent_replayed"
 
 
 def test_a_challenge_for_another_name_does_not_fit(required, clips):
     c = _challenge(required, "다른이름")
-    r = _train(required, clips, consent=_file(clips["live"], "blob.webm"), challenge=c["id"])
+    r = _train(required, clips, consent=upload(clips["live"], "blob.webm"), challenge=c["id"])
     assert r.get_json()["error"]["code"] == "consent_challenge_invalid"
 
 
@@ -129,11 +122,11 @@ def test_an_import_needs_the_rights_confirmed_and_is_labelled(required, clips, t
     z = tmp_path / "v.zip"
     with zipfile.ZipFile(z, "w") as zf:
         zf.write(clips["pth"], "voice.pth")
-    r = required.post("/api/models/upload", data={"file": _file(z)}, content_type="multipart/form-data")
+    r = required.post("/api/models/upload", data={"file": upload(z)}, content_type="multipart/form-data")
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "rights_confirmation_required"
     r = required.post(
         "/api/models/upload",
-        data={"file": _file(z), "rights_confirmed": "true"},
+        data={"file": upload(z), "rights_confirmed": "true"},
         content_type="multipart/form-data",
     )
     assert r.status_code == 201, r.get_json()
@@ -162,13 +155,12 @@ def test_the_worker_refuses_another_voice_and_keeps_the_record(settings, clips, 
     assert (ModelLibrary(settings).get("내목소리").pth_path.parent / "consent" / "clip.webm").is_file()
 
 
-def test_with_accounts_consent_is_asked_and_a_sentence_is_its_persons(settings, clips):
+def test_with_accounts_consent_is_asked_and_a_sentence_is_its_persons(settings, clips, make_app):
     from accounts_fixtures import GOOD, OTHER, add_people, cheap_hashes, sign_in
 
     cheap_hashes()
     add_people(settings)
-    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
-    app.testing = True
+    app = make_app(jobs_need_assets=False)
     admin, mina = app.test_client(), app.test_client()
     h_admin = {"X-CSRF-Token": sign_in(admin, "관리자", GOOD)}
     h_mina = {"X-CSRF-Token": sign_in(mina, "Mina", OTHER)}
@@ -176,10 +168,10 @@ def test_with_accounts_consent_is_asked_and_a_sentence_is_its_persons(settings, 
     r = admin.post("/api/consent/challenges", json={"model_name": "내목소리"}, headers=h_admin)
     assert r.status_code == 201
     c = r.get_json()
-    data = {"name": "내목소리", "epochs": "2", "files": [_file(clips["song"])]}
+    data = {"name": "내목소리", "epochs": "2", "files": [upload(clips["song"])]}
     r = mina.post(  # Mina may have a model of the same name, but not the admin's sentence
         "/api/trainings",
-        data={**data, "consent": _file(clips["live"], "blob.webm"), "consent_challenge": c["id"]},
+        data={**data, "consent": upload(clips["live"], "blob.webm"), "consent_challenge": c["id"]},
         headers=h_mina,
         content_type="multipart/form-data",
     )
@@ -188,8 +180,8 @@ def test_with_accounts_consent_is_asked_and_a_sentence_is_its_persons(settings, 
         "/api/trainings",
         data={
             **data,
-            "files": [_file(clips["song"])],
-            "consent": _file(clips["live2"], "blob.webm"),
+            "files": [upload(clips["song"])],
+            "consent": upload(clips["live2"], "blob.webm"),
             "consent_challenge": c["id"],
         },  # fmt: skip
         headers=h_admin,

@@ -7,7 +7,6 @@ upload naming the person's file; a worker killed by the kernel for memory is rep
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import subprocess
@@ -24,6 +23,7 @@ from persona.jobs import JobQueue, oom
 from persona.jobs.recovery import recover
 from persona.library import ModelLibrary
 from persona.testing.home import write_fixture_model
+from persona.testing.uploads import upload
 
 DEAD_PID = 2**22 + 12345  # above pid_max: never alive
 
@@ -57,7 +57,7 @@ def _wav(data: np.ndarray, rate: int = 16000) -> bytes:
 def _cover(client, song: bytes, filename: str):
     return client.post(
         "/api/covers",
-        data={"model": "목소리", "song": (io.BytesIO(song), filename)},
+        data={"model": "목소리", "song": upload(song, filename)},
         content_type="multipart/form-data",
     )
 
@@ -72,12 +72,10 @@ def _nothing_queued(settings) -> bool:
     return JobQueue(settings).store.list(limit=10) == []
 
 
-def test_a_dense_song_is_refused_from_its_header(with_model, settings):
+def test_a_dense_song_is_refused_from_its_header(with_model, settings, make_client):
     """8 channels at 384 kHz: more samples than the song limit of 96 kHz stereo allows (the
     limit set to 1 minute here, so the file can be 8 s instead of 5 minutes)."""
-    from persona.server import create_app
-
-    client = create_app(dataclasses.replace(settings, max_song_seconds=60.0), web_dist=None).test_client()
+    client = make_client(max_song_seconds=60.0)
     body = _flac(8.0, channels=8, rate=384_000, fill=0.0)  # silence: a small file
     r = _cover(client, body, "dense.flac")
     error = r.get_json()["error"]
@@ -135,7 +133,7 @@ def test_a_song_shorter_than_a_second_is_refused_at_upload(with_model, client, s
 def test_a_recording_of_a_tenth_of_a_second_is_refused_at_upload(client, settings):
     r = client.post(
         "/api/trainings",
-        data={"name": "목소리", "epochs": "1", "files": [(io.BytesIO(_flac(0.1)), "숨.flac")]},
+        data={"name": "목소리", "epochs": "1", "files": [upload(_flac(0.1), "숨.flac")]},
         content_type="multipart/form-data",
     )
     error = r.get_json()["error"]

@@ -22,8 +22,8 @@ from persona.jobs import JobQueue
 from persona.jobs.runner import run_job
 from persona.jobs.store import JobStore, new_job_id
 from persona.library import ModelLibrary
-from persona.server import create_app
 from persona.testing.home import write_fixture_model
+from persona.testing.uploads import upload
 
 FULL = OSError(errno.ENOSPC, "No space left on device")
 
@@ -34,15 +34,22 @@ def _song() -> bytes:
     return buf.getvalue()
 
 
-def _client(settings):
+@pytest.fixture
+def settings(settings):
+    return settings.replace(jobs_need_assets=False)  # no worker runs these jobs
+
+
+@pytest.fixture
+def voiced(settings, client):
+    """The client, with a model to cover with."""
     ModelLibrary(settings).add("목소리", write_fixture_model(settings.home / "m.pth"), source="upload")
-    return create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
+    return client
 
 
 def _post_cover(client):
     return client.post(
         "/api/covers",
-        data={"model": "목소리", "song": (io.BytesIO(_song()), "노래.wav")},
+        data={"model": "목소리", "song": upload(_song(), "노래.wav")},
         content_type="multipart/form-data",
     )
 
@@ -57,18 +64,18 @@ def _is_disk_full(r) -> dict:
     return error
 
 
-def test_an_upload_is_refused_before_reading_when_space_is_short(settings, monkeypatch):
-    client = _client(settings)
+def test_an_upload_is_refused_before_reading_when_space_is_short(settings, monkeypatch, voiced):
+    client = voiced
     monkeypatch.setattr(disk, "free_bytes", lambda path: 10 << 20)
     error = _is_disk_full(_post_cover(client))
     assert error["params"]["free_mb"] == 10 and error["params"]["needed_mb"] >= settings.min_free_mb
     assert JobQueue(settings).store.list(limit=5) == [] and not _staging_left(settings)
 
 
-def test_enospc_while_saving_an_upload_is_disk_full_and_leaves_nothing(settings, monkeypatch):
+def test_enospc_while_saving_an_upload_is_disk_full_and_leaves_nothing(settings, monkeypatch, voiced):
     from persona.server import validation
 
-    client = _client(settings)
+    client = voiced
 
     class Full(io.BytesIO):
         def write(self, data):
@@ -79,10 +86,10 @@ def test_enospc_while_saving_an_upload_is_disk_full_and_leaves_nothing(settings,
     assert JobQueue(settings).store.list(limit=5) == [] and not _staging_left(settings)
 
 
-def test_a_full_job_database_is_disk_full(settings, monkeypatch):
+def test_a_full_job_database_is_disk_full(settings, monkeypatch, voiced):
     from sqlalchemy.exc import OperationalError
 
-    client = _client(settings)
+    client = voiced
 
     def full(*args, **kwargs):
         raise OperationalError("INSERT INTO jobs", {}, Exception("database or disk is full"))
@@ -93,13 +100,12 @@ def test_a_full_job_database_is_disk_full(settings, monkeypatch):
 
 
 def test_enospc_while_unpacking_a_model_is_disk_full_and_the_library_unchanged(
-    settings, tmp_path, monkeypatch
+    settings, tmp_path, monkeypatch, client
 ):
     import zipfile
 
     from persona.library import models
 
-    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
     z = io.BytesIO()
     with zipfile.ZipFile(z, "w") as zf:
         zf.write(write_fixture_model(tmp_path / "m.pth"), "m.pth")
@@ -110,7 +116,7 @@ def test_enospc_while_unpacking_a_model_is_disk_full_and_the_library_unchanged(
     monkeypatch.setattr(models, "extract_member", full)
     r = client.post(
         "/api/models/upload",
-        data={"file": (io.BytesIO(z.getvalue()), "m.zip"), "name": "가득", "rights_confirmed": "1"},
+        data={"file": upload(z.getvalue(), "m.zip"), "name": "가득", "rights_confirmed": "1"},
         content_type="multipart/form-data",
     )
     _is_disk_full(r)
@@ -192,7 +198,7 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
     return done.returncode == 0
 
 
-def test_a_real_full_disk_under_an_upload(settings, tmp_path):
+def test_a_real_full_disk_under_an_upload(settings, tmp_path, make_client):
     """A Persona home whose jobs folder is a 1 MiB tmpfs: a 2 MiB song meets a real ENOSPC."""
     import dataclasses
 
@@ -203,12 +209,13 @@ def test_a_real_full_disk_under_an_upload(settings, tmp_path):
         jobs = dataclasses.replace(settings, min_free_mb=0)
         jobs.jobs_dir.parent.mkdir(parents=True, exist_ok=True)
         jobs.jobs_dir.symlink_to(small)
-        client = _client(jobs)
+        ModelLibrary(jobs).add("목소리", write_fixture_model(jobs.home / "m.pth"), source="upload")
+        client = make_client(jobs)
         buf = io.BytesIO()
         sf.write(buf, np.zeros(16000 * 70, np.float32) + 0.1, 16000, format="WAV", subtype="FLOAT")
         r = client.post(
             "/api/covers",
-            data={"model": "목소리", "song": (io.BytesIO(buf.getvalue()), "큰 노래.wav")},
+            data={"model": "목소리", "song": upload(buf.getvalue(), "큰 노래.wav")},
             content_type="multipart/form-data",
         )
         _is_disk_full(r)

@@ -20,11 +20,16 @@ from persona.library import ModelLibrary
 from persona.library.isolated import run_isolated
 from persona.library.validate import inspect_index, inspect_model
 from persona.rvc.index_file import check_index_file
-from persona.server import create_app
 from persona.testing.home import write_fixture_index, write_fixture_model
 from persona.testing.hostile import HOSTILE, burn_cpu, grab_memory, laughing_entry, refusal_in_child
+from persona.testing.uploads import upload
 
 RSS_BOUND_MB = 300  # the unbounded behaviour this replaces reached 5.7-8.4 GB
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.replace(jobs_need_assets=False)  # no worker runs these jobs
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -54,17 +59,16 @@ def test_an_index_with_bytes_after_it_or_cut_short_is_refused(tmp_path):
         assert err.value.code == "index_invalid"
 
 
-def test_an_upload_with_a_hostile_index_is_refused_and_the_library_unchanged(settings, tmp_path):
+def test_an_upload_with_a_hostile_index_is_refused_and_the_library_unchanged(settings, tmp_path, client):
     make, _ = HOSTILE["index_length_x1e6"]
     bad = make(tmp_path / "added_IVF1_Flat_nprobe_1_m_v2.index")
     z = io.BytesIO()
     with zipfile.ZipFile(z, "w") as zf:
         zf.write(write_fixture_model(tmp_path / "m.pth"), "m.pth")
         zf.write(bad, bad.name)
-    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
     r = client.post(
         "/api/models/upload",
-        data={"file": (io.BytesIO(z.getvalue()), "m.zip"), "name": "적대"},
+        data={"file": upload(z.getvalue(), "m.zip"), "name": "적대"},
         content_type="multipart/form-data",
     )
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "index_invalid"
@@ -105,9 +109,8 @@ def test_a_check_that_allocates_without_bound_is_stopped_by_its_memory_limit():
     assert err.value.params == {"file": "big.index", "limit_mb": 256}
 
 
-def test_the_server_answers_while_a_check_runs(settings):
+def test_the_server_answers_while_a_check_runs(client):
     """The check holds a child's CPU, never the web process's GIL: health answers meanwhile."""
-    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
     done = threading.Event()
 
     def check():
@@ -125,21 +128,20 @@ def test_the_server_answers_while_a_check_runs(settings):
     assert answered >= 1
 
 
-def _upload(settings, body: bytes, filename: str, name: str = "적대"):
-    client = create_app(settings.replace(jobs_need_assets=False), web_dist=None).test_client()
+def _upload(client, body: bytes, filename: str, name: str = "적대"):
     return client.post(
         "/api/models/upload",
-        data={"file": (io.BytesIO(body), filename), "name": name},
+        data={"file": upload(body, filename), "name": name},
         content_type="multipart/form-data",
     )
 
 
-def test_a_zip_member_that_inflates_like_a_bomb_is_refused_before_extraction(settings, tmp_path):
+def test_a_zip_member_that_inflates_like_a_bomb_is_refused_before_extraction(settings, tmp_path, client):
     z = io.BytesIO()
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(write_fixture_model(tmp_path / "m.pth"), "m.pth")
         zf.writestr("added_IVF1_Flat_nprobe_1_m_v2.index", bytes(4 << 20))  # zeros: ~1000x
-    r = _upload(settings, z.getvalue(), "m.zip")
+    r = _upload(client, z.getvalue(), "m.zip")
     error = r.get_json()["error"]
     assert r.status_code == 413 or r.status_code == 400, r.get_json()
     assert error["code"] == "zip_too_large" and error["params"]["max_ratio"] == 20
@@ -147,12 +149,12 @@ def test_a_zip_member_that_inflates_like_a_bomb_is_refused_before_extraction(set
     assert not ModelLibrary(settings).exists("적대")
 
 
-def test_an_upload_of_a_laughing_model_names_the_persons_file(settings, tmp_path):
+def test_an_upload_of_a_laughing_model_names_the_persons_file(settings, tmp_path, client):
     bad = laughing_entry("info")(tmp_path / "my voice.pth")
     z = io.BytesIO()
     with zipfile.ZipFile(z, "w") as zf:
         zf.write(bad, "folder/my voice.pth")
-    r = _upload(settings, z.getvalue(), "m.zip")
+    r = _upload(client, z.getvalue(), "m.zip")
     error = r.get_json()["error"]
     assert r.status_code == 400 and error["code"] == "model_invalid"
     assert "my voice.pth" in error["message"] and "upload.pth" not in error["message"]

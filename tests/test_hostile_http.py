@@ -3,7 +3,6 @@ per-file limits, and a cover racing a DELETE of its model."""
 
 from __future__ import annotations
 
-import io
 import threading
 
 import pytest
@@ -11,8 +10,8 @@ import pytest
 from persona.errors import PersonaError
 from persona.jobs import JobQueue
 from persona.library import CoverLibrary, ModelLibrary
-from persona.server import create_app
 from persona.testing.home import write_fixture_model, write_fixture_song
+from persona.testing.uploads import upload
 
 
 @pytest.fixture
@@ -23,10 +22,8 @@ def cover(settings, tmp_path):
 
 
 @pytest.fixture
-def client(settings):
-    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
-    app.testing = True
-    return app.test_client()
+def settings(settings):
+    return settings.replace(jobs_need_assets=False)  # no worker runs these jobs
 
 
 @pytest.mark.parametrize("header", ["bytes=abc", "bytes=9-3", "items=0-10", "bytes=", "bytes=1-2-3"])
@@ -50,22 +47,22 @@ def test_a_suffix_range_longer_than_the_file_is_the_whole_file(client, cover):
     )
 
 
-def test_the_request_limit_admits_what_the_per_file_limits_allow(settings, tmp_path):
+def test_the_request_limit_admits_what_the_per_file_limits_allow(settings, tmp_path, make_client):
     """Three recordings at the per-file limit exceed one upload's limit, yet every limit allows them."""
     song = write_fixture_song(tmp_path / "r.wav", seconds=6.0)
     size = song.stat().st_size
     s = settings.replace(
         max_upload_bytes=size + 1000, max_training_file_bytes=size + 1000, max_training_files=3
     )
-    client = create_app(s.replace(jobs_need_assets=False), web_dist=None).test_client()
-    files = [(io.BytesIO(song.read_bytes()), f"r{i}.wav") for i in range(3)]
+    client = make_client(s)
+    files = [upload(song, f"r{i}.wav") for i in range(3)]
     r = client.post(
         "/api/trainings",
         data={"name": "세 개", "epochs": "1", "files": files},
         content_type="multipart/form-data",
     )
     assert r.status_code == 202, r.get_json()
-    big = [(io.BytesIO(song.read_bytes() + b"\0" * 2000), "big.wav")]
+    big = [upload(song.read_bytes() + b"\0" * 2000, "big.wav")]
     r = client.post(
         "/api/trainings",
         data={"name": "큰 것", "epochs": "1", "files": big},
@@ -127,12 +124,11 @@ def test_a_request_for_several_ranges_gets_the_whole_file(client, cover):
 
 
 @pytest.fixture
-def dist_client(settings, tmp_path):
+def dist_client(settings, tmp_path, make_client):
     dist = tmp_path / "dist"
     dist.mkdir()
     (dist / "index.html").write_text("<!doctype html><title>p</title>")
-    app = create_app(settings.replace(jobs_need_assets=False), web_dist=dist)
-    return app.test_client()
+    return make_client(web_dist=dist)
 
 
 @pytest.mark.parametrize("path", ["/%00", "/a%00b.js", "/api/models/%01", "/socket.io/%7f"])
@@ -161,10 +157,10 @@ def test_json_nested_too_deeply_is_refused(dist_client, route):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "json_too_deep"
 
 
-def test_the_token_cookie_opens_safe_requests_only(settings):
+def test_the_token_cookie_opens_safe_requests_only(settings, make_client):
     """The page keeps the token out of URLs: its SameSite cookie carries it for GET/HEAD (audio,
     downloads, the Socket.IO handshake), never for a request that changes something."""
-    client = create_app(settings.replace(token="T", jobs_need_assets=False), web_dist=None).test_client()
+    client = make_client(token="T")
     assert client.get("/api/models").status_code == 401
     client.set_cookie("persona_token", "T")
     assert client.get("/api/models").status_code == 200

@@ -14,15 +14,13 @@ from persona.errors import PersonaError
 from persona.jobs import JobQueue
 from persona.library import ModelLibrary
 from persona.names import validate_model_name
-from persona.server import create_app
 from persona.testing.home import write_fixture_model, write_fixture_song
+from persona.testing.uploads import upload
 
 
 @pytest.fixture
-def client(settings):
-    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
-    app.testing = True
-    return app.test_client()
+def settings(settings):
+    return settings.replace(jobs_need_assets=False)  # no worker runs these jobs
 
 
 def _zip(tmp_path, member: str = "voice.pth") -> io.BytesIO:
@@ -37,7 +35,7 @@ def _train(client, tmp_path, name: str):
     song = write_fixture_song(tmp_path / "rec.wav", seconds=2.0)
     return client.post(
         "/api/trainings",
-        data={"name": name, "epochs": "2", "files": [(io.BytesIO(song.read_bytes()), "rec.wav")]},
+        data={"name": name, "epochs": "2", "files": [upload(song, "rec.wav")]},
         content_type="multipart/form-data",
     )
 

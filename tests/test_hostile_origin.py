@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from persona.server.app import create_app
 from persona.settings import Settings
 
 EVIL = "http://evil.example"
-
-
-@pytest.fixture
-def client(settings):
-    return create_app(settings, web_dist=False).test_client()
 
 
 def _code(resp) -> str | None:
@@ -71,7 +65,7 @@ def test_this_servers_addresses_are_served(client, host):
     assert client.get("/api/health", headers={"Host": host}).status_code == 200
 
 
-def test_the_allow_lists_are_configurable(settings):
+def test_the_allow_lists_are_configurable(settings, make_client):
     s = Settings.from_env(
         {
             "PERSONA_ALLOWED_HOSTS": "persona.lan, studio.example",
@@ -83,27 +77,27 @@ def test_the_allow_lists_are_configurable(settings):
     assert s.allowed_hosts == ("persona.lan", "studio.example") and s.allowed_origins == (
         "https://app.example",
     )
-    client = create_app(s, web_dist=False).test_client()
+    client = make_client(s)
     assert client.get("/api/health", headers={"Host": "persona.lan:8080"}).status_code == 200
     assert client.get("/api/health", headers={"Host": "evil.example"}).status_code == 403
     resp = client.post("/api/jobs/abc/cancel", headers={"Origin": "https://app.example"})
     assert resp.status_code == 404
-    anything = create_app(settings.replace(allowed_hosts=("*",)), web_dist=False).test_client()
+    anything = make_client(allowed_hosts=("*",))
     assert anything.get("/api/health", headers={"Host": "evil.example"}).status_code == 200
 
 
-def test_with_a_token_the_token_is_the_guard(settings):
-    client = create_app(settings.replace(token="t"), web_dist=False).test_client()
+def test_with_a_token_the_token_is_the_guard(settings, make_client):
+    client = make_client(token="t")
     resp = client.get("/api/health", headers={"Host": "evil.example"})
     assert resp.status_code == 401  # no Host refusal in token mode: without the token nothing is read
     resp = client.get("/api/health", headers={"Host": "evil.example", "Authorization": "Bearer t"})
     assert resp.status_code == 200
 
 
-def test_socketio_handshake_with_a_wrong_token_is_refused_before_engineio_answers(settings):
+def test_socketio_handshake_with_a_wrong_token_is_refused_before_engineio_answers(settings, make_client):
     """A wrong token is 401 at the door; none at all is admitted on probation (the token may
     come in the auth payload: tests/test_hostile_sockets.py), as is the cookie the page sets."""
-    client = create_app(settings.replace(token="t"), web_dist=False).test_client()
+    client = make_client(token="t")
     resp = client.get("/socket.io/?EIO=4&transport=polling&token=wrong")
     assert resp.status_code == 401 and _code(resp) == "unauthorized"
     resp = client.get("/socket.io/?EIO=4&transport=polling", headers={"Authorization": "Bearer wrong"})

@@ -4,13 +4,11 @@ sung by that model, then its audio through the API."""
 
 from __future__ import annotations
 
-import io
 import signal
 
 import pytest
 
 from persona.jobs import JobStore
-from persona.server import create_app
 from persona.testing.home import (
     start_worker,
     stop_process,
@@ -18,6 +16,7 @@ from persona.testing.home import (
     write_fixture_assets,
     write_fixture_song,
 )
+from persona.testing.uploads import upload
 
 pytestmark = pytest.mark.slow
 
@@ -42,11 +41,11 @@ def _finished(store: JobStore, job_id: str):
     return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
 
-def test_train_then_cover_on_real_engines(env):
+def test_train_then_cover_on_real_engines(env, make_client):
     settings, recordings, song = env
-    client = create_app(settings, web_dist=None).test_client()
+    client = make_client(settings)
     store = JobStore(settings)
-    files = [(io.BytesIO(p.read_bytes()), p.name) for p in recordings]
+    files = [upload(p) for p in recordings]
     r = client.post(
         "/api/trainings",
         data={
@@ -80,7 +79,7 @@ def test_train_then_cover_on_real_engines(env):
             "model": "진짜 목소리",
             "pitch": "12",
             "f0_method": "pm",
-            "song": (io.BytesIO(song.read_bytes()), "곡.wav"),
+            "song": upload(song, "곡.wav"),
         },
         content_type="multipart/form-data",
     )

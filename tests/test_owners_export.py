@@ -14,7 +14,6 @@ from persona.accounts import credentials
 from persona.accounts.store import Accounts
 from persona.jobs import JobStore
 from persona.library import CoverLibrary, ModelLibrary
-from persona.server import create_app
 from persona.settings import Settings
 from persona.testing.home import write_fixture_model, write_fixture_song
 from persona.testing.saves import write_fixture_save
@@ -28,7 +27,7 @@ def _person(settings, name: str, admin: bool = False):
     return row, {"Authorization": f"Bearer {token}"}
 
 
-def test_export_then_import_elsewhere(settings, client, tmp_path):
+def test_export_then_import_elsewhere(settings, client, tmp_path, make_client):
     mina, mina_auth = _person(settings, "Mina", admin=True)
     jun, _ = _person(settings, "Jun")
     mine = settings.replace(owner=mina["id"])
@@ -59,7 +58,7 @@ def test_export_then_import_elsewhere(settings, client, tmp_path):
 
     # another server, another person
     other = Settings(home=tmp_path / "other", assets_dir=tmp_path / "assets", device="cpu")
-    other_client = create_app(other, web_dist=None).test_client()
+    other_client = make_client(other)
     someone, auth = _person(other, "Someone", admin=True)
     theirs = other.replace(owner=someone["id"])
     ModelLibrary(theirs).add("내목소리", pth, source="fixture")  # a name they already have

@@ -226,14 +226,11 @@ def test_a_cover_is_marked_signed_and_tagged_when_written(settings, tmp_path, mo
     assert not list(tmp_path.glob(".on.wav*"))  # no temporary file left beside the cover
 
 
-def test_api_detect_answers_for_audio_and_refuses_other_files(song, settings, tmp_path):
+def test_api_detect_answers_for_audio_and_refuses_other_files(song, settings, tmp_path, make_client):
     import io
 
-    from persona.server import create_app
-
     audio, sr = song
-    app = create_app(settings.replace(token="secret"), web_dist=None)  # open even with a token
-    client = app.test_client()
+    client = make_client(token="secret")  # open even with a token
     marked = tmp_path / "cover.wav"
     sf.write(marked, provenance.mark_audio(audio, sr).T, sr, subtype="PCM_16")
     provenance.credential_file(marked, credentials.CoverFacts(model_sha256="cd" * 32), settings)
@@ -286,12 +283,12 @@ def test_serve_start_refuses_a_broken_signing_key(settings):
     assert err.value.code == "signing_key_invalid"
 
 
-def test_api_detect_turns_away_work_beyond_its_bound(settings, monkeypatch):
+def test_api_detect_turns_away_work_beyond_its_bound(settings, monkeypatch, make_client):
     import io
 
-    from persona.server import api_detect, create_app
+    from persona.server import api_detect
 
-    client = create_app(settings, web_dist=None).test_client()
+    client = make_client()
     monkeypatch.setattr(api_detect, "WAIT_S", 0.01)
     buf = io.BytesIO()
     sf.write(buf, np.zeros((4410, 2), np.float32) + 0.01, 44100, format="WAV", subtype="PCM_16")

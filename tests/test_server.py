@@ -10,8 +10,8 @@ import pytest
 
 from persona.jobs import JobStore
 from persona.library import CoverLibrary, ModelLibrary
-from persona.server import create_app
 from persona.testing.home import write_fixture_index, write_fixture_model, write_fixture_song
+from persona.testing.uploads import upload
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +42,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def app(settings, files):
+def app(settings, files, make_app):
     files["noise"].write_bytes(b"RIFF....WAVEnot really audio" * 10)
     ModelLibrary(settings).add("보컬", files["pth"], source="upload")
-    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)  # no worker runs these jobs
-    app.testing = True
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def _upload(path: Path, name: str | None = None):
-    return (io.BytesIO(path.read_bytes()), name or path.name)
+    return make_app(jobs_need_assets=False)  # no worker runs these jobs
 
 
 def _state(settings) -> tuple:
@@ -153,7 +142,7 @@ def test_training_form_keeps_what_the_client_set(settings):
 
 def test_models_upload_get_download_delete(client, files, settings):
     r = client.post(
-        "/api/models/upload", data={"file": _upload(files["zip"])}, content_type="multipart/form-data"
+        "/api/models/upload", data={"file": upload(files["zip"])}, content_type="multipart/form-data"
     )
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
@@ -167,7 +156,7 @@ def test_models_upload_get_download_delete(client, files, settings):
     with zipfile.ZipFile(io.BytesIO(r.data)) as zf:
         assert "voice.pth" in zf.namelist() and any(n.endswith(".index") for n in zf.namelist())
     r = client.post(
-        "/api/models/upload", data={"file": _upload(files["zip"])}, content_type="multipart/form-data"
+        "/api/models/upload", data={"file": upload(files["zip"])}, content_type="multipart/form-data"
     )
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "model_exists"
     assert client.delete("/api/models/voice").status_code == 204
@@ -182,7 +171,7 @@ def test_training_and_cover_jobs_are_queued_and_cancelled(client, files, setting
             "epochs": "3",
             "batch_size": "2",
             "f0_method": "rmvpe",
-            "files": [_upload(files["song"]), _upload(files["long"], "두번째.wav")],
+            "files": [upload(files["song"]), upload(files["long"], "두번째.wav")],
         },
         content_type="multipart/form-data",
     )
@@ -197,14 +186,14 @@ def test_training_and_cover_jobs_are_queued_and_cancelled(client, files, setting
     # the same name again while that job is queued: 409
     r = client.post(
         "/api/trainings",
-        data={"name": "새 목소리", "epochs": "3", "files": [_upload(files["song"])]},
+        data={"name": "새 목소리", "epochs": "3", "files": [upload(files["song"])]},
         content_type="multipart/form-data",
     )
     assert r.status_code == 409
     # the model a cover job uses cannot be deleted meanwhile
     r = client.post(
         "/api/covers",
-        data={"model": "보컬", "pitch": "-3", "song": _upload(files["song"])},
+        data={"model": "보컬", "pitch": "-3", "song": upload(files["song"])},
         content_type="multipart/form-data",
     )
     assert r.status_code == 202, r.get_json()
@@ -220,13 +209,13 @@ def test_training_and_cover_jobs_are_queued_and_cancelled(client, files, setting
 
 
 def _training(f, **over):
-    data = {"name": "ok", "epochs": "2", "files": [_upload(f["song"])]}
+    data = {"name": "ok", "epochs": "2", "files": [upload(f["song"])]}
     data.update(over)
     return "/api/trainings", data
 
 
 def _cover(f, **over):
-    data = {"model": "보컬", "pitch": "0", "song": _upload(f["song"])}
+    data = {"model": "보컬", "pitch": "0", "song": upload(f["song"])}
     data.update(over)
     return "/api/covers", data
 
@@ -236,7 +225,7 @@ BAD_INPUTS = [
     ("train-no-files", lambda f: _training(f, files=[]), 400, "files_missing"),
     (
         "train-6-files",
-        lambda f: _training(f, files=[_upload(f["song"]) for _ in range(6)]),
+        lambda f: _training(f, files=[upload(f["song"]) for _ in range(6)]),
         400,
         "too_many_files",
     ),
@@ -246,7 +235,7 @@ BAD_INPUTS = [
         400,
         "file_type",
     ),
-    ("train-undecodable", lambda f: _training(f, files=[_upload(f["noise"])]), 400, "audio_unreadable"),
+    ("train-undecodable", lambda f: _training(f, files=[upload(f["noise"])]), 400, "audio_unreadable"),
     ("train-empty-file", lambda f: _training(f, files=[(io.BytesIO(b""), "a.wav")]), 400, "audio_empty"),
     ("train-no-name", lambda f: _training(f, name=""), 400, "name_invalid"),
     ("train-bad-name", lambda f: _training(f, name="../../etc"), 400, "name_invalid"),
@@ -261,10 +250,10 @@ BAD_INPUTS = [
     ("train-bad-rate", lambda f: _training(f, sample_rate="44k"), 400, "param_invalid"),
     ("train-bad-f0", lambda f: _training(f, f0_method="magic"), 400, "param_invalid"),
     ("train-bad-f0-unvoiced", lambda f: _training(f, f0_unvoiced="auto"), 400, "param_invalid"),
-    ("train-file-too-big", lambda f: _training(f, files=[_upload(f["long"])]), 400, "file_too_large"),
+    ("train-file-too-big", lambda f: _training(f, files=[upload(f["long"])]), 400, "file_too_large"),
     (
         "train-too-long-total",
-        lambda f: _training(f, files=[_upload(f["song"]), _upload(f["song"])]),
+        lambda f: _training(f, files=[upload(f["song"]), upload(f["song"])]),
         400,
         "audio_too_long",
     ),
@@ -279,10 +268,10 @@ BAD_INPUTS = [
     ("cover-f0-unvoiced", lambda f: _cover(f, f0_unvoiced="fill"), 400, "param_invalid"),
     ("cover-filter-radius", lambda f: _cover(f, filter_radius="-1"), 400, "param_out_of_range"),
     ("cover-format", lambda f: _cover(f, format="exe"), 400, "param_invalid"),
-    ("cover-undecodable", lambda f: _cover(f, song=_upload(f["noise"])), 400, "audio_unreadable"),
-    ("cover-song-too-long", lambda f: _cover(f, song=_upload(f["long"])), 400, "audio_too_long"),
+    ("cover-undecodable", lambda f: _cover(f, song=upload(f["noise"])), 400, "audio_unreadable"),
+    ("cover-song-too-long", lambda f: _cover(f, song=upload(f["long"])), 400, "audio_too_long"),
     ("model-no-file", lambda f: ("/api/models/upload", {}), 400, "file_missing"),
-    ("model-not-zip-name", lambda f: ("/api/models/upload", {"file": _upload(f["pth"])}), 400, "file_type"),
+    ("model-not-zip-name", lambda f: ("/api/models/upload", {"file": upload(f["pth"])}), 400, "file_type"),
     (
         "model-not-zip-bytes",
         lambda f: ("/api/models/upload", {"file": (io.BytesIO(b"PK\x03\x04 nope"), "m.zip")}),
@@ -291,25 +280,25 @@ BAD_INPUTS = [
     ),
     (
         "model-traversal",
-        lambda f: ("/api/models/upload", {"file": _upload(f["zip_traversal"])}),
+        lambda f: ("/api/models/upload", {"file": upload(f["zip_traversal"])}),
         400,
         "zip_unsafe",
     ),
     (
         "model-index-mismatch",
-        lambda f: ("/api/models/upload", {"file": _upload(f["zip_bad_index"])}),
+        lambda f: ("/api/models/upload", {"file": upload(f["zip_bad_index"])}),
         400,
         "index_invalid",
     ),
     (
         "model-bad-name",
-        lambda f: ("/api/models/upload", {"file": _upload(f["zip"]), "name": "a/b"}),
+        lambda f: ("/api/models/upload", {"file": upload(f["zip"]), "name": "a/b"}),
         400,
         "name_invalid",
     ),
     (
         "model-existing-name",
-        lambda f: ("/api/models/upload", {"file": _upload(f["zip"]), "name": "보컬"}),
+        lambda f: ("/api/models/upload", {"file": upload(f["zip"]), "name": "보컬"}),
         409,
         "model_exists",
     ),
@@ -317,13 +306,13 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("build,status,code", [b[1:] for b in BAD_INPUTS], ids=[b[0] for b in BAD_INPUTS])
-def test_bad_inputs_are_4xx_and_change_nothing(settings, files, build, status, code):
+def test_bad_inputs_are_4xx_and_change_nothing(settings, files, build, status, code, make_client):
     settings = settings.replace(
         max_training_file_bytes=100_000, max_training_total_seconds=1.5, max_song_seconds=3.0
     )
     files["noise"].write_bytes(b"RIFF....WAVEnot really audio" * 10)
     ModelLibrary(settings).add("보컬", files["pth"], source="upload")
-    client = create_app(settings, web_dist=None).test_client()
+    client = make_client(settings)
     before = _state(settings)
     url, data = build(files)
     data = {k: v for k, v in data.items() if v is not None}
@@ -342,9 +331,9 @@ def test_unknown_routes_and_ids(client):
     assert r.status_code == 405 and r.get_json()["error"]["code"]
 
 
-def test_upload_over_the_request_limit_is_413(settings, files):
+def test_upload_over_the_request_limit_is_413(settings, files, make_client):
     small = settings.replace(max_upload_bytes=1000, max_training_file_bytes=1000)  # request limit ~1 MiB
-    client = create_app(small, web_dist=None).test_client()
+    client = make_client(small)
     big = (io.BytesIO(b"\0" * 3_000_000), "big.zip")
     r = client.post("/api/models/upload", data={"file": big}, content_type="multipart/form-data")
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "upload_too_large"
@@ -374,8 +363,8 @@ def test_cover_audio_range_download_delete(client, settings, files, tmp_path):
     assert client.get(f"/api/covers/{entry.id}").status_code == 404
 
 
-def test_token_guards_every_api_route(settings):
-    client = create_app(settings.replace(token="s3cret"), web_dist=None).test_client()
+def test_token_guards_every_api_route(settings, make_client):
+    client = make_client(token="s3cret")
     for url in ("/api/health", "/api/models", "/api/jobs", "/api/covers", "/api/openapi.json"):
         r = client.get(url)
         assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
@@ -386,12 +375,12 @@ def test_token_guards_every_api_route(settings):
     assert client.get("/").status_code == 200  # the page itself loads (it then asks for the token)
 
 
-def test_spa_serves_build_with_deep_link_fallback(settings, tmp_path):
+def test_spa_serves_build_with_deep_link_fallback(settings, tmp_path, make_client):
     dist = tmp_path / "dist"
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<div id=root>persona</div>")
     (dist / "assets" / "app-1234.js").write_text("console.log(1)")
-    client = create_app(settings, web_dist=dist).test_client()
+    client = make_client(web_dist=dist)
     for url in ("/", "/train", "/models/%EB%B3%B4%EC%BB%AC", "/covers/abc123abc123", "/library"):
         r = client.get(url)
         assert r.status_code == 200 and b"persona" in r.data, url

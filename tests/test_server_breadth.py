@@ -7,20 +7,17 @@ from pathlib import Path
 import pytest
 
 from persona.library import CoverLibrary, ModelLibrary
-from persona.server import create_app
 from persona.testing.home import write_fixture_model, write_fixture_song
 from persona.testing.rvc import write_small_model
 
 
 @pytest.fixture
-def client(settings, tmp_path):
+def client(settings, tmp_path, make_client):
     lib = ModelLibrary(settings)
     lib.add("a", write_small_model(tmp_path / "a.pth", seed=1), source="upload")
     lib.add("b", write_small_model(tmp_path / "b.pth", seed=3), source="upload")
     lib.add("old", write_fixture_model(tmp_path / "v1.pth", version="v1"), source="upload")
-    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)
-    app.testing = True
-    return app.test_client()
+    return make_client(jobs_need_assets=False)
 
 
 def test_merge_over_http(client, settings):

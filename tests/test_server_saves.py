@@ -11,13 +11,12 @@ import pytest
 
 from persona.audio.io import save_audio
 from persona.library import ModelLibrary
-from persona.server import create_app
 from persona.testing.home import write_fixture_model
 from persona.training import saves
 
 
 @pytest.fixture
-def app(settings, tmp_path):
+def app(settings, tmp_path, make_app):
     pth = write_fixture_model(tmp_path / "voice.pth")
     meta = {"training": {"exported_epoch": 2}, "voice_embedding": [0.0625] * 256}
     ModelLibrary(settings).add("목소리", pth, source="trained", metadata=meta)
@@ -43,9 +42,7 @@ def app(settings, tmp_path):
     save_audio(exp / saves.PREVIEW_SOURCE, np.zeros(40000), 40000, format="wav16")
     ledger["choice"] = saves.choose(ledger["saves"])
     saves.write(exp, ledger)
-    app = create_app(settings, web_dist=None)
-    app.testing = True
-    return app
+    return make_app()
 
 
 def test_the_ledger_lists_saves_with_preview_urls_and_the_choice(app):

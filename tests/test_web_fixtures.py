@@ -22,8 +22,8 @@ def _served_options(settings) -> dict:
     return app.test_client().get("/api/health").get_json()["options"]
 
 
-def test_web_fixture_is_the_servers_health_options(settings):
-    served = _served_options(settings)
+def test_web_fixture_is_the_servers_health_options(client):
+    served = client.get("/api/health").get_json()["options"]
     assert json.loads(FIXTURE.read_text(encoding="utf-8")) == served, (
         "web/tests/server-options.json differs from GET /api/health options: "
         "run `python tests/test_web_fixtures.py` to refresh it"

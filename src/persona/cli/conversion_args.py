@@ -40,6 +40,13 @@ _FORM = {
 }
 
 
+def add_model_args(p: argparse.ArgumentParser, *, index: bool = True) -> None:
+    """``--model`` (a library name or a .pth) and, with ``index``, ``--index``."""
+    p.add_argument("--model", required=True, help="model name in the library, or a path to a .pth")
+    if index:
+        p.add_argument("--index", help="path to the model's .index (default: the library's, if any)")
+
+
 def add_conversion_args(
     p: argparse.ArgumentParser, *, pitch_type: Any = float, pitch_auto: bool = False
 ) -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from persona.cli.conversion_args import add_conversion_args, conversion_options, embedder_folder
+from persona.cli.conversion_args import (
+    add_conversion_args,
+    add_model_args,
+    conversion_options,
+    embedder_folder,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,8 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="convert a vocal track into a voice model's voice",
         description="Convert a vocal track (wav/mp3/flac/ogg/m4a) into the voice of an RVC model.",
     )
-    p.add_argument("--model", required=True, help="model name in the library, or a path to a .pth")
-    p.add_argument("--index", help="path to the model's .index (default: the library's, if any)")
+    add_model_args(p)
     p.add_argument("--input", required=True, help="input vocal (any audio file)")
     p.add_argument("--output", required=True, help="output file (.wav, .mp3 or .flac)")
     add_conversion_args(p)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from persona.cli.conversion_args import add_conversion_args, conversion_options
+from persona.cli.conversion_args import add_conversion_args, add_model_args, conversion_options
 from persona.cli.spec_args import add_spec_flag
 from persona.cover.request import COVER_PARAMS, CoverRequest
 from persona.params import default_of
@@ -31,8 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="make a cover of a song in a voice model's voice",
         description="Separate a song's vocals, convert them into a voice model's voice, mix them back.",
     )
-    p.add_argument("--model", required=True, help="model name in the library, or a path to a .pth")
-    p.add_argument("--index", help="path to the model's .index (default: the library's, if any)")
+    add_model_args(p)
     p.add_argument("--song", required=True, help="the song (wav/mp3/flac/ogg/m4a)")
     p.add_argument("--output", help="output file (.wav or .mp3; default: in the covers folder)")
     add_conversion_args(p, pitch_type=_pitch, pitch_auto=True)

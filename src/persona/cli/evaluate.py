@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from persona.cli.conversion_args import WHAT
+from persona.cli.conversion_args import WHAT, add_model_args
 from persona.cli.spec_args import add_spec_flag
 from persona.rvc.options import CONVERSION_PARAMS
 
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score a voice model: speaker similarity, F0 fidelity, DNSMOS",
         description="Convert vocals through a model and print its quality metrics (Seed-VC's protocol).",
     )
-    p.add_argument("--model", required=True, help="model name in the library, or a path to a .pth")
+    add_model_args(p, index=False)
     p.add_argument("--input", required=True, nargs="+", metavar="VOCAL", help="vocals to convert and score")
     p.add_argument(
         "--voice", nargs="*", metavar="FILE", help="recordings of the target voice (default: the model's own)"

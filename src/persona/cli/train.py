@@ -83,20 +83,15 @@ def run(args: argparse.Namespace, settings) -> int:
             raise PersonaError(
                 "bad_epochs", f"give the number of epochs with --epochs N ({spec.min:g}..{spec.max:g})"
             )
+    flags = {name: getattr(args, name) for name in TRAIN_PARAMS}  # the API's parameters, same names
     request = TrainRequest(
         name=args.name,
         files=list(args.files),
-        epochs=epochs,
-        batch_size=args.batch_size,
-        sample_rate=args.sample_rate,
-        f0_method=args.f0_method,
-        f0_unvoiced=args.f0_unvoiced,
-        save_every=args.save_every,
+        **{**flags, "epochs": epochs},
         resume=args.resume,
         model_size=args.model_size,
         allow_scratch=args.from_scratch,
         quality_report=not args.no_quality,
-        export=args.export,
         previews=not args.no_previews,
     )
     token = CancelToken()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, jsonify, request, send_file
 
 from persona.cover.request import MIN_SONG_S
@@ -11,7 +9,7 @@ from persona.errors import PersonaError
 from persona.jobs.public import public_job
 from persona.server import ownership
 from persona.server.job_uploads import UploadRule, queue_upload_job
-from persona.server.ranges import normalize_range
+from persona.server.ranges import send_ranged
 from persona.server.services import services
 from persona.server.validation import check_cover_request, cover_form
 
@@ -67,11 +65,7 @@ def get_cover(cover_id: str):
 @bp.get("/api/covers/<cover_id>/audio")
 def cover_audio(cover_id: str):
     entry = ownership.owned_cover(cover_id)
-    # conditional=True: werkzeug answers Range requests with 206 and Content-Range.
-    normalize_range(request.environ, Path(entry.audio_path).stat().st_size)
-    resp = send_file(entry.audio_path, mimetype=entry.mimetype, conditional=True, etag=True)
-    resp.headers["Accept-Ranges"] = "bytes"
-    return resp
+    return send_ranged(entry.audio_path, entry.mimetype)
 
 
 @bp.get("/api/covers/<cover_id>/original")
@@ -80,10 +74,7 @@ def cover_original(cover_id: str):
     entry = ownership.owned_cover(cover_id)
     if entry.original_path is None:
         raise PersonaError("original_missing", "this cover was made before originals were kept", status=404)
-    normalize_range(request.environ, Path(entry.original_path).stat().st_size)
-    resp = send_file(entry.original_path, mimetype=entry.original_mimetype, conditional=True, etag=True)
-    resp.headers["Accept-Ranges"] = "bytes"
-    return resp
+    return send_ranged(entry.original_path, entry.original_mimetype)
 
 
 @bp.get("/api/covers/<cover_id>/download")

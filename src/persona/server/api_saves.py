@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify
 
 from persona.errors import PersonaError
 from persona.server import ownership
-from persona.server.ranges import normalize_range
+from persona.server.ranges import send_ranged
 from persona.server.services import services
 from persona.training import saves
 
@@ -62,11 +62,7 @@ def _preview(exp: Path, epoch: str):
         path = exp / rel if rel else None
     if path is None or not path.is_file():
         raise PersonaError("preview_not_found", f"no preview for {epoch}", status=404)
-    # conditional=True: werkzeug answers Range requests with 206 and Content-Range.
-    normalize_range(request.environ, Path(path).stat().st_size)
-    resp = send_file(path, mimetype="audio/wav", conditional=True, etag=True, max_age=0)
-    resp.headers["Accept-Ranges"] = "bytes"
-    return resp
+    return send_ranged(path, "audio/wav", max_age=0)
 
 
 @bp.get("/api/jobs/<job_id>/training")

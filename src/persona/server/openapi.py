@@ -71,6 +71,26 @@ def _queued(kind: str) -> dict[str, Any]:
     return _json(_ref("Queued"), f"Queued: a {kind} job ({KINDS[kind].summary})")
 
 
+def _body(content_type: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": {content_type: {"schema": schema}}}
+
+
+def _multipart(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A form upload's request body."""
+    return _body("multipart/form-data", properties, required)
+
+
+def _json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return _body("application/json", properties, required)
+
+
+def _op(method: str, summary: str, responses: dict[str, Any], *params: dict[str, Any]) -> dict[str, Any]:
+    """A path with one operation: ``{parameters?, method: {summary, responses}}``."""
+    out: dict[str, Any] = {"parameters": list(params)} if params else {}
+    return {**out, method: {"summary": summary, "responses": responses}}
+
+
 def _path_param(name: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -100,18 +120,7 @@ def _export_paths() -> dict[str, Any]:
         "/api/me/import": {
             "post": {
                 "summary": "Add a Persona export zip to my library (a name I have already gets ' (2)')",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {"file": {"type": "string", "format": "binary"}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _multipart({"file": {"type": "string", "format": "binary"}}, ["file"]),
                 "responses": {
                     "201": _json(
                         {
@@ -185,44 +194,27 @@ def build_openapi() -> dict[str, Any]:
         "/api/models/upload": {
             "post": {
                 "summary": "Import an RVC model .zip (.pth + optional .index, anywhere inside)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {
-                                    "file": {"type": "string", "format": "binary"},
-                                    "name": {"type": "string"},
-                                    "rights_confirmed": {
-                                        "type": "boolean",
-                                        "description": "the person may use this voice (required when "
-                                        "consent is required)",
-                                    },
-                                },
-                            }
-                        }
+                "requestBody": _multipart(
+                    {
+                        "file": {"type": "string", "format": "binary"},
+                        "name": {"type": "string"},
+                        "rights_confirmed": {
+                            "type": "boolean",
+                            "description": "the person may use this voice (required when "
+                            "consent is required)",
+                        },
                     },
-                },
+                    ["file"],
+                ),
                 "responses": {"201": _json(_ref("Model"), "Imported"), "400": _ERR, "409": _ERR, "413": _ERR},
             }
         },
         "/api/consent/challenges": {
             "post": {
                 "summary": "A one-time sentence to read aloud (live) before training a model of this name",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["model_name"],
-                                "properties": {"model_name": {"type": "string", "maxLength": 64}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _json_body(
+                    {"model_name": {"type": "string", "maxLength": 64}}, ["model_name"]
+                ),
                 "responses": {
                     "201": _json(
                         {
@@ -244,23 +236,15 @@ def build_openapi() -> dict[str, Any]:
         "/api/models/merge": {
             "post": {
                 "summary": "Blend two compatible models into a new one (model fusion)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["a", "b", "name"],
-                                "properties": {
-                                    "a": {"type": "string"},
-                                    "b": {"type": "string"},
-                                    "weight": param_schema(WEIGHT),
-                                    "name": {"type": "string"},
-                                },
-                            }
-                        }
+                "requestBody": _json_body(
+                    {
+                        "a": {"type": "string"},
+                        "b": {"type": "string"},
+                        "weight": param_schema(WEIGHT),
+                        "name": {"type": "string"},
                     },
-                },
+                    ["a", "b", "name"],
+                ),
                 "responses": {"201": _json(_ref("Model"), "Merged"), "400": _ERR, "404": _ERR, "409": _ERR},
             }
         },
@@ -280,18 +264,7 @@ def build_openapi() -> dict[str, Any]:
         "/api/trainings": {
             "post": {
                 "summary": "Train a voice model from 1-5 recordings (queues a job)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["files", "name", "epochs"],
-                                "properties": train_props,
-                            }
-                        }
-                    },
-                },
+                "requestBody": _multipart(train_props, ["files", "name", "epochs"]),
                 "responses": {"202": _queued("train"), "400": _ERR, "409": _ERR, "413": _ERR},
             }
         },
@@ -302,18 +275,7 @@ def build_openapi() -> dict[str, Any]:
             },
             "post": {
                 "summary": "Make a cover of a song with a model (queues a job)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["song", "model"],
-                                "properties": cover_props,
-                            }
-                        }
-                    },
-                },
+                "requestBody": _multipart(cover_props, ["song", "model"]),
                 "responses": {"202": _queued("cover"), "400": _ERR, "404": _ERR, "413": _ERR},
             },
         },
@@ -349,28 +311,16 @@ def build_openapi() -> dict[str, Any]:
                 },
             },
         },
-        "/api/covers/{cover_id}/download": {
-            "parameters": [cover_p],
-            "get": {
-                "summary": "The cover audio as an attachment",
-                "responses": {"200": {"description": "audio", "content": {"audio/*": {}}}, "404": _ERR},
-            },
-        },
+        "/api/covers/{cover_id}/download": _op(
+            "get",
+            "The cover audio as an attachment",
+            {"200": {"description": "audio", "content": {"audio/*": {}}}, "404": _ERR},
+            cover_p,
+        ),
         "/api/detect": {
             "post": {
                 "summary": "Does an audio file carry Persona's AI watermark? (open to anyone)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {"file": {"type": "string", "format": "binary"}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _multipart({"file": {"type": "string", "format": "binary"}}, ["file"]),
                 "responses": {"200": _json(_ref("Detection")), "400": _ERR, "413": _ERR},
             }
         },
@@ -418,48 +368,41 @@ def build_openapi() -> dict[str, Any]:
                 },
             },
         },
-        "/api/jobs/{job_id}/training": {
-            "parameters": [job_p],
-            "get": {
-                "summary": "A training's saves: losses per epoch, metrics and preview per save, the chosen save and why",
-                "responses": {"200": _json(_ref("TrainingSaves")), "404": _ERR},
-            },
-        },
-        "/api/jobs/{job_id}/previews/{epoch}": {
-            "parameters": [job_p, epoch_p],
-            "get": {
-                "summary": "The held-out slice converted at that save ('source': the slice itself); honours Range",
-                "responses": {**_wav, "404": _ERR},
-            },
-        },
-        "/api/models/{name}/saves": {
-            "parameters": [name_p],
-            "get": {
-                "summary": "The saves of the training that made this model",
-                "responses": {"200": _json(_ref("TrainingSaves")), "404": _ERR},
-            },
-        },
-        "/api/models/{name}/previews/{epoch}": {
-            "parameters": [name_p, epoch_p],
-            "get": {
-                "summary": "A save's preview of this model's training",
-                "responses": {**_wav, "404": _ERR},
-            },
-        },
-        "/api/models/{name}/saves/{epoch}/export": {
-            "parameters": [name_p, _path_param("epoch", "epoch of a kept save")],
-            "post": {
-                "summary": "Make a kept save the library model instead of the one the training chose",
-                "responses": {"200": _json(_ref("Model")), "404": _ERR, "409": _ERR},
-            },
-        },
-        "/api/jobs/{job_id}/cancel": {
-            "parameters": [job_p],
-            "post": {
-                "summary": "Stop a training (keeps the last saved model) or cancel a cover",
-                "responses": {"202": _json(_ref("Job"), "Cancelling"), "404": _ERR, "409": _ERR},
-            },
-        },
+        "/api/jobs/{job_id}/training": _op(
+            "get",
+            "A training's saves: losses per epoch, metrics and preview per save, the chosen save and why",
+            {"200": _json(_ref("TrainingSaves")), "404": _ERR},
+            job_p,
+        ),
+        "/api/jobs/{job_id}/previews/{epoch}": _op(
+            "get",
+            "The held-out slice converted at that save ('source': the slice itself); honours Range",
+            {**_wav, "404": _ERR},
+            job_p,
+            epoch_p,
+        ),
+        "/api/models/{name}/saves": _op(
+            "get",
+            "The saves of the training that made this model",
+            {"200": _json(_ref("TrainingSaves")), "404": _ERR},
+            name_p,
+        ),
+        "/api/models/{name}/previews/{epoch}": _op(
+            "get", "A save's preview of this model's training", {**_wav, "404": _ERR}, name_p, epoch_p
+        ),
+        "/api/models/{name}/saves/{epoch}/export": _op(
+            "post",
+            "Make a kept save the library model instead of the one the training chose",
+            {"200": _json(_ref("Model")), "404": _ERR, "409": _ERR},
+            name_p,
+            _path_param("epoch", "epoch of a kept save"),
+        ),
+        "/api/jobs/{job_id}/cancel": _op(
+            "post",
+            "Stop a training (keeps the last saved model) or cancel a cover",
+            {"202": _json(_ref("Job"), "Cancelling"), "404": _ERR, "409": _ERR},
+            job_p,
+        ),
         "/api/assets": {
             "get": {
                 "summary": "Pretrained weights a default training and cover lack (names, sizes), "

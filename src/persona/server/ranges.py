@@ -9,13 +9,27 @@ request for several ranges, which it does not serve: a server may ignore a Range
 many servers do (multipart/byteranges is rarely used, and a player asks again). Only when no
 range is satisfiable is it 416. ``normalize_range(environ, size)`` rewrites the request's header
 accordingly; anything else is left to werkzeug (``bytes=N-`` with N >= size stays 416, as it must).
+``send_ranged(path, mimetype)`` is how a route answers with a playable file.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
+
+from flask import Response, request, send_file
 
 _SPEC = re.compile(r"^(\d*)-(\d*)$")
+
+
+def send_ranged(path: str | Path, mimetype: str, **kwargs: Any) -> Response:
+    """``path`` inline, answering Range requests (206 with Content-Range, via werkzeug's
+    ``conditional=True``) after ``normalize_range``; ``kwargs`` go to ``send_file``."""
+    normalize_range(request.environ, Path(path).stat().st_size)
+    resp = send_file(path, mimetype=mimetype, conditional=True, etag=True, **kwargs)
+    resp.headers["Accept-Ranges"] = "bytes"
+    return resp
 
 
 def normalize_range(environ: dict, size: int) -> None:

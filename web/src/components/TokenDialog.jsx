@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { useI18n } from "../lib/i18n.jsx";
 import Dialog from "./Dialog.jsx";
+import TextField from "./TextField.jsx";
 
 export default function TokenDialog({ hadToken, onSubmit, onCancel }) {
   const { t } = useI18n();
@@ -15,18 +16,14 @@ export default function TokenDialog({ hadToken, onSubmit, onCancel }) {
         }}
       >
         <p>{hadToken ? t("token.rejected") : t("token.needed")}</p>
-        <div className="field">
-          <label htmlFor="persona-token" className="field-label">
-            {t("token.label")}
-          </label>
-          <input
-            id="persona-token"
-            type="password"
-            autoComplete="current-password"
-            value={value}
-            onChange={(e) => setValue(e.target.value)}
-          />
-        </div>
+        <TextField
+          id="persona-token"
+          label={t("token.label")}
+          type="password"
+          autoComplete="current-password"
+          value={value}
+          onValue={setValue}
+        />
         <div className="dialog-actions">
           <button type="button" className="button button-ghost" onClick={onCancel}>
             {t("common.cancel")}

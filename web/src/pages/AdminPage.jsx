@@ -6,6 +6,7 @@ import { api, errorBody } from "../lib/api.js";
 import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import ErrorBox from "../components/ErrorBox.jsx";
+import TextField from "../components/TextField.jsx";
 import { usageText } from "../components/AccountMenu.jsx";
 
 export default function AdminPage() {
@@ -97,39 +98,32 @@ export default function AdminPage() {
       </section>
       <form className="card" onSubmit={add} aria-labelledby="admin-add">
         <h2 id="admin-add">{t("admin.add")}</h2>
-        <div className="field">
-          <label htmlFor="admin-name" className="field-label">
-            {t("account.name")}
-          </label>
-          <input id="admin-name" value={form.username} maxLength={64} onChange={(e) => setForm({ ...form, username: e.target.value })} />
-        </div>
-        <div className="field">
-          <label htmlFor="admin-password" className="field-label">
-            {t("account.password")}
-          </label>
-          <input
-            id="admin-password"
-            type="password"
-            autoComplete="new-password"
-            value={form.password}
-            onChange={(e) => setForm({ ...form, password: e.target.value })}
-          />
-          <p className="field-hint">{t("account.passwordHint")}</p>
-        </div>
-        <div className="field">
-          <label htmlFor="admin-quota" className="field-label">
-            {t("admin.quotaGb")}
-          </label>
-          <input
-            id="admin-quota"
-            type="number"
-            min="0"
-            step="0.1"
-            inputMode="decimal"
-            value={form.quota_gb}
-            onChange={(e) => setForm({ ...form, quota_gb: e.target.value })}
-          />
-        </div>
+        <TextField
+          id="admin-name"
+          label={t("account.name")}
+          value={form.username}
+          maxLength={64}
+          onValue={(username) => setForm({ ...form, username })}
+        />
+        <TextField
+          id="admin-password"
+          label={t("account.password")}
+          hint={t("account.passwordHint")}
+          type="password"
+          autoComplete="new-password"
+          value={form.password}
+          onValue={(password) => setForm({ ...form, password })}
+        />
+        <TextField
+          id="admin-quota"
+          label={t("admin.quotaGb")}
+          type="number"
+          min="0"
+          step="0.1"
+          inputMode="decimal"
+          value={form.quota_gb}
+          onValue={(quota_gb) => setForm({ ...form, quota_gb })}
+        />
         <label className="check">
           <input type="checkbox" checked={form.admin} onChange={(e) => setForm({ ...form, admin: e.target.checked })} />{" "}
           {t("admin.makeAdmin")}

@@ -6,6 +6,7 @@ import { errorBody } from "../lib/api.js";
 import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import ErrorBox from "../components/ErrorBox.jsx";
+import TextField from "../components/TextField.jsx";
 
 export default function SignInPage({ setup = false }) {
   const { t } = useI18n();
@@ -42,32 +43,24 @@ export default function SignInPage({ setup = false }) {
         <p className="lead">{t(setup ? "account.setupLead" : "account.signInLead")}</p>
       </header>
       <form className="card" onSubmit={submit} aria-label={t(setup ? "account.setupTitle" : "account.signInTitle")}>
-        <div className="field">
-          <label htmlFor="signin-name" className="field-label">
-            {t("account.name")}
-          </label>
-          <input
-            id="signin-name"
-            autoComplete="username"
-            autoCapitalize="none"
-            value={username}
-            maxLength={64}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="signin-password" className="field-label">
-            {t("account.password")}
-          </label>
-          <input
-            id="signin-password"
-            type="password"
-            autoComplete={setup ? "new-password" : "current-password"}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          {setup ? <p className="field-hint">{t("account.passwordHint")}</p> : null}
-        </div>
+        <TextField
+          id="signin-name"
+          label={t("account.name")}
+          autoComplete="username"
+          autoCapitalize="none"
+          value={username}
+          maxLength={64}
+          onValue={setUsername}
+        />
+        <TextField
+          id="signin-password"
+          label={t("account.password")}
+          type="password"
+          autoComplete={setup ? "new-password" : "current-password"}
+          value={password}
+          onValue={setPassword}
+          hint={setup ? t("account.passwordHint") : null}
+        />
         <ErrorBox error={error} />
         <button type="submit" className="button button-primary button-wide" disabled={busy || !username || !password} aria-busy={busy}>
           {t(setup ? "account.setupSubmit" : "account.signIn")}

@@ -11,6 +11,7 @@ import FileDrop from "../FileDrop.jsx";
 import Check from "../cover/Check.jsx";
 import ErrorBox from "../ErrorBox.jsx";
 import ProgressBar from "../ProgressBar.jsx";
+import TextField from "../TextField.jsx";
 
 export default function ModelZipForm() {
   const { t } = useI18n();
@@ -51,21 +52,17 @@ export default function ModelZipForm() {
         onAdd={(picked) => acceptOne(picked, ZIP_LIMITS, t, setFile, upload.setError)}
         onRemove={() => setFile(null)}
       />
-      <div className="field">
-        <label htmlFor="zip-name" className="field-label">
-          {t("zip.name")}
-        </label>
-        <input
-          id="zip-name"
-          type="text"
-          maxLength={64}
-          value={name}
-          autoComplete="off"
-          placeholder={t("zip.namePlaceholder")}
-          onChange={(e) => setName(e.target.value)}
-          disabled={busy}
-        />
-      </div>
+      <TextField
+        id="zip-name"
+        label={t("zip.name")}
+        type="text"
+        maxLength={64}
+        value={name}
+        autoComplete="off"
+        placeholder={t("zip.namePlaceholder")}
+        onValue={setName}
+        disabled={busy}
+      />
       <Check label={t("consent.rights")} hint={t("consent.rightsHint")} checked={rights} onChange={setRights} disabled={busy} />
       {busy ? <ProgressBar value={upload.progress} label={t("common.uploadProgress")} /> : null}
       <ErrorBox error={upload.error} reveal={Boolean(upload.error?.sent)} />

@@ -5,16 +5,10 @@
 import { useI18n } from "../../lib/i18n.jsx";
 import { choiceLabel } from "../../lib/serverOptions.js";
 import ChoiceSelect from "../ChoiceSelect.jsx";
+import TextField from "../TextField.jsx";
 
-function NumberField({ id, label, spec, value, onChange, disabled }) {
-  return (
-    <div className="field">
-      <label htmlFor={id} className="field-label">
-        {label}
-      </label>
-      <input id={id} type="number" min={spec.min} max={spec.max} value={value} onChange={(e) => onChange(e.target.value)} disabled={disabled} />
-    </div>
-  );
+function NumberField({ spec, onChange, ...field }) {
+  return <TextField type="number" min={spec.min} max={spec.max} onValue={onChange} {...field} />;
 }
 
 /** `values`: what the form shows (server defaults under the user's changes); `onChange(key, value)`. */

@@ -11,25 +11,23 @@ import soundfile as sf
 
 from persona.library import ModelLibrary
 from persona.server.api_cover_audio import preview_path
-from persona.server.app import create_app
 from persona.testing.home import write_fixture_model, write_fixture_song
+from persona.testing.uploads import upload
 
 RATE = 8000
 
 
 @pytest.fixture
-def env(settings, tmp_path):
+def env(settings, tmp_path, make_app):
     ModelLibrary(settings).add("보컬", write_fixture_model(tmp_path / "v.pth", version="v2"), source="upload")
-    app = create_app(settings.replace(jobs_need_assets=False), web_dist=None)  # no worker runs these jobs
-    app.testing = True
+    app = make_app(jobs_need_assets=False)  # no worker runs these jobs
     client = app.test_client()
     song = write_fixture_song(tmp_path / "s.wav", seconds=1.0)
-    with open(song, "rb") as f:
-        r = client.post(
-            "/api/covers",
-            data={"model": "보컬", "song": (io.BytesIO(f.read()), "s.wav")},
-            content_type="multipart/form-data",
-        )
+    r = client.post(
+        "/api/covers",
+        data={"model": "보컬", "song": upload(song, "s.wav")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 202, r.get_json()
     job_id = r.get_json()["job_id"]
     store = app.extensions["persona"].queue.store

@@ -37,6 +37,7 @@ ROUTES: dict[str, tuple[int, dict[str, str]]] = {
     "/api/jobs/{job_id}/training": (404, {"job_id": "TRAIN_JOB"}),
     "/api/jobs/{job_id}/previews/{epoch}": (404, {"job_id": "TRAIN_JOB", "epoch": "1"}),
     "/api/jobs/{job_id}/cancel": (404, {"job_id": "COVER_JOB"}),
+    "/api/jobs/{job_id}/audio": (404, {"job_id": "COVER_JOB"}),
     "/api/tokens/{token_id}": (404, {"token_id": "TOKEN"}),
     "/api/admin/users/{user_id}": (403, {"user_id": "A"}),
 }

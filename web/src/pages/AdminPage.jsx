@@ -8,6 +8,7 @@ import { useTitle } from "../lib/useTitle.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import TextField from "../components/TextField.jsx";
 import { usageText } from "../components/AccountMenu.jsx";
+import PageHead from "../components/PageHead.jsx";
 
 export default function AdminPage() {
   const { t, lang } = useI18n();
@@ -67,9 +68,7 @@ export default function AdminPage() {
 
   return (
     <div className="page">
-      <header className="page-head">
-        <h1>{t("admin.title")}</h1>
-      </header>
+      <PageHead title={t("admin.title")} />
       <ErrorBox error={error} onDismiss={() => setError(null)} />
       <section className="card" aria-labelledby="admin-people">
         <h2 id="admin-people">{t("admin.people")}</h2>

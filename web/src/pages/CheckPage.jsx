@@ -7,6 +7,7 @@ import { api, errorBody, errorMessage } from "../lib/api.js";
 import FileDrop from "../components/FileDrop.jsx";
 import ErrorBox from "../components/ErrorBox.jsx";
 import CredentialFacts from "../components/provenance/CredentialFacts.jsx";
+import PageHead from "../components/PageHead.jsx";
 
 export default function CheckPage() {
   const { t } = useI18n();
@@ -37,11 +38,7 @@ export default function CheckPage() {
   const score = answer ? { score: answer.score.toFixed(1), threshold: answer.threshold } : null;
   return (
     <div className="page page-narrow check-page">
-      <header className="page-head">
-        <p className="eyebrow">{t("check.eyebrow")}</p>
-        <h1>{t("check.title")}</h1>
-        <p className="lead">{t("check.lead")}</p>
-      </header>
+      <PageHead eyebrow={t("check.eyebrow")} title={t("check.title")} lead={t("check.lead")} />
       <section className="card">
         <form onSubmit={submit}>
           <FileDrop

@@ -11,6 +11,7 @@ import DownloadLink from "../components/DownloadLink.jsx";
 import Facts from "../components/Facts.jsx";
 import QualityFacts from "../components/QualityFacts.jsx";
 import AiDisclosure from "../components/provenance/AiDisclosure.jsx";
+import LoadErrorCard from "../components/LoadErrorCard.jsx";
 
 export default function CoverPage() {
   const { id } = useParams();
@@ -77,12 +78,7 @@ export default function CoverPage() {
         ) : null}
       </header>
       {error ? (
-        <section className="card">
-          <ErrorBox error={error} />
-          <Link to="/library" className="button button-ghost">
-            {t("common.toLibrary")}
-          </Link>
-        </section>
+        <LoadErrorCard error={error} />
       ) : (
         <section className="card player-card">
           <div className="player">

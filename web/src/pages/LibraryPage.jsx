@@ -13,6 +13,7 @@ import ProgressBar from "../components/ProgressBar.jsx";
 import MergeForm from "../components/library/MergeForm.jsx";
 import { FINAL, useJob } from "../lib/useJob.js";
 import { progressText } from "../lib/serverText.js";
+import PageHead from "../components/PageHead.jsx";
 
 /** One listed job, followed live over Socket.IO (progress, place in the queue, status). */
 function JobRow({ listed, onOpen }) {
@@ -94,6 +95,44 @@ function byNewest(a, b) {
   return String(b.created_at || "").localeCompare(String(a.created_at || ""));
 }
 
+// A list of the library's models or covers: loading, empty, or the items.
+function Listing({ list, error, empty, testid, children }) {
+  const { t } = useI18n();
+  if (list === null) return error ? null : <p className="muted">{t("common.loading")}</p>;
+  if (!list.length) return <p className="empty">{empty}</p>;
+  return (
+    <ul className="items" data-testid={testid}>
+      {children}
+    </ul>
+  );
+}
+
+// One model or cover: its name (a link), facts, and open / download / delete.
+function Item({ to, title, meta, openLabel, download, onDelete, deleteLabel }) {
+  const { t } = useI18n();
+  return (
+    <li className="item">
+      <div className="item-main">
+        <Link to={to} className="item-title">
+          {title}
+        </Link>
+        <span className="item-meta">{meta.filter((v) => v && v !== "—").join(" · ")}</span>
+      </div>
+      <div className="item-actions">
+        <Link to={to} className="button button-small button-primary">
+          {openLabel}
+        </Link>
+        <DownloadLink {...download} className="button button-small button-ghost">
+          {t("library.download")}
+        </DownloadLink>
+        <button type="button" className="button button-small button-ghost button-danger-text" onClick={onDelete} aria-label={deleteLabel}>
+          {t("library.delete")}
+        </button>
+      </div>
+    </li>
+  );
+}
+
 export default function LibraryPage() {
   const { t, lang } = useI18n();
   useTitle(t("library.title"));
@@ -138,10 +177,7 @@ export default function LibraryPage() {
 
   return (
     <div className="page">
-      <header className="page-head">
-        <h1>{t("library.title")}</h1>
-        <p className="lead">{t("library.lead")}</p>
-      </header>
+      <PageHead title={t("library.title")} lead={t("library.lead")} />
       <ErrorBox error={error} onDismiss={() => setError(null)} dismissLabel={t("common.close")} />
       <RunningJobs />
       <section className="card" aria-labelledby="lib-models">
@@ -151,42 +187,20 @@ export default function LibraryPage() {
             {t("library.newModel")}
           </Link>
         </div>
-        {models === null && !error ? <p className="muted">{t("common.loading")}</p> : null}
-        {models && !models.length ? <p className="empty">{t("library.noModels")}</p> : null}
-        {models && models.length ? (
-          <ul className="items" data-testid="model-list">
-            {models.map((m) => (
-              <li key={m.name} className="item">
-                <div className="item-main">
-                  <Link to={paths.model(m.name)} className="item-title">
-                    {m.name}
-                  </Link>
-                  <span className="item-meta">
-                    {[m.version, formatSampleRate(m.sample_rate), formatBytes(m.size_bytes, lang), formatDate(m.created_at, lang)]
-                      .filter((v) => v && v !== "—")
-                      .join(" · ")}
-                  </span>
-                </div>
-                <div className="item-actions">
-                  <Link to={paths.model(m.name)} className="button button-small button-primary">
-                    {t("library.makeCover")}
-                  </Link>
-                  <DownloadLink href={paths.modelDownload(m.name)} filename={`${m.name}.zip`} className="button button-small button-ghost">
-                    {t("library.download")}
-                  </DownloadLink>
-                  <button
-                    type="button"
-                    className="button button-small button-ghost button-danger-text"
-                    onClick={() => setPending({ kind: "model", id: m.name, label: m.name })}
-                    aria-label={t("library.deleteModel", { name: m.name })}
-                  >
-                    {t("library.delete")}
-                  </button>
-                </div>
-              </li>
-            ))}
-          </ul>
-        ) : null}
+        <Listing list={models} error={error} empty={t("library.noModels")} testid="model-list">
+          {(models || []).map((m) => (
+            <Item
+              key={m.name}
+              to={paths.model(m.name)}
+              title={m.name}
+              meta={[m.version, formatSampleRate(m.sample_rate), formatBytes(m.size_bytes, lang), formatDate(m.created_at, lang)]}
+              openLabel={t("library.makeCover")}
+              download={{ href: paths.modelDownload(m.name), filename: `${m.name}.zip` }}
+              onDelete={() => setPending({ kind: "model", id: m.name, label: m.name })}
+              deleteLabel={t("library.deleteModel", { name: m.name })}
+            />
+          ))}
+        </Listing>
       </section>
       {models && models.length >= 2 ? (
         <section className="card" aria-labelledby="lib-merge">
@@ -204,45 +218,20 @@ export default function LibraryPage() {
         <div className="card-head">
           <h2 id="lib-covers">{t("library.covers")}</h2>
         </div>
-        {covers === null && !error ? <p className="muted">{t("common.loading")}</p> : null}
-        {covers && !covers.length ? <p className="empty">{t("library.noCovers")}</p> : null}
-        {covers && covers.length ? (
-          <ul className="items" data-testid="cover-list">
-            {covers.map((c) => (
-              <li key={c.id} className="item">
-                <div className="item-main">
-                  <Link to={paths.cover(c.id)} className="item-title">
-                    {c.song_name || c.id}
-                  </Link>
-                  <span className="item-meta">
-                    {[c.model, coverPitchText(c, t), formatDuration(c.duration_s), formatDate(c.created_at, lang)]
-                      .filter((v) => v && v !== "—")
-                      .join(" · ")}
-                  </span>
-                </div>
-                <div className="item-actions">
-                  <Link to={paths.cover(c.id)} className="button button-small button-primary">
-                    {t("library.play")}
-                  </Link>
-                  <DownloadLink
-                    href={c.download_url || `/api/covers/${encodeURIComponent(c.id)}/download`}
-                    className="button button-small button-ghost"
-                  >
-                    {t("library.download")}
-                  </DownloadLink>
-                  <button
-                    type="button"
-                    className="button button-small button-ghost button-danger-text"
-                    onClick={() => setPending({ kind: "cover", id: c.id, label: c.song_name || c.id })}
-                    aria-label={t("library.deleteCover", { name: c.song_name || c.id })}
-                  >
-                    {t("library.delete")}
-                  </button>
-                </div>
-              </li>
-            ))}
-          </ul>
-        ) : null}
+        <Listing list={covers} error={error} empty={t("library.noCovers")} testid="cover-list">
+          {(covers || []).map((c) => (
+            <Item
+              key={c.id}
+              to={paths.cover(c.id)}
+              title={c.song_name || c.id}
+              meta={[c.model, coverPitchText(c, t), formatDuration(c.duration_s), formatDate(c.created_at, lang)]}
+              openLabel={t("library.play")}
+              download={{ href: c.download_url || `/api/covers/${encodeURIComponent(c.id)}/download` }}
+              onDelete={() => setPending({ kind: "cover", id: c.id, label: c.song_name || c.id })}
+              deleteLabel={t("library.deleteCover", { name: c.song_name || c.id })}
+            />
+          ))}
+        </Listing>
       </section>
       {pending ? (
         <ConfirmDialog

@@ -1,13 +1,12 @@
 // `/models/:name`: the "training complete" page. Model facts and download; make a cover.
 // The cover form and its progress card live in components/cover/.
 import { useEffect, useState } from "react";
-import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
+import { useLocation, useParams, useSearchParams } from "react-router-dom";
 import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import { api, errorCode, errorMessage, paths } from "../lib/api.js";
 import { KEYS, session } from "../lib/storage.js";
 import { formatBytes, formatDate, formatSampleRate, noteName } from "../lib/format.js";
-import ErrorBox from "../components/ErrorBox.jsx";
 import { clampPitch } from "../components/PitchControl.jsx";
 import DownloadLink from "../components/DownloadLink.jsx";
 import CoverForm from "../components/cover/CoverForm.jsx";
@@ -16,6 +15,7 @@ import CoverBatchCard from "../components/cover/CoverBatchCard.jsx";
 import Facts, { entriesOf } from "../components/Facts.jsx";
 import QualityFacts from "../components/QualityFacts.jsx";
 import SavesPanel from "../components/train/SavesPanel.jsx";
+import LoadErrorCard from "../components/LoadErrorCard.jsx";
 
 /** The model entry's voice profile, quality report and suggested pitch (each may be absent). */
 export function modelExtras(model) {
@@ -129,6 +129,10 @@ export default function ModelPage() {
   }, [name]);
 
   const { suggested } = modelExtras(model);
+  const reset = () => {
+    session.set(KEYS.coverJob, null);
+    setActive(null);
+  };
   return (
     <div className="page">
       <header className="page-head">
@@ -141,31 +145,20 @@ export default function ModelPage() {
         ) : null}
       </header>
       {error ? (
-        <section className="card">
-          <ErrorBox error={error} />
-          <Link to="/library" className="button button-ghost">
-            {t("common.toLibrary")}
-          </Link>
-        </section>
+        <LoadErrorCard error={error} />
       ) : (
         <div className="grid-main">
           <section className="card card-main">
             {Array.isArray(active) ? (
               <CoverBatchCard
                 items={active}
-                onReset={() => {
-                  session.set(KEYS.coverJob, null);
-                  setActive(null);
-                }}
+                onReset={reset}
               />
             ) : active ? (
               <CoverProgressCard
                 key={active.job_id}
                 active={active}
-                onReset={() => {
-                  session.set(KEYS.coverJob, null);
-                  setActive(null);
-                }}
+                onReset={reset}
               />
             ) : (
               <CoverForm

@@ -7,6 +7,7 @@ import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import TextField from "../components/TextField.jsx";
+import PageHead from "../components/PageHead.jsx";
 
 export default function SignInPage({ setup = false }) {
   const { t } = useI18n();
@@ -38,10 +39,7 @@ export default function SignInPage({ setup = false }) {
 
   return (
     <div className="page page-narrow">
-      <header className="page-head">
-        <h1>{t(setup ? "account.setupTitle" : "account.signInTitle")}</h1>
-        <p className="lead">{t(setup ? "account.setupLead" : "account.signInLead")}</p>
-      </header>
+      <PageHead title={t(setup ? "account.setupTitle" : "account.signInTitle")} lead={t(setup ? "account.setupLead" : "account.signInLead")} />
       <form className="card" onSubmit={submit} aria-label={t(setup ? "account.setupTitle" : "account.signInTitle")}>
         <TextField
           id="signin-name"

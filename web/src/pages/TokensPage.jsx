@@ -6,6 +6,7 @@ import { formatDate } from "../lib/format.js";
 import { useI18n } from "../lib/i18n.jsx";
 import { useTitle } from "../lib/useTitle.js";
 import ErrorBox from "../components/ErrorBox.jsx";
+import PageHead from "../components/PageHead.jsx";
 
 export default function TokensPage() {
   const { t, lang } = useI18n();
@@ -52,10 +53,7 @@ export default function TokensPage() {
 
   return (
     <div className="page page-narrow">
-      <header className="page-head">
-        <h1>{t("account.tokensTitle")}</h1>
-        <p className="lead">{t("account.tokensLead")}</p>
-      </header>
+      <PageHead title={t("account.tokensTitle")} lead={t("account.tokensLead")} />
       <form className="card" onSubmit={make}>
         <div className="field">
           <label htmlFor="token-label" className="field-label">

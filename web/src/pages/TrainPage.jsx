@@ -7,27 +7,26 @@ import { KEYS, session } from "../lib/storage.js";
 import TrainForm from "../components/train/TrainForm.jsx";
 import TrainingProgressCard from "../components/train/TrainingProgressCard.jsx";
 import ModelZipForm from "../components/train/ModelZipForm.jsx";
+import PageHead from "../components/PageHead.jsx";
 
 export default function TrainPage() {
   const { t } = useI18n();
   useTitle(t("nav.train"));
   const [active, setActive] = useState(() => session.getJSON(KEYS.trainJob));
+  const reset = () => {
+    session.set(KEYS.trainJob, null);
+    setActive(null);
+  };
   return (
     <div className="page">
-      <header className="page-head">
-        <h1>{t("train.title")}</h1>
-        <p className="lead">{t("train.lead")}</p>
-      </header>
+      <PageHead title={t("train.title")} lead={t("train.lead")} />
       <div className="grid-main">
         <section className="card card-main">
           {active && active.job_id ? (
             <TrainingProgressCard
               key={active.job_id}
               active={active}
-              onReset={() => {
-                session.set(KEYS.trainJob, null);
-                setActive(null);
-              }}
+              onReset={reset}
             />
           ) : (
             <TrainForm onStarted={setActive} />

@@ -83,3 +83,20 @@ def test_the_local_owner_has_no_limits(settings, client, tmp_path):
     )
     assert r.status_code == 201, r.get_json()
     assert ModelLibrary(settings_small).exists("목소리")
+
+
+def test_an_admin_sets_the_count_limits(settings, client):
+    jun, jun_auth = _jun(settings)
+    mina = Accounts.of(settings).find("Mina")
+    _, token = credentials.issue_token(Accounts.of(settings), mina["id"], "admin")
+    admin = {"Authorization": f"Bearer {token}"}
+    r = client.patch(
+        f"/api/admin/users/{jun['id']}", json={"quota_models": 3, "quota_jobs": 0}, headers=admin
+    )
+    assert r.status_code == 200, r.get_json()
+    quota = client.get("/api/me", headers=jun_auth).get_json()["quota"]
+    assert quota["models"] == 3 and quota["jobs_queued"] is None  # 0: no limit
+    r = client.patch(f"/api/admin/users/{jun['id']}", json={"quota_models": -1}, headers=admin)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "quota_invalid"
+    r = client.patch(f"/api/admin/users/{mina['id']}", json={"quota_models": 1}, headers=jun_auth)
+    assert r.status_code == 403

@@ -50,6 +50,23 @@ def _quota_from(data: dict[str, Any]) -> int | None | str:
     return "keep"
 
 
+def _set_counts(user_id: str, data: dict[str, Any]) -> None:
+    """``quota_models`` / ``quota_jobs``: the person's count limits (null: the default)."""
+    limits = {}
+    for key, column in (("quota_models", "max_models"), ("quota_jobs", "max_jobs")):
+        if key in data:
+            value = data[key]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise PersonaError(
+                    "quota_invalid", f"'{key}' must be a whole number, 0 or more", params={"field": key}
+                )
+            limits[column] = value
+    if limits:
+        from persona.catalogue.store import Catalogue
+
+        Catalogue(services().settings).set_quota(user_id, **limits)
+
+
 def _flag(data: dict[str, Any], key: str) -> bool | None:
     value = data.get(key)
     if value is None or isinstance(value, bool):
@@ -93,6 +110,7 @@ def change_person(user_id: str):
     row = acc.change(
         user_id, admin=_flag(data, "admin"), disabled=_flag(data, "disabled"), quota_bytes=_quota_from(data)
     )
+    _set_counts(row["id"], data)
     if row["disabled"]:
         services().queue.store.cancel_all_of(row["id"])  # none of their jobs runs on
     signin.end_revoked_sockets()

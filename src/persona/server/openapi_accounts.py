@@ -51,6 +51,14 @@ _PERSON_CHANGE = _body(
         "disabled": {"type": "boolean"},
         "quota_bytes": {"type": ["integer", "null"]},
         "quota_gb": {"type": ["number", "null"]},
+        "quota_models": {
+            "type": ["integer", "null"],
+            "description": "most models (null: the default; 0: none)",
+        },
+        "quota_jobs": {
+            "type": ["integer", "null"],
+            "description": "most queued or running jobs (null: default)",
+        },
         "password": {"type": "string"},
     }
 )

@@ -23,7 +23,7 @@ export default async function journey(ctx, test) {
     // the name field looks like every other field (issue 25 item 6)
     const looks = (sel) => page.locator(sel).first().evaluate((el) => {
       const c = getComputedStyle(el);
-      return [c.backgroundColor, c.borderTopColor, c.borderRadius, c.fontFamily].join(" | ");
+      return [c.backgroundColor, c.borderTopWidth, c.borderRadius, c.fontFamily, c.paddingLeft, c.minHeight].join(" | ");
     });
     const [mergeName, select] = [await looks("#merge-name"), await looks("#merge-a")];
     assert(mergeName === select, `the merge name field is styled ${mergeName}, the fields ${select}`);

@@ -33,6 +33,12 @@ function longWav(seconds) {
 export default async function journey(ctx, test) {
   const { page, fixture, state, api, shot } = ctx;
   const song = readFileSync(join(fixture, "song.wav"));
+  // The model page shows a cover job left running in this tab instead of the form: start afresh.
+  const modelPage = async (name) => {
+    await page.goto(`${ctx.base}/library`);
+    await page.evaluate(() => sessionStorage.removeItem("persona.coverJob"));
+    await page.goto(`${ctx.base}${modelUrl(name)}`);
+  };
 
   for (const [width, viewport] of [
     ["phone", PHONE],
@@ -41,7 +47,7 @@ export default async function journey(ctx, test) {
     await test(`batch covers at ${width} width: the progress card comes into view below the top bar`, async () => {
       await page.setViewportSize(viewport);
       try {
-        await page.goto(`${ctx.base}${modelUrl(state.trained)}`);
+        await modelPage(state.trained);
         await page.locator('input[name="song"]').setInputFiles([
           { name: `${width} 하나.wav`, mimeType: "audio/wav", buffer: song },
           { name: `${width} 둘.wav`, mimeType: "audio/wav", buffer: song },
@@ -75,7 +81,7 @@ export default async function journey(ctx, test) {
       assert(up.status === 201, `upload: ${up.status}`);
       await page.setViewportSize(viewport);
       try {
-        await page.goto(`${ctx.base}${modelUrl(name)}`);
+        await modelPage(name);
         await page.locator('input[name="song"]').setInputFiles({ name: "노래.wav", mimeType: "audio/wav", buffer: song });
         await page.getByText("고급 변환 설정").click();
         await page.getByText("믹스 설정").click();
@@ -98,7 +104,7 @@ export default async function journey(ctx, test) {
   }
 
   await test("a song over the length limit is refused before the upload, naming the limit", async () => {
-    await page.goto(`${ctx.base}${modelUrl(state.trained)}`);
+    await modelPage(state.trained);
     const hint = await page.getByTestId("drop-song").locator(".drop-hint").innerText();
     assert(hint.includes("곡당 최대 20분"), `the picker does not name the limit: ${hint}`);
     await page.locator('input[name="song"]').setInputFiles({ name: "아주 긴 노래.wav", mimeType: "audio/wav", buffer: longWav(21 * 60) });
@@ -154,7 +160,7 @@ export default async function journey(ctx, test) {
     await test(`a cover as ${label} at ${width} width, with the high-note octave fix: plays, downloads, says so`, async () => {
       await page.setViewportSize(viewport);
       try {
-        await page.goto(`${ctx.base}${modelUrl(state.trained)}`);
+        await modelPage(state.trained);
         await page.locator('input[name="song"]').setInputFiles({ name: `${format} 노래.wav`, mimeType: "audio/wav", buffer: song });
         await page.getByText("고급 변환 설정").click();
         await page.getByLabel("높은 음 옥타브 보정").check();

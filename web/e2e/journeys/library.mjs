@@ -20,7 +20,9 @@ export default async function journey(ctx, test) {
     await page.getByLabel("두 번째 모델", { exact: true }).selectOption("zip-둘째");
     await page.getByLabel("첫 번째 모델의 비율").fill("0.3");
     await page.getByLabel("새 모델 이름").fill("섞은 목소리");
-    // the name field looks like every other field (issue 25 item 6)
+    // the name field looks like every other field (issue 25 item 6), both at rest: a focused field
+    // has the accent border, and fill() leaves the name field focused
+    await page.locator("#merge-name").blur();
     const looks = (sel) => page.locator(sel).first().evaluate((el) => {
       const c = getComputedStyle(el);
       return [c.backgroundColor, c.borderTopWidth, c.borderRadius, c.fontFamily, c.paddingLeft, c.minHeight].join(" | ");

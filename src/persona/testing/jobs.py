@@ -24,7 +24,15 @@ from collections.abc import Callable
 from typing import Any
 
 from persona.errors import Cancelled, PersonaError
-from persona.jobs.handlers import Handler, JobContext, cover_result, run_assets, run_cover, run_train
+from persona.jobs.handlers import (
+    Handler,
+    JobContext,
+    attach_consent,
+    cover_result,
+    run_assets,
+    run_cover,
+    run_train,
+)
 from persona.messages import msg
 from persona.settings import Settings
 
@@ -94,6 +102,7 @@ def run_fixture_train(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
     ModelLibrary(ctx.settings).add(
         p["name"], pth, source="trained", move=True, replace=True, metadata={"epochs": epochs}
     )
+    attach_consent(ctx.settings, p, ctx.workdir)  # as the real training keeps it with the model
     if stopped:
         raise Cancelled("training stopped; the last model was kept")
     return {"model_name": p["name"], "epochs_done": epochs}

@@ -159,3 +159,19 @@ def test_an_upload_of_a_laughing_model_names_the_persons_file(settings, tmp_path
     assert r.status_code == 400 and error["code"] == "model_invalid"
     assert "my voice.pth" in error["message"] and "upload.pth" not in error["message"]
     assert not ModelLibrary(settings).exists("적대")
+
+
+def test_a_process_forked_after_the_first_check_runs_its_own_checks():
+    """gunicorn forks its workers from a master that may already have checked a file: a forked
+    worker must not use (and fail to wait on) the master's forkserver."""
+    run_isolated(os.getpid, code="model_invalid", name="m.pth")  # the forkserver runs here now
+    pid = os.fork()
+    if pid == 0:  # the child: a check must work here too
+        code = 1
+        try:
+            child_pid, _ = run_isolated(os.getpid, code="model_invalid", name="m.pth")
+            code = 0 if child_pid != os.getpid() else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -16,8 +16,10 @@ the hostile-file tests bound.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
+import os
 import resource
 import signal
 import threading
@@ -35,6 +37,30 @@ PRELOAD = ["persona.library.isolated_preload"]
 _slots = threading.BoundedSemaphore(CONCURRENT)
 _start_lock = threading.Lock()
 _context: Any = None
+
+
+def _forget_inherited_forkserver() -> None:
+    """In a process forked from one that had started the forkserver (gunicorn forks its workers
+    from a master that may have checked a file while building the home), the inherited
+    forkserver is not this process's child: forget it (and any lock another thread held at the
+    fork), so the first check here starts its own instead of failing in ``waitpid``."""
+    global _slots, _start_lock
+    _slots = threading.BoundedSemaphore(CONCURRENT)
+    _start_lock = threading.Lock()
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    alive_fd = getattr(server, "_forkserver_alive_fd", None)
+    server._forkserver_pid = None
+    server._forkserver_address = None
+    server._forkserver_alive_fd = None
+    server._lock = threading.Lock()
+    if alive_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(alive_fd)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_forkserver)
 
 
 @dataclasses.dataclass(frozen=True)

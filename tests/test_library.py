@@ -327,7 +327,7 @@ def test_a_cover_job_records_the_pitch_the_pipeline_used(settings, tmp_path, mon
     from persona.jobs.handlers import JobContext, run_cover
     from persona.progress import CancelToken, null_progress
 
-    def fake_make_cover(settings, request, progress, cancel, resolve_model):
+    def fake_make_cover(settings, request, progress, cancel, resolve_model, **_):
         assert request.pitch_auto
         write_fixture_song(request.output, seconds=0.5)
         return CoverResult(request.output, 0.5, 44100, "wav", 4.0, 4, {}, False, -14.0, -1.0, True)

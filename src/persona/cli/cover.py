@@ -12,6 +12,7 @@ from persona.cli.conversion_args import add_conversion_args, add_model_args, con
 from persona.cli.spec_args import add_spec_flag
 from persona.cover.request import COVER_PARAMS, CoverRequest
 from persona.params import default_of
+from persona.rvc.options import CONVERSION_PARAMS
 from persona.separation.models import CPU_MODEL, DEFAULT_MODEL
 
 
@@ -73,6 +74,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+# COVER_PARAMS the CLI spells otherwise: --pitch auto, and --format read with --output.
+_NOT_FLAGS = ("pitch_auto", "format")
+
+
+def _spec_flags(args: argparse.Namespace) -> dict:
+    """The request fields of the flags written from COVER_PARAMS (conversion ones aside)."""
+    return {
+        spec.field or name: getattr(args, name)
+        for name, spec in COVER_PARAMS.items()
+        if name not in CONVERSION_PARAMS and name not in _NOT_FLAGS
+    }
+
+
 def run(args: argparse.Namespace, settings) -> int:
     from pathlib import Path
 
@@ -97,16 +111,9 @@ def run(args: argparse.Namespace, settings) -> int:
         index=Path(args.index) if args.index else None,
         conversion=conversion_options(args, pitch=0.0 if args.pitch == "auto" else args.pitch),
         pitch_auto=args.pitch == "auto",
-        separation_model=args.separation_model,
-        lead_backing=args.lead_backing,
-        backing=args.backing,
-        dereverb=args.dereverb,
-        vocal_gain_db=args.vocal_gain,
-        instrumental_gain_db=args.instrumental_gain,
+        **_spec_flags(args),
         backing_gain_db=args.backing_gain,
-        reverb=args.reverb,
         compress=not args.no_compress,
-        key_mode=args.key_mode,
         format=fmt or COVER_PARAMS["format"].default,
         target_lufs=args.target_lufs,
     ).validate()

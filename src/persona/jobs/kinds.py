@@ -61,44 +61,29 @@ def _object(**types: str) -> dict[str, Any]:
     return {"type": "object", "properties": {name: {"type": t} for name, t in types.items()}}
 
 
+# One entry a kind, grouped: what it is and who queues it; what runs it (and what a stop or a
+# refused result does); what it asks for and reports; what it needs; the device; after a restart.
 _TRAIN = JobKind(
-    name="train",
-    summary="train a voice model from recordings",
-    route="/api/trainings",
-    handler="persona.jobs.handlers:run_train",
-    stages="persona.training.request:STAGES",
-    params="persona.training.request:TRAIN_PARAMS",
-    needs="persona.jobs.needs:train_requirements",
-    device_use=EXCLUSIVE,
-    max_attempts=3,
-    resumes=True,
-    stopped="persona.jobs.handlers:stopped_training",
-    result=_object(
-        model_name="string", epochs_done="integer", epochs="integer", stopped="boolean", saved="boolean",
-        metrics="object", warnings="array", saves="array",
-    ),
+    "train", "train a voice model from recordings", route="/api/trainings",
+    handler="persona.jobs.handlers:run_train", stopped="persona.jobs.handlers:stopped_training",
+    params="persona.training.request:TRAIN_PARAMS", stages="persona.training.request:STAGES",
+    needs="persona.jobs.needs:train_requirements", device_use=EXCLUSIVE, max_attempts=3, resumes=True,
+    result=_object(model_name="string", epochs_done="integer", epochs="integer", stopped="boolean",
+                   saved="boolean", metrics="object", warnings="array", saves="array"),
 )  # fmt: skip
 _COVER = JobKind(
-    name="cover",
-    summary="make a cover of a song with a model",
-    route="/api/covers",
-    handler="persona.jobs.handlers:run_cover",
-    stages="persona.cover.request:STAGES",
-    params="persona.cover.request:COVER_PARAMS",
-    needs="persona.jobs.needs:cover_requirements",
-    device_use=SHARED,
+    "cover", "make a cover of a song with a model", route="/api/covers",
+    handler="persona.jobs.handlers:run_cover", undo="persona.jobs.handlers:undo_cover",
+    params="persona.cover.request:COVER_PARAMS", stages="persona.cover.request:STAGES",
+    needs="persona.jobs.needs:cover_requirements", device_use=SHARED,
     max_attempts=2,  # deterministic, with cached stems: one more run, then give up
-    undo="persona.jobs.handlers:undo_cover",
     result=_object(cover_id="string", filename="string", audio_url="string", download_url="string"),
-)
+)  # fmt: skip
 _ASSETS = JobKind(
-    name="assets",
-    summary="download pretrained weights",
-    route="/api/assets/download",
-    handler="persona.jobs.handlers:run_assets",
-    stages="persona.assets.downloader:STAGES",
+    "assets", "download pretrained weights", route="/api/assets/download",
+    handler="persona.jobs.handlers:run_assets", stages="persona.assets.downloader:STAGES",
     result=_object(names="array", states="object"),
-)
+)  # fmt: skip
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in (_TRAIN, _COVER, _ASSETS)}
 NAMES = tuple(KINDS)
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from persona.audio.encode import ENCODINGS
 from persona.catalogue.store import Catalogue
 from persona.clock import now_iso
 from persona.errors import PersonaError
-from persona.fsutil import atomic_write_text
+from persona.fsutil import atomic_write_text, folder_lock
 from persona.library.models import META_FILE
 from persona.settings import Settings
 
@@ -105,15 +103,8 @@ class CoverLibrary:
     def new_id() -> str:
         return uuid.uuid4().hex[:12]
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return folder_lock(self.root)
 
     def _read(self, cover_id: str) -> CoverEntry:
         """The cover in this owner's folder, read from disk (no catalogue check)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import os
 import shutil
@@ -27,7 +26,7 @@ from persona.catalogue.store import Catalogue
 from persona.clock import now_iso
 from persona.consent import record as consent_record
 from persona.errors import PersonaError
-from persona.fsutil import atomic_path, atomic_write_text
+from persona.fsutil import atomic_path, atomic_write_text, folder_lock
 from persona.library import facts as model_facts
 from persona.library.validate import inspect_index, inspect_model
 from persona.library.ziputil import choose_members, extract_member, printable_name, scan_zip
@@ -165,15 +164,8 @@ class ModelLibrary:
         return self._entry(folder)
 
     # ---- writing -------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return folder_lock(self.root)
 
     def _tmpdir(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)

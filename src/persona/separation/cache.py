@@ -18,10 +18,10 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from persona.fsutil import folder_lock
 from persona.settings import Settings
 
 CACHE_VERSION = 1
@@ -50,17 +50,8 @@ class StemsCache:
         self.root = settings.cache_dir / "stems"
         self.max_bytes = settings.stems_cache_bytes if max_bytes is None else max_bytes
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        import fcntl
-
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return folder_lock(self.root)
 
     def get(self, key: str) -> dict[str, Path] | None:
         """The stems of ``key`` ({stem name: path}) or None; a hit counts as a use (LRU)."""

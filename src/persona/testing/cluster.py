@@ -239,13 +239,7 @@ class Cluster:
 
 
 def wait_until(pred, timeout: float, every: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"{what} not reached within {timeout} s")
+    return wait_for(pred, timeout, every, what)
 
 
 class JobListener:

@@ -175,7 +175,7 @@ def build_home(
 _CLI = "import sys; from persona.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def wait_for(pred, timeout: float = 60.0, every: float = 0.05):
+def wait_for(pred, timeout: float = 60.0, every: float = 0.05, what: str = "condition"):
     """Poll ``pred`` until it returns something truthy; the deadline only guards against hangs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -183,7 +183,7 @@ def wait_for(pred, timeout: float = 60.0, every: float = 0.05):
         if value:
             return value
         time.sleep(every)
-    raise AssertionError(f"condition not reached within {timeout:g} s")
+    raise AssertionError(f"{what} not reached within {timeout:g} s")
 
 
 def start_worker(settings: Settings, *extra: str, workers: int = 2, log=None) -> subprocess.Popen:

@@ -2,8 +2,8 @@
 
 The kernel kills a process that exhausts memory with SIGKILL, the same signal as ``kill -9``; to
 recovery both look like a worker that vanished. But the kernel counts its OOM kills (cgroup v2
-``memory.events: oom_kill`` for the worker's own cgroup, else ``/proc/vmstat: oom_kill`` for the
-host). A job's attempt notes the count when it starts (``note_start``, a small file in the job's
+``memory.events`` or v1 ``memory.oom_control``: ``oom_kill`` for the worker's own cgroup, else
+``/proc/vmstat: oom_kill`` for the host). A job's attempt notes the count when it starts (``note_start``, a small file in the job's
 folder); recovery, finding the job orphaned on the same host, compares (``killed_by_oom``): a
 count that rose means the job is reported as ``out_of_memory`` (issue 24: it was reported as
 "interrupted by a restart" after being OOM-killed twice). Light: no imports beyond the stdlib.
@@ -16,21 +16,27 @@ from pathlib import Path
 MARK = ".oom-kills"
 
 
-def _cgroup_events() -> Path | None:
+def _cgroup_counters() -> list[Path]:
+    """This process's cgroup files that count OOM kills: v2 ``memory.events``, v1
+    ``memory.oom_control`` (at the cgroup's path, or at the mount's root inside a container)."""
+    found: list[Path] = []
     try:
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            if line.startswith("0::"):
-                path = Path("/sys/fs/cgroup") / line[3:].lstrip("/") / "memory.events"
-                return path if path.is_file() else None
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
-        return None
-    return None
+        return found
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            found.append(Path("/sys/fs/cgroup") / path.lstrip("/") / "memory.events")
+        elif "memory" in controllers.split(","):
+            root = Path("/sys/fs/cgroup/memory")
+            found += [root / path.lstrip("/") / "memory.oom_control", root / "memory.oom_control"]
+    return [p for p in found if p.is_file()]
 
 
 def oom_kills() -> int | None:
-    """The kernel's OOM-kill count for this process's cgroup (v2) or host; None when unknown."""
-    sources = [p for p in (_cgroup_events(), Path("/proc/vmstat")) if p is not None]
-    for source in sources:
+    """The kernel's OOM-kill count for this process's cgroup (v2, v1) or host; None when unknown."""
+    for source in [*_cgroup_counters(), Path("/proc/vmstat")]:
         try:
             for line in source.read_text().splitlines():
                 key, _, value = line.partition(" ")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, send_file
 
-from persona.cover.request import MIN_SONG_S
 from persona.errors import PersonaError
 from persona.jobs.public import public_job
 from persona.server import ownership
-from persona.server.job_uploads import UploadRule, queue_upload_job
+from persona.server.job_uploads import queue_upload_job, song_rule
 from persona.server.ranges import send_ranged
 from persona.server.services import services
 from persona.server.validation import check_cover_request, cover_form
@@ -19,25 +18,15 @@ bp = Blueprint("covers", __name__)
 @bp.post("/api/covers")
 def create_cover():
     svc = services()
-    settings = svc.settings
     model_name = request.form.get("model")
     if not model_name:
         raise PersonaError("param_invalid", "'model' is required")
     library = ownership.models()
     model = library.get(model_name)
     params = cover_form(request.form)
-    song = UploadRule(
-        field="song",
-        what="song",
-        max_files=1,
-        max_file_bytes=settings.max_upload_bytes,
-        max_seconds=settings.max_song_seconds,
-        too_long="the song lasts {minutes:.1f} min; at most {limit:.0f} min allowed",
-        min_file_seconds=MIN_SONG_S,
-    )
     job = queue_upload_job(
         "cover",
-        song,
+        song_rule(svc.settings),
         params,
         check=lambda paths: check_cover_request({**params, "model": model.name}, paths[0]),
         describe=lambda saved: {

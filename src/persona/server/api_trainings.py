@@ -7,10 +7,9 @@ from flask import Blueprint, jsonify, request
 from persona.jobs.public import public_job
 from persona.server import ownership
 from persona.server.consent_gate import take_training_consent
-from persona.server.job_uploads import UploadRule, queue_upload_job
+from persona.server.job_uploads import queue_upload_job, recordings_rule
 from persona.server.services import services
 from persona.server.validation import check_train_request, training_form
-from persona.training.request import MIN_RECORDING_S
 
 bp = Blueprint("trainings", __name__)
 
@@ -22,18 +21,9 @@ def start_training():
     library = ownership.models()
     name = library.check_new_name(request.form.get("name"))  # early, before the uploads
     params = training_form(request.form, settings)
-    recordings = UploadRule(
-        field="files",
-        what="recording",
-        max_files=settings.max_training_files,
-        max_file_bytes=settings.max_training_file_bytes,
-        max_seconds=settings.max_training_total_seconds,
-        too_long="the recordings last {minutes:.1f} min together; at most {limit:.0f} min allowed",
-        min_file_seconds=MIN_RECORDING_S,
-    )
     job = queue_upload_job(
         "train",
-        recordings,
+        recordings_rule(settings),
         params,
         check=lambda paths: _check(params, name, paths),
         describe=lambda saved: {
@@ -42,9 +32,8 @@ def start_training():
             "_files": [s["file"] for s in saved],
             "total_seconds": round(sum(s["duration_s"] for s in saved), 3),
         },
-        hold=library.reserving(
-            name
-        ),  # checked again under the library's lock: an upload cannot take the name now
+        # checked again under the library's lock: an upload cannot take the name now
+        hold=library.reserving(name),
         model=name,
     )
     return jsonify({"job_id": job["id"], "model_name": name, "job": public_job(job)}), 202

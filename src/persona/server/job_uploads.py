@@ -20,12 +20,15 @@ from typing import Any
 
 from flask import request
 
+from persona.cover.request import MIN_SONG_S
 from persona.errors import PersonaError, duration_params
 from persona.jobs.store import new_job_id
 from persona.server import ownership
 from persona.server.api_assets import refuse_if_missing
 from persona.server.services import services
 from persona.server.validation import save_audio_uploads
+from persona.settings import Settings
+from persona.training.request import MIN_RECORDING_S
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +45,20 @@ class UploadRule:
     max_seconds: float
     too_long: str
     min_file_seconds: float = 0.0
+
+
+def song_rule(settings: Settings) -> UploadRule:
+    """A cover's song: one file, within the upload and song-length limits."""
+    return UploadRule("song", "song", 1, settings.max_upload_bytes, settings.max_song_seconds,
+                      "the song lasts {minutes:.1f} min; at most {limit:.0f} min allowed", MIN_SONG_S)  # fmt: skip
+
+
+def recordings_rule(settings: Settings) -> UploadRule:
+    """A training's recordings: up to the file count, each within its size, all within the length."""
+    return UploadRule("files", "recording", settings.max_training_files, settings.max_training_file_bytes,
+                      settings.max_training_total_seconds,
+                      "the recordings last {minutes:.1f} min together; at most {limit:.0f} min allowed",
+                      MIN_RECORDING_S)  # fmt: skip
 
 
 def queue_upload_job(

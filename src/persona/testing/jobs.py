@@ -65,7 +65,7 @@ def run_fixture_train(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
     """Train stand-in: epochs of fake progress, stopping as real training does: before the first
     finished epoch nothing is kept; after one, the model is kept."""
     from persona.library import ModelLibrary
-    from persona.testing.home import write_fixture_model
+    from persona.testing.rvc import write_small_model  # a tiny RVC model in the real format
 
     p = ctx.params
     epochs = int(p.get("epochs", 2))
@@ -97,7 +97,7 @@ def run_fixture_train(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
         )
     if stopped and done == 0:
         raise Cancelled("training stopped before the first save; nothing was kept")
-    pth = write_fixture_model(ctx.scratch / "model.pth")
+    pth = write_small_model(ctx.scratch / "model.pth")
     ctx.cancel.check_owner()
     ModelLibrary(ctx.settings).add(
         p["name"], pth, source="trained", move=True, replace=True, metadata={"epochs": epochs}

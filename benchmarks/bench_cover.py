@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -245,12 +246,21 @@ def main() -> None:
                 now = time.process_time()  # CPU seconds go to the stage that was reporting
                 if _at["stage"] is not None:
                     _cpu[_at["stage"]] = _cpu.get(_at["stage"], 0.0) + now - _at["cpu"]
+                if stage != _at["stage"] or now - _at.get("said", 0.0) > 30:  # a trace of a long run
+                    _at["said"] = now
+                    print(
+                        f"# {time.perf_counter() - _t0:.1f} s wall, {now - _c0:.1f} CPU-s: {stage} "
+                        f"{fraction:.3f} ready {kw.get('ready_s', '-')}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 _at["stage"], _at["cpu"] = stage, now
                 sampler.stage = f"{stage}{_run}"
                 ready = kw.get("ready_s") or 0.0
                 for name, need in (("first_sound", 0.0), ("first_20s", 20.0)):
                     if ready > need and name not in _first:
                         _first[name] = [round(time.perf_counter() - _t0, 1), round(now - _c0, 1)]
+                        print(f"# {name}: {_first[name][0]} s wall, {_first[name][1]} CPU-s", file=sys.stderr)
 
             r0 = resource.getrusage(resource.RUSAGE_SELF)
             res = make_cover(

@@ -113,3 +113,32 @@ def test_stream_converts_only_sung_pieces_and_fills_the_playable_part(tmp_path):
     assert ready == sorted(ready) and ready[-1] == n  # the playable part grew to the whole song
     pcm = np.fromfile(tmp_path / "p.pcm", "<i2").reshape(-1, 2)
     assert pcm.shape[0] == n
+
+
+def test_a_failing_piece_fails_the_stream_with_its_reason(tmp_path):
+    from persona.errors import PersonaError
+
+    sr, n = 8000, 20 * 8000
+    vocal = (0.3 * np.sin(2 * np.pi * 220 * np.arange(n) / sr)).astype(np.float32)
+    path = tmp_path / "v.wav"
+    sf.write(str(path), vocal, sr, subtype="FLOAT")
+    done = []
+
+    def convert(stem, piece, audio):
+        if done:
+            raise PersonaError("f0_failed", "pitch estimation failed")
+        done.append(piece)
+        return audio
+
+    stream = CoverStream(
+        sr=sr,
+        frames=n,
+        plan=PiecePlan(first_s=5.0, first_min_s=1.0, piece_s=5.0, quiet_s=1.0),
+        converted={"vocals": tmp_path / "conv.wav"},
+        convert=convert,
+    )
+    with pytest.raises(PersonaError) as exc:
+        replay(stream, {"vocals": path}, block_s=3.0)
+        stream.finish()
+    stream.close()
+    assert exc.value.code == "f0_failed" and len(done) == 1

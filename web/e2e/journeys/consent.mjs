@@ -52,6 +52,9 @@ export default async function journey(ctx, test) {
 
   await test("consent: an imported zip asks for the right to use its voice", async () => {
     await page.goto(`${ctx.base}/`);
+    // the page knows the gate is on once GET /api/health answered (the train form's consent part
+    // shows); a click before that is refused by the server in its own words instead
+    await page.getByTestId("consent-ask").waitFor();
     await page.locator('input[name="model-zip"]').setInputFiles(state.zipPath);
     await page.getByLabel("모델 이름 (선택)").fill("가져온 동의");
     await page.getByRole("button", { name: "모델 업로드" }).click();

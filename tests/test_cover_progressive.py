@@ -5,6 +5,8 @@ same loudness and the same true-peak ceiling."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -59,6 +61,7 @@ def covers(tmp_path_factory):
                 song=path, model=str(pth), output=root / f"{name}.wav", separation_model="bs_roformer"
             )
             preview = root / f"{name}.pcm"
+            started = time.perf_counter()
             result = pipeline.make_cover(
                 settings,
                 request,
@@ -67,8 +70,10 @@ def covers(tmp_path_factory):
                 preview=preview,
                 plan=plan,
             )
+            wall_s = time.perf_counter() - started
             audio, _ = sf.read(str(result.path), dtype="float32", always_2d=True)
             out[name] = {
+                "wall_s": wall_s,
                 "result": result,
                 "audio": audio.T,
                 "events": events,
@@ -147,3 +152,11 @@ def test_separation_in_segments_is_as_good_as_one_pass(covers):
         vocals, _ = sf.read(str(stems.paths["vocals"]), dtype="float32", always_2d=True)
         sdr[name] = _sdr(song["vocals"], vocals.T)
     assert abs(sdr["pieces"] - sdr["one"]) <= 0.5, sdr
+
+
+def test_stage_times_add_up_to_no_more_than_the_cover(covers):
+    stages = covers["pieces"]["result"].stages
+    assert set(stages) == {"decode", "separate", "convert", "mix", "encode"}
+    assert all(v >= 0 for v in stages.values()) and stages["convert"] > 0
+    # the pieces converted while separation ran count once, under "convert"
+    assert sum(stages.values()) <= covers["pieces"]["wall_s"] + 0.5

@@ -260,7 +260,7 @@ class _StageClock:
 
     def add(self, stage: str, seconds: float) -> None:
         self.times[stage] = self.times.get(stage, 0.0) + seconds
-        if self._current is not None and self._current != stage:
+        if self._current is not None:  # counted here, not again in the enclosing stage
             self._nested += seconds
 
     def enter_none(self) -> None:

@@ -46,6 +46,13 @@ class UploadRule:
     too_long: str
     min_file_seconds: float = 0.0
 
+    def file_limits(self) -> dict[str, Any]:
+        """What ``save_audio_uploads`` checks each file against."""
+        return {
+            "max_files": self.max_files, "max_file_bytes": self.max_file_bytes, "what": self.what,
+            "max_seconds": self.max_seconds, "min_seconds": self.min_file_seconds,
+        }  # fmt: skip
+
 
 def song_rule(settings: Settings) -> UploadRule:
     """A cover's song: one file, within the upload and song-length limits."""
@@ -89,15 +96,7 @@ def queue_upload_job(
         uploads = request.files.getlist(rule.field)
         if rule.max_files == 1 and len(uploads) > 1:
             raise PersonaError("too_many_files", f"upload one {rule.what}")
-        saved = save_audio_uploads(
-            uploads,
-            inputs,
-            max_files=rule.max_files,
-            max_file_bytes=rule.max_file_bytes,
-            what=rule.what,
-            max_seconds=rule.max_seconds,
-            min_seconds=rule.min_file_seconds,
-        )
+        saved = save_audio_uploads(uploads, inputs, **rule.file_limits())
         total = sum(s["duration_s"] for s in saved)
         if total > rule.max_seconds:
             named = {"file": saved[0]["name"]} if len(saved) == 1 else {}

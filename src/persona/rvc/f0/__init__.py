@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from persona.errors import PersonaError
-from persona.rvc.f0 import hybrid, postprocess
+from persona.rvc.f0 import hybrid, pieces, postprocess
 from persona.rvc.options import F0_METHODS
 
 if TYPE_CHECKING:
@@ -107,13 +107,13 @@ def _estimate(
     fcpe_path: str | Path | None,
 ) -> np.ndarray:
     if method == "pm":
-        from persona.rvc.f0.classic import pm_f0
+        from persona.rvc.f0.classic import pm_frames, pm_pad
 
-        f0 = pm_f0(x, p_len)
+        f0 = pm_pad(pieces.in_pieces(pm_frames, x, pieces.RULES["pm"]), p_len)
     elif method == "harvest":
         from persona.rvc.f0.classic import harvest_f0
 
-        f0 = harvest_f0(x, filter_radius)
+        f0 = pieces.in_pieces(lambda seg: harvest_f0(seg, filter_radius), x, pieces.RULES["harvest"])
     elif method == "crepe":
         from persona.rvc.f0.crepe import crepe_f0
 
@@ -122,7 +122,10 @@ def _estimate(
         path = Path(rmvpe_path) if rmvpe_path is not None else _asset(assets, "rmvpe.pt")
         if not path.is_file():
             raise PersonaError("asset_missing", f"RMVPE weights not found at {path}")
-        f0 = _rmvpe(str(path), path.stat().st_mtime, str(device)).infer_from_audio(x, thred=RMVPE_THRESHOLD)
+        rmvpe = _rmvpe(str(path), path.stat().st_mtime, str(device))
+        f0 = pieces.in_pieces(
+            lambda seg: rmvpe.infer_from_audio(seg, thred=RMVPE_THRESHOLD), x, pieces.RULES["rmvpe"]
+        )
     elif method == "fcpe":
         from persona.rvc.f0.fcpe import fcpe_f0
 

@@ -19,15 +19,24 @@ HOP = 160
 
 
 def pm_f0(x: np.ndarray, p_len: int) -> np.ndarray:
+    return pm_pad(pm_frames(x), p_len)
+
+
+def pm_frames(x: np.ndarray) -> np.ndarray:
+    """Praat's own frames (centred in ``x``), before RVC pads them to ``p_len``."""
     try:
         import parselmouth
     except ImportError as exc:  # pragma: no cover - a dependency
         raise PersonaError("f0_unavailable", "the 'pm' pitch method needs praat-parselmouth") from exc
-    f0 = (
+    return (
         parselmouth.Sound(np.asarray(x, dtype=np.float64), SR)
         .to_pitch_ac(time_step=HOP / SR, voicing_threshold=0.6, pitch_floor=F0_MIN, pitch_ceiling=F0_MAX)
         .selected_array["frequency"]
     )
+
+
+def pm_pad(f0: np.ndarray, p_len: int) -> np.ndarray:
+    """RVC's symmetric zero padding of Praat's frames to ``p_len``."""
     pad_size = (p_len - len(f0) + 1) // 2
     if pad_size > 0 or p_len - len(f0) - pad_size > 0:
         f0 = np.pad(f0, [[pad_size, p_len - len(f0) - pad_size]], mode="constant")

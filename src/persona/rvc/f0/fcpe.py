@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from persona.errors import PersonaError
+from persona.rvc.f0 import pieces
 
 
 def _hz_to_mel_slaney(f: np.ndarray) -> np.ndarray:
@@ -90,6 +91,14 @@ class Wav2Mel(nn.Module):
         return mel[:, :n_frames, :]
 
 
+def _group_norm(x: torch.Tensor, norm: nn.GroupNorm, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """``norm`` applied to (B, C, T) with the given per-group statistics instead of ``x``'s."""
+    b, c, t = x.shape
+    g = x.view(b, norm.num_groups, -1, t)
+    g = (g - mean.view(1, -1, 1, 1)) / torch.sqrt(var.view(1, -1, 1, 1) + norm.eps)
+    return g.view(b, c, t) * norm.weight.view(1, -1, 1) + norm.bias.view(1, -1, 1)
+
+
 class _Transpose(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.transpose(1, 2)
@@ -152,8 +161,16 @@ class FCPE(nn.Module):
         self.register_buffer("cent_table", torch.zeros(out_dims))
         self.register_buffer("gaussian_blurred_cent_mask", torch.zeros(()))
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        x = self.input_stack(mel.transpose(-1, -2)).transpose(-1, -2)
+    def forward(
+        self, mel: torch.Tensor, norm_stats: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """(B, T, n_mels) -> (B, T, bins). ``norm_stats`` (per-group mean and variance of the first
+        convolution's output) replace the GroupNorm's own, for a piece of a longer input."""
+        if norm_stats is None:
+            x = self.input_stack(mel.transpose(-1, -2)).transpose(-1, -2)
+        else:
+            conv1, norm, act, conv2 = self.input_stack
+            x = conv2(act(_group_norm(conv1(mel.transpose(-1, -2)), norm, *norm_stats))).transpose(-1, -2)
         for layer in self.net.encoder_layers:
             x = layer(x)
         return torch.sigmoid(self.output_proj(self.norm(x)))
@@ -246,6 +263,45 @@ def fcpe_f0(
     if not p.is_file():
         raise PersonaError("asset_missing", f"FCPE weights not found at {p}")
     wav2mel, model = _cached(str(p), p.stat().st_mtime, str(device))
-    wav = torch.from_numpy(np.asarray(x)).unsqueeze(0).float().to(next(model.parameters()).device)
-    f0 = model.decode(model(wav2mel(wav)), threshold)
-    return f0.squeeze().cpu().numpy()
+    dev = next(model.parameters()).device
+    bounds = pieces.piece_bounds(len(x), PIECE_RULE)
+    if len(bounds) == 1:
+        wav = torch.from_numpy(np.asarray(x)).unsqueeze(0).float().to(dev)
+        return model.decode(model(wav2mel(wav)), threshold).squeeze().cpu().numpy()
+    return _in_pieces(np.asarray(x), bounds, wav2mel, model, dev, threshold)
+
+
+# FCPE's reach: the STFT (3 frames), two 3-wide convolutions and six 31-wide ones (< 1 s in all).
+PIECE_RULE = pieces.PieceRule(context_s=2.0)
+
+
+def _in_pieces(
+    x: np.ndarray, bounds: list, wav2mel: Wav2Mel, model: FCPE, dev: torch.device, threshold: float
+) -> np.ndarray:
+    """The one-pass curve of a long input, piece by piece: a first pass sums the first
+    convolution's output per GroupNorm group over the whole input (each frame once), the second
+    runs every piece with those statistics."""
+
+    def mel_of(start: int, stop: int) -> torch.Tensor:
+        return wav2mel(torch.from_numpy(x[start:stop]).unsqueeze(0).float().to(dev))
+
+    def kept(t: torch.Tensor, keep_from: int, keep_to: int) -> torch.Tensor:
+        return t[..., keep_from:] if keep_to < 0 else t[..., keep_from:keep_to]
+
+    conv1, norm = model.input_stack[0], model.input_stack[1]
+    total = torch.zeros(norm.num_groups, dtype=torch.float64)
+    squares = torch.zeros(norm.num_groups, dtype=torch.float64)
+    count = 0
+    for start, stop, keep_from, keep_to in bounds:
+        h = kept(conv1(mel_of(start, stop).transpose(-1, -2)), keep_from, keep_to)
+        g = h.reshape(norm.num_groups, -1).double().cpu()
+        total += g.sum(dim=1)
+        squares += g.square().sum(dim=1)
+        count += g.shape[1]
+    mean = total / count
+    stats = (mean.float().to(dev), (squares / count - mean.square()).clamp(min=0).float().to(dev))
+    curves = []
+    for start, stop, keep_from, keep_to in bounds:
+        f0 = model.decode(model(mel_of(start, stop), stats), threshold)  # (1, T, 1)
+        curves.append(kept(f0[0, :, 0], keep_from, keep_to).cpu().numpy())
+    return np.concatenate(curves)

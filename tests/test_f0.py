@@ -118,27 +118,3 @@ def test_unvoiced_frames_stay_zero_unless_the_model_interpolates() -> None:
     with pytest.raises(PersonaError) as err:
         compute_f0("pm", x, p_len=p_len, pitch=0, filter_radius=3, unvoiced="fill")
     assert err.value.code == "option_invalid"
-
-
-def test_long_inputs_are_estimated_in_bounded_pieces_with_the_same_curve(tmp_path, monkeypatch):
-    """Above LONG_F0_S the neural estimators run on pieces with context (bounded memory); the
-    curve matches the one of the whole input (here with small pieces on a 20 s input)."""
-    import persona.rvc.f0 as f0m
-    from persona.testing.content import write_rmvpe
-    from persona.testing.pipeline import parity_input
-
-    path = write_rmvpe(tmp_path / "rmvpe.pt", seed=0, tiny=True)
-    x = parity_input(20, seed=3).astype(np.float32)
-    whole = f0m.raw_f0("rmvpe", x, p_len=len(x) // 160, rmvpe_path=path)
-    calls = []
-    estimate = f0m._estimate
-    monkeypatch.setattr(f0m, "_estimate", lambda m, a, *r: calls.append(len(a)) or estimate(m, a, *r))
-    monkeypatch.setattr(f0m, "LONG_F0_S", 5.0)
-    monkeypatch.setattr(f0m, "F0_PIECE_S", 6.0)
-    monkeypatch.setattr(f0m, "F0_CONTEXT_S", 2.0)
-    pieces = f0m.raw_f0("rmvpe", x, p_len=len(x) // 160, rmvpe_path=path)
-    assert len(calls) == 4 and max(calls) <= 10 * 16000  # 6 s + 2 x 2 s of context at most
-    assert len(pieces) == len(whole)
-    assert np.array_equal(pieces > 0, whole > 0)
-    voiced = whole > 0
-    assert np.max(np.abs(1200 * np.log2(pieces[voiced] / whole[voiced]))) < 1.0  # cents

@@ -82,6 +82,8 @@ def test_piece_bounds_cover_every_frame_once() -> None:
         starts = [start // rule.hop + keep_from for start, _, keep_from, _ in bounds]
         ends = [start // rule.hop + keep_to for start, _, _, keep_to in bounds[:-1]]
         assert starts[0] == 0 and starts[1:] == ends  # contiguous, no frame twice
+        longest = (1.5 * 5.0 + 2 * rule.context_s) * 16000 + 2 * rule.hop * rule.step
+        assert max(stop - start for start, stop, *_ in bounds) <= longest  # bounded, however long n
         assert all(s % (rule.hop * rule.step) == 0 for s, *_ in bounds)
         if rule.same_length_mod_hop:
             assert all((stop - start) % rule.hop == n % rule.hop for start, stop, *_ in bounds)

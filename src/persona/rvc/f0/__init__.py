@@ -7,10 +7,9 @@ quantised to RVC's 1..255 coarse scale (see ``postprocess``), then cut to ``p_le
 ``swiftf0`` (the ONNX model in the swift-f0 wheel) and ``hybrid[a+b]`` (frame-wise median, see
 ``hybrid``) come from Applio and its peers; ``autotune`` pulls the shifted curve to a key's notes.
 Estimator models are cached per (method, device): loading RMVPE/CREPE/FCPE once per process.
-Inputs longer than ``LONG_F0_S`` are estimated by the neural estimators in ``F0_PIECE_S`` pieces
-with ``F0_CONTEXT_S`` of context either side (whose frames are dropped), so memory stays bounded
-however long the song: RVC runs them over the whole input at once, which is how pitch extraction
-runs out of memory on songs of 10-16 minutes and more.
+Long inputs are estimated in bounded pieces whose curve equals the one-pass curve (``pieces``;
+RVC runs the estimators over the whole input at once, which is how pitch extraction runs out of
+memory on songs of 10-16 minutes and more).
 """
 
 from __future__ import annotations
@@ -30,11 +29,6 @@ if TYPE_CHECKING:
 
 RMVPE_THRESHOLD = 0.03
 FCPE_THRESHOLD = 0.006
-HOP = 160  # 16 kHz samples per f0 frame
-LONG_F0_S = 120.0
-F0_PIECE_S = 60.0
-F0_CONTEXT_S = 4.0
-_IN_PIECES = ("rmvpe", "fcpe", "crepe")  # their activations grow with the input
 
 
 @lru_cache(maxsize=2)
@@ -62,38 +56,10 @@ def raw_f0(
             "audio_invalid", "pitch estimation needs mono audio without NaN or infinite samples"
         )
     try:
-        if method in _IN_PIECES and len(x) > LONG_F0_S * 16000:
-            return _in_pieces(method, x, filter_radius, assets, device, rmvpe_path, fcpe_path)
         return _estimate(method, x, p_len, filter_radius, assets, device, rmvpe_path, fcpe_path)
     except (RuntimeError, ValueError) as exc:  # e.g. audio shorter than an estimator's window
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise PersonaError("f0_failed", f"pitch estimation with {method!r} failed: {first}") from exc
-
-
-def _in_pieces(
-    method: str,
-    x: np.ndarray,
-    filter_radius: int,
-    assets: AssetManager | None,
-    device: str,
-    rmvpe_path: str | Path | None,
-    fcpe_path: str | Path | None,
-) -> np.ndarray:
-    """The curve of a long input from bounded pieces; frame i is centred on sample i * HOP."""
-    piece = int(F0_PIECE_S * 16000) // HOP * HOP
-    context = int(F0_CONTEXT_S * 16000) // HOP * HOP
-    frames = len(x) // HOP + 1
-    out = []
-    for a in range(0, len(x), piece):
-        lo, hi = max(a - context, 0), min(a + piece + context, len(x))
-        f0 = _estimate(
-            method, x[lo:hi], (hi - lo) // HOP, filter_radius, assets, device, rmvpe_path, fcpe_path
-        )
-        skip = (a - lo) // HOP
-        want = min(piece // HOP, frames - a // HOP)
-        got = np.asarray(f0)[skip : skip + want]
-        out.append(np.pad(got, (0, want - len(got))))
-    return np.concatenate(out)
 
 
 def _estimate(

@@ -141,7 +141,7 @@ def main() -> None:
         "| tree | what | method | wall s | CPU s (process) | peak RSS MiB | load |\n|---|---|---|---:|---:|---:|---:|"
     )
     for what in args.what:
-        for method in args.methods if what == "f0" else ["rmvpe"]:
+        for method in args.methods if what == "f0" else args.methods[:1]:  # stub/convert: the first
             for name, src in trees:
                 inp = npy if what == "f0" else wav
                 cmd = [sys.executable, __file__, "--child", what, "--method", method,

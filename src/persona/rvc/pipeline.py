@@ -102,36 +102,66 @@ def cut_points(audio: np.ndarray, cfg: WindowConfig) -> list[int]:
     return points
 
 
+BLOCK = 1 << 20  # samples per block of the whole-output steps below (4 MB of float32)
+
+
 def _frame_rms(x: np.ndarray, sr: int) -> np.ndarray:
-    """Half-second RMS frames as librosa.feature.rms(frame_length=sr//2*2, hop=sr//2) gives them."""
+    """Half-second RMS frames as librosa.feature.rms(frame_length=sr//2*2, hop=sr//2) gives them.
+
+    Computed a few frames at a time: the frames overlap twice, so all of them at once would hold
+    two float32 copies of a whole song."""
     frame, hop = sr // 2 * 2, sr // 2
-    padded = np.pad(x, (frame // 2, frame // 2))
-    if padded.shape[0] < frame:
-        padded = np.pad(padded, (0, frame - padded.shape[0]))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, frame)[::hop]
-    return np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-1))
+    n_frames = x.shape[0] // hop + 1
+    per_block = max(1, BLOCK // frame)
+    out = np.empty(n_frames, dtype=np.float32)
+    for k in range(0, n_frames, per_block):
+        stop = min(n_frames, k + per_block)
+        lo, hi = k * hop - frame // 2, (stop - 1) * hop + frame // 2  # padded-signal span
+        piece = x[max(lo, 0) : max(min(hi, x.shape[0]), 0)]
+        piece = np.pad(piece, (max(0, -lo), max(0, hi - max(lo, 0) - piece.shape[0])))
+        frames = np.lib.stride_tricks.sliding_window_view(piece, frame)[::hop]
+        out[k:stop] = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-1))
+    return out
 
 
-def _stretch(env: np.ndarray, n: int) -> torch.Tensor:
-    return F.interpolate(torch.from_numpy(env)[None, None], size=n, mode="linear").squeeze()
+def _stretch(env: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
+    """Samples ``start:stop`` of ``env`` linearly stretched to ``n`` samples, as
+    ``F.interpolate(mode="linear", align_corners=False)`` computes them (float64 here)."""
+    scale = env.shape[0] / n
+    src = np.maximum(scale * (np.arange(start, stop, dtype=np.float64) + 0.5) - 0.5, 0.0)
+    i0 = np.minimum(src.astype(np.int64), env.shape[0] - 1)
+    i1 = np.minimum(i0 + 1, env.shape[0] - 1)
+    lam = src - i0
+    return (1.0 - lam) * env[i0] + lam * env[i1]
 
 
 def mix_rms(source: np.ndarray, source_sr: int, out: np.ndarray, out_sr: int, rate: float) -> np.ndarray:
-    """RVC's ``change_rms``: scale ``out`` by rms_src**(1-rate) * rms_out**(rate-1)."""
-    rms1 = _stretch(_frame_rms(source, source_sr), out.shape[0])
-    rms2 = _stretch(_frame_rms(out, out_sr), out.shape[0])
-    rms2 = torch.clamp(rms2, min=1e-6)
-    gain = torch.pow(rms1, torch.tensor(1 - rate)) * torch.pow(rms2, torch.tensor(rate - 1))
-    return (out * gain.numpy()).astype(np.float32)
+    """RVC's ``change_rms``: scale ``out`` by rms_src**(1-rate) * rms_out**(rate-1).
+
+    Block by block (the envelopes are stretched only where they are used), into a float32 copy
+    of ``out``: a 20-minute song holds no full-length envelope or gain arrays."""
+    env1 = _frame_rms(source, source_sr).astype(np.float64)
+    env2 = _frame_rms(out, out_sr).astype(np.float64)
+    result = np.array(out, dtype=np.float32)
+    n = result.shape[0]
+    for start in range(0, n, BLOCK):
+        stop = min(n, start + BLOCK)
+        rms1 = _stretch(env1, start, stop, n)
+        rms2 = np.maximum(_stretch(env2, start, stop, n), 1e-6)
+        result[start:stop] *= (rms1 ** (1 - rate) * rms2 ** (rate - 1)).astype(np.float32)
+    return result
 
 
 def finish(audio: np.ndarray) -> np.ndarray:
-    """RVC's last step without the int16 cast: a peak above 0.99 is scaled down to 0.99."""
-    audio = np.nan_to_num(audio.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    """RVC's last step without the int16 cast: a peak above 0.99 is scaled down to 0.99.
+
+    One float32 copy, then in place (a whole song is large)."""
+    audio = np.array(audio, dtype=np.float32)
+    np.nan_to_num(audio, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     if peak / 0.99 > 1:
-        audio = audio * np.float32(0.99 / peak)
-    return np.clip(audio, -1.0, 1.0)
+        audio *= np.float32(0.99 / peak)
+    return np.clip(audio, -1.0, 1.0, out=audio)
 
 
 F0Fn = Callable[..., tuple[np.ndarray, np.ndarray]]
@@ -266,6 +296,7 @@ class Pipeline:
             progress("convert", done / n_steps, msg("convert_part", n=step + 1, total=len(points) + 1))
 
         result = np.concatenate(pieces)
+        del pieces  # a long song's output is large: one copy at a time
         if options.rms_mix_rate != 1:
             result = mix_rms(audio, SR, result, self.tgt_sr, float(options.rms_mix_rate))
         out_sr = self.output_sr(options)

@@ -153,6 +153,8 @@ def test_request_validation():
     assert ok.format == "wav" and ok.key_mode == "vocals" and ok.target_lufs == -14.0
     # OGG (Opus) is a download format since the page's format choice; AIFF is not one.
     assert CoverRequest(song=Path("a.mp3"), model="m", format="OGG").validate().format == "ogg"
+    for out, fmt in (("x.flac", "flac"), ("x.ogg", "ogg"), ("x.m4a", "m4a")):  # a job's output file
+        assert CoverRequest(song=Path("a.mp3"), model="m", output=Path(out)).validate().format == fmt
     for bad in (
         {"key_mode": "x"},
         {"backing": "x"},
@@ -160,7 +162,7 @@ def test_request_validation():
         {"reverb": 2},
         {"vocal_gain_db": 99},
         {"separation_model": "nope"},
-        {"output": Path("x.flac")},
+        {"output": Path("x.aiff")},
     ):
         with pytest.raises(PersonaError):
             CoverRequest(song=Path("a.mp3"), model="m", **bad).validate()

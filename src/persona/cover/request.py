@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from persona.audio.encode import FORMATS  # the one list of output formats
+from persona.audio.encode import FORMATS, SUFFIX_FORMAT  # the one list of output formats
 from persona.errors import PersonaError
 from persona.params import Choice, Flag, Number, Param, default_of
 from persona.rvc.options import CONVERSION_PARAMS, ConversionOptions
@@ -83,9 +83,12 @@ class CoverRequest:
             )
         if self.output is not None:
             self.output = Path(self.output)
-            if self.output.suffix.lower() not in (".wav", ".mp3"):
-                raise PersonaError("format_invalid", f"output must end in .wav or .mp3: {self.output.name}")
-            self.format = self.output.suffix.lower()[1:]
+            suffix = self.output.suffix.lower()
+            if suffix not in SUFFIX_FORMAT:
+                raise PersonaError(
+                    "format_invalid", f"output must end in {', '.join(SUFFIX_FORMAT)}: {self.output.name}"
+                )
+            self.format = SUFFIX_FORMAT[suffix]
         return self
 
     @classmethod

@@ -37,7 +37,8 @@ def _started_order(settings, burst_owner: str, late_owner: str) -> list[str]:
     from persona.testing.home import start_worker, stop_process, wait_for
 
     queue = JobQueue(settings)
-    device_job = {"steps": 3, "step_s": 0.15, "_device_use": "shared"}
+    # each job lasts over a second: ``started_at`` has whole seconds, so starts never tie
+    device_job = {"steps": 3, "step_s": 0.4, "_device_use": "shared"}
     burst = [queue.submit("fixture", device_job, owner=burst_owner)["id"] for _ in range(4)]
     late = queue.submit("fixture", device_job, owner=late_owner)["id"]
     worker = start_worker(settings, "--fixture-jobs")

@@ -5,6 +5,7 @@ import { FINAL } from "../lib/useJob.js";
 import ProgressBar from "./ProgressBar.jsx";
 import ErrorBox from "./ErrorBox.jsx";
 import { progressText } from "../lib/serverText.js";
+import { useTimeLeft } from "../lib/timeLeft.js";
 
 function stageLabel(t, stage) {
   const key = `stage.${stage}`;
@@ -38,6 +39,9 @@ export function inLine(job) {
 
 export default function JobProgress({ job, title, onStop, stopping = false, connected = true }) {
   const { t } = useI18n();
+  const metricsNow = job?.metrics || {};
+  const ticking = Boolean(job) && !FINAL.has(job.status) && connected && job.status === "running";
+  const left = useTimeLeft(job?.eta_s, metricsNow.eta_low_s, metricsNow.eta_high_s, ticking);
   if (!job) {
     return (
       <section className="job" aria-live="polite" aria-busy="true">
@@ -107,10 +111,11 @@ export default function JobProgress({ job, title, onStop, stopping = false, conn
           </div>
         ))}
         {!final && connected && status === "running" && (formatEta(job.eta_s) || "eta_low_s" in metrics) ? (
-          // a measured clock (a training) gives a range, and says "계산 중" until it can tell
+          // a measured clock (a training) gives a range, and says "계산 중" until it can tell;
+          // between reports it counts down (and says "계산 중" again once even its longest ran out)
           <div>
             <dt>{t("job.eta")}</dt>
-            <dd data-testid="job-eta">{formatEta(job.eta_s, metrics.eta_low_s, metrics.eta_high_s) || t("job.etaUnknown")}</dd>
+            <dd data-testid="job-eta">{(left && formatEta(left.mid, left.low, left.high)) || t("job.etaUnknown")}</dd>
           </div>
         ) : null}
       </dl>

@@ -130,25 +130,15 @@ def one_thread():
 @pytest.mark.usefixtures("one_thread")
 @pytest.mark.parametrize("rate", ["32k", "48k"])
 def test_other_rates_train_and_export_loadable_models(rate, tmp_path):
-    import soundfile as sf
 
     from persona.rvc.voice_model import load_voice_model
-    from persona.testing.training import build_pretrained
+    from persona.testing.training import build_pretrained, write_examples
     from persona.training import loop
-    from persona.training.data import Example
     from persona.training.export import export_small_model
 
     cfg = training_config(rate, "tiny")
     sr = cfg.data.sampling_rate
-    rng = np.random.default_rng(0)
-    examples = []
-    for i in range(3):
-        wav, feat, p, pf = (tmp_path / f"{i}{s}" for s in (".wav", ".npy", "_p.npy", "_pf.npy"))
-        sf.write(wav, (0.1 * rng.standard_normal(2 * sr)).astype(np.float32), sr, subtype="FLOAT")
-        np.save(feat, rng.standard_normal((100, 768)).astype(np.float32))
-        np.save(p, np.full(200, 100, dtype=np.int64))
-        np.save(pf, np.full(200, 220.0, dtype=np.float32))
-        examples.append(Example(wav, feat, p, pf))
+    examples = write_examples(tmp_path, sr)
     g, d = build_pretrained(rate, "tiny")
     out = loop.run(
         cfg,

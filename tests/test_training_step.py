@@ -14,23 +14,11 @@ import copy
 import torch
 import torch.nn.functional as F
 
+from persona.testing.training import random_batch
 from persona.training import loop
 from persona.training.config import training_config
 from persona.training.losses import discriminator_loss, feature_loss, generator_loss, kl_loss
 from persona.training.mel import mel_spectrogram, spec_to_mel
-
-
-def _batch(cfg, frames: int = 40, b: int = 2, seed: int = 3):
-    g = torch.Generator().manual_seed(seed)
-    d = cfg.data
-    lengths = torch.tensor([frames, frames - 6])
-    phone = torch.randn(b, frames, 768, generator=g)
-    pitch = torch.randint(1, 255, (b, frames), generator=g)
-    pitchf = torch.rand(b, frames, generator=g) * 300 + 80
-    spec = torch.rand(b, cfg.spec_channels, frames, generator=g)
-    wave = torch.randn(b, 1, frames * d.hop_length, generator=g) * 0.1
-    sid = torch.zeros(b, dtype=torch.long)
-    return phone, lengths, pitch, pitchf, spec, lengths.clone(), wave, lengths * d.hop_length, sid
 
 
 def _rvc_step(net_g, net_d, optim_g, optim_d, batch, cfg) -> dict[str, float]:
@@ -84,7 +72,7 @@ def test_train_step_equals_rvcs_step_in_every_loss_and_weight():
     scaler = torch.amp.GradScaler("cuda", enabled=False)
     dev = torch.device("cpu")
     for step in range(2):
-        batch = _batch(cfg, seed=step)
+        batch = random_batch(cfg, seed=step)
         torch.manual_seed(100 + step)  # the random slice and the flow's noise
         ours = loop.train_step(net_g, net_d, optim_g, optim_d, scaler, batch, cfg, dev)
         torch.manual_seed(100 + step)
@@ -113,7 +101,9 @@ def test_a_stop_inside_a_step_leaves_the_generator_untouched():
     token = CancelToken()
     token.cancel()
     try:
-        loop.train_step(net_g, net_d, optim_g, optim_d, scaler, _batch(cfg), cfg, torch.device("cpu"), token)
+        loop.train_step(
+            net_g, net_d, optim_g, optim_d, scaler, random_batch(cfg), cfg, torch.device("cpu"), token
+        )
     except loop.StepStopped:
         pass
     else:

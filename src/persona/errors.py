@@ -56,3 +56,8 @@ class Superseded(PersonaError):
 
     def __init__(self, message: str = "another run of this job took over") -> None:
         super().__init__("superseded", message, status=409)
+
+
+# What ends work on a Stop (``persona.interrupt`` raises them from inside model calls): a catch-all
+# that keeps a bonus (a metric, a preview) from failing the work must let these through.
+STOPS = (Cancelled, Superseded)

@@ -46,7 +46,8 @@ from persona.cover.pieces import Piece, PiecePlan, fade_edges
 from persona.cover.pitch import f0_profile, suggest_shift
 from persona.cover.request import MIN_SONG_S, STAGES, CoverRequest, CoverResult
 from persona.cover.stream import CoverStream, replay
-from persona.errors import PersonaError
+from persona.errors import STOPS, PersonaError
+from persona.interrupt import interruptible
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
 from persona.runtime import release_memory, tune_allocator
@@ -211,6 +212,8 @@ def cover_quality(
             )
         scores["window_s"] = round((b - a) / sr, 2)
         return scores
+    except STOPS:
+        raise
     except Exception as exc:  # the report is a bonus: it never fails a cover
         log.warning("cover quality failed: %s", exc)
         return {
@@ -363,7 +366,8 @@ def make_cover(
     index_used = _index_in_use(model, request)
     output = request.output or _default_output(settings, request)
     clock = _StageClock(progress)
-    with _workdir(settings) as work:
+    # Every model call of every stage looks at the token (persona.interrupt): Stop acts within a layer.
+    with _workdir(settings) as work, interruptible(cancel):
         report = clock.enter("decode")
         song_wav, sr, frames = decode_song(settings, request.song, work)
         song_sha = file_sha256(request.song)

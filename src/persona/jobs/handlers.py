@@ -90,9 +90,12 @@ def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
         from persona.messages import msg
 
         ctx.progress("preprocess", 0.0, msg("consent_check"))
-        p["_consent"]["similarity"] = _verify_consent_voice(
-            ctx.workdir / "inputs" / p["_consent"]["file"], files
-        )
+        from persona.interrupt import interruptible
+
+        with interruptible(ctx.cancel):  # the speaker encoder runs over every recording: seconds
+            p["_consent"]["similarity"] = _verify_consent_voice(
+                ctx.workdir / "inputs" / p["_consent"]["file"], files
+            )
     resume = bool(p.get("resume")) and _can_resume(ctx.settings, p["name"])
     request = TrainRequest.from_params(p, files, resume=resume, **request_fields)
     try:

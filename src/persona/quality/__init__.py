@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from persona.errors import PersonaError
+from persona.errors import STOPS, PersonaError
 from persona.quality.reasons import Reason, codes_of, from_exception
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ def evaluate(
                 out["speaker_similarity"] = speaker.similarity(speaker.embed(out16, 16000), voice)
                 if out["speaker_similarity"] is None:
                     unavailable["speaker_similarity"] = Reason("too_little_voice")
+            except STOPS:
+                raise
             except Exception as exc:  # a metric never fails the work it scores
                 log.warning("speaker similarity failed: %s", exc)
                 unavailable["speaker_similarity"] = from_exception(exc)
@@ -101,6 +103,8 @@ def evaluate(
                 fid = pitch.fidelity(f_in, pitch.track(out16, estimator), shift)
                 unavailable.update(fid.pop("unavailable"))
                 out.update(fid)
+            except STOPS:
+                raise
             except Exception as exc:
                 log.warning("f0 fidelity failed: %s", exc)
                 unavailable.update({"f0_corr": from_exception(exc), "f0_rmse_cents": from_exception(exc)})
@@ -109,6 +113,8 @@ def evaluate(
             from persona.quality.dnsmos import dnsmos
 
             out.update(dnsmos(out16))
+        except STOPS:
+            raise
         except Exception as exc:
             if not isinstance(exc, PersonaError):
                 log.warning("DNSMOS failed: %s", exc)
@@ -124,6 +130,8 @@ def source_contour(source: np.ndarray, source_sr: int, conversion_f0: str | None
 
     try:
         return pitch.track(_to16k(source, source_sr), pitch.pick_estimator(conversion_f0))
+    except STOPS:
+        raise
     except Exception as exc:
         log.warning("f0 of the source failed: %s", exc)
         return None

@@ -27,6 +27,7 @@ REASONS: dict[str, str] = {
     "not_finite": "the audio holds NaN or infinite samples",
     "package_missing": "a package or model file the metric needs is missing",
     "preview_failed": "the preview could not be made",
+    "preview_stopped": "the training was stopped while this preview was made",
     "metric_failed": "the metric failed",
 }
 

@@ -18,7 +18,7 @@ Follows RVC's ``infer/vc/pipeline.py`` (``Pipeline.pipeline`` and ``Pipeline.vc`
 Window sizes are RVC's: fp32 (CPU) ``x_pad=1, x_query=6, x_center=38, x_max=41`` seconds,
 fp16 (CUDA) ``3, 10, 60, 65``. Differs from RVC in: the result stays float32 (RVC returns int16),
 the models and index are loaded once by the caller and reused, progress is reported and a cancel
-token is checked after every window, and the freed heap is handed back after every window
+token is looked at inside every model call (``persona.interrupt``), and the freed heap is handed back after every window
 (``persona.runtime.release_memory``).
 """
 
@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from scipy import signal
 
 from persona.errors import PersonaError
+from persona.interrupt import interruptible
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.runtime import release_memory
@@ -229,7 +230,14 @@ class Pipeline:
         progress: ProgressFn = null_progress,
         cancel: CancelToken = NEVER_CANCELLED,
     ) -> tuple[np.ndarray, int]:
-        """Convert a mono 16 kHz vocal; returns (float32 audio, sample rate)."""
+        """Convert a mono 16 kHz vocal; returns (float32 audio, sample rate). A Stop of ``cancel``
+        ends it inside whichever model runs (``persona.interrupt``), not only between windows."""
+        with interruptible(cancel):
+            return self._convert(audio16k, options, progress, cancel)
+
+    def _convert(
+        self, audio16k: np.ndarray, options: ConversionOptions, progress: ProgressFn, cancel: CancelToken
+    ) -> tuple[np.ndarray, int]:
         options.validate()
         audio = np.asarray(audio16k, dtype=np.float32)
         if audio.ndim != 1:

@@ -6,7 +6,8 @@ its YAML config (the library's own formats; tests use tiny random-weight models 
 overlap-add (BS-RoFormer 8 s chunks, HTDemucs 7.8 s segments); on top of that this module
 streams the song from disk in segments of about ``SEGMENT_S`` seconds with ``OVERLAP_S`` seconds
 of linear crossfade, so a 20-minute song never sits in the model's buffers at once, and the cancel
-token is checked inside pymss's per-chunk progress callback. A segment is a whole number of the
+token is checked inside pymss's per-chunk progress callback and inside every layer of the model
+(``persona.interrupt``). A segment is a whole number of the
 model's chunk steps (``segment_frames``): pymss pads a segment's last chunk with zeros, so a
 segment of k steps costs k model chunks with none half-wasted. ``separate_stream`` yields each
 finished span as soon as it is written, so a cover can convert and play the song's beginning
@@ -32,6 +33,7 @@ import soundfile as sf
 from persona.audio.resample import resample
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path
+from persona.interrupt import interruptible
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.separation.models import SeparationModel
@@ -249,7 +251,8 @@ def separate_stream(
                     cancel.check()
                     progress("separate", min(base + width * f, 1.0), msg("separate_vocals"))
 
-                y = _run_at_model_rate(runner, x, sr, on_chunk)
+                with interruptible(cancel):  # a Stop ends the model inside a layer, not after its chunk
+                    y = _run_at_model_rate(runner, x, sr, on_chunk)
                 if tail is not None and ov:
                     k = min(ov, n)
                     y[:, :k] = tail[:, :k] * (1.0 - fade_in[:k]) + y[:, :k] * fade_in[:k]

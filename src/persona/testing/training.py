@@ -10,6 +10,8 @@ synthetic recordings, and an assets folder holding them under API.md's names.
 * ``write_recordings(folder)``: ``voice_like`` takes (distinct seeds and notes) as wav files.
 * ``write_training_assets(assets_dir, rate)``: everything above at the names the assets manager
   resolves (``hubert_base/``, ``rmvpe.pt``, ``pretrained_v2/f0G40k.pth``, ``f0D40k.pth``).
+* ``write_examples(folder, sr)``: noise examples with random features and a flat f0, for the
+  training loop alone; ``random_batch(cfg)``: one collated batch of random tensors, for one step.
 """
 
 from __future__ import annotations
@@ -97,3 +99,39 @@ def write_training_assets(
         write_rmvpe(root / "rmvpe.pt", seed=seed)
     write_pretrained(root / "pretrained_v2", rate, model_size, seed)
     return root
+
+
+def write_examples(folder: str | os.PathLike[str], sr: int, count: int = 3, seconds: float = 2.0) -> list:
+    """``count`` training examples (noise, random 768-d features, f0 220 Hz) for ``loop.run``."""
+    import numpy as np
+    import soundfile as sf
+
+    from persona.training.data import Example
+
+    folder = Path(folder)
+    rng = np.random.default_rng(0)
+    frames = int(seconds * 100)
+    out = []
+    for i in range(count):
+        wav, feat, p, pf = (folder / f"{i}{s}" for s in (".wav", ".npy", "_p.npy", "_pf.npy"))
+        sf.write(wav, (0.1 * rng.standard_normal(int(seconds * sr))).astype(np.float32), sr, subtype="FLOAT")
+        np.save(feat, rng.standard_normal((frames // 2, 768)).astype(np.float32))
+        np.save(p, np.full(frames, 100, dtype=np.int64))
+        np.save(pf, np.full(frames, 220.0, dtype=np.float32))
+        out.append(Example(wav, feat, p, pf))
+    return out
+
+
+def random_batch(cfg, frames: int = 40, b: int = 2, seed: int = 3) -> tuple[torch.Tensor, ...]:
+    """One batch as ``training.data.collate`` gives it (phone, lengths, pitch, pitchf, spec,
+    spec lengths, wave, wave lengths, speaker), random, for ``loop.train_step``."""
+    g = torch.Generator().manual_seed(seed)
+    d = cfg.data
+    lengths = torch.tensor([frames, frames - 6])
+    phone = torch.randn(b, frames, 768, generator=g)
+    pitch = torch.randint(1, 255, (b, frames), generator=g)
+    pitchf = torch.rand(b, frames, generator=g) * 300 + 80
+    spec = torch.rand(b, cfg.spec_channels, frames, generator=g)
+    wave = torch.randn(b, 1, frames * d.hop_length, generator=g) * 0.1
+    sid = torch.zeros(b, dtype=torch.long)
+    return phone, lengths, pitch, pitchf, spec, lengths.clone(), wave, lengths * d.hop_length, sid

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from persona.interrupt import interruptible
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.training.data import Example
@@ -111,14 +112,14 @@ def extract_features(
         cancel.check()
         progress("features", k / max(1, len(segments)), msg("features_part", n=k + 1, total=len(segments)))
         wav16k, _ = sf.read(seg.wav16k_path, dtype="float32")
-        coarse, f0, seg_voiced = segment_f0(
-            f0_method, wav16k, unvoiced=f0_unvoiced, assets=assets, device=device
-        )
-        voiced.append(seg_voiced)
-        if seg_voiced.size == 0:
-            continue  # a segment with no pitch at all teaches nothing the mute examples do not
-        cancel.check()  # between the two models: a Stop never waits for both (issue 25 item 3)
-        feats = content(wav16k)
+        with interruptible(cancel):  # a Stop ends RMVPE/CREPE/FCPE or HuBERT inside a layer (issue 25)
+            coarse, f0, seg_voiced = segment_f0(
+                f0_method, wav16k, unvoiced=f0_unvoiced, assets=assets, device=device
+            )
+            voiced.append(seg_voiced)
+            if seg_voiced.size == 0:
+                continue  # a segment with no pitch at all teaches nothing the mute examples do not
+            feats = content(wav16k)
         if not np.isfinite(feats).all():
             continue
         paths = (
@@ -139,7 +140,15 @@ def extract_features(
     )
 
 
-def mute_examples(exp_dir: Path, *, sr: int, assets, device: str = "cpu", count: int = 2) -> list[Example]:
+def mute_examples(
+    exp_dir: Path,
+    *,
+    sr: int,
+    assets,
+    device: str = "cpu",
+    count: int = 2,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> list[Example]:
     """RVC's silent examples: zero audio, its content features, f0 0 Hz (coarse 1)."""
     import torch
 
@@ -152,7 +161,8 @@ def mute_examples(exp_dir: Path, *, sr: int, assets, device: str = "cpu", count:
         sf.write(wav, np.zeros(int(MUTE_SECONDS * sr), dtype=np.float32), sr, subtype="FLOAT")
         zeros16k = torch.zeros(1, int(MUTE_SECONDS * 16000), device=device)
         encoder = ContentEncoder.load(assets, device=device)
-        with torch.no_grad():
+        cancel.check()
+        with torch.no_grad(), interruptible(cancel):
             norm = getattr(encoder, "training_normalize", False)
             feats = encoder.extract(zeros16k, "v2", normalize=norm).squeeze(0).float().cpu().numpy()
         frames = int(MUTE_SECONDS * 100)

@@ -6,9 +6,10 @@ V2) steps on LSGAN loss with the generator output detached; then the generator s
 ``adv + feature matching + 45 * mel L1 + 1 * KL``. AdamW (lr 1e-4, betas (0.8, 0.99), eps 1e-9),
 ExponentialLR 0.999875 stepped once per epoch; gradients are unscaled and their norm measured as
 RVC's ``clip_grad_value_(params, None)`` does (RVC clips nothing). fp16 autocast + GradScaler
-on CUDA only. Differs in: a cancel token is checked before and after every step; a stop keeps the last saved checkpoint
-(completed epochs) and returns; resume restarts the interrupted epoch instead of repeating the
-last finished one; progress reports epoch, step, losses and an ETA.
+on CUDA only. Differs in: a Stop ends the work inside any layer of a step, the epoch's
+measurement or a save's preview (``persona.interrupt``), never inside an optimizer's update, and
+the loop returns the last saved checkpoint (completed epochs); resume restarts the interrupted
+epoch instead of repeating the last finished one; progress reports epoch, step, losses and an ETA.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from persona.errors import PersonaError
+from persona.errors import Cancelled, PersonaError
+from persona.interrupt import interruptible
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.rvc import train_checkpoint
@@ -101,11 +103,6 @@ class StepStopped(Exception):
     """A Stop arrived in the middle of a training step (``train_step``'s ``cancel``)."""
 
 
-def _stop_point(cancel: CancelToken | None) -> None:
-    if cancel is not None and cancel.cancelled and not cancel.superseded:
-        raise StepStopped()
-
-
 def train_step(
     net_g: torch.nn.Module,
     net_d: torch.nn.Module,
@@ -119,74 +116,80 @@ def train_step(
 ) -> dict[str, float]:
     """One GAN step as RVC's ``train_and_evaluate`` runs it: the discriminator, then the generator.
 
-    ``cancel``: checked between the step's three passes (a CPU step takes seconds): a Stop raises
-    ``StepStopped`` there; the loop then goes back to the last save, so a half step is never kept."""
-    use_amp = dev.type == "cuda"
-    d, hp, seg_frames = cfg.data, cfg.train, cfg.segment_frames
-    phone, phone_len, pitch, pitchf, spec, spec_len, wave, _wave_len, sid = (
-        t.to(dev, non_blocking=True) for t in batch
-    )
-    with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
-        y_hat, ids_slice, _x_mask, z_mask, (_z, z_p, m_p, logs_p, _m_q, logs_q) = net_g(
-            phone, phone_len, pitch, pitchf, spec, spec_len, sid
-        )
-        mel = spec_to_mel(spec, d.filter_length, d.n_mel_channels, d.sampling_rate, d.mel_fmin, d.mel_fmax)
-        y_mel = slice_segments(mel, ids_slice, seg_frames)
-        with torch.autocast(dev.type, enabled=False):
-            y_hat_mel = mel_spectrogram(
-                y_hat.float().squeeze(1),
-                d.filter_length,
-                d.n_mel_channels,
-                d.sampling_rate,
-                d.hop_length,
-                d.win_length,
-                d.mel_fmin,
-                d.mel_fmax,
-            )
-        if use_amp:
-            y_hat_mel = y_hat_mel.half()
-        wave_seg = slice_segments(wave, ids_slice * d.hop_length, hp.segment_size)
-        _stop_point(cancel)
-        y_d_r, y_d_g, _, _ = net_d(wave_seg, y_hat.detach())
-        with torch.autocast(dev.type, enabled=False):
-            loss_disc, _, _ = discriminator_loss(y_d_r, y_d_g)
-    optim_d.zero_grad()
-    scaler.scale(loss_disc).backward()
-    scaler.unscale_(optim_d)
-    grad_d = grad_norm(net_d.parameters())
-    scaler.step(optim_d)
-    _stop_point(cancel)
-
-    # The generator's pass needs the discriminator's input gradients only: RVC also computes its
-    # weight gradients here and discards them at the next zero_grad, a third of this backward.
-    # Frozen, the discriminator's real branch builds no graph either; every number stays the same.
-    net_d.requires_grad_(False)
+    ``cancel``: a Stop raises ``StepStopped`` from inside whichever layer of the three passes runs
+    (forward or backward; a full-size CPU step takes ~12 s), never from an optimizer's update; the
+    loop then goes back to the last save, so a half step is never kept. A superseded attempt's
+    token raises ``Superseded`` the same way."""
     try:
-        with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
-            _, y_d_g, fmap_r, fmap_g = net_d(wave_seg, y_hat)
-            with torch.autocast(dev.type, enabled=False):
-                loss_mel = F.l1_loss(y_mel.float(), y_hat_mel.float()) * hp.c_mel
-                loss_kl = kl_loss(z_p, logs_q, m_p, logs_p, z_mask) * hp.c_kl
-                loss_fm = feature_loss(fmap_r, fmap_g)
-                loss_gen, _ = generator_loss(y_d_g)
-                loss_all = loss_gen + loss_fm + loss_mel + loss_kl
-        optim_g.zero_grad()
-        scaler.scale(loss_all).backward()
-    finally:
-        net_d.requires_grad_(True)
-    scaler.unscale_(optim_g)
-    grad_g = grad_norm(net_g.parameters())
-    scaler.step(optim_g)
-    scaler.update()
-    return {
-        "loss_disc": loss_disc.item(),
-        "loss_gen": loss_gen.item(),
-        "loss_fm": loss_fm.item(),
-        "loss_mel": loss_mel.item(),
-        "loss_kl": loss_kl.item(),
-        "grad_norm_g": grad_g,
-        "grad_norm_d": grad_d,
-    }
+        with interruptible(cancel):
+            use_amp = dev.type == "cuda"
+            d, hp, seg_frames = cfg.data, cfg.train, cfg.segment_frames
+            phone, phone_len, pitch, pitchf, spec, spec_len, wave, _wave_len, sid = (
+                t.to(dev, non_blocking=True) for t in batch
+            )
+            with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+                y_hat, ids_slice, _x_mask, z_mask, (_z, z_p, m_p, logs_p, _m_q, logs_q) = net_g(
+                    phone, phone_len, pitch, pitchf, spec, spec_len, sid
+                )
+                mel = spec_to_mel(
+                    spec, d.filter_length, d.n_mel_channels, d.sampling_rate, d.mel_fmin, d.mel_fmax
+                )
+                y_mel = slice_segments(mel, ids_slice, seg_frames)
+                with torch.autocast(dev.type, enabled=False):
+                    y_hat_mel = mel_spectrogram(
+                        y_hat.float().squeeze(1),
+                        d.filter_length,
+                        d.n_mel_channels,
+                        d.sampling_rate,
+                        d.hop_length,
+                        d.win_length,
+                        d.mel_fmin,
+                        d.mel_fmax,
+                    )
+                if use_amp:
+                    y_hat_mel = y_hat_mel.half()
+                wave_seg = slice_segments(wave, ids_slice * d.hop_length, hp.segment_size)
+                y_d_r, y_d_g, _, _ = net_d(wave_seg, y_hat.detach())
+                with torch.autocast(dev.type, enabled=False):
+                    loss_disc, _, _ = discriminator_loss(y_d_r, y_d_g)
+            optim_d.zero_grad()
+            scaler.scale(loss_disc).backward()
+            scaler.unscale_(optim_d)
+            grad_d = grad_norm(net_d.parameters())
+            scaler.step(optim_d)
+
+            # The generator's pass needs the discriminator's input gradients only: RVC also computes its
+            # weight gradients here and discards them at the next zero_grad, a third of this backward.
+            # Frozen, the discriminator's real branch builds no graph either; every number stays the same.
+            net_d.requires_grad_(False)
+            try:
+                with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+                    _, y_d_g, fmap_r, fmap_g = net_d(wave_seg, y_hat)
+                    with torch.autocast(dev.type, enabled=False):
+                        loss_mel = F.l1_loss(y_mel.float(), y_hat_mel.float()) * hp.c_mel
+                        loss_kl = kl_loss(z_p, logs_q, m_p, logs_p, z_mask) * hp.c_kl
+                        loss_fm = feature_loss(fmap_r, fmap_g)
+                        loss_gen, _ = generator_loss(y_d_g)
+                        loss_all = loss_gen + loss_fm + loss_mel + loss_kl
+                optim_g.zero_grad()
+                scaler.scale(loss_all).backward()
+            finally:
+                net_d.requires_grad_(True)
+            scaler.unscale_(optim_g)
+            grad_g = grad_norm(net_g.parameters())
+            scaler.step(optim_g)
+            scaler.update()
+            return {
+                "loss_disc": loss_disc.item(),
+                "loss_gen": loss_gen.item(),
+                "loss_fm": loss_fm.item(),
+                "loss_mel": loss_mel.item(),
+                "loss_kl": loss_kl.item(),
+                "grad_norm_g": grad_g,
+                "grad_norm_d": grad_d,
+            }
+    except Cancelled as exc:
+        raise StepStopped() from exc
 
 
 def make_optimizers(
@@ -294,7 +297,7 @@ def run(
     eval_batch = collate([dataset[i] for i in range(min(len(dataset), max(1, batch_size)))])
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[dict[str, float]] = []
-    initial_eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
+    initial_eval_mel = math.nan
     started = time.monotonic()
     steps_run = 0
     total_steps = steps_per_epoch * max(0, epochs - first_epoch + 1)
@@ -302,10 +305,10 @@ def run(
     stopped = False
     # The epoch of the checkpoint on disk (a resumed run starts from one); a stop goes back to it.
     last_saved: list[int | None] = [first_epoch - 1 if first_epoch > 1 else None]
+    moved = [False]  # the generator has left the checkpoint on disk (a step began since)
 
     def save(epoch: int) -> None:
         cancel.check_owner()  # a superseded run must not overwrite the current run's checkpoint
-        last_saved[0] = epoch
         train_checkpoint.save_pair(
             exp_dir,
             net_g,
@@ -316,87 +319,105 @@ def run(
             global_step=global_step,
             extra={"epochs": epochs, "rate": cfg.rate, "size": cfg.size},
         )
+        last_saved[0], moved[0] = epoch, False
 
-    for epoch in range(first_epoch, epochs + 1):
-        sampler.set_epoch(epoch)
-        net_g.train()
-        net_d.train()
-        sums: dict[str, float] = {}
-        n = 0
-        for batch_idx, batch in enumerate(loader):
-            if cancel.cancelled:  # before the step: Stop never waits for one more step to run
-                stopped = True
-                break
-            try:
-                losses = train_step(net_g, net_d, optim_g, optim_d, scaler, batch, cfg, dev, cancel)
-            except StepStopped:  # a Stop inside the step: it is not counted, the last save is kept
-                stopped = True
-                break
-            global_step += 1
-            steps_run += 1
-
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + v
-            n += 1
-            elapsed = time.monotonic() - started
-            remaining = total_steps - steps_run
-            eta = elapsed / steps_run * remaining if steps_run else None
-            progress(
-                "train",
-                steps_run / max(1, total_steps),
-                msg("train_epoch", epoch=epoch, epochs=epochs),
-                epoch=epoch,
-                epochs=epochs,
-                step=batch_idx + 1,
-                steps=steps_per_epoch,
-                global_step=global_step,
-                lr=optim_g.param_groups[0]["lr"],
-                eta_s=eta,
-                **{k: round(v, 4) for k, v in losses.items()},
-            )
-            if cancel.cancelled:
-                stopped = True
-                break
-        if n:
-            means = {k: v / n for k, v in sums.items()}
-            eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
-            history.append({"epoch": epoch, "steps": n, **means, "eval_mel": eval_mel, "partial": stopped})
-        if stopped:
-            epoch_done = _back_to_last_save(net_g, exp_dir, last_saved[0])
-            break
-        sched_g.step()
-        sched_d.step()
-        epoch_done = epoch
-        if history:
-            summary = {k: round(v, 4) for k, v in history[-1].items() if isinstance(v, float)}
-            progress(
-                "train",
-                steps_run / max(1, total_steps),
-                msg("train_epoch_done", epoch=epoch, epochs=epochs),
-                epoch=epoch,
-                epochs=epochs,
-                epoch_done=True,
-                **summary,
-            )
-        if on_epoch is not None:
-            on_epoch(epoch, history[-1] if history else {})
-        if epoch % save_every == 0 or epoch == epochs:
-            save(epoch)
-            if on_save is not None and not cancel.cancelled:  # a Stop keeps this save, skips its preview
-                net_g.eval()
-                # The preview must not move the training's random stream (conversion draws noise).
-                with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-                    extra = on_save(epoch, net_g) or {}
+    # Every model call below looks at the token (persona.interrupt): a Stop in a step is
+    # StepStopped; one in the epoch's measurement or a save's preview arrives as Cancelled.
+    try:
+        with interruptible(cancel):
+            initial_eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
+            started = time.monotonic()
+            for epoch in range(first_epoch, epochs + 1):
+                sampler.set_epoch(epoch)
                 net_g.train()
-                progress(
-                    "train",
-                    steps_run / max(1, total_steps),
-                    msg("train_saved", epoch=epoch),
-                    epoch=epoch,
-                    epochs=epochs,
-                    saved_epoch=epoch,
-                    **extra,
-                )
+                net_d.train()
+                sums: dict[str, float] = {}
+                n = 0
+                for batch_idx, batch in enumerate(loader):
+                    if cancel.cancelled:  # before the step: Stop never waits for one more step to run
+                        stopped = True
+                        break
+                    moved[0] = True
+                    try:
+                        losses = train_step(net_g, net_d, optim_g, optim_d, scaler, batch, cfg, dev, cancel)
+                    except StepStopped:  # a Stop inside the step: it is not counted, the last save is kept
+                        stopped = True
+                        break
+                    global_step += 1
+                    steps_run += 1
+
+                    for k, v in losses.items():
+                        sums[k] = sums.get(k, 0.0) + v
+                    n += 1
+                    elapsed = time.monotonic() - started
+                    remaining = total_steps - steps_run
+                    eta = elapsed / steps_run * remaining if steps_run else None
+                    progress(
+                        "train",
+                        steps_run / max(1, total_steps),
+                        msg("train_epoch", epoch=epoch, epochs=epochs),
+                        epoch=epoch,
+                        epochs=epochs,
+                        step=batch_idx + 1,
+                        steps=steps_per_epoch,
+                        global_step=global_step,
+                        lr=optim_g.param_groups[0]["lr"],
+                        eta_s=eta,
+                        **{k: round(v, 4) for k, v in losses.items()},
+                    )
+                    if cancel.cancelled:
+                        stopped = True
+                        break
+                if n:
+                    means = {k: v / n for k, v in sums.items()}
+                    history.append(
+                        {"epoch": epoch, "steps": n, **means, "eval_mel": None, "partial": stopped}
+                    )
+                    if not stopped:  # a stopped epoch is dropped: its measurement would say nothing
+                        history[-1]["eval_mel"] = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
+                if stopped:
+                    break
+                sched_g.step()
+                sched_d.step()
+                epoch_done = epoch
+                if history:
+                    summary = {k: round(v, 4) for k, v in history[-1].items() if isinstance(v, float)}
+                    progress(
+                        "train",
+                        steps_run / max(1, total_steps),
+                        msg("train_epoch_done", epoch=epoch, epochs=epochs),
+                        epoch=epoch,
+                        epochs=epochs,
+                        epoch_done=True,
+                        **summary,
+                    )
+                if on_epoch is not None:
+                    on_epoch(epoch, history[-1] if history else {})
+                if epoch % save_every == 0 or epoch == epochs:
+                    save(epoch)
+                    if (
+                        on_save is not None and not cancel.cancelled
+                    ):  # a Stop keeps this save, skips its preview
+                        net_g.eval()
+                        # The preview must not move the training's random stream (conversion draws noise).
+                        with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+                            extra = on_save(epoch, net_g) or {}
+                        net_g.train()
+                        progress(
+                            "train",
+                            steps_run / max(1, total_steps),
+                            msg("train_saved", epoch=epoch),
+                            epoch=epoch,
+                            epochs=epochs,
+                            saved_epoch=epoch,
+                            **extra,
+                        )
+    except Cancelled:  # in the epoch's measurement or a save's preview: the save on disk stands
+        stopped = True
+        if history and history[-1].get("eval_mel") is None:
+            history[-1]["partial"] = True
+    if stopped:
+        epoch_done = _back_to_last_save(net_g, exp_dir, last_saved[0]) if moved[0] else (last_saved[0] or 0)
     net_g.eval()
     return LoopResult(
         epochs_done=epoch_done,

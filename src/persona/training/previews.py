@@ -7,7 +7,9 @@ use the model), writes ``previews/e0005.wav`` (16-bit) and scores it with ``pers
 (speaker similarity to the training recordings, F0 fidelity to the slice, DNSMOS), then chooses
 the best save so far and prunes model files. ``final_model`` picks what to export. The voice
 embedding of the recordings and the slice's own f0 contour are computed once, at the first save.
-A failed preview or metric never fails the training: the save says why it has none.
+A failed preview or metric never fails the training: the save says why it has none. A Stop
+during a preview (its model calls look at the training's token, ``persona.interrupt``) keeps the
+save, marked ``preview_stopped``, and goes on up to the training loop.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import numpy as np
 import soundfile as sf
 
 from persona import provenance
+from persona.errors import Cancelled, Superseded
+from persona.quality.reasons import REASONS
 from persona.settings import Settings
 from persona.training import saves
 from persona.training.config import TrainConfig
@@ -107,6 +111,15 @@ class SaveKeeper:
             try:
                 record["metrics"] = self._preview(epoch, model)
                 record["preview"] = saves.preview_file(epoch)
+            except Cancelled:  # a Stop during the preview: the save stands, without one
+                record["metrics"] = {
+                    "unavailable": {"preview": REASONS["preview_stopped"]},
+                    "unavailable_codes": {"preview": "preview_stopped"},
+                }
+                self._keep(record)
+                raise
+            except Superseded:
+                raise
             except Exception as exc:  # a preview is a bonus: it never fails the training
                 log.exception("preview at epoch %d failed", epoch)
                 reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -114,10 +127,7 @@ class SaveKeeper:
                     "unavailable": {"preview": reason},
                     "unavailable_codes": {"preview": "preview_failed"},
                 }
-        self.ledger["saves"] = [s for s in self.ledger["saves"] if s["epoch"] != epoch] + [record]
-        self.ledger["choice"] = saves.choose(self.ledger["saves"], self.prefer)
-        saves.prune(self.exp, self.ledger, self.keep_last)
-        saves.write(self.exp, self.ledger)
+        self._keep(record)
         choice = self.ledger["choice"] or {}
         flat = {k: v for k, v in record["metrics"].items() if isinstance(v, (int, float)) or v is None}
         return {
@@ -127,6 +137,13 @@ class SaveKeeper:
             "best_epoch": choice.get("epoch"),
             "plateau": saves.plateau(self.ledger["saves"]),
         }
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        """The save in the ledger, the best one chosen again, older model files pruned."""
+        self.ledger["saves"] = [s for s in self.ledger["saves"] if s["epoch"] != record["epoch"]] + [record]
+        self.ledger["choice"] = saves.choose(self.ledger["saves"], self.prefer)
+        saves.prune(self.exp, self.ledger, self.keep_last)
+        saves.write(self.exp, self.ledger)
 
     def voice_embedding(self) -> np.ndarray | None:
         """The training voice (Resemblyzer, up to 60 s of the training segments), computed once."""

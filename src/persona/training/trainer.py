@@ -137,7 +137,7 @@ def _prepare(
     # The preview slice is the held-out audio when there is one; else the last segment (report only).
     train_examples, held = (feats.examples, None) if pre.preview else _hold_out(feats.examples)
     cancel.check()
-    mute = mute_examples(exp, sr=cfg.data.sampling_rate, assets=assets, device=device)
+    mute = mute_examples(exp, sr=cfg.data.sampling_rate, assets=assets, device=device, cancel=cancel)
     write_filelist(exp / "filelist.txt", train_examples + mute)
     state = {
         "name": request.name,

@@ -393,3 +393,121 @@ def test_current_owner_is_none_in_single_person_mode(settings, make_app):
     socketio = app.extensions["socketio"]
     socketio.on_event("whoami", lambda data=None: {"owner": current_owner()})
     assert socketio.test_client(app).emit("whoami", {}, callback=True) == {"owner": None}
+
+
+# ---- changing one's own password -------------------------------------------------------------------
+NEW = "quiet lantern orchard 7 river"
+
+
+def _change(client, csrf, current, new, headers=None):
+    body = {"current_password": current, "new_password": new}
+    headers = {**(headers or {}), **({"X-CSRF-Token": csrf} if csrf else {})}
+    return client.post("/api/me/password", json=body, headers=headers)
+
+
+def test_changing_my_password_needs_the_current_one_and_a_strong_new_one(client, settings):
+    csrf = sign_in(client, "mina", OTHER)
+    r = _change(client, csrf, "not my password at all", NEW)
+    assert (r.status_code, _code(r)) == (403, "password_wrong")
+    r = _change(client, csrf, OTHER, "short")
+    assert (r.status_code, _code(r), r.get_json()["error"]["params"]["reason"]) == (
+        400,
+        "password_weak",
+        "too_short",
+    )
+    r = _change(client, csrf, OTHER, "password1234")
+    assert (r.status_code, _code(r)) == (400, "password_weak")
+    r = _change(client, csrf, OTHER, "Mina is my name 2024")
+    assert r.get_json()["error"]["params"]["reason"] == "contains_name"
+    r = client.post("/api/me/password", json=[], headers={"X-CSRF-Token": csrf})
+    assert (r.status_code, _code(r)) == (400, "body_invalid")
+    r = _change(client, csrf, OTHER, "")
+    assert (r.status_code, _code(r)) == (400, "password_invalid")
+    assert client.get("/api/me").status_code == 200  # nothing refused ended the session
+    assert Accounts.of(settings).authenticate("mina", OTHER) is not None  # nor changed the password
+
+
+def test_changing_my_password_ends_my_other_sessions_but_not_this_one_nor_tokens(app, settings, people):
+    from persona.accounts import credentials
+
+    here, laptop = app.test_client(), app.test_client()
+    csrf = sign_in(here, "mina", OTHER)
+    sign_in(laptop, "mina", OTHER)
+    admin = app.test_client()
+    sign_in(admin, "관리자", GOOD)
+    _, secret = credentials.issue_token(Accounts.of(settings), people["mina"]["id"])
+    socketio = app.extensions["socketio"]
+    laptop_socket = socketio.test_client(app, flask_test_client=laptop)
+    assert laptop_socket.is_connected()
+    with here.session_transaction() as sess:
+        before = sess["_user_id"]
+    r = _change(here, csrf, OTHER, NEW)
+    assert r.status_code == 200, r.get_json()
+    fresh = r.get_json()["csrf_token"]
+    assert r.get_json()["user"]["username"] == "Mina" and fresh
+    with here.session_transaction() as sess:
+        assert sess["_user_id"] != before  # rotated: a fresh session id, as after signing in
+    assert here.get("/api/me").status_code == 200  # this browser stays signed in
+    assert here.post("/api/tokens", json={}, headers={"X-CSRF-Token": fresh}).status_code == 201
+    assert laptop.get("/api/me").status_code == 401  # the other session ended
+    assert not laptop_socket.is_connected()  # and its live socket
+    stolen = app.test_client()
+    stolen.set_cookie("persona_session", "x")
+    with stolen.session_transaction() as sess:
+        sess["_user_id"] = before
+    assert stolen.get("/api/me").status_code == 401  # the old session id is dead everywhere
+    assert admin.get("/api/me").status_code == 200  # another person's session is untouched
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert app.test_client().get("/api/me", headers=bearer).status_code == 200  # tokens stay
+    r = app.test_client().post("/api/session", json={"username": "mina", "password": OTHER})
+    assert (r.status_code, _code(r)) == (401, "sign_in_failed")
+    sign_in(app.test_client(), "mina", NEW)
+
+
+def test_changing_my_password_by_token_ends_every_session(app, settings, people):
+    from persona.accounts import credentials
+
+    browser = app.test_client()
+    sign_in(browser, "mina", OTHER)
+    _, secret = credentials.issue_token(Accounts.of(settings), people["mina"]["id"])
+    script = app.test_client()
+    r = _change(script, None, OTHER, NEW, headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 200 and r.get_json()["csrf_token"] is None
+    assert script.get_cookie("persona_session") is None  # a token request gets no session
+    assert browser.get("/api/me").status_code == 401
+
+
+def test_changing_my_password_needs_csrf_and_a_person(client):
+    r = _change(client, None, OTHER, NEW)
+    assert (r.status_code, _code(r)) == (401, "auth_required")
+    csrf = sign_in(client, "mina", OTHER)
+    r = _change(client, None, OTHER, NEW)
+    assert (r.status_code, _code(r)) == (403, "csrf_failed")
+    r = _change(client, "forged", OTHER, NEW)
+    assert (r.status_code, _code(r)) == (403, "csrf_failed")
+    assert client.post("/api/session", json={"username": "mina", "password": NEW}).status_code == 401
+    assert _change(client, csrf, OTHER, NEW).status_code == 200
+
+
+def test_wrong_current_passwords_are_throttled_with_sign_in(client):
+    """The same per-account bucket as sign-in (limit 4/minute here): guesses through the change
+    form and the sign-in form add up, and the right password is refused too once it is full."""
+    csrf = sign_in(client, "mina", OTHER)
+    for _ in range(2):
+        assert (
+            client.post("/api/session", json={"username": "mina", "password": "wrong one"}).status_code == 401
+        )
+    for _ in range(2):
+        assert _change(client, csrf, "still wrong", NEW).status_code == 403
+    r = _change(client, csrf, OTHER, NEW)
+    assert (r.status_code, _code(r)) == (429, "too_many_attempts")
+    r = client.post("/api/session", json={"username": "mina", "password": OTHER})
+    assert (r.status_code, _code(r)) == (429, "too_many_attempts")
+    assert client.get("/api/me").status_code == 200  # still signed in; nothing changed
+
+
+def test_weak_new_passwords_are_not_counted_as_failures(client):
+    csrf = sign_in(client, "mina", OTHER)
+    for _ in range(6):
+        assert _change(client, csrf, OTHER, "short").status_code == 400
+    assert _change(client, csrf, OTHER, NEW).status_code == 200

@@ -1,16 +1,19 @@
-"""Signing in and one's own account: ``/api/session``, ``/api/setup``, ``/api/me``, ``/api/tokens``.
+"""Signing in and one's own account: ``/api/session``, ``/api/setup``, ``/api/me``,
+``/api/me/password``, ``/api/tokens``.
 
 Sign-in answers the same (401 ``sign_in_failed``) for an unknown name, a wrong password and a
 disabled person, after the same work (one argon2 verification). Failed attempts are throttled per
-name and per address (429 ``too_many_attempts``; Flask-Limiter, Redis in scale-out). Passwords
-and tokens are never logged nor echoed; a new token is shown once, in the answer that makes it.
+name and per address (429 ``too_many_attempts``; Flask-Limiter, Redis in scale-out); a wrong
+current password when changing one's own password counts against the same two limits (shared
+counters: a stolen session buys no extra guesses). Passwords and tokens are never logged nor
+echoed; a new token is shown once, in the answer that makes it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
@@ -36,6 +39,12 @@ def _name_key() -> str:
     if not isinstance(name, str) or len(name) > 4 * passwords.NAME_MAX:
         return "account:?"
     return "account:" + passwords.name_key(name.strip())
+
+
+def _my_key() -> str:
+    """The signed-in person's key in the per-account limit (the same one sign-in counts by name)."""
+    row = identity.current_user()
+    return "account:" + passwords.name_key(row["name"]) if row else "account:?"
 
 
 def _address() -> str:
@@ -66,8 +75,16 @@ def blueprint(app: Flask, settings: Settings) -> Blueprint:
         key_prefix="persona-signin",
         strategy="moving-window",
     )
-    per_account = limiter.limit(settings.signin_per_account, key_func=_name_key, deduct_when=_failed)
-    per_address = limiter.limit(settings.signin_per_address, key_func=_address, deduct_when=_failed)
+    # Shared scopes: every route that checks a password counts failures in the same two buckets.
+    per_account = limiter.shared_limit(
+        settings.signin_per_account, "signin-account", key_func=_name_key, deduct_when=_failed
+    )
+    my_account = limiter.shared_limit(
+        settings.signin_per_account, "signin-account", key_func=_my_key, deduct_when=_failed
+    )
+    per_address = limiter.shared_limit(
+        settings.signin_per_address, "signin-address", key_func=_address, deduct_when=_failed
+    )
     bp = Blueprint("account", __name__)
 
     @app.errorhandler(RateLimitExceeded)
@@ -142,6 +159,24 @@ def blueprint(app: Flask, settings: Settings) -> Blueprint:
         erase_person(settings, row["id"])
         signin.sign_out()
         return "", 204
+
+    @bp.post("/api/me/password")
+    @my_account
+    @per_address
+    def change_password():
+        """A new password, with the current one. Every other session of the person ends (and
+        their live sockets); this browser gets a fresh session (no fixation). Tokens stay."""
+        row = _me()
+        data = body()
+        current = passwords.check_password_shape(data.get("current_password"))
+        new = passwords.check_password_shape(data.get("new_password"))
+        if signin.accounts().authenticate(row["name"], current) is None:
+            raise PersonaError("password_wrong", "the current password is not right", status=403)
+        signin.accounts().set_password(row["id"], new)  # strength checked; every session ends
+        by_session = g.get("persona_credential", ("",))[0] == "session"
+        answer = {"user": me_answer(settings, row), "csrf_token": signin.sign_in(row) if by_session else None}
+        signin.end_revoked_sockets()  # this process' sockets of the ended sessions go now
+        return jsonify(answer)
 
     @bp.get("/api/tokens")
     def list_tokens():

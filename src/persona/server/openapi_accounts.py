@@ -93,6 +93,21 @@ def account_paths() -> dict[str, Any]:
                 _body({"password": {"type": "string"}}, ["password"]),
             ),
         },
+        "/api/me/password": {
+            "post": _op(
+                "Change my password (with the current one; 403 password_wrong, 400 password_weak; "
+                "failures throttled like sign-in). Every other session ends, this browser gets a "
+                "fresh session and CSRF token (null when asked with a token); tokens stay",
+                {"200": _SIGNED_IN},
+                _body(
+                    {
+                        "current_password": {"type": "string", "maxLength": 256},
+                        "new_password": {"type": "string", "maxLength": 256},
+                    },
+                    ["current_password", "new_password"],
+                ),
+            )
+        },
         "/api/tokens": {
             "get": _op(
                 "My personal access tokens", {"200": _json({"type": "array", "items": _ref("Token")})}

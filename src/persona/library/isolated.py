@@ -9,7 +9,8 @@ space now plus a budget), so the worst a file can do is be refused.
 
 Children fork from a ``multiprocessing`` forkserver that has imported torch and the checks and run
 them once (``isolated_preload``; a fresh interpreter would spend seconds importing torch for every
-upload); the forkserver starts on the first check and lives as long as the process (~240 MB). At most ``CONCURRENT`` checks run at once;
+upload); the forkserver starts on the first check (or earlier, ``start_early``) and lives as long
+as the process (~240 MB). At most ``CONCURRENT`` checks run at once;
 more wait their turn. The child reports its own peak memory growth and CPU time (``Usage``), which
 the hostile-file tests bound.
 """
@@ -79,6 +80,20 @@ def _ctx() -> Any:
             ctx.set_forkserver_preload(PRELOAD)
             _context = ctx
         return _context
+
+
+def start_early() -> None:
+    """Start the forkserver now, in the background: a long job whose end adds a file (a training's
+    model, also after a Stop) then does not wait the seconds its start takes (torch imported)."""
+
+    def start() -> None:
+        from multiprocessing import forkserver
+
+        _ctx()
+        with contextlib.suppress(Exception):  # the first check starts it (and reports) otherwise
+            forkserver.ensure_running()
+
+    threading.Thread(target=start, daemon=True, name="isolated-forkserver").start()
 
 
 def _status_kb(field: str) -> int:

@@ -26,12 +26,14 @@ def train_into_library(
 ) -> TrainResult:
     """Train (or resume) ``request.name`` and add the model to the library; the result points
     at the library's files. A new training's name must be free (``model_exists``) before it starts."""
+    from persona.library.isolated import start_early
     from persona.training import train_model
 
     request.validate()
     library = ModelLibrary(settings)
     if not request.resume:
         library.check_new_name(request.name)
+    start_early()  # the model's check at the end (after a Stop too) must not wait for its checker
     result = train_model(settings, request, progress, cancel)
     return add_trained(library, request, result, progress, cancel)
 

@@ -174,17 +174,31 @@ def load_pair(exp_dir: Path) -> SavedPair | None:
     g_path, d_path = pair_paths(exp_dir)
     if not (g_path.exists() and d_path.exists()):
         return None
-    g, d = (read_checkpoint(p, code="checkpoint_invalid", mmap=False) for p in (g_path, d_path))
-    for path, ckpt in ((g_path, g), (d_path, d)):
-        if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict) or "iteration" not in ckpt:
-            raise PersonaError("checkpoint_invalid", f"{path.name}: not an RVC training checkpoint")
-        check_entries(
-            ckpt,
-            lambda problem, path=path: invalid(path, problem, "checkpoint_invalid"),
-            tensors=("model",),
-            skip=("optimizer",),
-        )
+    g, d = (_checked(p, read_checkpoint(p, code="checkpoint_invalid", mmap=False)) for p in (g_path, d_path))
     return SavedPair(g=g, d=d)
+
+
+def load_last_generator(exp_dir: Path) -> tuple[int, dict[str, torch.Tensor]] | None:
+    """The last save's epoch and generator weights (None when there is none): what a stopped
+    training goes back to. Mapped, and its optimizer moments are never read, so a full-size
+    model is back in a fraction of a second rather than the seconds ``load_pair`` takes."""
+    g_path, _ = pair_paths(exp_dir)
+    if not g_path.exists():
+        return None
+    ckpt = _checked(g_path, read_checkpoint(g_path, code="checkpoint_invalid"))
+    return int(ckpt["iteration"]), ckpt["model"]
+
+
+def _checked(path: Path, ckpt: Any) -> dict[str, Any]:
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict) or "iteration" not in ckpt:
+        raise PersonaError("checkpoint_invalid", f"{path.name}: not an RVC training checkpoint")
+    check_entries(
+        ckpt,
+        lambda problem: invalid(path, problem, "checkpoint_invalid"),
+        tensors=("model",),
+        skip=("optimizer",),
+    )
+    return ckpt
 
 
 def load_pretrained(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:

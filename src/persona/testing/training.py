@@ -127,7 +127,7 @@ def random_batch(cfg, frames: int = 40, b: int = 2, seed: int = 3) -> tuple[torc
     spec lengths, wave, wave lengths, speaker), random, for ``loop.train_step``."""
     g = torch.Generator().manual_seed(seed)
     d = cfg.data
-    lengths = torch.tensor([frames, frames - 6])
+    lengths = torch.tensor([frames - 6 * i for i in range(b)])
     phone = torch.randn(b, frames, 768, generator=g)
     pitch = torch.randint(1, 255, (b, frames), generator=g)
     pitchf = torch.rand(b, frames, generator=g) * 300 + 80

@@ -52,11 +52,11 @@ def _back_to_last_save(net_g: torch.nn.Module, exp_dir: Path, epoch: int | None)
     """After a stop: the generator as last saved (not half an epoch on); 0 when nothing was saved."""
     if epoch is None:
         return 0
-    saved = train_checkpoint.load_pair(exp_dir)
+    saved = train_checkpoint.load_last_generator(exp_dir)
     if saved is None:
         return 0
-    net_g.load_state_dict(saved.g["model"])
-    return saved.epoch
+    net_g.load_state_dict(saved[1])
+    return saved[0]
 
 
 def slice_segments(x: torch.Tensor, starts: torch.Tensor, size: int) -> torch.Tensor:

@@ -28,6 +28,7 @@ import soundfile as sf
 
 from persona.errors import Cancelled, PersonaError
 from persona.fsutil import atomic_write_text
+from persona.interrupt import interruptible
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress, staged
 from persona.rvc import train_checkpoint
@@ -267,7 +268,10 @@ def train_model(
         reason=state.get("preview_off") or (None if request.previews else "previews were turned off"),
         resume_after=resume_after if request.resume else None,
     )
-    cancel.check()  # the previews' voice embedding above takes seconds on a CPU
+    if keeper.previews_enabled:  # needed at the first save and kept with the model, stopped or not:
+        with interruptible(cancel):  # made here it is stoppable, not a second more after a Stop
+            keeper.voice_embedding()
+    cancel.check()
     if warnings:
         stage("train")("train", 0.0, msg("train_from_scratch"))
     outcome = loop.run(

@@ -156,3 +156,33 @@ def test_person_b_cannot_subscribe_to_person_a_s_job(two, app, client):
     assert a.emit("subscribe", {"job_id": job_id}, callback=True)["ok"] is True
     a.disconnect()
     b.disconnect()
+
+
+def test_the_weights_download_is_the_servers_job(two, app, client):
+    """The shared ``assets`` job: B (not an admin) may follow A's download (that it runs, its
+    progress) but neither its request nor who started it, and may neither start nor stop one."""
+    names = ["rmvpe"]
+    job = JobStore(two["sa"]).create("assets", {"names": names}, owner=two["a"]["id"])
+    url = f"/api/jobs/{job['id']}"
+    seen = client.get(url, headers=two["B"])
+    assert seen.status_code == 200 and seen.get_json()["status"] == "queued"
+    assert seen.get_json()["params"] == {}
+    body = seen.get_data(as_text=True)
+    assert two["a"]["id"] not in body and "Mina" not in body and "rmvpe" not in body
+    assert client.get(url, headers=two["A"]).get_json()["params"] == {"names": names}
+    overview = client.get("/api/assets", headers=two["B"]).get_json()
+    assert overview["job"]["id"] == job["id"] and overview["job"]["params"] == {}
+    assert overview["can_download"] is False
+    assert client.get("/api/assets", headers=two["A"]).get_json()["can_download"] is True
+    for attempt in (
+        client.post(f"{url}/cancel", headers=two["B"]),
+        client.post("/api/assets/download", headers=two["B"], json={}),
+    ):
+        assert (attempt.status_code, attempt.get_json()["error"]["code"]) == (403, "admin_required")
+    assert JobStore(two["sa"]).get(job["id"])["status"] == "queued"
+    socketio = app.extensions["socketio"]
+    b = socketio.test_client(app, flask_test_client=client, auth={"token": two["B"]["Authorization"][7:]})
+    answer = b.emit("subscribe", {"job_id": job["id"]}, callback=True)
+    assert answer["ok"] is True and answer["job"]["params"] == {}
+    b.disconnect()
+    assert client.post(f"{url}/cancel", headers=two["A"]).status_code == 202  # an admin stops it

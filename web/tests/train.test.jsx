@@ -269,6 +269,34 @@ describe("train page", () => {
     expect(await screen.findByTestId("assets-progress")).toHaveTextContent("1 MB of 2 MB · 512 KB/s");
   });
 
+  it("tells a person who may not get the weights to ask an administrator, and follows a download", async () => {
+    let downloads = 0;
+    const missing = [{ name: "rmvpe.pt", size: 181184272, group: "f0", description: "RMVPE" }];
+    const overview = { missing, missing_bytes: 181184272, needs: { train: ["rmvpe.pt"], cover: [] }, command: "persona assets download", import_command: "persona assets import DIR", can_download: false };
+    const routes = {
+      "GET /health": health,
+      "GET /assets": () => [200, { ...overview, job: null }],
+      "GET /assets/needs": () => [200, { kind: "train", missing, missing_bytes: 181184272, command: "" }],
+      "POST /assets/download": () => {
+        downloads += 1;
+        return [403, { error: { code: "admin_required", message: "only an administrator may do this", params: {} } }];
+      },
+    };
+    mockApi(routes);
+    renderApp("/");
+    const banner = await screen.findByTestId("assets-banner");
+    expect(banner).toHaveTextContent("관리자에게 받아 달라고 요청하세요");
+    expect(screen.queryByTestId("assets-download")).toBeNull();
+    expect(banner.querySelector("pre")).toBeNull(); // the server's commands are for whoever runs it
+    expect(downloads).toBe(0);
+    // An administrator started it: the banner follows the download (no request details needed).
+    const running = { id: "dl-2", kind: "assets", status: "running", progress: 0.5, params: {}, metrics: { bytes_done: 1048576, bytes_total: 2097152 } };
+    mockApi({ ...routes, "GET /assets": () => [200, { ...overview, job: running }], "GET /jobs/dl-2": () => [200, running] });
+    const { refreshAssets } = await import("../src/lib/assets.js");
+    await act(() => refreshAssets());
+    expect(await screen.findByTestId("assets-progress")).toHaveTextContent("1 MB / 2 MB");
+  });
+
   it("trains with the server's defaults and offers the server's choices, whatever they are", async () => {
     let sent;
     const train = {

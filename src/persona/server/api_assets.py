@@ -5,7 +5,9 @@ What counts as missing comes from ``persona.jobs.needs`` (what a job of that kin
 options needs), so the banner, the Train/Cover buttons and the API's refusal of a job that
 cannot run (``assets_needed``, 409) all say the same. The download itself runs in the worker,
 reporting bytes, speed and ETA like any job; a second request while one is queued or running
-answers with that job.
+answers with that job. It is the server's job (``persona.server.ownership.SHARED_KINDS``): in
+accounts mode only administrators start it (``can_download`` says whether this person may),
+everyone signed in follows it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask import Blueprint, jsonify, request
 
 from persona.errors import PersonaError
 from persona.jobs.needs import NEEDY_KINDS
-from persona.jobs.public import public_job
+from persona.server import ownership
 from persona.server.services import services
 
 bp = Blueprint("assets", __name__)
@@ -71,7 +73,7 @@ def refuse_if_missing(kind: str, params: dict[str, Any] | None) -> None:
 def _active_job() -> dict | None:
     store = services().queue.store
     jobs = store.list(status=["queued", "running"], kind="assets", limit=1)
-    return public_job(jobs[0]) if jobs else None
+    return ownership.job_answer(jobs[0]) if jobs else None
 
 
 @bp.get("/api/assets")
@@ -96,7 +98,8 @@ def assets_overview():
             "command": _command([]) if names else "",
             "import_command": "persona assets import DIR",
             "job": _active_job(),
-            "last_job": public_job(last[0]) if last else None,
+            "last_job": ownership.job_answer(last[0]) if last else None,
+            "can_download": ownership.may_manage_shared(),
         }
     )
 
@@ -138,6 +141,7 @@ def assets_needs():
 def download_assets():
     """Queue the download of ``names`` (JSON list), default: everything a job kind lacks."""
     svc = services()
+    ownership.check_may_start("assets")
     active = _active_job()
     if active is not None:
         return jsonify({"job_id": active["id"], "job": active}), 200
@@ -155,7 +159,5 @@ def download_assets():
 
         lacking = missing_for_defaults(svc.settings, manager)
         names = list(dict.fromkeys(n for kind in lacking.values() for n in kind))
-    from persona.server.ownership import owner
-
-    job = svc.queue.submit("assets", {"names": names}, owner=owner())  # a shared kind: all see it
-    return jsonify({"job_id": job["id"], "job": public_job(job)}), 202
+    job = svc.queue.submit("assets", {"names": names}, owner=ownership.owner())  # a shared kind
+    return jsonify({"job_id": job["id"], "job": ownership.job_answer(job)}), 202

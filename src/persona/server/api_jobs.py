@@ -39,13 +39,13 @@ def list_jobs():
 @bp.get("/api/jobs/<job_id>")
 def get_job(job_id: str):
     store = services().queue.store
-    job = public_job(ownership.owned_job(job_id, store))
+    job = ownership.job_answer(ownership.owned_job(job_id, store))
     return jsonify({**job, "queue": queue_info(store).get(job_id)})  # None unless it is in line
 
 
 @bp.post("/api/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
     svc = services()
-    ownership.owned_job(job_id, svc.queue.store)
+    ownership.owned_job(job_id, svc.queue.store, change=True)
     job = svc.queue.cancel(job_id)
-    return jsonify(public_job(job)), 202
+    return jsonify(ownership.job_answer(job)), 202

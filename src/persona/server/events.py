@@ -24,7 +24,7 @@ from flask import request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from persona.errors import PersonaError
-from persona.jobs.public import final_event, progress_event, public_job
+from persona.jobs.public import final_event, progress_event
 from persona.jobs.store import JobStore
 from persona.jobs.waits import queue_info
 from persona.server import ownership
@@ -179,7 +179,7 @@ def install(
         final = final_event(job)
         if final:
             emit(*final)
-        return {"ok": True, "job": public_job(job)}
+        return {"ok": True, "job": ownership.job_answer(job)}
 
     @socketio.on("unsubscribe")
     def on_unsubscribe(data=None):

@@ -399,14 +399,17 @@ def build_openapi() -> dict[str, Any]:
         ),
         "/api/jobs/{job_id}/cancel": _op(
             "post",
-            "Stop a training (keeps the last saved model) or cancel a cover",
-            {"202": _json(_ref("Job"), "Cancelling"), "404": _ERR, "409": _ERR},
+            "Stop a training (keeps the last saved model) or cancel a cover; the shared weights "
+            "download only by an administrator (403 `admin_required`)",
+            {"202": _json(_ref("Job"), "Cancelling"), "403": _ERR, "404": _ERR, "409": _ERR},
             job_p,
         ),
         "/api/assets": {
             "get": {
                 "summary": "Pretrained weights a default training and cover lack (names, sizes), "
-                "the CLI command for offline machines, and the download job if one runs",
+                "the CLI command for offline machines, the download job if one runs (the server's "
+                "job: everyone signed in follows it, its `params` only for administrators), and "
+                "`can_download`: whether this person may start it",
                 "responses": {"200": _json({"type": "object"})},
             }
         },
@@ -423,11 +426,13 @@ def build_openapi() -> dict[str, Any]:
             "post": {
                 "summary": "Queue a download job (kind `assets`) for `names` (JSON), default: what is "
                 "missing; answers the running one if there is one. Progress: bytes_done, "
-                "bytes_total, bytes_per_s, eta_s",
+                "bytes_total, bytes_per_s, eta_s. In accounts mode administrators only (403 "
+                "`admin_required`)",
                 "responses": {
                     "202": _queued("assets"),
                     "200": _json(_ref("Queued"), "The download job already queued or running"),
                     "400": _ERR,
+                    "403": _ERR,
                 },
             }
         },

@@ -1,5 +1,7 @@
 // The weights banner: what jobs need and the server lacks, its size, one button to get it (a
 // download job with bytes, speed and time left), and the command for a machine without internet.
+// The download is the server's job: with accounts only an administrator starts it (the server
+// says so in `can_download`); everyone else reads who to ask and follows a download once it runs.
 import { useEffect, useState } from "react";
 import { useI18n } from "../lib/i18n.jsx";
 import { formatBytes, formatDuration } from "../lib/format.js";
@@ -47,6 +49,7 @@ export default function AssetsBanner() {
   const missing = overview.missing || [];
   const running = job && !FINAL.has(job.status);
   if (!missing.length && !running) return null;
+  const canDownload = overview.can_download !== false; // an older server does not say: it lets anyone
 
   const start = async () => {
     setError(null);
@@ -73,6 +76,8 @@ export default function AssetsBanner() {
       </ul>
       {running ? (
         <DownloadProgress job={job} t={t} lang={lang} />
+      ) : !canDownload ? (
+        <p data-testid="assets-ask-admin">{t("assets.askAdmin")}</p>
       ) : (
         <button type="button" className="button button-primary" onClick={start} data-testid="assets-download">
           {error
@@ -83,16 +88,18 @@ export default function AssetsBanner() {
         </button>
       )}
       <ErrorBox error={error} />
-      <details className="assets-offline">
-        <summary>{t("assets.offline")}</summary>
-        <p>{t("assets.offlineHelp")}</p>
-        <pre>
-          <code>{overview.command || "persona assets download"}</code>
-        </pre>
-        <pre>
-          <code>{overview.import_command || "persona assets import DIR"}</code>
-        </pre>
-      </details>
+      {canDownload ? (
+        <details className="assets-offline">
+          <summary>{t("assets.offline")}</summary>
+          <p>{t("assets.offlineHelp")}</p>
+          <pre>
+            <code>{overview.command || "persona assets download"}</code>
+          </pre>
+          <pre>
+            <code>{overview.import_command || "persona assets import DIR"}</code>
+          </pre>
+        </details>
+      ) : null}
     </section>
   );
 }

@@ -319,3 +319,17 @@ def test_a_stop_inside_the_separator_ends_the_separation(settings, tmp_path):
     assert spy.began > spy.returned  # the model's chunk never finished
     assert not (tmp_path / "t.wav").exists() and not (tmp_path / "r.wav").exists()
     assert no_hooks_left()
+
+
+def test_decoding_a_song_stops_within_a_block(tmp_path):
+    from persona.audio.io import load_audio
+    from persona.interrupt import interruptible
+
+    song = tmp_path / "long.wav"
+    sf.write(song, np.zeros((44100 * 120, 2), np.float32), 44100, subtype="FLOAT")
+    load_audio(song, sr=16000)  # outside a region nothing looks
+    token = StopAfter(after=2)
+    with pytest.raises(Cancelled), interruptible(token):
+        load_audio(song, sr=16000)
+    assert token.looks == 3
+    assert no_hooks_left()

@@ -12,7 +12,8 @@ they exist while some thread is inside a region and are removed after. The token
 call, so it must answer cheaply (``AttemptToken`` reads the job store at most every 0.25 s).
 Regions nest (a training's preview conversion runs inside the training's), and a backward hook
 keeps the tokens of its forward, so it works on autograd's own threads too. Work outside torch
-modules (FAISS, pyworld, ONNX) is not reached here: it checks between its calls.
+modules calls ``check()`` where it loops (decoding looks at every block); what neither reaches
+(one FAISS, pyworld or ONNX call) is looked at between its calls.
 """
 
 from __future__ import annotations
@@ -98,6 +99,14 @@ def interruptible(cancel: CancelToken | None) -> Iterator[None]:
     finally:
         _local.tokens = outer
         _close()
+
+
+def check() -> None:
+    """For long work outside torch modules (decoding a file block by block): raise as the hooks
+    would when a token of this thread's open regions says stop. Outside a region: nothing."""
+    tokens = getattr(_local, "tokens", None)
+    if tokens:
+        _check(tokens)
 
 
 def active() -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from persona import interrupt
 from persona.audio.encode import ENCODINGS, SUFFIX_FORMAT, write_array
 from persona.audio.resample import resampled_length
 from persona.errors import PersonaError, duration_params
@@ -228,6 +229,7 @@ class _Collector:
         return max(4096, _BLOCK_BYTES // (4 * max(1, channels)))
 
     def add(self, block: np.ndarray) -> None:
+        interrupt.check()  # a Stop while a long song decodes (inside a job's stoppable region)
         block = np.asarray(block, dtype=np.float32)
         if self.channels is None:
             self.channels = block.shape[0]

@@ -111,16 +111,17 @@ def _prepare(
         shutil.rmtree(exp)
     exp.mkdir(parents=True)
     device = settings.resolved_device()
-    pre = preprocess(
-        settings,
-        request.files,
-        exp,
-        cfg.data.sampling_rate,
-        min_voice_seconds=request.min_voice_seconds,
-        preview=request.previews,
-        progress=stage("preprocess"),
-        cancel=cancel,
-    )
+    with interruptible(cancel):  # a long recording's decoding stops within a block
+        pre = preprocess(
+            settings,
+            request.files,
+            exp,
+            cfg.data.sampling_rate,
+            min_voice_seconds=request.min_voice_seconds,
+            preview=request.previews,
+            progress=stage("preprocess"),
+            cancel=cancel,
+        )
     assets = AssetManager(settings)
     feats = extract_features(
         pre.segments,

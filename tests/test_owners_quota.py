@@ -100,3 +100,92 @@ def test_an_admin_sets_the_count_limits(settings, client):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "quota_invalid"
     r = client.patch(f"/api/admin/users/{mina['id']}", json={"quota_models": 1}, headers=jun_auth)
     assert r.status_code == 403
+
+
+# ---- what the service stores for a person counts, not only what they upload ---------------------------
+def _person_bytes(settings, owner: str) -> int:
+    """Every byte under the person's folder (``home/people/<id>/``: models, covers, trainings)."""
+    from persona.catalogue.store import folder_bytes
+
+    return folder_bytes(settings.replace(owner=owner).owner_root)
+
+
+def _finish(settings, job_id: str) -> None:
+    from persona.jobs.runner import run_job
+    from persona.testing.jobs import fixture_handlers
+
+    assert run_job(settings, job_id, fixture_handlers(sleep=lambda s: None)) == "succeeded"
+
+
+def test_finished_covers_and_trained_models_count_toward_the_quota(settings, make_client, tmp_path):
+    """A cover job's kept cover (with the original beside it) and a training's model, saves and
+    previews are the person's bytes, exactly as much as their folder holds."""
+    client = make_client(jobs_need_assets=False)
+    jun, auth = _jun(settings)
+    mine = settings.replace(owner=jun["id"])
+    ModelLibrary(mine).add("하나", write_fixture_model(tmp_path / "a.pth"), source="fixture")
+    song = write_fixture_song(tmp_path / "s.wav").read_bytes()
+    r = client.post("/api/covers", data={"model": "하나", "song": (io.BytesIO(song), "s.wav")}, headers=auth)
+    assert r.status_code == 202, r.get_json()
+    before = client.get("/api/me", headers=auth).get_json()["usage"]["bytes"]
+    _finish(settings, r.get_json()["job_id"])
+    after_cover = client.get("/api/me", headers=auth).get_json()["usage"]["bytes"]
+    assert after_cover >= before + 2 * len(song)  # the cover and the original kept beside it
+    train = JobStore(settings).create(
+        "train", {"name": "둘", "epochs": 2, "_step_s": 0}, model="둘", owner=jun["id"]
+    )
+    _finish(settings, train["id"])
+    me = client.get("/api/me", headers=auth).get_json()["usage"]
+    assert me["models"] == 2 and me["covers"] == 1
+    assert me["bytes"] > after_cover
+    assert me["bytes"] == _person_bytes(settings, jun["id"])  # nothing stored for Jun goes uncounted
+
+
+def test_a_job_that_finishes_over_the_quota_keeps_its_result_and_the_next_is_refused(
+    settings, make_client, tmp_path
+):
+    client = make_client(jobs_need_assets=False)
+    probe, auth = _jun(settings)  # measure what the model and the upload weigh, then set the limit between
+    mine = settings.replace(owner=probe["id"])
+    ModelLibrary(mine).add("하나", write_fixture_model(tmp_path / "a.pth"), source="fixture")
+    song = write_fixture_song(tmp_path / "s.wav").read_bytes()
+    model_bytes = _person_bytes(settings, probe["id"])
+    limit = model_bytes + 3 * len(song) // 2 + 4096  # room for the upload, not for what the job keeps
+    Accounts.of(settings).change(probe["id"], quota_bytes=limit)
+    r = client.post("/api/covers", data={"model": "하나", "song": (io.BytesIO(song), "s.wav")}, headers=auth)
+    assert r.status_code == 202, r.get_json()  # under the limit when started
+    job_id = r.get_json()["job_id"]
+    _finish(settings, job_id)
+    result = JobStore(settings).get(job_id)["result"]
+    cover = client.get(f"/api/covers/{result['cover_id']}", headers=auth)
+    assert cover.status_code == 200  # nothing lost: the cover is kept though it went over
+    me = client.get("/api/me", headers=auth).get_json()
+    assert me["usage"]["bytes"] > me["quota"]["bytes"] == limit
+    r = client.post(
+        "/api/covers", data={"model": "하나", "song": (io.BytesIO(song[:2048]), "t.wav")}, headers=auth
+    )
+    assert r.status_code == 413, r.get_json()
+    err = r.get_json()["error"]
+    assert err["code"] == "quota_exceeded" and err["params"]["reason"] == "bytes"
+    assert err["params"]["usage"] == me["usage"]["bytes"] and err["params"]["limit"] == limit
+    assert len(JobStore(settings).list(owner=probe["id"])) == 1  # no second job
+    assert [p.name for p in settings.jobs_dir.iterdir() if p.name.startswith(".upload-")] == []
+    assert client.get(f"/api/covers/{result['cover_id']}/audio", headers=auth).status_code == 200
+
+
+def test_a_job_whose_size_is_not_known_is_refused_once_over_the_quota(settings, tmp_path):
+    """A chunked upload has no length: a person at or over the limit is refused all the same."""
+    import pytest
+
+    from persona.catalogue.people import check_quota
+    from persona.errors import PersonaError
+
+    jun, _ = _jun(settings, quota_bytes=1000)
+    mine = settings.replace(owner=jun["id"])
+    ModelLibrary(mine).add("하나", write_fixture_model(tmp_path / "a.pth"), source="fixture")
+    row = Accounts.of(settings).get(jun["id"])
+    for kw in ({"add_jobs": 1}, {"add_models": 1}, {"add_bytes": 0, "add_jobs": 1}):
+        with pytest.raises(PersonaError) as refused:
+            check_quota(settings, jun["id"], row, **kw)
+        assert refused.value.code == "quota_exceeded" and refused.value.params["reason"] == "bytes"
+    check_quota(settings, jun["id"], row)  # asking for nothing is never refused

@@ -5,7 +5,8 @@ limits, and erasing everything of a person.
   owner (''): its model, cover and training folders move under the person's folder and every
   catalogue and job row becomes theirs. Idempotent; ``install`` runs it for the first admin.
 - ``usage_of(settings, owner)`` / ``quota_of(settings, user)``: the numbers of ``GET /api/me`` and
-  the admin page; ``check_quota`` refuses an upload or a job over a limit before anything is kept.
+  the admin page (bytes: everything kept in the person's folders, outputs included);
+  ``check_quota`` refuses an upload or a job over a limit before anything is kept.
 - ``erase_person_data(settings, owner)``: the account-deletion hook (``persona.accounts.erase``).
 """
 
@@ -92,13 +93,23 @@ def refresh_trainings(settings: Settings, owner: str) -> None:
     Catalogue(settings).sync_trainings(owner, found)
 
 
+def stored_bytes(settings: Settings, owner: str) -> int:
+    """Every byte kept for ``owner``, read from their folders: models (with what is written beside
+    a model after it is added: consent records, metadata), covers (with the original song), and
+    trainings (checkpoints, saves, previews). Jobs keep nothing of their own once they end (their
+    folders go; what they made lives in these folders)."""
+    mine = settings.replace(owner=owner)
+    return sum(folder_bytes(folder) for folder in (mine.models_dir, mine.covers_dir, mine.training_dir))
+
+
 def usage_of(settings: Settings, owner: str) -> dict[str, int]:
-    """``{bytes, models, covers, jobs_queued}``: stored bytes (models, covers, trainings with their
-    saves and previews), counts, and the person's queued or running jobs."""
+    """``{bytes, models, covers, jobs_queued}``: stored bytes (``stored_bytes``: the disk, not the
+    sizes the catalogue recorded when each object was added), counts, and the person's queued or
+    running jobs."""
     refresh_trainings(settings, owner)
     used = Catalogue(settings).usage(owner)
     return {
-        "bytes": used["bytes"],
+        "bytes": stored_bytes(settings, owner),
         "models": used["models"],
         "covers": used["covers"],
         "jobs_queued": used["jobs"],
@@ -139,11 +150,19 @@ def check_quota(
     add_jobs: int = 0,
 ) -> None:
     """Refuse what would take ``owner`` over a limit: bytes 413, models or jobs 429, code
-    ``quota_exceeded`` with ``{reason, usage, limit, adding}`` (reason: bytes, models, jobs_queued). Nothing is refused for the local owner."""
+    ``quota_exceeded`` with ``{reason, usage, limit, adding}`` (reason: bytes, models, jobs_queued).
+    Nothing is refused for the local owner.
+
+    A job is checked when it is started, with what its upload adds; what it keeps when it ends (a
+    cover, a trained model and its saves) is kept even past the limit, so nothing made is lost,
+    and then the next upload or job is refused. A new model or job of unknown size (a chunked
+    upload) counts as one byte: a person at the limit starts nothing more."""
     if user is None:
         return
     limits = quota_of(settings, user)
     used = usage_of(settings, owner)
+    if add_models or add_jobs:
+        add_bytes = max(add_bytes, 1)
     for what, adding, status in (
         ("bytes", add_bytes, 413),
         ("models", add_models, 429),

@@ -12,6 +12,7 @@ import LibraryPage from "./pages/LibraryPage.jsx";
 import NotFoundPage from "./pages/NotFoundPage.jsx";
 import SignInPage from "./pages/SignInPage.jsx";
 import TokensPage from "./pages/TokensPage.jsx";
+import PasswordPage from "./pages/PasswordPage.jsx";
 import AdminPage from "./pages/AdminPage.jsx";
 import CheckPage from "./pages/CheckPage.jsx";
 import { AccountProvider, useAccount } from "./lib/account.jsx";
@@ -52,6 +53,7 @@ export function AppRoutes() {
             <Route path="covers/:id" element={<CoverPage />} />
             <Route path="library" element={<LibraryPage />} />
             <Route path="account/tokens" element={<TokensPage />} />
+            <Route path="account/password" element={<PasswordPage />} />
             <Route path="admin" element={<AdminPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>

@@ -35,6 +35,16 @@ function server({ user = null, people = [] } = {}) {
     },
     "GET /models": () => (state.user ? [200, [{ name: "내목소리", version: "v2", sample_rate: 40000 }]] : [401, { error: { code: "auth_required" } }]),
     "GET /covers": () => (state.user ? [200, []] : [401, { error: { code: "auth_required" } }]),
+    "POST /me/password": (config) => {
+      const body = JSON.parse(config.data);
+      seen.push(["POST /me/password", config.headers["X-CSRF-Token"]]);
+      if (body.current_password !== "correct horse battery staple")
+        return [403, { error: { code: "password_wrong", message: "the current password is not right", params: {} } }];
+      if (body.new_password.length < 10)
+        return [400, { error: { code: "password_weak", message: "too short", params: { reason: "too_short", min: 10 } } }];
+      state.csrf = "csrf-3";
+      return [200, { user: state.user, csrf_token: state.csrf }];
+    },
     "GET /tokens": () => [200, state.tokens],
     "POST /tokens": (config) => {
       seen.push(["POST /tokens", config.headers["X-CSRF-Token"]]);
@@ -84,6 +94,58 @@ describe("accounts", () => {
     await user.click(screen.getByRole("button", { name: "로그아웃" }));
     expect(await screen.findByRole("form", { name: "로그인" })).toBeInTheDocument();
     expect(seen).toEqual([["DELETE /session", "csrf-1"]]);
+  });
+
+  it("changes the password from the account menu, by keyboard, with Korean errors", async () => {
+    const { seen } = server({ user: MINA });
+    const user = userEvent.setup();
+    renderApp("/library");
+    await user.click(await screen.findByLabelText("Mina 계정 메뉴"));
+    await user.click(screen.getByRole("link", { name: "비밀번호 바꾸기" }));
+    const form = await screen.findByRole("form", { name: "비밀번호 바꾸기" });
+    const current = within(form).getByLabelText("지금 비밀번호");
+    const fresh = within(form).getByLabelText("새 비밀번호");
+    const again = within(form).getByLabelText("새 비밀번호 확인");
+    expect(current).toHaveAttribute("autocomplete", "current-password");
+    expect(fresh).toHaveAttribute("autocomplete", "new-password");
+    // Typed and sent from the keyboard alone: Tab between the fields, Enter sends.
+    await user.click(current);
+    await user.keyboard("wrong password");
+    await user.tab();
+    await user.keyboard("quiet lantern orchard");
+    await user.tab();
+    await user.keyboard("quiet lantern orchars{Enter}");
+    expect(await screen.findByRole("alert")).toHaveTextContent("두 비밀번호가 다릅니다.");
+    expect(seen).toEqual([]); // a typo in the second field never reaches the server
+    await user.clear(again);
+    await user.type(again, "quiet lantern orchard{Enter}");
+    expect(await screen.findByRole("alert")).toHaveTextContent("비밀번호가 맞지 않습니다.");
+    await user.clear(current);
+    await user.type(current, "correct horse battery staple");
+    await user.clear(fresh);
+    await user.type(fresh, "short");
+    await user.clear(again);
+    await user.type(again, "short{Enter}");
+    expect(await screen.findByRole("alert")).toHaveTextContent("비밀번호는 10자 이상이어야 합니다.");
+    await user.clear(fresh);
+    await user.type(fresh, "quiet lantern orchard");
+    await user.clear(again);
+    await user.type(again, "quiet lantern orchard{Enter}");
+    const done = await screen.findByTestId("password-changed");
+    expect(done).toHaveTextContent("다른 기기와 브라우저에서는 로그아웃되었습니다.");
+    expect(done).toHaveTextContent("접근 토큰은 그대로 쓸 수 있습니다.");
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(current).toHaveValue("");
+    // The fresh session's CSRF token is used from now on (the old one ended with the change).
+    await user.click(screen.getByLabelText("Mina 계정 메뉴"));
+    await user.click(screen.getByRole("button", { name: "로그아웃" }));
+    expect(await screen.findByRole("form", { name: "로그인" })).toBeInTheDocument();
+    expect(seen.map(([what, csrf]) => `${what} ${csrf}`)).toEqual([
+      "POST /me/password csrf-1",
+      "POST /me/password csrf-1",
+      "POST /me/password csrf-1",
+      "DELETE /session csrf-3",
+    ]);
   });
 
   it("makes a token shown once, and revokes it", async () => {

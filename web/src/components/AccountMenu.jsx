@@ -1,4 +1,4 @@
-// The signed-in person in the top bar: name, storage used against the quota, tokens, admin,
+// The signed-in person in the top bar: name, storage used against the quota, password, tokens, admin,
 // sign out. Nothing in single-person mode (except, on the server's machine, the way to accounts).
 import { useEffect, useRef } from "react";
 import { Link, useLocation } from "react-router-dom";
@@ -33,6 +33,7 @@ export default function AccountMenu() {
       </summary>
       <div className="account-panel">
         <p className="account-usage">{usageText(t, lang, user.usage, user.quota)}</p>
+        <Link to="/account/password">{t("account.passwordLink")}</Link>
         <Link to="/account/tokens">{t("account.tokens")}</Link>
         {user.admin ? <Link to="/admin">{t("account.admin")}</Link> : null}
         <button type="button" className="button button-ghost button-small" onClick={() => account.signOut()}>

@@ -47,6 +47,11 @@ export function AccountProvider({ children }) {
         const { data } = await api.post("/session", { username, password });
         signedIn(data);
       },
+      async changePassword(currentPassword, newPassword) {
+        // The answer is a fresh session (its CSRF token); the other sessions ended on the server.
+        const { data } = await api.post("/me/password", { current_password: currentPassword, new_password: newPassword });
+        signedIn(data);
+      },
       async setupAdmin(username, password) {
         const { data } = await api.post("/setup", { username, password });
         signedIn(data);

@@ -117,20 +117,17 @@ describe("accounts", () => {
     await user.keyboard("quiet lantern orchars{Enter}");
     expect(await screen.findByRole("alert")).toHaveTextContent("두 비밀번호가 다릅니다.");
     expect(seen).toEqual([]); // a typo in the second field never reaches the server
-    await user.clear(again);
-    await user.type(again, "quiet lantern orchard{Enter}");
+    const retype = async (...pairs) => {
+      for (const [field, text] of pairs) {
+        await user.clear(field);
+        await user.type(field, text);
+      }
+    };
+    await retype([again, "quiet lantern orchard{Enter}"]);
     expect(await screen.findByRole("alert")).toHaveTextContent("비밀번호가 맞지 않습니다.");
-    await user.clear(current);
-    await user.type(current, "correct horse battery staple");
-    await user.clear(fresh);
-    await user.type(fresh, "short");
-    await user.clear(again);
-    await user.type(again, "short{Enter}");
+    await retype([current, "correct horse battery staple"], [fresh, "short"], [again, "short{Enter}"]);
     expect(await screen.findByRole("alert")).toHaveTextContent("비밀번호는 10자 이상이어야 합니다.");
-    await user.clear(fresh);
-    await user.type(fresh, "quiet lantern orchard");
-    await user.clear(again);
-    await user.type(again, "quiet lantern orchard{Enter}");
+    await retype([fresh, "quiet lantern orchard"], [again, "quiet lantern orchard{Enter}"]);
     const done = await screen.findByTestId("password-changed");
     expect(done).toHaveTextContent("다른 기기와 브라우저에서는 로그아웃되었습니다.");
     expect(done).toHaveTextContent("접근 토큰은 그대로 쓸 수 있습니다.");

@@ -4,43 +4,38 @@
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { useAccount } from "../lib/account.jsx";
-import { errorBody } from "../lib/api.js";
 import { useI18n } from "../lib/i18n.jsx";
+import { useAction } from "../lib/useAction.js";
 import { useTitle } from "../lib/useTitle.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import PageHead from "../components/PageHead.jsx";
 import TextField from "../components/TextField.jsx";
 
+const FIELDS = [
+  { key: "current", label: "account.passwordCurrent", autoComplete: "current-password" },
+  { key: "fresh", label: "account.passwordNew", autoComplete: "new-password", hint: "account.passwordHint" },
+  { key: "again", label: "account.passwordAgain", autoComplete: "new-password" },
+];
+const EMPTY = { current: "", fresh: "", again: "" };
+
 export default function PasswordPage() {
   const { t } = useI18n();
   const account = useAccount();
-  const [current, setCurrent] = useState("");
-  const [fresh, setFresh] = useState("");
-  const [again, setAgain] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
+  const [values, setValues] = useState(EMPTY);
   const [done, setDone] = useState(false);
+  const { busy, error, setError, run } = useAction(t);
   useTitle(t("account.passwordTitle"));
 
   async function submit(e) {
     e.preventDefault();
-    setError(null);
     setDone(false);
-    if (fresh !== again) {
-      setError({ code: "password_mismatch", params: {} });
+    if (values.fresh !== values.again) {
+      setError({ code: "password_mismatch", params: {} }); // a typo never reaches the server
       return;
     }
-    setBusy(true);
-    try {
-      await account.changePassword(current, fresh);
-      setCurrent("");
-      setFresh("");
-      setAgain("");
+    if (await run(() => account.changePassword(values.current, values.fresh))) {
+      setValues(EMPTY);
       setDone(true);
-    } catch (err) {
-      setError(errorBody(err) || { message: t("error.network") });
-    } finally {
-      setBusy(false);
     }
   }
 
@@ -48,36 +43,21 @@ export default function PasswordPage() {
     <div className="page page-narrow">
       <PageHead title={t("account.passwordTitle")} lead={t("account.passwordLead")} />
       <form className="card" onSubmit={submit} aria-label={t("account.passwordTitle")}>
-        <TextField
-          id="password-current"
-          label={t("account.passwordCurrent")}
-          type="password"
-          autoComplete="current-password"
-          value={current}
-          onValue={setCurrent}
-          required
-        />
-        <TextField
-          id="password-new"
-          label={t("account.passwordNew")}
-          type="password"
-          autoComplete="new-password"
-          value={fresh}
-          onValue={setFresh}
-          hint={t("account.passwordHint")}
-          required
-        />
-        <TextField
-          id="password-again"
-          label={t("account.passwordAgain")}
-          type="password"
-          autoComplete="new-password"
-          value={again}
-          onValue={setAgain}
-          required
-        />
+        {FIELDS.map((field) => (
+          <TextField
+            key={field.key}
+            id={`password-${field.key}`}
+            label={t(field.label)}
+            type="password"
+            autoComplete={field.autoComplete}
+            value={values[field.key]}
+            onValue={(text) => setValues((v) => ({ ...v, [field.key]: text }))}
+            hint={field.hint ? t(field.hint) : null}
+            required
+          />
+        ))}
         <ErrorBox error={error} reveal />
-        <button type="submit" className="button button-primary button-wide" disabled={busy || !current || !fresh || !again} aria-busy={busy}>
+        <button type="submit" className="button button-primary button-wide" disabled={busy || FIELDS.some((f) => !values[f.key])} aria-busy={busy}>
           {t("account.passwordSubmit")}
         </button>
       </form>

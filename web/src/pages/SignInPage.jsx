@@ -2,8 +2,8 @@
 import { useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { useAccount } from "../lib/account.jsx";
-import { errorBody } from "../lib/api.js";
 import { useI18n } from "../lib/i18n.jsx";
+import { useAction } from "../lib/useAction.js";
 import { useTitle } from "../lib/useTitle.js";
 import ErrorBox from "../components/ErrorBox.jsx";
 import TextField from "../components/TextField.jsx";
@@ -15,25 +15,15 @@ export default function SignInPage({ setup = false }) {
   const navigate = useNavigate();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
+  const { busy, error, run } = useAction(t);
   useTitle(t(setup ? "account.setupTitle" : "account.signInTitle"));
 
   async function submit(e) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      if (setup) {
-        await account.setupAdmin(username, password);
-        navigate("/");
-      } else {
-        await account.signIn(username, password);
-      }
-    } catch (err) {
-      setError(errorBody(err) || { message: t("error.network") });
-    } finally {
-      setBusy(false);
+    if (setup) {
+      if (await run(() => account.setupAdmin(username, password))) navigate("/");
+    } else {
+      await run(() => account.signIn(username, password));
     }
   }
 

@@ -9,17 +9,17 @@ rmvpe, previews on), htdemucs (separation, the CPU default) and, for covers, the
 "save" case keeps. Cases, in order (the covers use the model a stopped training saved):
 
 * ``preprocess``, ``features-load`` (the content encoder loading), ``features`` (inside HuBERT or
-  RMVPE), ``step`` (half way through the second training step), ``save`` (while the first save's
-  checkpoint is written), ``preview`` (inside the first save's preview conversion);
+  RMVPE), ``step`` (half way through a step of epoch 2, after the first save), ``save`` (while
+  the first save's checkpoint is written), ``preview`` (inside the first save's preview);
 * ``separate`` (inside htdemucs), ``convert`` and ``mix`` (stems from the cache, output mp3) of a
   cover; a full cover runs between them to fill the stems cache.
 
 ``--index``: seconds of the training's FAISS index build at 10 and 20 minutes of voice (not a
 torch model: it is not stopped inside). ``--overhead``: seconds of one full-size training step
 with and without the hooks (``persona.interrupt``), alternating, and how often the token is read.
-Prints one JSON line per case.
+``--tiny``: tiny models, a quick check that the script works. Prints one JSON line per case.
 
-    .venv/bin/python benchmarks/bench_stop.py [--folder DIR] [--only CASE ...] [--index] [--overhead] [--tiny]
+    .venv/bin/python benchmarks/bench_stop.py [--folder DIR] [--only CASE ...] [--index] [--overhead]
 """
 
 from __future__ import annotations
@@ -201,6 +201,14 @@ def _after_step(n: int):
     return lambda job: (job.get("metrics") or {}).get("global_step", 0) >= n and job["stage"] == "train"
 
 
+def _step_in_epoch(epoch: int):
+    def reached(job: dict) -> bool:
+        m = job.get("metrics") or {}
+        return _code(job) == "train_epoch" and m.get("epoch", 0) >= epoch and "global_step" in m
+
+    return reached
+
+
 def _epoch_done(job: dict) -> bool:
     return _code(job) == "train_epoch_done"
 
@@ -218,11 +226,11 @@ def train_cases(bench: Bench, only: set[str]) -> None:
             continue
         name = KEPT_MODEL if case == "save" else f"stop-{case}"
         job_id = bench.training(name)
-        if case == "step":  # half way through the third step, timed on the second
+        if case == "step":  # after the first save: half way through epoch 2's second step
             thread, began = bench._run(job_id), time.monotonic()
-            bench._poll(job_id, _after_step(1))
+            first = bench._poll(job_id, _step_in_epoch(2))
             t1 = time.monotonic()
-            bench._poll(job_id, _after_step(2))
+            bench._poll(job_id, _after_step(first["metrics"]["global_step"] + 1))
             step_s = time.monotonic() - t1
             time.sleep(step_s / 2)
             out = bench.stop_now(case, job_id, thread, began) | {"step_s": round(step_s, 1)}
@@ -275,24 +283,32 @@ def index_cost() -> None:
         )
 
 
-def overhead(steps: int) -> None:
-    """One full-size step (batch 4, 3.7 s segments) with and without a live token, alternating."""
+def overhead(steps: int, size: str = "full") -> None:
+    """One full-size step (batch 4, 3.7 s segments) with and without a job's live token (the
+    runner's ``AttemptToken`` on a real job store: it reads the store at most every 0.25 s),
+    alternating."""
     import torch
 
-    from persona.progress import CancelToken
+    from persona.jobs import JobStore
+    from persona.jobs.runner import AttemptToken
+    from persona.settings import Settings
     from persona.testing.training import random_batch
     from persona.training import loop
     from persona.training.config import training_config
 
-    class Counting(CancelToken):
+    class Counting(AttemptToken):
         looks = 0
 
         @property
         def cancelled(self) -> bool:
             Counting.looks += 1
-            return False
+            return super().cancelled
 
-    cfg = training_config("40k", "full")
+    home = Path(tempfile.mkdtemp(prefix="bench_stop_"))
+    store = JobStore(Settings(home=home, device="cpu"))
+    job = store.create("train", {})
+    token = Counting(store, job["id"], store.claim(job["id"]))
+    cfg = training_config("40k", size)
     torch.manual_seed(0)
     net_g, net_d = loop.build_nets(cfg)
     net_g.train()
@@ -301,7 +317,6 @@ def overhead(steps: int) -> None:
     scaler = torch.amp.GradScaler("cuda", enabled=False)
     batch = random_batch(cfg, frames=370, b=4)
     times: dict[str, list[tuple[float, float]]] = {"plain": [], "watched": []}
-    token = Counting()
     for i in range(2 * steps + 2):
         kind = "plain" if i % 2 == 0 else "watched"
         t0, c0 = time.perf_counter(), time.process_time()
@@ -320,6 +335,7 @@ def overhead(steps: int) -> None:
             "wall_all": [round(w, 2) for w, _ in rows],
         }
     print(json.dumps(out), flush=True)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> int:
@@ -333,7 +349,7 @@ def main() -> int:
     args = ap.parse_args()
     print(json.dumps({"machine": _machine()}), flush=True)
     if args.overhead:
-        overhead(args.steps)
+        overhead(args.steps, "tiny" if args.tiny else "full")
     elif args.index:
         index_cost()
     else:

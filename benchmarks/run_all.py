@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "cover": (["--model", "htdemucs", "--seconds", "20", "--once"], []),
     "server": (["--n", "50", "--fixture-jobs"], []),
     "signin": (["--n", "10"], ["--n", "50"]),
+    "stop": (["--tiny"], []),
 }
 
 

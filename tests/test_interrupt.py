@@ -333,3 +333,23 @@ def test_decoding_a_song_stops_within_a_block(tmp_path):
         load_audio(song, sr=16000)
     assert token.looks == 3
     assert no_hooks_left()
+
+
+def test_a_long_call_outside_torch_is_left_running_on_a_stop():
+    from persona.interrupt import outside
+
+    release, finished = threading.Event(), threading.Event()
+
+    def index_training():  # stands for FAISS: one call nothing can stop
+        release.wait(30)
+        finished.set()
+        return "index"
+
+    assert outside(lambda: "done", StopAfter()) == "done"
+    try:
+        with pytest.raises(Cancelled):
+            outside(index_training, StopAfter(after=1))
+        assert not finished.is_set()  # the caller did not wait for it
+    finally:
+        release.set()
+    assert finished.wait(30)

@@ -12,16 +12,17 @@ they exist while some thread is inside a region and are removed after. The token
 call, so it must answer cheaply (``AttemptToken`` reads the job store at most every 0.25 s).
 Regions nest (a training's preview conversion runs inside the training's), and a backward hook
 keeps the tokens of its forward, so it works on autograd's own threads too. Work outside torch
-modules calls ``check()`` where it loops (decoding looks at every block); what neither reaches
-(one FAISS, pyworld or ONNX call) is looked at between its calls.
+modules calls ``check()`` where it loops (decoding looks at every block); one long call nothing
+reaches (FAISS) runs ``outside`` this thread, which stops waiting for it on a Stop; the rest
+(a pyworld or ONNX call over seconds of audio) is looked at between calls.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from persona.progress import NEVER_CANCELLED, CancelToken
 
@@ -31,6 +32,7 @@ _regions = 0  # open regions in every thread; the global hooks exist while > 0
 _handles: list = []
 _MARK = "_persona_watched"  # on a tensor that already carries the backward check
 torch: Any = None  # imported when the first region opens: importing this module stays light
+T = TypeVar("T")
 
 
 def _check(tokens: tuple[CancelToken, ...]) -> None:
@@ -99,6 +101,32 @@ def interruptible(cancel: CancelToken | None) -> Iterator[None]:
     finally:
         _local.tokens = outer
         _close()
+
+
+def outside(fn: Callable[[], T], cancel: CancelToken | None, every_s: float = 0.05) -> T:
+    """``fn()``, one long call no hook reaches (FAISS training an index: tens of seconds for an
+    hour of voice), in a helper thread while this one looks at ``cancel`` (and this thread's
+    regions) every ``every_s``: a Stop raises here at once. The call itself cannot be stopped; it
+    runs on in the background and its result is dropped, so ``fn`` must write nothing."""
+    tokens = (*getattr(_local, "tokens", ()), *(() if cancel is None else (cancel,)))
+    if not tokens or tokens == (NEVER_CANCELLED,):
+        return fn()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            box["error"] = exc
+
+    helper = threading.Thread(target=run, daemon=True, name="persona-outside")
+    helper.start()
+    while helper.is_alive():
+        _check(tokens)
+        helper.join(every_s)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def check() -> None:

@@ -5,7 +5,8 @@ k-means centres (scikit-learn's MiniBatchKMeans, random init, batch 256 x CPU co
 ``IVF<n>,Flat`` index with ``n = max(1, min(int(16 * sqrt(N)), N // 39))`` and nprobe 1 is
 trained on them and then filled in batches of 8192. The file is named
 ``added_IVF<n>_Flat_nprobe_1_<name>_v2.index`` so RVC and other tools recognise it.
-Differs in: the index is written atomically; only the ``added_`` file is kept.
+Differs in: the index is written atomically; only the ``added_`` file is kept; a Stop does not
+wait for the k-means or FAISS's training (``persona.interrupt.outside``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from persona.fsutil import atomic_path
+from persona.interrupt import outside
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 
@@ -52,25 +54,26 @@ def build_index(
         from sklearn.cluster import MiniBatchKMeans
 
         progress("index", 0.1, msg("index_build"))
-        big = (
-            MiniBatchKMeans(
-                n_clusters=KMEANS_CENTRES,
-                batch_size=256 * (os.cpu_count() or 1),
-                compute_labels=False,
-                init="random",
-                random_state=seed,
-            )
-            .fit(big)
-            .cluster_centers_.astype(np.float32)
+        kmeans = MiniBatchKMeans(
+            n_clusters=KMEANS_CENTRES,
+            batch_size=256 * (os.cpu_count() or 1),
+            compute_labels=False,
+            init="random",
+            random_state=seed,
         )
+        big = outside(lambda: kmeans.fit(big).cluster_centers_.astype(np.float32), cancel)
     cancel.check()
     n_ivf = n_ivf_for(big.shape[0])
     index = faiss.index_factory(big.shape[1], f"IVF{n_ivf},Flat")
     faiss.extract_index_ivf(index).nprobe = 1
     progress("index", 0.4, msg("index_build"))
-    index.train(big)
-    for start in range(0, big.shape[0], 8192):
-        index.add(big[start : start + 8192])
+
+    def train_and_fill() -> None:
+        index.train(big)
+        for start in range(0, big.shape[0], 8192):
+            index.add(big[start : start + 8192])
+
+    outside(train_and_fill, cancel)  # an hour of voice trains for minutes: a Stop does not wait
     target = Path(out_dir) / index_name(n_ivf, name, version)
     with atomic_path(target) as tmp:
         faiss.write_index(index, str(tmp))

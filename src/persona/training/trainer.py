@@ -248,7 +248,9 @@ def train_model(
     from persona.training.previews import SaveKeeper
 
     # The index only needs the features: built before training, previews use it as a cover would.
-    index_path = build_index([Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed)
+    index_path = build_index(
+        [Path(p) for p in state["features"]], exp, request.name, seed=cfg.train.seed, cancel=cancel
+    )
     cancel.check()
     preview_source = state.get("preview_source")
     keeper = SaveKeeper(

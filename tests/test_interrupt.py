@@ -353,3 +353,18 @@ def test_a_long_call_outside_torch_is_left_running_on_a_stop():
     finally:
         release.set()
     assert finished.wait(30)
+
+
+def test_harvest_pitch_is_the_same_in_a_region_and_stops_there():
+    from persona.interrupt import interruptible
+    from persona.rvc.f0 import compute_f0
+    from persona.testing.content import voice_like
+
+    wav = voice_like(2.0)
+    args = dict(p_len=len(wav) // 160, pitch=0.0, filter_radius=3)
+    plain = compute_f0("harvest", wav, **args)
+    with interruptible(StopAfter()):
+        watched = compute_f0("harvest", wav, **args)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, watched, strict=True))
+    with pytest.raises(Cancelled), interruptible(StopAfter(after=0)):
+        compute_f0("harvest", wav, **args)

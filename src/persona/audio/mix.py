@@ -32,6 +32,7 @@ from persona.audio.encode import FORMATS, BlockWriter
 from persona.audio.loudness import LoudnessMeter, db_to_gain, gain_to_db, true_peak
 from persona.errors import PersonaError
 from persona.fsutil import atomic_path
+from persona.interrupt import outside
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 
@@ -122,8 +123,9 @@ def _prerender_pitch_shift(stem: MixStem, sr: int, path: Path) -> MixStem:
     data, file_sr = sf.read(str(stem.path), dtype="float32", always_2d=True)
     if file_sr != sr:
         raise ValueError(f"stem {stem.path} is at {file_sr} Hz, the mix at {sr} Hz")
-    out = pedalboard.Pedalboard(list(stem.effects))(np.ascontiguousarray(data.T), sr)
+    board, channels_first = pedalboard.Pedalboard(list(stem.effects)), np.ascontiguousarray(data.T)
     del data
+    out = outside(lambda: board(channels_first, sr), None)  # seconds for a song: a Stop does not wait
     sf.write(str(path), out.T, sr, subtype="FLOAT")
     return MixStem(path, stem.gain_db, (), stem.name)
 

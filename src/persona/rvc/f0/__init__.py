@@ -77,9 +77,13 @@ def _estimate(
 
         f0 = pm_pad(pieces.in_pieces(pm_frames, x, pieces.RULES["pm"]), p_len)
     elif method == "harvest":
+        from persona.interrupt import outside
         from persona.rvc.f0.classic import harvest_f0
 
-        f0 = pieces.in_pieces(lambda seg: harvest_f0(seg, filter_radius), x, pieces.RULES["harvest"])
+        # WORLD takes ~1/3 s per second of audio in one call: a Stop does not wait for it.
+        f0 = pieces.in_pieces(
+            lambda seg: outside(lambda: harvest_f0(seg, filter_radius), None), x, pieces.RULES["harvest"]
+        )
     elif method == "crepe":
         from persona.rvc.f0.crepe import crepe_f0
 

@@ -1,14 +1,19 @@
 // Accounts: the first admin from the first-run page (this machine only), then every page asks
 // to sign in; a second person added on the admin page signs in (a wrong password in Korean
 // first), sees their usage, makes a token that works for scripts, and signs out; on a phone.
+// Then they change their password by keyboard: their other session ends, the token still works,
+// the old password is refused and the new one signs in.
 import { join } from "node:path";
+import { checkAccessibility } from "../lib/axe.mjs";
 import { modelUrl } from "../lib/context.mjs";
 import { DESKTOP, JOB_TIMEOUT, PHONE } from "../lib/paths.mjs";
 import { assert } from "../lib/runner.mjs";
+import { checkWords } from "../lib/words.mjs";
 
 export const server = "accounts";
 const ADMIN = { name: "관리자", password: "correct horse battery staple" };
 const MINA = { name: "Mina", password: "purple monkey dishwasher 42" };
+const MINA_NEW = "quiet lantern orchard 7 river";
 
 async function signIn(page, who, password = who.password) {
   const form = page.getByRole("form", { name: "로그인" });
@@ -81,6 +86,7 @@ export default async function journey(ctx, test) {
     await page.getByLabel("토큰 이름 (어디에 쓰는지)").fill("노트북");
     await page.getByRole("button", { name: "새 토큰 만들기" }).click();
     const token = (await page.getByTestId("new-token").textContent()).trim();
+    ctx.state.minaToken = token;
     const me = await api("/me", { headers: { Authorization: `Bearer ${token}` } });
     assert(me.status === 200 && me.body.username === MINA.name, `token /api/me: ${me.status}`);
     await shot("accounts-phone-tokens");
@@ -90,4 +96,54 @@ export default async function journey(ctx, test) {
     const cookieUse = await page.evaluate(async () => (await fetch("/api/me")).status);
     assert(cookieUse === 401, `after sign-out the browser still reached /api/me: ${cookieUse}`);
   }, { needs: ["accounts: the admin adds a person and sees them on the admin page"] });
+
+  await test("accounts on a phone: change the password by keyboard; other sessions end, tokens stay, the new one signs in", async () => {
+    await page.setViewportSize(PHONE);
+    await page.goto(`${ctx.base}/library`);
+    await signIn(page, MINA);
+    await page.getByLabel(`${MINA.name} 계정 메뉴`).waitFor();
+    // Another device of Mina's, signed in too (a session cookie outside this browser).
+    const laptop = await fetch(`${ctx.base}/api/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: MINA.name, password: MINA.password }),
+    });
+    const laptopCookie = (laptop.headers.get("set-cookie") || "").split(";")[0];
+    const laptopMe = async () => (await fetch(`${ctx.base}/api/me`, { headers: { Cookie: laptopCookie } })).status;
+    assert(laptop.status === 200 && (await laptopMe()) === 200, `second session: ${laptop.status}`);
+    await page.getByLabel(`${MINA.name} 계정 메뉴`).click();
+    await page.getByRole("link", { name: "비밀번호 바꾸기" }).click();
+    const form = page.getByRole("form", { name: "비밀번호 바꾸기" });
+    await form.waitFor();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(wide <= PHONE.width, `the password page is wider than the phone: ${wide}px`);
+    await form.getByLabel("지금 비밀번호").focus();
+    await page.keyboard.type("not the password");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(MINA_NEW);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(MINA_NEW);
+    await page.keyboard.press("Enter");
+    const wrong = await page.getByRole("alert").textContent();
+    assert(wrong.includes("비밀번호가 맞지 않습니다"), `wrong current password: ${wrong}`);
+    await form.getByLabel("지금 비밀번호").fill(MINA.password);
+    await form.getByLabel("지금 비밀번호").press("Enter");
+    const done = await page.getByTestId("password-changed").textContent();
+    assert(done.includes("로그아웃되었습니다") && done.includes("접근 토큰은 그대로"), `after the change: ${done}`);
+    await shot("accounts-phone-password");
+    await checkAccessibility(page, "the password page on a phone"); // the test ends on another page
+    await checkWords(page, "the password page on a phone");
+    assert((await laptopMe()) === 401, "the other session still works after the password change");
+    const here = await page.evaluate(async () => (await fetch("/api/me")).status);
+    assert(here === 200, `this browser was signed out by its own password change: ${here}`);
+    const byToken = await api("/me", { headers: { Authorization: `Bearer ${ctx.state.minaToken}` } });
+    assert(byToken.status === 200, `the token stopped working after the password change: ${byToken.status}`);
+    await page.getByLabel(`${MINA.name} 계정 메뉴`).click();
+    await page.getByRole("button", { name: "로그아웃" }).click();
+    await signIn(page, MINA);
+    const old = await page.getByRole("alert").textContent();
+    assert(old.includes("이름 또는 비밀번호가 맞지 않습니다"), `the old password: ${old}`);
+    await signIn(page, MINA, MINA_NEW);
+    await page.getByLabel(`${MINA.name} 계정 메뉴`).waitFor();
+  }, { needs: ["accounts on a phone: wrong password in Korean, sign in, usage, a token for scripts, sign out"] });
 }

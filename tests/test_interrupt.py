@@ -235,10 +235,17 @@ def test_a_stop_during_a_saves_preview_keeps_the_save_without_it(settings, tmp_p
     token = StopAfter()
     spy = Spy()
 
+    def arm(module, args):  # the preview's first model call (RMVPE): stop a few layers in
+        if not spy.began:
+            token.stop_in(10)
+
     def on_save(epoch, net_g):
-        token.stop_in(30)  # inside the preview's pitch model (RMVPE) or its content encoder
-        with spy:
-            return keeper.on_save(epoch, net_g)
+        handle = torch_module.register_module_forward_pre_hook(arm)
+        try:
+            with spy:
+                return keeper.on_save(epoch, net_g)
+        finally:
+            handle.remove()
 
     g, d = build_pretrained("40k", "tiny")
     out = loop.run(

@@ -22,6 +22,7 @@ import numpy as np
 
 from persona import provenance
 from persona.errors import PersonaError
+from persona.interrupt import outside
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.rvc.options import ConversionOptions
@@ -211,8 +212,8 @@ def convert_audio(
     model = resolve_model(model_ref, index)
     progress("convert", 0.0, msg("convert_loading"))
     folder = Path(embedder_folder) if embedder_folder is not None else None
-    pipe = build_pipeline(settings, model, options, embedder_folder=folder)
-    cancel.check()
+    # The models load in seconds, in calls nothing stops: a Stop does not wait for them.
+    pipe = outside(lambda: build_pipeline(settings, model, options, embedder_folder=folder), cancel)
     if int(sr) != 16000:
         from persona.audio.resample import resample
 

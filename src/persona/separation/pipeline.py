@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.interrupt import outside
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.separation import engine
@@ -176,7 +177,7 @@ def separate_song(
 
         vocals_model, *extra = models
         stream = engine.separate_stream(
-            _runner(settings, vocals_model),
+            outside(lambda: _runner(settings, vocals_model), cancel),  # seconds of loading
             song_wav,
             build / "vocals.wav",
             build / "instrumental.wav",
@@ -194,7 +195,7 @@ def separate_song(
             cancel.check()
             if model.role == "karaoke":
                 engine.separate_file(
-                    _runner(settings, model),
+                    outside(lambda model=model: _runner(settings, model), cancel),
                     voice,
                     build / "lead.wav",
                     build / "backing.wav",
@@ -206,7 +207,7 @@ def separate_song(
                 voice = build / "lead.wav"
             elif model.role == "dereverb":
                 engine.separate_file(
-                    _runner(settings, model),
+                    outside(lambda model=model: _runner(settings, model), cancel),
                     voice,
                     build / "dry.wav",
                     build / "reverb.wav",

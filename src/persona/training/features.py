@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from persona.interrupt import interruptible
+from persona.interrupt import interruptible, outside
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.training.data import Example
@@ -94,9 +94,8 @@ def extract_features(
 
     for sub in (COARSE_DIR, F0_DIR, FEATURE_DIR):
         (exp_dir / sub).mkdir(parents=True, exist_ok=True)
-    cancel.check()
-    encoder = ContentEncoder.load(assets, device=device)  # seconds on a CPU: checked on both sides
-    cancel.check()
+    # Seconds on a CPU, in one call: a Stop does not wait for it (persona.interrupt.outside).
+    encoder = outside(lambda: ContentEncoder.load(assets, device=device), cancel)
     examples: list[Example] = []
     voiced: list[np.ndarray] = []
     feature_files: list[Path] = []
@@ -160,8 +159,7 @@ def mute_examples(
     if not all(p.exists() for p in (wav, feat, pitch, pitchf)):
         sf.write(wav, np.zeros(int(MUTE_SECONDS * sr), dtype=np.float32), sr, subtype="FLOAT")
         zeros16k = torch.zeros(1, int(MUTE_SECONDS * 16000), device=device)
-        encoder = ContentEncoder.load(assets, device=device)
-        cancel.check()
+        encoder = outside(lambda: ContentEncoder.load(assets, device=device), cancel)
         with torch.no_grad(), interruptible(cancel):
             norm = getattr(encoder, "training_normalize", False)
             feats = encoder.extract(zeros16k, "v2", normalize=norm).squeeze(0).float().cpu().numpy()

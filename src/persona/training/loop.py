@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from persona.errors import Cancelled, PersonaError
-from persona.interrupt import interruptible
+from persona.interrupt import interruptible, outside
 from persona.messages import msg
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.rvc import train_checkpoint
@@ -234,7 +234,8 @@ def run(
     torch.manual_seed(cfg.train.seed)
     dev = torch.device(device)
     use_amp = dev.type == "cuda"
-    net_g, net_d = build_nets(cfg, use_amp)
+    # Building the nets and reading the base take seconds at full size, in calls nothing stops.
+    net_g, net_d = outside(lambda: build_nets(cfg, use_amp), cancel)
     net_g, net_d = net_g.to(dev), net_d.to(dev)
     hp = cfg.train
     optim_g, optim_d = make_optimizers(net_g, net_d, cfg)
@@ -251,7 +252,7 @@ def run(
     else:
         first_epoch, global_step = 1, 0
         if callable(pretrained):
-            pretrained = pretrained()
+            pretrained = outside(pretrained, cancel)
         if pretrained is not None:
             for net, state, what in (
                 (net_g, pretrained[0], "generator"),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from persona.errors import PersonaError
+from persona.interrupt import outside
 from persona.rvc.f0 import hybrid, pieces, postprocess
 from persona.rvc.options import F0_METHODS
 
@@ -77,7 +78,6 @@ def _estimate(
 
         f0 = pm_pad(pieces.in_pieces(pm_frames, x, pieces.RULES["pm"]), p_len)
     elif method == "harvest":
-        from persona.interrupt import outside
         from persona.rvc.f0.classic import harvest_f0
 
         # WORLD takes ~1/3 s per second of audio in one call: a Stop does not wait for it.
@@ -92,7 +92,8 @@ def _estimate(
         path = Path(rmvpe_path) if rmvpe_path is not None else _asset(assets, "rmvpe.pt")
         if not path.is_file():
             raise PersonaError("asset_missing", f"RMVPE weights not found at {path}")
-        rmvpe = _rmvpe(str(path), path.stat().st_mtime, str(device))
+        # 360 MB read and built in one call: a Stop does not wait for it (the load still caches)
+        rmvpe = outside(lambda: _rmvpe(str(path), path.stat().st_mtime, str(device)), None)
         f0 = pieces.in_pieces(
             lambda seg: rmvpe.infer_from_audio(seg, thred=RMVPE_THRESHOLD), x, pieces.RULES["rmvpe"]
         )

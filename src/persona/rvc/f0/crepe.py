@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from persona.errors import PersonaError
+from persona.interrupt import outside
 
 SR = 16000
 WINDOW = 1024
@@ -152,7 +153,7 @@ def crepe_f0(
     import librosa  # only for its Viterbi decoder
     from scipy import stats
 
-    model = model if model is not None else _cached(capacity, str(device))
+    model = model if model is not None else outside(lambda: _cached(capacity, str(device)), None)
     dev = next(model.parameters()).device
     audio = torch.tensor(np.copy(x))[None].float()
     total = 1 + int(audio.size(1) // hop)

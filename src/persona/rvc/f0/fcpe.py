@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from persona.errors import PersonaError
+from persona.interrupt import outside
 from persona.rvc.f0 import pieces
 
 
@@ -262,7 +263,7 @@ def fcpe_f0(
     p = Path(path) if path is not None else bundled_path()
     if not p.is_file():
         raise PersonaError("asset_missing", f"FCPE weights not found at {p}")
-    wav2mel, model = _cached(str(p), p.stat().st_mtime, str(device))
+    wav2mel, model = outside(lambda: _cached(str(p), p.stat().st_mtime, str(device)), None)
     dev = next(model.parameters()).device
     bounds = pieces.piece_bounds(len(x), PIECE_RULE)
     if len(bounds) == 1:

@@ -3,7 +3,7 @@
 torchfcpe 0.0.4 imports torchaudio at module level (for resampling we never need: RVC feeds 16 kHz),
 so it is only located, not imported; its bundled ``assets/fcpe_c_v001.pt`` (``{"model": state_dict,
 "config_dict": {...}}``, or the same format as the ``fcpe.pt`` asset) is read with
-``weights_only=True``. Numerics follow torchfcpe's ``spawn_bundled_infer_model`` + ``infer`` as
+``persona.rvc.pth.read_checkpoint`` (weights only). Numerics follow torchfcpe's ``spawn_bundled_infer_model`` + ``infer`` as
 RVC's ``infer/fcpe.py`` calls them (``decoder_mode="local_argmax"``, ``threshold=0.006``):
 log-mel of 128 Slaney-scale bands (0..8000 Hz, librosa's default filterbank), STFT n_fft = win =
 1024, hop 160, reflect-padded by 432 samples each side and not centred, magnitude
@@ -28,6 +28,8 @@ from torch.nn.utils.parametrizations import weight_norm
 from persona.errors import PersonaError
 from persona.interrupt import outside
 from persona.rvc.f0 import pieces
+from persona.rvc.f0.mel import triangular_filters
+from persona.rvc.pth import read_checkpoint
 
 
 def _hz_to_mel_slaney(f: np.ndarray) -> np.ndarray:
@@ -51,17 +53,8 @@ def _mel_to_hz_slaney(m: np.ndarray) -> np.ndarray:
 
 def slaney_mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
     """librosa.filters.mel's default (Slaney scale, Slaney norm), float32."""
-    fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
-    mel_f = _mel_to_hz_slaney(np.linspace(_hz_to_mel_slaney(fmin), _hz_to_mel_slaney(fmax), n_mels + 2))
-    fdiff = np.diff(mel_f)
-    ramps = np.subtract.outer(mel_f, fftfreqs)
-    weights = np.zeros((n_mels, len(fftfreqs)), dtype=np.float32)
-    for i in range(n_mels):
-        lower = -ramps[i] / fdiff[i]
-        upper = ramps[i + 2] / fdiff[i + 1]
-        weights[i] = np.maximum(0, np.minimum(lower, upper))
-    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
-    return weights
+    edges = _mel_to_hz_slaney(np.linspace(_hz_to_mel_slaney(fmin), _hz_to_mel_slaney(fmax), n_mels + 2))
+    return triangular_filters(edges, sr, n_fft)
 
 
 class Wav2Mel(nn.Module):
@@ -207,12 +200,7 @@ def bundled_path() -> Path:
 
 def load_fcpe(path: str | Path, device: str | torch.device = "cpu") -> tuple[Wav2Mel, FCPE]:
     path = Path(path)
-    try:
-        ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise PersonaError(
-            "asset_invalid", f"{path} is not a readable FCPE model ({type(exc).__name__})"
-        ) from exc
+    ckpt = read_checkpoint(path, code="asset_invalid")
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
         raise PersonaError("asset_invalid", f"{path} is not an FCPE checkpoint (no 'model' state dict)")
     cfg = ckpt.get("config_dict") or {}

@@ -6,7 +6,8 @@ area norm, n_fft = win = 1024, hop 160, centred reflect-padded STFT with a perio
 a BiGRU and a 360-bin sigmoid head) on frames padded to a multiple of 32; local weighted-average
 decoding over 9 bins around the argmax, with 0 Hz where the peak salience is <= ``thred`` (0.03).
 The module tree mirrors RVC's so parameter names match; its sizes are read from the state dict,
-so smaller test models load too. The mel filterbank is built here (no librosa at runtime);
+so smaller test models load too. The mel filterbank is built here (no librosa at runtime; the
+triangles between its HTK band edges are ``mel.py``'s);
 ``tests/test_f0_rmvpe.py`` checks it equals ``librosa.filters.mel(htk=True)``.
 """
 
@@ -20,6 +21,8 @@ import torch
 from torch import nn
 
 from persona.errors import PersonaError
+from persona.rvc.f0.mel import triangular_filters
+from persona.rvc.pth import read_checkpoint
 
 N_MELS = 128
 N_CLASS = 360
@@ -46,18 +49,8 @@ def mel_filterbank(
     sr: int = SR, n_fft: int = N_FFT, n_mels: int = N_MELS, fmin: float = MEL_FMIN, fmax: float = MEL_FMAX
 ) -> np.ndarray:
     """(n_mels, n_fft // 2 + 1) float32 triangular HTK-mel filters with Slaney area normalisation."""
-    fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
-    mel_f = _mel_to_hz_htk(np.linspace(_hz_to_mel_htk(fmin), _hz_to_mel_htk(fmax), n_mels + 2))
-    fdiff = np.diff(mel_f)
-    ramps = np.subtract.outer(mel_f, fftfreqs)
-    weights = np.zeros((n_mels, len(fftfreqs)), dtype=np.float32)
-    for i in range(n_mels):
-        lower = -ramps[i] / fdiff[i]
-        upper = ramps[i + 2] / fdiff[i + 1]
-        weights[i] = np.maximum(0, np.minimum(lower, upper))
-    enorm = 2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels])
-    weights *= enorm[:, np.newaxis]
-    return weights
+    edges = _mel_to_hz_htk(np.linspace(_hz_to_mel_htk(fmin), _hz_to_mel_htk(fmax), n_mels + 2))
+    return triangular_filters(edges, sr, n_fft)
 
 
 class MelSpectrogram(nn.Module):
@@ -281,12 +274,7 @@ class RMVPE:
         path = Path(path)
         if not path.is_file():
             raise PersonaError("asset_missing", f"RMVPE weights not found at {path}")
-        try:
-            sd = torch.load(str(path), map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise PersonaError(
-                "asset_invalid", f"{path} is not a readable RMVPE model ({type(exc).__name__})"
-            ) from exc
+        sd = read_checkpoint(path, code="asset_invalid")
         if isinstance(sd, dict) and isinstance(sd.get("model"), dict):
             sd = sd["model"]
         if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):

@@ -322,7 +322,8 @@ def test_a_stop_inside_the_separator_ends_the_separation(settings, tmp_path):
     sf.write(song, synthetic_song(2.0)["mix"].T, 44100, subtype="FLOAT")
     token = StopAfter(after=20)
     with Spy() as spy, pytest.raises(Cancelled):
-        engine.separate_file(runner, song, tmp_path / "t.wav", tmp_path / "r.wav", cancel=token)
+        for _ in engine.separate_stream(runner, song, tmp_path / "t.wav", tmp_path / "r.wav", cancel=token):
+            pass
     assert spy.began > spy.returned  # the model's chunk never finished
     assert not (tmp_path / "t.wav").exists() and not (tmp_path / "r.wav").exists()
     assert no_hooks_left()

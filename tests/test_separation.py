@@ -67,7 +67,11 @@ def test_long_input_in_segments_keeps_length(settings, tmp_path):
     w, c = write_model(settings.assets, "bs_roformer")
     runner = engine.load_separator(MODELS["bs_roformer"], w, c)
     song = _song(tmp_path, 3.3)
-    engine.separate_file(runner, song, tmp_path / "t.wav", tmp_path / "r.wav", segment_s=1.0, overlap_s=0.25)
+    stream = engine.separate_stream(
+        runner, song, tmp_path / "t.wav", tmp_path / "r.wav", segment_s=1.0, overlap_s=0.25
+    )
+    for _ in stream:  # the files appear when the stream runs to its end
+        pass
     mix, _ = sf.read(str(song))
     t, _ = sf.read(str(tmp_path / "t.wav"))
     r, _ = sf.read(str(tmp_path / "r.wav"))
@@ -92,7 +96,7 @@ def test_cache_hit_skips_separation(settings, tmp_path, monkeypatch):
     song = _song(tmp_path)
     first = separate_song(settings, song, "sha-c", 44100)
     calls = []
-    monkeypatch.setattr(engine, "separate_file", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(engine, "separate_stream", lambda *a, **k: calls.append(a))
     second = separate_song(settings, song, "sha-c", 44100)
     assert second.cached and not calls and second.paths == first.paths
     assert cache_key("x", {"a": 1}) != cache_key("x", {"a": 2}) != cache_key("y", {"a": 2})

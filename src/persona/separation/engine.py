@@ -21,7 +21,6 @@ rate and channel count. input == target + residual holds to float rounding, as i
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -181,33 +180,6 @@ def segment_frames(runner: ModelRunner, sr: int, segment_s: float) -> int:
     return max(int(steps * runner.step_s * sr), 1)
 
 
-def separate_file(
-    runner: ModelRunner,
-    input_path: Path,
-    target_path: Path,
-    residual_path: Path,
-    *,
-    segment_s: float = SEGMENT_S,
-    overlap_s: float = OVERLAP_S,
-    progress: ProgressFn = null_progress,
-    cancel: CancelToken = NEVER_CANCELLED,
-) -> None:
-    """Write ``runner``'s target stem of ``input_path`` and the residual, atomically."""
-    stream = separate_stream(
-        runner,
-        input_path,
-        target_path,
-        residual_path,
-        segment_s=segment_s,
-        overlap_s=overlap_s,
-        progress=progress,
-        cancel=cancel,
-    )
-    with contextlib.closing(stream):
-        for _ in stream:
-            pass
-
-
 def separate_stream(
     runner: ModelRunner,
     input_path: Path,
@@ -219,7 +191,8 @@ def separate_stream(
     progress: ProgressFn = null_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """As ``separate_file``, yielding ``(start, target, residual)`` for each finished span in order.
+    """Write ``runner``'s target stem of ``input_path`` and the residual, atomically, yielding
+    ``(start, target, residual)`` for each finished span in order.
 
     A span is final when yielded (the next segment only crossfades what comes after it). The
     files appear when the generator runs to its end; closing it early leaves none behind.

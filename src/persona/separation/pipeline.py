@@ -1,6 +1,6 @@
 """Separate a song into the stems a cover needs, through the stems cache.
 
-Stages (each one model pass over a file, see ``engine.separate_file``):
+Stages (each one model pass over a file, see ``engine.separate_stream``; ``_STAGE_STEMS``):
 1. vocals model on the mix -> ``vocals`` + ``instrumental`` (= mix - vocals);
 2. optional karaoke model on the vocals -> ``lead`` + ``backing`` (= vocals - lead);
 3. optional de-reverb model on the lead (or the vocals) -> ``dry`` (its reverb residue is dropped;
@@ -132,6 +132,13 @@ def unload_models() -> None:
 
 BlockFn = Callable[[int, dict[str, np.ndarray]], None]
 
+# What each stage writes, by its model's role: (target stem, residual stem, keep the residual).
+_STAGE_STEMS = {
+    "vocals": ("vocals", "instrumental", True),
+    "karaoke": ("lead", "backing", True),
+    "dereverb": ("dry", "reverb", False),  # the mixer can add a fresh reverb after conversion
+}
+
 
 def separate_song(
     settings: Settings,
@@ -175,48 +182,29 @@ def separate_song(
         def stage(i: int) -> ProgressFn:
             return lambda s, f, m="", **kw: progress("separate", (i + f) / n, m, **kw)
 
-        vocals_model, *extra = models
-        stream = engine.separate_stream(
-            outside(lambda: _runner(settings, vocals_model), cancel),  # seconds of loading
-            song_wav,
-            build / "vocals.wav",
-            build / "instrumental.wav",
-            segment_s=segment_s,
-            progress=stage(0),
-            cancel=cancel,
-        )
-        with contextlib.closing(stream):
-            for start, vocals, instrumental in stream:
-                if on_block is not None and not extra:
-                    on_block(start, {"vocals": vocals, "instrumental": instrumental})
-        files.update(vocals="vocals.wav", instrumental="instrumental.wav")
-        voice = build / "vocals.wav"
-        for i, model in enumerate(extra, start=1):
+        voice = song_wav
+        for i, model in enumerate(models):
             cancel.check()
-            if model.role == "karaoke":
-                engine.separate_file(
-                    outside(lambda model=model: _runner(settings, model), cancel),
-                    voice,
-                    build / "lead.wav",
-                    build / "backing.wav",
-                    segment_s=segment_s,
-                    progress=stage(i),
-                    cancel=cancel,
-                )
-                files.update(lead="lead.wav", backing="backing.wav")
-                voice = build / "lead.wav"
-            elif model.role == "dereverb":
-                engine.separate_file(
-                    outside(lambda model=model: _runner(settings, model), cancel),
-                    voice,
-                    build / "dry.wav",
-                    build / "reverb.wav",
-                    segment_s=segment_s,
-                    progress=stage(i),
-                    cancel=cancel,
-                )
-                (build / "reverb.wav").unlink()
-                files["dry"] = "dry.wav"
+            target, residual, keep_residual = _STAGE_STEMS[model.role]
+            stream = engine.separate_stream(
+                outside(lambda model=model: _runner(settings, model), cancel),  # seconds of loading
+                voice,
+                build / f"{target}.wav",
+                build / f"{residual}.wav",
+                segment_s=segment_s,
+                progress=stage(i),
+                cancel=cancel,
+            )
+            with contextlib.closing(stream):
+                for start, target_block, residual_block in stream:
+                    if on_block is not None and n == 1:
+                        on_block(start, {target: target_block, residual: residual_block})
+            files[target] = f"{target}.wav"
+            if keep_residual:
+                files[residual] = f"{residual}.wav"
+            else:
+                (build / f"{residual}.wav").unlink()
+            voice = build / f"{target}.wav"  # the next stage works on this stage's voice
         cancel.check()
         stems = cache.put(key, build, files, info={"models": params["models"], "sr": sr})
     except BaseException:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -48,13 +49,16 @@ def _randomize_norms(model: torch.nn.Module, gen: torch.Generator) -> None:
                 mod.running_var.copy_(1 + 0.2 * torch.rand(mod.running_var.shape, generator=gen))
 
 
-def random_hubert(*, seed: int = 0, tiny: bool = True):  # noqa: ANN201
-    """A HubertModelWithFinalProj with seeded random weights (HuBERT base size unless tiny)."""
+def random_hubert(*, seed: int = 0, tiny: bool = True, config: dict[str, Any] | None = None):  # noqa: ANN201
+    """A HubertModelWithFinalProj with seeded random weights: of ``config`` (HubertConfig's
+    keyword arguments) when given, else ``TINY_HUBERT`` when ``tiny``, else HuBERT base size."""
     from transformers import HubertConfig
 
     from persona.rvc.content import HubertModelWithFinalProj
 
-    config = HubertConfig(**TINY_HUBERT) if tiny else HubertConfig()
+    if config is None:
+        config = TINY_HUBERT if tiny else {}
+    config = HubertConfig(**config)
     torch.manual_seed(seed)
     model = HubertModelWithFinalProj(config).eval()
     _randomize_norms(model, torch.Generator().manual_seed(seed + 1))
@@ -62,11 +66,16 @@ def random_hubert(*, seed: int = 0, tiny: bool = True):  # noqa: ANN201
 
 
 def write_hubert_folder(
-    path: str | Path, *, seed: int = 0, tiny: bool = True, safetensors: bool = True
+    path: str | Path,
+    *,
+    seed: int = 0,
+    tiny: bool = True,
+    config: dict[str, Any] | None = None,
+    safetensors: bool = True,
 ) -> Path:
-    """Write a random HuBERT as a transformers folder; returns the folder."""
+    """Write a random HuBERT (as ``random_hubert``) as a transformers folder; returns the folder."""
     path = Path(path)
-    model = random_hubert(seed=seed, tiny=tiny)
+    model = random_hubert(seed=seed, tiny=tiny, config=config)
     model.save_pretrained(str(path), safe_serialization=safetensors)
     if not safetensors and not (path / "pytorch_model.bin").exists():  # transformers may refuse .bin
         torch.save(model.state_dict(), path / "pytorch_model.bin")

@@ -15,60 +15,32 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from persona.testing.content import TINY_HUBERT, write_hubert_folder
+
 # RVC's v2 40k configuration (configs/v2 of upstream RVC, 40k uses v1/40k.json's model block).
 FULL_40K = [1025, 32, 192, 192, 768, 2, 6, 3, 0, "1", [3, 7, 11], [[1, 3, 5]] * 3, [10, 10, 2, 2], 512, [16, 16, 4, 4], 109, 256, 40000]  # fmt: skip
 TINY_40K = [1025, 32, 16, 16, 32, 2, 2, 3, 0, "1", [3], [[1, 3, 5]], [10, 10, 2, 2], 32, [20, 20, 4, 4], 1, 16, 40000]  # fmt: skip
 
+# v1 keeps HuBERT base's 12 layers (it reads layer 9) and a 256-d final_proj on a 32-d model.
+TINY_HUBERT_V1 = {**TINY_HUBERT, "num_hidden_layers": 12, "classifier_proj_size": 256}
+# v2 reads the last layer: 2 layers of HuBERT base's 768 width.
 TINY_HUBERT_V2 = {
+    **TINY_HUBERT_V1,
     "hidden_size": 768,
     "num_hidden_layers": 2,
-    "num_attention_heads": 2,
     "intermediate_size": 64,
-    "conv_dim": (16,) * 7,
-    "num_conv_pos_embeddings": 16,
     "num_conv_pos_embedding_groups": 16,
-    "classifier_proj_size": 256,
-}
-TINY_HUBERT_V1 = {
-    "hidden_size": 32,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 2,
-    "intermediate_size": 48,
-    "conv_dim": (16,) * 7,
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 4,
-    "classifier_proj_size": 256,
 }
 
 
 def write_hubert(folder: str | Path, config: dict | None, seed: int = 0) -> Path:
     """A random HubertModelWithFinalProj saved as a transformers folder (None = HuBERT base)."""
-    from transformers import HubertConfig
-
-    from persona.rvc.content import HubertModelWithFinalProj
-
-    torch.manual_seed(seed)
-    model = HubertModelWithFinalProj(HubertConfig(**(config or {}))).eval()
-    with torch.no_grad():  # non-trivial norms so the features are not all alike
-        gen = torch.Generator().manual_seed(seed + 1)
-        for mod in model.modules():
-            if isinstance(mod, torch.nn.LayerNorm | torch.nn.GroupNorm) and mod.weight is not None:
-                mod.weight.copy_(1 + 0.1 * torch.randn(mod.weight.shape, generator=gen))
-                mod.bias.copy_(0.1 * torch.randn(mod.bias.shape, generator=gen))
-    folder = Path(folder)
-    model.save_pretrained(str(folder), safe_serialization=True)
-    (folder / "preprocessor_config.json").write_text(
-        json.dumps({"do_normalize": False, "feature_extractor_type": "Wav2Vec2FeatureExtractor",
-                    "feature_size": 1, "padding_side": "right", "padding_value": 0,
-                    "return_attention_mask": False, "sampling_rate": 16000})
-    )  # fmt: skip
-    return folder
+    return write_hubert_folder(folder, seed=seed, config=config or {})
 
 
 def write_small_model(

@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -322,6 +323,10 @@ def run(
         )
         last_saved[0], moved[0] = epoch, False
 
+    def report(message: str, epoch: int, **metrics: Any) -> None:
+        """The run's progress over all its steps, at ``epoch``."""
+        progress("train", steps_run / max(1, total_steps), message, epoch=epoch, epochs=epochs, **metrics)
+
     # Every model call below looks at the token (persona.interrupt): a Stop in a step is
     # StepStopped; one in the epoch's measurement or a save's preview arrives as Cancelled.
     try:
@@ -353,12 +358,9 @@ def run(
                     elapsed = time.monotonic() - started
                     remaining = total_steps - steps_run
                     eta = elapsed / steps_run * remaining if steps_run else None
-                    progress(
-                        "train",
-                        steps_run / max(1, total_steps),
+                    report(
                         msg("train_epoch", epoch=epoch, epochs=epochs),
-                        epoch=epoch,
-                        epochs=epochs,
+                        epoch,
                         step=batch_idx + 1,
                         steps=steps_per_epoch,
                         global_step=global_step,
@@ -383,14 +385,8 @@ def run(
                 epoch_done = epoch
                 if history:
                     summary = {k: round(v, 4) for k, v in history[-1].items() if isinstance(v, float)}
-                    progress(
-                        "train",
-                        steps_run / max(1, total_steps),
-                        msg("train_epoch_done", epoch=epoch, epochs=epochs),
-                        epoch=epoch,
-                        epochs=epochs,
-                        epoch_done=True,
-                        **summary,
+                    report(
+                        msg("train_epoch_done", epoch=epoch, epochs=epochs), epoch, epoch_done=True, **summary
                     )
                 if on_epoch is not None:
                     on_epoch(epoch, history[-1] if history else {})
@@ -404,15 +400,7 @@ def run(
                         with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
                             extra = on_save(epoch, net_g) or {}
                         net_g.train()
-                        progress(
-                            "train",
-                            steps_run / max(1, total_steps),
-                            msg("train_saved", epoch=epoch),
-                            epoch=epoch,
-                            epochs=epochs,
-                            saved_epoch=epoch,
-                            **extra,
-                        )
+                        report(msg("train_saved", epoch=epoch), epoch, saved_epoch=epoch, **extra)
     except Cancelled:  # in the epoch's measurement or a save's preview: the save on disk stands
         stopped = True
         if history and history[-1].get("eval_mel") is None:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from persona.cli.listing import add_json_flag, print_rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("out", help="output .zip path")
     e.set_defaults(func=_export)
     m = sub.add_parser("models", help="list the models in the library")
-    m.add_argument("--json", action="store_true", help="print JSON")
+    add_json_flag(m)
     m.set_defaults(func=_models)
     g = sub.add_parser("merge", help="blend two compatible models into a new one (model fusion)")
     g.add_argument("a", help="first model")
@@ -60,16 +61,17 @@ def _merge(args: argparse.Namespace, settings) -> int:
 def _models(args: argparse.Namespace, settings) -> int:
     from persona.library import ModelLibrary
 
-    entries = [e.to_dict() for e in ModelLibrary(settings).list()]
-    if args.json:
-        print(json.dumps(entries, ensure_ascii=False, indent=2))
-        return 0
-    if not entries:
-        print("no models yet (persona import ZIP, or persona train)")
-    for d in entries:
-        rate = f"{(d['sample_rate'] or 0) // 1000}k"
-        print(
-            f"{d['name']}\t{d['version']}\t{rate}\tf0={'yes' if d['f0'] else 'no'}\t"
-            f"index={'yes' if d['has_index'] else 'no'}\t{d['source']}\t{(d['size_bytes'] or 0) / 1e6:.1f} MB"
-        )
-    return 0
+    return print_rows(
+        [e.to_dict() for e in ModelLibrary(settings).list()],
+        as_json=args.json,
+        line=_model_line,
+        empty="no models yet (persona import ZIP, or persona train)",
+    )
+
+
+def _model_line(d: dict) -> str:
+    rate = f"{(d['sample_rate'] or 0) // 1000}k"
+    return (
+        f"{d['name']}\t{d['version']}\t{rate}\tf0={'yes' if d['f0'] else 'no'}\t"
+        f"index={'yes' if d['has_index'] else 'no'}\t{d['source']}\t{(d['size_bytes'] or 0) / 1e6:.1f} MB"
+    )

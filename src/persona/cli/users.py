@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
+from persona.cli.listing import add_json_flag, print_rows
 from persona.errors import PersonaError
 
 GB = 1_000_000_000
@@ -24,38 +26,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     users = p.add_subparsers(dest="users_command", metavar="ACTION", parser_class=type(p))
     p.set_defaults(func=lambda args, settings: p.print_help() or 2)
 
-    a = users.add_parser("add", help="add a person (the first one is an administrator)")
-    a.add_argument("name")
+    a = _add_person_action(users, "add", "add a person (the first one is an administrator)", _add)
     a.add_argument("--admin", action="store_true", help="may manage people")
-    a.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
+    _add_password_stdin(a)
     a.add_argument("--quota-gb", type=float, default=None, help="storage limit in GB (default: the server's)")
-    a.set_defaults(func=_add)
 
     ls = users.add_parser("list", help="list the people")
-    ls.add_argument("--json", action="store_true", help="print JSON")
+    add_json_flag(ls)
     ls.set_defaults(func=_list)
 
-    pw = users.add_parser("passwd", help="set a person's password (ends their sessions)")
-    pw.add_argument("name")
-    pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
-    pw.set_defaults(func=_passwd)
-
-    d = users.add_parser("disable", help="stop a person from signing in (ends their sessions)")
-    d.add_argument("name")
-    d.set_defaults(func=_set_disabled, disabled=True)
-    e = users.add_parser("enable", help="let a disabled person sign in again")
-    e.add_argument("name")
-    e.set_defaults(func=_set_disabled, disabled=False)
-
-    rm = users.add_parser("delete", help="delete a person and ALL their data")
-    rm.add_argument("name")
+    pw = _add_person_action(users, "passwd", "set a person's password (ends their sessions)", _passwd)
+    _add_password_stdin(pw)
+    _add_person_action(
+        users, "disable", "stop a person from signing in (ends their sessions)", _set_disabled, disabled=True
+    )
+    _add_person_action(users, "enable", "let a disabled person sign in again", _set_disabled, disabled=False)
+    rm = _add_person_action(users, "delete", "delete a person and ALL their data", _delete)
     rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    rm.set_defaults(func=_delete)
-
-    t = users.add_parser("token", help="make a personal access token (printed once, last word)")
-    t.add_argument("name")
+    t = _add_person_action(users, "token", "make a personal access token (printed once, last word)", _token)
     t.add_argument("--label", default=None, help="what the token is for (default 'token')")
-    t.set_defaults(func=_token)
+
+
+def _add_person_action(
+    users: argparse._SubParsersAction, action: str, what: str, func: Callable, **defaults: Any
+) -> argparse.ArgumentParser:
+    """``persona users ACTION NAME``: an action on the person named ``NAME``."""
+    p = users.add_parser(action, help=what)
+    p.add_argument("name")
+    p.set_defaults(func=func, **defaults)
+    return p
+
+
+def _add_password_stdin(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
 
 
 def _accounts(settings):
@@ -96,17 +99,18 @@ def _add(args: argparse.Namespace, settings) -> int:
 def _list(args: argparse.Namespace, settings) -> int:
     from persona.accounts.store import Accounts
 
-    people = [Accounts.public(row) for row in _accounts(settings).list()]
-    if args.json:
-        print(json.dumps(people, ensure_ascii=False, indent=2))
-        return 0
-    if not people:
-        print("no accounts (single-person mode): persona users add NAME --admin")
-    for p in people:
-        quota = "default" if p["quota_bytes"] is None else f"{p['quota_bytes'] / GB:g} GB"
-        flags = ",".join(f for f, on in (("admin", p["admin"]), ("disabled", p["disabled"])) if on) or "-"
-        print(f"{p['name']}\t{flags}\tquota={quota}\t{p['created_at']}")
-    return 0
+    return print_rows(
+        [Accounts.public(row) for row in _accounts(settings).list()],
+        as_json=args.json,
+        line=_person_line,
+        empty="no accounts (single-person mode): persona users add NAME --admin",
+    )
+
+
+def _person_line(p: dict) -> str:
+    quota = "default" if p["quota_bytes"] is None else f"{p['quota_bytes'] / GB:g} GB"
+    flags = ",".join(f for f, on in (("admin", p["admin"]), ("disabled", p["disabled"])) if on) or "-"
+    return f"{p['name']}\t{flags}\tquota={quota}\t{p['created_at']}"
 
 
 def _passwd(args: argparse.Namespace, settings) -> int:

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 
 from persona import db
 from persona.catalogue.tables import library_covers, library_models, library_trainings, quotas
@@ -58,51 +58,45 @@ class Catalogue:
         with self._db.reading() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
+    def _one(self, table: Table, where: tuple) -> dict[str, Any] | None:
+        rows = self._rows(select(table).where(*where))
+        return rows[0] if rows else None
+
+    def _replace(self, table: Table, where: tuple, **row: Any) -> None:
+        """Write ``row`` in place of the rows ``where`` picks (an upsert both databases take)."""
+        with self._db.writing() as conn:
+            conn.execute(delete(table).where(*where))
+            conn.execute(insert(table).values(**row))
+
+    def _drop(self, table: Table, where: tuple) -> None:
+        with self._db.writing() as conn:
+            conn.execute(delete(table).where(*where))
+
     # ---- models ------------------------------------------------------------------------------
     def model(self, owner: str, name: str) -> dict[str, Any] | None:
-        rows = self._rows(
-            select(library_models).where(
-                library_models.c.owner == owner, library_models.c.name_key == name_key(name)
-            )
-        )
-        return rows[0] if rows else None
+        return self._one(library_models, _model_row(owner, name))
 
     def models(self, owner: str) -> list[dict[str, Any]]:
         return self._rows(select(library_models).where(library_models.c.owner == owner))
 
     def put_model(self, owner: str, name: str, *, source: str, size_bytes: int, created_at: str) -> None:
-        key = name_key(name)
-        with self._db.writing() as conn:
-            conn.execute(
-                delete(library_models).where(
-                    library_models.c.owner == owner, library_models.c.name_key == key
-                )
-            )
-            conn.execute(
-                insert(library_models).values(
-                    owner=owner,
-                    name_key=key,
-                    name=name,
-                    source=source or "",
-                    size_bytes=int(size_bytes),
-                    created_at=created_at or "",
-                )
-            )
+        self._replace(
+            library_models,
+            _model_row(owner, name),
+            owner=owner,
+            name_key=name_key(name),
+            name=name,
+            source=source or "",
+            size_bytes=int(size_bytes),
+            created_at=created_at or "",
+        )
 
     def drop_model(self, owner: str, name: str) -> None:
-        with self._db.writing() as conn:
-            conn.execute(
-                delete(library_models).where(
-                    library_models.c.owner == owner, library_models.c.name_key == name_key(name)
-                )
-            )
+        self._drop(library_models, _model_row(owner, name))
 
     # ---- covers ------------------------------------------------------------------------------
     def cover(self, owner: str, cover_id: str) -> dict[str, Any] | None:
-        rows = self._rows(
-            select(library_covers).where(library_covers.c.id == cover_id, library_covers.c.owner == owner)
-        )
-        return rows[0] if rows else None
+        return self._one(library_covers, _cover_row(owner, cover_id))
 
     def covers(self, owner: str) -> list[dict[str, Any]]:
         return self._rows(select(library_covers).where(library_covers.c.owner == owner))
@@ -114,24 +108,19 @@ class Catalogue:
     def put_cover(
         self, owner: str, cover_id: str, *, model: str, song_name: str, size_bytes: int, created_at: str
     ) -> None:
-        with self._db.writing() as conn:
-            conn.execute(delete(library_covers).where(library_covers.c.id == cover_id))
-            conn.execute(
-                insert(library_covers).values(
-                    id=cover_id,
-                    owner=owner,
-                    model=model or "",
-                    song_name=song_name or "",
-                    size_bytes=int(size_bytes),
-                    created_at=created_at or "",
-                )
-            )
+        self._replace(
+            library_covers,
+            (library_covers.c.id == cover_id,),  # ids are global: whoever had it, it is this row now
+            id=cover_id,
+            owner=owner,
+            model=model or "",
+            song_name=song_name or "",
+            size_bytes=int(size_bytes),
+            created_at=created_at or "",
+        )
 
     def drop_cover(self, owner: str, cover_id: str) -> None:
-        with self._db.writing() as conn:
-            conn.execute(
-                delete(library_covers).where(library_covers.c.id == cover_id, library_covers.c.owner == owner)
-            )
+        self._drop(library_covers, _cover_row(owner, cover_id))
 
     # ---- trainings (experiment folders: checkpoints, saves, previews) ---------------------------
     def trainings(self, owner: str) -> list[dict[str, Any]]:
@@ -176,17 +165,14 @@ class Catalogue:
         }
 
     def quota(self, owner: str) -> dict[str, int | None]:
-        rows = self._rows(select(quotas).where(quotas.c.owner == owner))
-        row = rows[0] if rows else {}
+        row = self._one(quotas, (quotas.c.owner == owner,)) or {}
         return {k: row.get(k) for k in ("max_models", "max_jobs")}
 
     def set_quota(self, owner: str, **limits: int | None) -> None:
         """Set ``max_models`` and/or ``max_jobs`` (None: back to the default)."""
         current = self.quota(owner)
         current.update({k: v for k, v in limits.items() if k in current})
-        with self._db.writing() as conn:
-            conn.execute(delete(quotas).where(quotas.c.owner == owner))
-            conn.execute(insert(quotas).values(owner=owner, **current))
+        self._replace(quotas, (quotas.c.owner == owner,), owner=owner, **current)
 
     def owners(self) -> set[str]:
         found: set[str] = set()
@@ -210,3 +196,12 @@ class Catalogue:
             for table in (library_models, library_covers, library_trainings, quotas):
                 conn.execute(delete(table).where(table.c.owner == owner))
             conn.execute(delete(jobs).where(jobs.c.owner == owner))
+
+
+def _model_row(owner: str, name: str) -> tuple:
+    """Picks ``owner``'s model ``name`` (names compare case-insensitively: ``name_key``)."""
+    return (library_models.c.owner == owner, library_models.c.name_key == name_key(name))
+
+
+def _cover_row(owner: str, cover_id: str) -> tuple:
+    return (library_covers.c.id == cover_id, library_covers.c.owner == owner)

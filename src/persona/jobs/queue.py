@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from huey import Huey, SqliteHuey
 
 from persona.disk import require_free
 from persona.jobs.kinds import uses_device
-from persona.jobs.store import JobStore
+from persona.jobs.store import JobStore, NewJob
 from persona.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,21 +110,13 @@ class JobQueue:
             live = set()
         return route(uses_device(kind), live)
 
-    def submit(
-        self,
-        kind: str,
-        params: dict[str, Any],
-        *,
-        model: str | None = None,
-        job_id: str | None = None,
-        owner: str = "",
-    ) -> dict:
-        """Record and enqueue a job of ``owner`` ('' : the local owner)."""
+    def submit(self, kind: str, params: dict[str, Any], **fields: Unpack[NewJob]) -> dict:
+        """Record (``JobStore.create``) and enqueue a job."""
         require_free(self.settings.jobs_dir, self.settings.min_free_mb)  # disk_full before a job exists
         cls = self.route(kind)
         if cls is not None:
             params = {**params, "_queue": cls}
-        job = self.store.create(kind, params, model=model, job_id=job_id, owner=owner)
+        job = self.store.create(kind, params, **fields)
         try:
             self.enqueue_existing(job["id"], cls)
         except Exception as exc:

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import case, func, insert, select, update
 
@@ -40,6 +40,14 @@ STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "cancelled")
 _JSON_COLS = ("metrics", "params", "result", "error")
+
+
+class NewJob(TypedDict, total=False):
+    """What a new job may say besides its kind and params (``JobStore.create``'s defaults)."""
+
+    model: str | None  # the voice model it uses or trains
+    job_id: str | None  # None: a fresh ``new_job_id()``
+    owner: str  # '' : the local owner
 
 
 def new_job_id() -> str:

@@ -17,19 +17,9 @@ from persona.names import MAX_NAME_CHARS
 from persona.params import Param, default_of
 from persona.server.api_jobs import LIST_DEFAULT, LIST_MAX
 from persona.server.openapi_accounts import account_paths, account_schemas
+from persona.server.openapi_parts import ERROR, body, form, json_answer, list_of, obj, path_param, ref
 from persona.settings import Settings
 from persona.training.request import TRAIN_PARAMS
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_ERR = {"$ref": "#/components/responses/Error"}
 
 
 def param_schema(spec: Param) -> dict[str, Any]:
@@ -44,7 +34,7 @@ def param_schema(spec: Param) -> dict[str, Any]:
 
 
 def _options_schema(params: dict[str, Param]) -> dict[str, Any]:
-    return {"type": "object", "properties": {k: {"type": "object"} for k in params}}
+    return obj({k: {"type": "object"} for k in params})
 
 
 def _result_name(kind: JobKind) -> str:
@@ -53,7 +43,7 @@ def _result_name(kind: JobKind) -> str:
 
 def _result_schema() -> dict[str, Any]:
     """A job's ``result``: its kind's (``persona.jobs.kinds``), or null while it runs."""
-    return {"oneOf": [*(_ref(_result_name(k)) for k in KINDS.values()), {"type": "null"}]}
+    return {"oneOf": [*(ref(_result_name(k)) for k in KINDS.values()), {"type": "null"}]}
 
 
 def _events() -> str:
@@ -68,37 +58,13 @@ def _kinds() -> str:
 
 
 def _queued(kind: str) -> dict[str, Any]:
-    return _json(_ref("Queued"), f"Queued: a {kind} job ({KINDS[kind].summary})")
-
-
-def _body(content_type: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    schema = {"type": "object", "required": required, "properties": properties}
-    return {"required": True, "content": {content_type: {"schema": schema}}}
-
-
-def _multipart(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    """A form upload's request body."""
-    return _body("multipart/form-data", properties, required)
-
-
-def _json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return _body("application/json", properties, required)
+    return json_answer(ref("Queued"), f"Queued: a {kind} job ({KINDS[kind].summary})")
 
 
 def _op(method: str, summary: str, responses: dict[str, Any], *params: dict[str, Any]) -> dict[str, Any]:
     """A path with one operation: ``{parameters?, method: {summary, responses}}``."""
     out: dict[str, Any] = {"parameters": list(params)} if params else {}
     return {**out, method: {"summary": summary, "responses": responses}}
-
-
-def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": description,
-    }
 
 
 def _export_paths() -> dict[str, Any]:
@@ -120,18 +86,14 @@ def _export_paths() -> dict[str, Any]:
         "/api/me/import": {
             "post": {
                 "summary": "Add a Persona export zip to my library (a name I have already gets ' (2)')",
-                "requestBody": _multipart({"file": {"type": "string", "format": "binary"}}, ["file"]),
+                "requestBody": form({"file": {"type": "string", "format": "binary"}}, ["file"]),
                 "responses": {
-                    "201": _json(
-                        {
-                            "type": "object",
-                            "properties": {"models": added, "covers": added, "trainings": added},
-                        },
-                        "What was added",
+                    "201": json_answer(
+                        obj({"models": added, "covers": added, "trainings": added}), "What was added"
                     ),
-                    "400": _ERR,
-                    "413": _ERR,
-                    "429": _ERR,
+                    "400": ERROR,
+                    "413": ERROR,
+                    "429": ERROR,
                 },
             }
         },
@@ -139,10 +101,10 @@ def _export_paths() -> dict[str, Any]:
 
 
 def build_openapi() -> dict[str, Any]:
-    name_p = _path_param("name", "model name (URL-encoded; any script)")
-    cover_p = _path_param("cover_id", "cover id (12 hex digits)")
-    job_p = _path_param("job_id", "job id")
-    epoch_p = _path_param("epoch", "epoch of a save, or 'source'")
+    name_p = path_param("name", "model name (URL-encoded; any script)")
+    cover_p = path_param("cover_id", "cover id (12 hex digits)")
+    job_p = path_param("job_id", "job id")
+    epoch_p = path_param("epoch", "epoch of a save, or 'source'")
     _wav = {
         "200": {"description": "audio/wav", "content": {"audio/wav": {}}},
         "206": {"description": "partial audio", "content": {"audio/wav": {}}},
@@ -173,28 +135,30 @@ def build_openapi() -> dict[str, Any]:
         }
     )
     paths: dict[str, Any] = {
-        "/api/health": {"get": {"summary": "Server status", "responses": {"200": _json(_ref("Health"))}}},
+        "/api/health": {
+            "get": {"summary": "Server status", "responses": {"200": json_answer(ref("Health"))}}
+        },
         "/api/openapi.json": {
-            "get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}
+            "get": {"summary": "This document", "responses": {"200": json_answer({"type": "object"})}}
         },
         "/api/models": {
             "get": {
                 "summary": "List models",
-                "responses": {"200": _json({"type": "array", "items": _ref("Model")})},
+                "responses": {"200": list_of("Model")},
             }
         },
         "/api/models/{name}": {
             "parameters": [name_p],
-            "get": {"summary": "One model", "responses": {"200": _json(_ref("Model")), "404": _ERR}},
+            "get": {"summary": "One model", "responses": {"200": json_answer(ref("Model")), "404": ERROR}},
             "delete": {
                 "summary": "Delete a model (409 while a job uses it)",
-                "responses": {"204": {"description": "Deleted"}, "404": _ERR, "409": _ERR},
+                "responses": {"204": {"description": "Deleted"}, "404": ERROR, "409": ERROR},
             },
         },
         "/api/models/upload": {
             "post": {
                 "summary": "Import an RVC model .zip (.pth + optional .index, anywhere inside)",
-                "requestBody": _multipart(
+                "requestBody": form(
                     {
                         "file": {"type": "string", "format": "binary"},
                         "name": {"type": "string"},
@@ -206,37 +170,39 @@ def build_openapi() -> dict[str, Any]:
                     },
                     ["file"],
                 ),
-                "responses": {"201": _json(_ref("Model"), "Imported"), "400": _ERR, "409": _ERR, "413": _ERR},
+                "responses": {
+                    "201": json_answer(ref("Model"), "Imported"),
+                    "400": ERROR,
+                    "409": ERROR,
+                    "413": ERROR,
+                },
             }
         },
         "/api/consent/challenges": {
             "post": {
                 "summary": "A one-time sentence to read aloud (live) before training a model of this name",
-                "requestBody": _json_body(
-                    {"model_name": {"type": "string", "maxLength": 64}}, ["model_name"]
-                ),
+                "requestBody": body({"model_name": {"type": "string", "maxLength": 64}}, ["model_name"]),
                 "responses": {
-                    "201": _json(
-                        {
-                            "type": "object",
-                            "properties": {
+                    "201": json_answer(
+                        obj(
+                            {
                                 "id": {"type": "string"},
                                 "sentence": {"type": "string"},
                                 "expires_at": {"type": "number"},
                                 "required": {"type": "boolean"},
-                            },
-                        },
+                            }
+                        ),
                         "A sentence",
                     ),
-                    "400": _ERR,
-                    "409": _ERR,
+                    "400": ERROR,
+                    "409": ERROR,
                 },
             }
         },
         "/api/models/merge": {
             "post": {
                 "summary": "Blend two compatible models into a new one (model fusion)",
-                "requestBody": _json_body(
+                "requestBody": body(
                     {
                         "a": {"type": "string"},
                         "b": {"type": "string"},
@@ -245,7 +211,12 @@ def build_openapi() -> dict[str, Any]:
                     },
                     ["a", "b", "name"],
                 ),
-                "responses": {"201": _json(_ref("Model"), "Merged"), "400": _ERR, "404": _ERR, "409": _ERR},
+                "responses": {
+                    "201": json_answer(ref("Model"), "Merged"),
+                    "400": ERROR,
+                    "404": ERROR,
+                    "409": ERROR,
+                },
             }
         },
         "/api/models/{name}/download": {
@@ -257,34 +228,34 @@ def build_openapi() -> dict[str, Any]:
                         "description": "zip",
                         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
                     },
-                    "404": _ERR,
+                    "404": ERROR,
                 },
             },
         },
         "/api/trainings": {
             "post": {
                 "summary": "Train a voice model from 1-5 recordings (queues a job)",
-                "requestBody": _multipart(train_props, ["files", "name", "epochs"]),
-                "responses": {"202": _queued("train"), "400": _ERR, "409": _ERR, "413": _ERR},
+                "requestBody": form(train_props, ["files", "name", "epochs"]),
+                "responses": {"202": _queued("train"), "400": ERROR, "409": ERROR, "413": ERROR},
             }
         },
         "/api/covers": {
             "get": {
                 "summary": "List covers",
-                "responses": {"200": _json({"type": "array", "items": _ref("Cover")})},
+                "responses": {"200": list_of("Cover")},
             },
             "post": {
                 "summary": "Make a cover of a song with a model (queues a job)",
-                "requestBody": _multipart(cover_props, ["song", "model"]),
-                "responses": {"202": _queued("cover"), "400": _ERR, "404": _ERR, "413": _ERR},
+                "requestBody": form(cover_props, ["song", "model"]),
+                "responses": {"202": _queued("cover"), "400": ERROR, "404": ERROR, "413": ERROR},
             },
         },
         "/api/covers/{cover_id}": {
             "parameters": [cover_p],
-            "get": {"summary": "One cover", "responses": {"200": _json(_ref("Cover")), "404": _ERR}},
+            "get": {"summary": "One cover", "responses": {"200": json_answer(ref("Cover")), "404": ERROR}},
             "delete": {
                 "summary": "Delete a cover",
-                "responses": {"204": {"description": "Deleted"}, "404": _ERR},
+                "responses": {"204": {"description": "Deleted"}, "404": ERROR},
             },
         },
         "/api/covers/{cover_id}/audio": {
@@ -295,7 +266,7 @@ def build_openapi() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "audio", "content": {"audio/*": {}}},
                     "206": {"description": "partial audio", "content": {"audio/*": {}}},
-                    "404": _ERR,
+                    "404": ERROR,
                     "416": {"description": "Range not satisfiable"},
                 },
             },
@@ -307,21 +278,21 @@ def build_openapi() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "audio", "content": {"audio/*": {}}},
                     "206": {"description": "partial audio", "content": {"audio/*": {}}},
-                    "404": _ERR,
+                    "404": ERROR,
                 },
             },
         },
         "/api/covers/{cover_id}/download": _op(
             "get",
             "The cover audio as an attachment",
-            {"200": {"description": "audio", "content": {"audio/*": {}}}, "404": _ERR},
+            {"200": {"description": "audio", "content": {"audio/*": {}}}, "404": ERROR},
             cover_p,
         ),
         "/api/detect": {
             "post": {
                 "summary": "Does an audio file carry Persona's AI watermark? (open to anyone)",
-                "requestBody": _multipart({"file": {"type": "string", "format": "binary"}}, ["file"]),
-                "responses": {"200": _json(_ref("Detection")), "400": _ERR, "413": _ERR},
+                "requestBody": form({"file": {"type": "string", "format": "binary"}}, ["file"]),
+                "responses": {"200": json_answer(ref("Detection")), "400": ERROR, "413": ERROR},
             }
         },
         "/api/jobs": {
@@ -346,12 +317,15 @@ def build_openapi() -> dict[str, Any]:
                         },
                     },
                 ],
-                "responses": {"200": _json({"type": "array", "items": _ref("Job")}), "400": _ERR},
+                "responses": {"200": list_of("Job"), "400": ERROR},
             }
         },
         "/api/jobs/{job_id}": {
             "parameters": [job_p],
-            "get": {"summary": "One job's state", "responses": {"200": _json(_ref("Job")), "404": _ERR}},
+            "get": {
+                "summary": "One job's state",
+                "responses": {"200": json_answer(ref("Job")), "404": ERROR},
+            },
         },
         "/api/jobs/{job_id}/audio": {
             "parameters": [job_p],
@@ -362,8 +336,8 @@ def build_openapi() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "audio", "content": {"audio/*": {}}},
                     "206": {"description": "partial audio", "content": {"audio/*": {}}},
-                    "404": _ERR,
-                    "409": _ERR,
+                    "404": ERROR,
+                    "409": ERROR,
                     "416": {"description": "Range not satisfiable"},
                 },
             },
@@ -371,37 +345,37 @@ def build_openapi() -> dict[str, Any]:
         "/api/jobs/{job_id}/training": _op(
             "get",
             "A training's saves: losses per epoch, metrics and preview per save, the chosen save and why",
-            {"200": _json(_ref("TrainingSaves")), "404": _ERR},
+            {"200": json_answer(ref("TrainingSaves")), "404": ERROR},
             job_p,
         ),
         "/api/jobs/{job_id}/previews/{epoch}": _op(
             "get",
             "The held-out slice converted at that save ('source': the slice itself); honours Range",
-            {**_wav, "404": _ERR},
+            {**_wav, "404": ERROR},
             job_p,
             epoch_p,
         ),
         "/api/models/{name}/saves": _op(
             "get",
             "The saves of the training that made this model",
-            {"200": _json(_ref("TrainingSaves")), "404": _ERR},
+            {"200": json_answer(ref("TrainingSaves")), "404": ERROR},
             name_p,
         ),
         "/api/models/{name}/previews/{epoch}": _op(
-            "get", "A save's preview of this model's training", {**_wav, "404": _ERR}, name_p, epoch_p
+            "get", "A save's preview of this model's training", {**_wav, "404": ERROR}, name_p, epoch_p
         ),
         "/api/models/{name}/saves/{epoch}/export": _op(
             "post",
             "Make a kept save the library model instead of the one the training chose",
-            {"200": _json(_ref("Model")), "404": _ERR, "409": _ERR},
+            {"200": json_answer(ref("Model")), "404": ERROR, "409": ERROR},
             name_p,
-            _path_param("epoch", "epoch of a kept save"),
+            path_param("epoch", "epoch of a kept save"),
         ),
         "/api/jobs/{job_id}/cancel": _op(
             "post",
             "Stop a training (keeps the last saved model) or cancel a cover; the shared weights "
             "download only by an administrator (403 `admin_required`)",
-            {"202": _json(_ref("Job"), "Cancelling"), "403": _ERR, "404": _ERR, "409": _ERR},
+            {"202": json_answer(ref("Job"), "Cancelling"), "403": ERROR, "404": ERROR, "409": ERROR},
             job_p,
         ),
         "/api/assets": {
@@ -410,7 +384,7 @@ def build_openapi() -> dict[str, Any]:
                 "the CLI command for offline machines, the download job if one runs (the server's "
                 "job: everyone signed in follows it, its `params` only for administrators), and "
                 "`can_download`: whether this person may start it",
-                "responses": {"200": _json({"type": "object"})},
+                "responses": {"200": json_answer({"type": "object"})},
             }
         },
         "/api/assets/needs": {
@@ -419,7 +393,7 @@ def build_openapi() -> dict[str, Any]:
                 "parameters": [
                     {"name": "kind", "in": "query", "required": True, "schema": {"type": "string"}}
                 ],
-                "responses": {"200": _json({"type": "object"}), "400": _ERR},
+                "responses": {"200": json_answer({"type": "object"}), "400": ERROR},
             }
         },
         "/api/assets/download": {
@@ -430,31 +404,24 @@ def build_openapi() -> dict[str, Any]:
                 "`admin_required`)",
                 "responses": {
                     "202": _queued("assets"),
-                    "200": _json(_ref("Queued"), "The download job already queued or running"),
-                    "400": _ERR,
-                    "403": _ERR,
+                    "200": json_answer(ref("Queued"), "The download job already queued or running"),
+                    "400": ERROR,
+                    "403": ERROR,
                 },
             }
         },
     }
     schemas = {
-        "Error": {
-            "type": "object",
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "params": {"type": "object"},
-                    },
-                    "required": ["code", "message"],
-                }
-            },
-        },
-        "Health": {
-            "type": "object",
-            "properties": {
+        "Error": obj(
+            {
+                "error": obj(
+                    {"code": {"type": "string"}, "message": {"type": "string"}, "params": {"type": "object"}},
+                    ["code", "message"],
+                )
+            }
+        ),
+        "Health": obj(
+            {
                 "status": {"type": "string"},
                 "version": {"type": "string"},
                 "device": {"type": "string"},
@@ -467,27 +434,24 @@ def build_openapi() -> dict[str, Any]:
                 },
                 "auth": {"type": "boolean"},
                 "limits": {"type": "object"},
-                "options": {
-                    "type": "object",
-                    "description": "what a training and a cover take: per parameter {type, min, max, default} "
-                    "or {type, choices, default} or {type, default}, as in the TrainForm and CoverForm schemas",
-                    "properties": {
+                "options": obj(
+                    {
                         "train": _options_schema(TRAIN_PARAMS),
                         "cover": _options_schema(COVER_PARAMS),
-                        "stages": {
-                            "type": "object",
-                            "description": "per job kind, its stages in the order they run",
-                            "properties": {k: {"type": "array", "items": {"type": "string"}} for k in KINDS},
-                        },
+                        "stages": obj(
+                            {k: {"type": "array", "items": {"type": "string"}} for k in KINDS},
+                            description="per job kind, its stages in the order they run",
+                        ),
                     },
-                },
-            },
-        },
-        "TrainForm": {"type": "object", "properties": {k: param_schema(v) for k, v in TRAIN_PARAMS.items()}},
-        "CoverForm": {"type": "object", "properties": {k: param_schema(v) for k, v in COVER_PARAMS.items()}},
-        "Model": {
-            "type": "object",
-            "properties": {
+                    description="what a training and a cover take: per parameter {type, min, max, default} "
+                    "or {type, choices, default} or {type, default}, as in the TrainForm and CoverForm schemas",
+                ),
+            }
+        ),
+        "TrainForm": obj({k: param_schema(v) for k, v in TRAIN_PARAMS.items()}),
+        "CoverForm": obj({k: param_schema(v) for k, v in COVER_PARAMS.items()}),
+        "Model": obj(
+            {
                 "name": {"type": "string"},
                 "version": {"type": "string", "enum": ["v1", "v2"]},
                 "sample_rate": {"type": "integer"},
@@ -497,11 +461,10 @@ def build_openapi() -> dict[str, Any]:
                 "created_at": {"type": "string", "format": "date-time"},
                 "size_bytes": {"type": "integer"},
                 "note": {"type": "string", "description": "which files a zip import took"},
-            },
-        },
-        "Cover": {
-            "type": "object",
-            "properties": {
+            }
+        ),
+        "Cover": obj(
+            {
                 "id": {"type": "string"},
                 "model": {"type": "string"},
                 "song_name": {"type": "string"},
@@ -521,12 +484,10 @@ def build_openapi() -> dict[str, Any]:
                     "description": "what the file carries: watermark, signed C2PA manifest, player tags",
                     "properties": {k: {"type": "boolean"} for k in ("watermark", "c2pa", "tags")},
                 },
-            },
-        },
-        "Detection": {
-            "type": "object",
-            "required": ["file", "marked", "score"],
-            "properties": {
+            }
+        ),
+        "Detection": obj(
+            {
                 "file": {"type": "string", "description": "the uploaded file's name"},
                 "marked": {"type": "boolean", "description": "carries Persona's watermark"},
                 "score": {"type": "number", "description": "detection score; marked at threshold or above"},
@@ -536,22 +497,16 @@ def build_openapi() -> dict[str, Any]:
                     "description": "the file's signed C2PA manifest, summarised (null: none)",
                 },
             },
-        },
+            ["file", "marked", "score"],
+        ),
         "Job": {**JOB_SCHEMA, "properties": {**JOB_SCHEMA["properties"], "result": _result_schema()}},
-        "Queued": {
-            "type": "object",
-            "properties": {
-                "job_id": {"type": "string"},
-                "model_name": {"type": "string"},
-                "job": _ref("Job"),
-            },
-            "required": ["job_id", "job"],
-        },
+        "Queued": obj(
+            {"job_id": {"type": "string"}, "model_name": {"type": "string"}, "job": ref("Job")},
+            ["job_id", "job"],
+        ),
         **{_result_name(kind): kind.result for kind in KINDS.values()},
-        "TrainingSaves": {
-            "type": "object",
-            "description": "Metrics are numbers or null; each null has its reason in metrics.unavailable.",
-            "properties": {
+        "TrainingSaves": obj(
+            {
                 "epochs": {
                     "type": "array",
                     "items": {"type": "object"},
@@ -559,16 +514,15 @@ def build_openapi() -> dict[str, Any]:
                 },
                 "saves": {
                     "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
+                    "items": obj(
+                        {
                             "epoch": {"type": "integer"},
                             "metrics": {"type": "object"},
                             "preview": {"type": "boolean"},
                             "preview_url": {"type": ["string", "null"]},
                             "kept": {"type": "boolean", "description": "its model file is kept (exportable)"},
-                        },
-                    },
+                        }
+                    ),
                 },
                 "previews": {"type": ["object", "null"], "description": "{enabled, reason, seconds}"},
                 "choice": {"type": ["object", "null"], "description": "{epoch, code, message, params}"},
@@ -577,7 +531,8 @@ def build_openapi() -> dict[str, Any]:
                 "source_url": {"type": ["string", "null"]},
                 "prefer": {"type": "string", "enum": ["best", "last"]},
             },
-        },
+            description="Metrics are numbers or null; each null has its reason in metrics.unavailable.",
+        ),
     }
     paths.update(account_paths())
     paths.update(_export_paths())
@@ -600,7 +555,7 @@ def build_openapi() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "responses": {"Error": _json(_ref("Error"), "Error")},
+            "responses": {"Error": json_answer(ref("Error"), "Error")},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "query_token": {"type": "apiKey", "in": "query", "name": "token"},

@@ -9,43 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
-_ERR = {"$ref": "#/components/responses/Error"}
+from persona.server.openapi_parts import ERROR, body, json_answer, list_of, obj, path_param, ref
 
 
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _body(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": props}
-    if required:
-        schema["required"] = required
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _op(summary: str, responses: dict[str, Any], body: dict[str, Any] | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {**responses, "4XX": _ERR}}
-    if body is not None:
-        op["requestBody"] = body
+def _op(summary: str, responses: dict[str, Any], request: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {**responses, "4XX": ERROR}}
+    if request is not None:
+        op["requestBody"] = request
     return op
 
 
 _NO_CONTENT = {"204": {"description": "done"}}
-_CREDENTIALS = _body(
+_CREDENTIALS = body(
     {"username": {"type": "string", "maxLength": 32}, "password": {"type": "string", "maxLength": 256}},
     ["username", "password"],
 )
-_USER_ID = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_TOKEN_ID = {"name": "token_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_SIGNED_IN = _json(
-    {"type": "object", "properties": {"user": _ref("Me"), "csrf_token": {"type": "string"}}},
+_USER_ID = path_param("user_id")
+_TOKEN_ID = path_param("token_id")
+_SIGNED_IN = json_answer(
+    obj({"user": ref("Me"), "csrf_token": {"type": "string"}}),
     "signed in; the answer sets the session cookie",
 )
-_PERSON_CHANGE = _body(
+_PERSON_CHANGE = body(
     {
         "admin": {"type": "boolean"},
         "disabled": {"type": "boolean"},
@@ -69,7 +54,7 @@ def account_paths() -> dict[str, Any]:
         "/api/session": {
             "get": _op(
                 "Accounts on? Who is signed in (and the CSRF token), may this browser make the first admin",
-                {"200": _json(_ref("SessionProbe"))},
+                {"200": json_answer(ref("SessionProbe"))},
             ),
             "post": _op(
                 "Sign in (throttled per name and per address; the same 401 for any wrong pair)",
@@ -86,11 +71,11 @@ def account_paths() -> dict[str, Any]:
             )
         },
         "/api/me": {
-            "get": _op("The signed-in person with usage and quota", {"200": _json(_ref("Me"))}),
+            "get": _op("The signed-in person with usage and quota", {"200": json_answer(ref("Me"))}),
             "delete": _op(
                 "Delete my account and all my data (with my password)",
                 _NO_CONTENT,
-                _body({"password": {"type": "string"}}, ["password"]),
+                body({"password": {"type": "string"}}, ["password"]),
             ),
         },
         "/api/me/password": {
@@ -99,7 +84,7 @@ def account_paths() -> dict[str, Any]:
                 "failures throttled like sign-in). Every other session ends, this browser gets a "
                 "fresh session and CSRF token (null when asked with a token); tokens stay",
                 {"200": _SIGNED_IN},
-                _body(
+                body(
                     {
                         "current_password": {"type": "string", "maxLength": 256},
                         "new_password": {"type": "string", "maxLength": 256},
@@ -109,26 +94,22 @@ def account_paths() -> dict[str, Any]:
             )
         },
         "/api/tokens": {
-            "get": _op(
-                "My personal access tokens", {"200": _json({"type": "array", "items": _ref("Token")})}
-            ),
+            "get": _op("My personal access tokens", {"200": list_of("Token")}),
             "post": _op(
                 "A new personal access token (its secret 'token' is in this answer only)",
-                {"201": _json(_ref("NewToken"))},
-                _body({"label": {"type": "string", "maxLength": 64}}),
+                {"201": json_answer(ref("NewToken"))},
+                body({"label": {"type": "string", "maxLength": 64}}),
             ),
         },
         "/api/tokens/{token_id}": {
             "delete": {**_op("Revoke one of my tokens", _NO_CONTENT), "parameters": [_TOKEN_ID]}
         },
         "/api/admin/users": {
-            "get": _op(
-                "Everyone (administrators)", {"200": _json({"type": "array", "items": _ref("Person")})}
-            ),
+            "get": _op("Everyone (administrators)", {"200": list_of("Person")}),
             "post": _op(
                 "Add a person (administrators)",
-                {"201": _json(_ref("Person"))},
-                _body(
+                {"201": json_answer(ref("Person"))},
+                body(
                     {
                         "username": {"type": "string"},
                         "password": {"type": "string"},
@@ -141,10 +122,10 @@ def account_paths() -> dict[str, Any]:
         },
         "/api/admin/users/{user_id}": {
             "parameters": [_USER_ID],
-            "get": _op("One person (administrators)", {"200": _json(_ref("Person"))}),
+            "get": _op("One person (administrators)", {"200": json_answer(ref("Person"))}),
             "patch": _op(
                 "Change role, disable or enable, quota, password (administrators)",
-                {"200": _json(_ref("Person"))},
+                {"200": json_answer(ref("Person"))},
                 _PERSON_CHANGE,
             ),
             "delete": _op("Delete a person and all their data (administrators)", _NO_CONTENT),
@@ -152,16 +133,15 @@ def account_paths() -> dict[str, Any]:
         "/api/admin/jobs": {
             "get": _op(
                 "Everyone's queued and running jobs, with their owners (administrators)",
-                {"200": _json({"type": "array", "items": _ref("Job")})},
+                {"200": list_of("Job")},
             )
         },
     }
 
 
 def account_schemas() -> dict[str, Any]:
-    person = {
-        "type": "object",
-        "properties": {
+    person = obj(
+        {
             "id": {"type": "string"},
             "name": {"type": "string"},
             "admin": {"type": "boolean"},
@@ -170,30 +150,28 @@ def account_schemas() -> dict[str, Any]:
             "created_at": {"type": "string", "format": "date-time"},
             "usage": {"type": "object", "description": "{bytes, ...} stored by the person"},
             "quota": {"type": "object", "description": "{bytes, ...} limits (null: none)"},
-        },
-    }
-    token = {
-        "type": "object",
-        "properties": {
+        }
+    )
+    token = obj(
+        {
             "id": {"type": "string"},
             "label": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"},
             "last_used_at": {"type": ["string", "null"], "format": "date-time"},
-        },
-    }
+        }
+    )
     return {
         "Person": person,
         "Me": {**person, "properties": {**person["properties"], "username": {"type": "string"}}},
         "Token": token,
         "NewToken": {**token, "properties": {**token["properties"], "token": {"type": "string"}}},
-        "SessionProbe": {
-            "type": "object",
-            "properties": {
+        "SessionProbe": obj(
+            {
                 "accounts": {"type": "boolean", "description": "accounts mode is on"},
                 "signed_in": {"type": "boolean"},
-                "user": {"oneOf": [_ref("Me"), {"type": "null"}]},
+                "user": {"oneOf": [ref("Me"), {"type": "null"}]},
                 "setup": {"type": "boolean", "description": "this browser may make the first admin"},
                 "csrf_token": {"type": ["string", "null"]},
-            },
-        },
+            }
+        ),
     }

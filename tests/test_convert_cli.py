@@ -12,6 +12,7 @@ import soundfile as sf
 from test_pipeline import FakeContent, FakeVoice, fake_f0, tone
 
 from persona import provenance
+from persona.audio.io import load_audio
 from persona.cli import main
 from persona.errors import PersonaError
 from persona.rvc import convert as conv
@@ -60,6 +61,13 @@ def test_convert_file_writes_wav_and_mp3(settings, fake_pipeline, vocal, pth, tm
     assert seen and seen[-1] == pytest.approx(1.0)
     mp3 = conv.convert_file(settings, str(pth), vocal, tmp_path / "out.mp3")
     assert mp3.stat().st_size > 1000
+    for suffix in (".flac", ".ogg", ".m4a"):  # every download format a cover has (issue 25 item 8)
+        written = conv.convert_file(settings, str(pth), vocal, tmp_path / f"out{suffix}")
+        decoded, _ = load_audio(written, sr=16000)
+        assert len(decoded) / 16000 == pytest.approx(2.0, abs=0.1) and np.abs(decoded).max() > 0
+    with pytest.raises(PersonaError, match="output must end in") as refused:
+        conv.convert_file(settings, str(pth), vocal, tmp_path / "out.aiff")
+    assert refused.value.code == "format_invalid"
     for written in (out, mp3):  # a converted vocal carries signed credentials saying so
         manifest = provenance.read_credentials(written)
         cover = {x["label"]: x["data"] for x in manifest["assertions"]}["persona.cover"]

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_model_args(p)
     p.add_argument("--input", required=True, help="input vocal (any audio file)")
-    p.add_argument("--output", required=True, help="output file (.wav, .mp3 or .flac)")
+    p.add_argument("--output", required=True, help="output file (.wav .mp3 .flac .ogg .opus .m4a .aac)")
     add_conversion_args(p)
     p.add_argument("--resample-sr", type=int, default=0, help="output sample rate (default: the model's)")
     p.add_argument("--speaker-id", type=int, default=0, help="speaker id for multi-speaker models")

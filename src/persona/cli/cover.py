@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_model_args(p)
     p.add_argument("--song", required=True, help="the song (wav/mp3/flac/ogg/m4a)")
-    p.add_argument("--output", help="output file (.wav or .mp3; default: in the covers folder)")
+    p.add_argument(
+        "--output", help="output file (.wav .mp3 .flac .ogg .opus .m4a .aac; default: in the covers folder)"
+    )
     add_conversion_args(p, pitch_type=_pitch, pitch_auto=True)
     for name, what in (
         ("vocal_gain", "converted vocal gain in dB"),

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from persona import provenance
+from persona.audio.encode import SUFFIX_FORMAT
 from persona.errors import PersonaError
 from persona.interrupt import outside
 from persona.messages import msg
@@ -30,7 +31,7 @@ from persona.settings import Settings
 
 log = logging.getLogger(__name__)
 
-OUTPUT_SUFFIXES = (".wav", ".mp3", ".flac")
+OUTPUT_SUFFIXES = tuple(SUFFIX_FORMAT)  # every download format (.wav .mp3 .flac .ogg .opus .m4a .aac)
 ModelRef = Any  # str | os.PathLike (a .pth path) | persona.library.ModelEntry | ResolvedModel
 
 
@@ -233,7 +234,7 @@ def convert_file(
     index: str | os.PathLike[str] | None = None,
     embedder_folder: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Convert an audio file and write the result (wav/mp3/flac by extension) atomically."""
+    """Convert an audio file and write the result (any ``SUFFIX_FORMAT`` by extension) atomically."""
     from persona.audio.io import ensure_not_silent, load_audio, save_audio
 
     options = (options or ConversionOptions()).validate()

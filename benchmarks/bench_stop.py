@@ -81,7 +81,7 @@ def _assets(folder: Path, tiny: bool) -> Path:
 
 
 class Bench:
-    def __init__(self, folder: Path, tiny: bool = False) -> None:
+    def __init__(self, folder: Path, tiny: bool = False, voice_s: float = 40.0, song_s: float = 30.0) -> None:
         from persona.jobs import JobStore
         from persona.server import create_app
         from persona.settings import Settings
@@ -92,9 +92,10 @@ class Bench:
         self.tiny = tiny
         shutil.rmtree(folder / "home", ignore_errors=True)
         self.settings = Settings(home=folder / "home", assets_dir=assets, device="cpu")
-        self.recordings = write_recordings(folder / "rec", count=2, seconds=20.0)
+        shutil.rmtree(folder / "rec", ignore_errors=True)
+        self.recordings = write_recordings(folder / "rec", count=2, seconds=voice_s / 2)
         self.song = folder / "song.wav"
-        sf.write(self.song, synthetic_song(30.0)["mix"].T, 44100, subtype="FLOAT")
+        sf.write(self.song, synthetic_song(song_s)["mix"].T, 44100, subtype="FLOAT")
         app = create_app(self.settings)
         app.testing = True
         self.client = app.test_client()
@@ -346,6 +347,8 @@ def main() -> int:
     ap.add_argument("--overhead", action="store_true", help="only the hooks' cost per training step")
     ap.add_argument("--steps", type=int, default=3, help="--overhead: measured steps of each kind")
     ap.add_argument("--tiny", action="store_true", help="tiny models: a quick check of this script")
+    ap.add_argument("--voice-seconds", type=float, default=40.0, help="the trainings' recordings, two takes")
+    ap.add_argument("--song-seconds", type=float, default=30.0, help="the covers' song")
     args = ap.parse_args()
     print(json.dumps({"machine": _machine()}), flush=True)
     if args.overhead:
@@ -354,7 +357,7 @@ def main() -> int:
         index_cost()
     else:
         only = set(args.only)
-        bench = Bench(Path(args.folder), tiny=args.tiny)
+        bench = Bench(Path(args.folder), args.tiny, args.voice_seconds, args.song_seconds)
         train_cases(bench, only)
         if not only or only & set(COVER_CASES):
             cover_cases(bench, only)

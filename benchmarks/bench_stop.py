@@ -8,7 +8,8 @@ random-weight models: HuBERT base, RMVPE, RVC's pretrained v2 40k G/D (training,
 rmvpe, previews on), htdemucs (separation, the CPU default) and, for covers, the model the
 "save" case keeps. Cases, in order (the covers use the model a stopped training saved):
 
-* ``preprocess``, ``features-load`` (the content encoder loading), ``features`` (inside HuBERT or
+* ``start`` (0.5 s after the job started: this process's first job, still importing the
+  engine), ``preprocess``, ``features-load`` (the content encoder loading), ``features`` (inside HuBERT or
   RMVPE), ``step`` (half way through a step of epoch 2, after the first save), ``save`` (while
   the first save's checkpoint is written), ``preview`` (inside the first save's preview);
 * ``separate`` (inside htdemucs), ``convert`` and ``mix`` (stems from the cache, output mp3) of a
@@ -38,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-TRAIN_CASES = ("preprocess", "features-load", "features", "step", "save", "preview")
+TRAIN_CASES = ("start", "preprocess", "features-load", "features", "step", "save", "preview")
 COVER_CASES = ("separate", "convert", "mix")
 ENDED = ("succeeded", "failed", "cancelled")
 KEPT_MODEL = "stop-bench"
@@ -216,6 +217,7 @@ def _epoch_done(job: dict) -> bool:
 
 def train_cases(bench: Bench, only: set[str]) -> None:
     plan = {
+        "start": (lambda job: job["status"] == "running", 0.5),
         "preprocess": (_in_stage("preprocess"), 0.1),
         "features-load": (_in_stage("features"), 0.2),
         "features": (_in_stage("features"), 5.0),

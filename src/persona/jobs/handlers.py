@@ -41,6 +41,22 @@ class JobContext:
 
 Handler = Callable[[JobContext], dict[str, Any]]
 
+# The engine modules a kind runs on: the first job of a fresh worker process spends seconds (tens
+# on a busy CPU) importing them (torch, transformers), which nothing can stop; imported outside the
+# job's thread (persona.interrupt.outside), a Stop meanwhile does not wait (the imports finish).
+TRAIN_MODULES = ("persona.library.trained", "persona.training.trainer", "persona.training.loop",
+                 "persona.training.features", "persona.rvc.content", "persona.rvc.f0.rmvpe")  # fmt: skip
+COVER_MODULES = ("persona.cover.pipeline", "persona.rvc.convert", "persona.rvc.pipeline",
+                 "persona.rvc.content", "persona.separation.engine")  # fmt: skip
+
+
+def _import(modules: tuple[str, ...], cancel: CancelToken) -> None:
+    import importlib
+
+    from persona.interrupt import outside
+
+    outside(lambda: [importlib.import_module(m) for m in modules], cancel)
+
 
 def stopped_training(settings: Settings, job: dict[str, Any]) -> dict[str, Any]:
     """The result of a training the user stopped (by the runner, or by recovery after a
@@ -76,6 +92,7 @@ def _can_resume(settings: Settings, name: str) -> bool:
 
 def run_train(ctx: JobContext, **request_fields: Any) -> dict[str, Any]:
     """``request_fields``: further TrainRequest fields (tests: ``persona.testing.jobs.TINY_TRAIN``)."""
+    _import(TRAIN_MODULES, ctx.cancel)
     from persona.library.trained import train_into_library
     from persona.training import TrainRequest
 
@@ -159,6 +176,7 @@ def _with_upload_names(exc: PersonaError, params: dict[str, Any]) -> PersonaErro
 
 
 def run_cover(ctx: JobContext) -> dict[str, Any]:
+    _import(COVER_MODULES, ctx.cancel)
     from persona.cover import CoverRequest, make_cover
     from persona.library import CoverLibrary, resolve_model_ref
 

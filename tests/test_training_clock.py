@@ -1,11 +1,12 @@
 """An honest training clock and a prompt Stop (issue 25 item 3).
 
-The clock (persona.training.clock) is replayed on a progress trace recorded from a real training
-(tests/data/training_trace.json: tiny model on this machine's CPU, written by
-benchmarks/record_training_trace.py): after 20 % of the run its estimate of the time left must be
-within ±30 % of what was really left, and it says nothing before it has timed the loop. Stop:
-the cancel token is checked on both sides of each model call in feature extraction, so a Stop
-there never waits for a model load or a second model.
+The clock (persona.training.clock) is replayed on progress traces recorded from real trainings
+(tests/data/training_traces/*.json: tiny models on this machine's CPU, previews on and off,
+different epochs and save intervals, written by benchmarks/record_training_trace.py): at 20 % of
+the run (by time) its estimate of the time left must be within ±30 % of what was really left and
+its range must hold it; from there on it stays within ±30 %; it says nothing before it has timed
+the loop. Stop: the cancel token is checked on both sides of each model call in feature
+extraction, so a Stop there never waits for a model load or a second model.
 """
 
 from __future__ import annotations
@@ -17,29 +18,40 @@ import pytest
 
 from persona.errors import Cancelled
 from persona.progress import CancelToken
-from persona.training.clock import TrainingClock, replay
+from persona.training.clock import CONVERT_PAD_S, SYNTH_PER_EVAL, TrainingClock, estimate_at, replay
 
-TRACE = Path(__file__).parent / "data" / "training_trace.json"
-
-
-@pytest.fixture(scope="module")
-def trace() -> dict:
-    return json.loads(TRACE.read_text(encoding="utf-8"))
+TRACES = sorted((Path(__file__).parent / "data" / "training_traces").glob("*.json"))
 
 
-def test_the_trace_is_a_whole_training(trace):
+@pytest.fixture(scope="module", params=TRACES, ids=[p.stem for p in TRACES])
+def trace(request) -> dict:
+    return json.loads(request.param.read_text(encoding="utf-8"))
+
+
+def test_the_traces_are_whole_trainings_with_previews_on_and_off(trace):
     stages = {e["stage"] for e in trace["events"]}
-    assert {"preprocess", "features", "train", "export"} <= stages
+    assert {"preprocess", "features", "train", "export", "done"} <= stages
     assert any(e.get("saved_epoch") for e in trace["events"])
+    assert {json.loads(p.read_text())["request"]["previews"] for p in TRACES} == {True, False}
 
 
-def test_after_a_fifth_of_the_run_the_time_left_is_within_30_percent(trace):
-    events = trace["events"]
+def test_at_a_fifth_of_the_run_the_estimate_is_within_30_percent_and_its_range_holds_the_truth(trace):
+    events, req = trace["events"], trace["request"]
     total = events[-1]["t"]
-    req = trace["request"]
-    estimates = replay(events, req["epochs"], req["save_every"])
+    at = 0.2 * total
+    guess = estimate_at(events, req["epochs"], req["save_every"], at)
+    assert guess is not None, f"계산 중 at {at:.1f} s of {total:.1f} s"
+    low, mid, high = guess
+    truth = total - at
+    assert abs(mid - truth) <= 0.3 * truth, f"at {at:.1f} s: {mid:.1f} s left, truly {truth:.1f} s"
+    assert low <= truth <= high, f"at {at:.1f} s: {low:.1f}-{high:.1f} s left, truly {truth:.1f} s"
+
+
+def test_from_a_fifth_of_the_run_on_the_estimate_stays_within_30_percent(trace):
+    events, req = trace["events"], trace["request"]
+    total = events[-1]["t"]
     checked = 0
-    for t, guess in estimates:
+    for t, guess in replay(events, req["epochs"], req["save_every"]):
         if t < 0.2 * total or t > 0.9 * total:
             continue
         assert guess is not None, f"no estimate at {t:.1f} s of {total:.1f} s"
@@ -52,11 +64,54 @@ def test_after_a_fifth_of_the_run_the_time_left_is_within_30_percent(trace):
 
 
 def test_no_estimate_before_the_loop_has_timed_steps(trace):
-    events = trace["events"]
-    req = trace["request"]
+    events, req = trace["events"], trace["request"]
     for (t, guess), ev in zip(replay(events, req["epochs"], req["save_every"]), events, strict=True):
         if ev["stage"] in ("preprocess", "features"):
             assert guess is None, f"an estimate at {t} s, before any step was timed"
+
+
+def _steps(
+    clock: TrainingClock, epochs: int = 1, steps: int = 4, step_s: float = 1.0, t: float = 10.0
+) -> float:
+    for epoch in range(1, epochs + 1):
+        for step in range(1, steps + 1):
+            clock.observe("train", {"epoch": epoch, "epochs": 10, "step": step, "steps": steps}, t)
+            t += step_s
+    return t - step_s
+
+
+def test_a_save_is_priced_from_the_facts_measured_before_it():
+    """Told what a preview's scoring costs (and the voice embedding only the first save does),
+    the clock counts it for every save to come; told previews are off, a save is a checkpoint."""
+    features = [
+        ("preprocess", {}, 0.0),
+        ("preprocess", {}, 2.0),
+        ("features", {}, 3.0),
+        ("features", {}, 6.0),
+    ]
+    clocks = {}
+    for name, facts in {
+        "told": {
+            **{"previews": True, "voice_seconds": 30.0, "slice_seconds": 9.0, "scoring_s": 20.0},
+            **{"voice_embed_s": 10.0, "eval_s": 0.2, "eval_audio_s": 1.0},
+        },
+        "off": {"previews": False, "voice_seconds": 30.0},
+        "untold": {},
+    }.items():
+        clock = TrainingClock(epochs=10, save_every=5, clock=lambda: 0.0)
+        for stage, m, t in features:
+            clock.observe(stage, m, t)
+        clock.observe("train", facts, 7.0)
+        clocks[name] = clock.estimate(_steps(clock))
+    steps_left = 36.0  # 40 steps of 1 s, 4 timed
+    told, off = clocks["told"], clocks["off"]
+    # two saves of 20 s scoring + the slice's conversion (4 s of features for 30 s of voice and
+    # the eval's 0.2 s per second of synthesis, over the 9 s slice and its padding), and 10 s once
+    convert = (4.0 / 30.0 + SYNTH_PER_EVAL * 0.2) * (9.0 + CONVERT_PAD_S)
+    assert told[1] - off[1] == pytest.approx(2 * (20.0 + convert) + 10.0, rel=0.05)
+    assert told[0] <= told[1] <= told[2] and off[1] >= steps_left
+    assert off[1] < steps_left * 1.5  # a checkpoint is a small part of an epoch
+    assert clocks["untold"][0] <= clocks["untold"][1] <= clocks["untold"][2]
 
 
 def test_the_estimate_goes_to_the_page_as_a_range():

@@ -119,6 +119,22 @@ def test_the_best_save_is_exported_and_bounded_files_are_kept(trained):
     assert all("save_metrics" in m and "best_epoch" in m and "plateau" in m for m in saved_events)
 
 
+def test_a_save_is_priced_before_the_loop_for_the_clock(trained):
+    """The metric models are loaded and timed on a few seconds of the slice before the first
+    step: the clock prices the first save from these facts (persona.training.clock.FACTS)."""
+    _, _, events = trained
+    at = next(i for i, (a, m) in enumerate(events) if "scoring_s" in m)
+    first_step = next(i for i, (a, m) in enumerate(events) if m.get("step") == 1)
+    facts = events[at][1]
+    assert at < first_step and events[at][0][0] == "train"
+    assert facts["previews"] is True and facts["report"] is False and 8.0 <= facts["slice_seconds"] <= 10.5
+    assert facts["scoring_s"] > 0  # similarity and F0 are scored
+    assert facts["voice_embed_s"] == 0  # the voice was embedded before the loop, not at the first save
+    assert facts["voice_seconds"] > 4.0
+    first = events[first_step][1]
+    assert first["eval_s"] > 0 and first["eval_audio_s"] > 0  # the synthesizer, timed by the loop
+
+
 def test_too_little_voice_trains_without_previews_and_says_why(env, tmp_path):
     settings, _ = env
     files = write_recordings(tmp_path, count=1, seconds=7.0, f0=220.0)

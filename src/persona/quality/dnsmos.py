@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,34 @@ def _model():
     return _session
 
 
+def window_cost() -> float:
+    """Seconds one window takes here (the model loaded first): a training prices its previews'
+    scoring with it before the first save (``windows`` of them per preview). This is the model's
+    first run, which the first save would do, and about a third slower than later ones."""
+    session = _model()
+    started = time.monotonic()
+    session.run(None, {"input_1": np.zeros((1, int(INPUT_SECONDS * SR)), dtype=np.float32)})
+    return time.monotonic() - started
+
+
+def windows(seconds: float) -> int:
+    """How many windows ``dnsmos`` scores of a clip this long."""
+    return len(_starts(max(1, int(seconds * SR))))
+
+
+def _repeated_length(n: int) -> int:
+    need = int(INPUT_SECONDS * SR)
+    while n < need:
+        n *= 2
+    return n
+
+
+def _starts(n: int) -> list[int]:
+    """The window starts (seconds) for ``n`` samples, after the clip is repeated to one window."""
+    hops = max(1, int(np.floor(_repeated_length(n) / SR) - INPUT_SECONDS) + 1)
+    return sorted({int(round(x)) for x in np.linspace(0, hops - 1, min(hops, MAX_WINDOWS))})
+
+
 def unavailable_reason(audio16k: np.ndarray) -> Reason | None:
     """Why DNSMOS cannot score this audio (None when it can)."""
     x = np.asarray(audio16k, dtype=np.float64)
@@ -84,8 +113,7 @@ def dnsmos(audio16k: np.ndarray) -> dict[str, float]:
     need = int(INPUT_SECONDS * SR)
     while len(audio) < need:
         audio = np.concatenate([audio, audio])
-    hops = max(1, int(np.floor(len(audio) / SR) - INPUT_SECONDS) + 1)
-    starts = sorted({int(round(x)) for x in np.linspace(0, hops - 1, min(hops, MAX_WINDOWS))})
+    starts = _starts(len(audio))
     session = _model()
     raw = []
     for i in starts:

@@ -33,6 +33,11 @@ def _voice_encoder():
     return _encoder
 
 
+def load() -> None:
+    """Load the encoder now (a training does before its first save, which would load it)."""
+    _voice_encoder()
+
+
 def embed(audio: np.ndarray, sr: int) -> np.ndarray | None:
     """Unit-length speaker embedding, or None when the audio is silent or shorter than 0.5 s."""
     with warnings.catch_warnings():

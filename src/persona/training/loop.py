@@ -100,6 +100,13 @@ def fixed_batch_mel_loss(net_g: torch.nn.Module, batch, cfg: TrainConfig, dev: t
     return float(F.l1_loss(y_mel, y_hat_mel) * cfg.train.c_mel)
 
 
+def _timed_eval(net_g: torch.nn.Module, batch, cfg: TrainConfig, dev: torch.device) -> tuple[float, float]:
+    """``fixed_batch_mel_loss`` and the seconds it took (rounded to ms)."""
+    started = time.monotonic()
+    mel = fixed_batch_mel_loss(net_g, batch, cfg, dev)
+    return mel, round(time.monotonic() - started, 3)
+
+
 class StepStopped(Exception):
     """A Stop arrived in the middle of a training step (``train_step``'s ``cancel``)."""
 
@@ -300,6 +307,9 @@ def run(
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[dict[str, float]] = []
     initial_eval_mel = math.nan
+    # The eval's cost prices a preview's synthesis before the first save (persona.training.clock).
+    eval_audio_s = round(int(eval_batch[0].shape[0]) * cfg.train.segment_size / cfg.data.sampling_rate, 3)
+    eval_s = math.nan
     started = time.monotonic()
     steps_run = 0
     total_steps = steps_per_epoch * max(0, epochs - first_epoch + 1)
@@ -331,7 +341,7 @@ def run(
     # StepStopped; one in the epoch's measurement or a save's preview arrives as Cancelled.
     try:
         with interruptible(cancel):
-            initial_eval_mel = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
+            initial_eval_mel, eval_s = _timed_eval(net_g, eval_batch, cfg, dev)
             started = time.monotonic()
             for epoch in range(first_epoch, epochs + 1):
                 sampler.set_epoch(epoch)
@@ -367,6 +377,7 @@ def run(
                         lr=optim_g.param_groups[0]["lr"],
                         eta_s=eta,
                         **{k: round(v, 4) for k, v in losses.items()},
+                        **({"eval_s": eval_s, "eval_audio_s": eval_audio_s} if steps_run == 1 else {}),
                     )
                     if cancel.cancelled:
                         stopped = True
@@ -377,7 +388,7 @@ def run(
                         {"epoch": epoch, "steps": n, **means, "eval_mel": None, "partial": stopped}
                     )
                     if not stopped:  # a stopped epoch is dropped: its measurement would say nothing
-                        history[-1]["eval_mel"] = fixed_batch_mel_loss(net_g, eval_batch, cfg, dev)
+                        history[-1]["eval_mel"], eval_s = _timed_eval(net_g, eval_batch, cfg, dev)
                 if stopped:
                     break
                 sched_g.step()
@@ -386,7 +397,12 @@ def run(
                 if history:
                     summary = {k: round(v, 4) for k, v in history[-1].items() if isinstance(v, float)}
                     report(
-                        msg("train_epoch_done", epoch=epoch, epochs=epochs), epoch, epoch_done=True, **summary
+                        msg("train_epoch_done", epoch=epoch, epochs=epochs),
+                        epoch,
+                        epoch_done=True,
+                        **summary,
+                        eval_s=eval_s,
+                        eval_audio_s=eval_audio_s,
                     )
                 if on_epoch is not None:
                     on_epoch(epoch, history[-1] if history else {})

@@ -6,7 +6,7 @@ preview slice through it with the training's pitch method and the voice's index 
 use the model), writes ``previews/e0005.wav`` (16-bit) and scores it with ``persona.quality``
 (speaker similarity to the training recordings, F0 fidelity to the slice, DNSMOS), then chooses
 the best save so far and prunes model files. ``final_model`` picks what to export. The voice
-embedding of the recordings and the slice's own f0 contour are computed once, at the first save.
+embedding of the recordings and the slice's own f0 contour are computed once, before the loop.
 A failed preview or metric never fails the training: the save says why it has none. A Stop
 during a preview (its model calls look at the training's token, ``persona.interrupt``) keeps the
 save, marked ``preview_stopped``, and goes on up to the training loop.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,15 @@ from persona.training import saves
 from persona.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
+
+VOICE_FILES, VOICE_SECONDS = 20, 60.0  # the training voice the previews are scored against
+CALIBRATION_SECONDS = 3.0  # of the slice, to time the speaker encoder and DNSMOS before the first save
+
+
+def _timed(func, *args) -> float:
+    started = time.monotonic()
+    func(*args)
+    return time.monotonic() - started
 
 
 def _rounded(d: dict) -> dict:
@@ -145,13 +155,75 @@ class SaveKeeper:
         saves.prune(self.exp, self.ledger, self.keep_last)
         saves.write(self.exp, self.ledger)
 
+    def warm_up(self, report_source: Path | None = None) -> dict[str, Any]:
+        """Price the previews' scoring before the training loop (``persona.training.clock``).
+
+        Loads the metric models now (the first save would), tracks the slice's f0 (the first save
+        would; the same work as tracking each preview) and times the speaker encoder on 3 s of the
+        slice and DNSMOS on one window: the only extra work, a fraction of a CPU-second. Returns
+        the clock's facts: ``slice_seconds``, ``scoring_s`` (scoring one preview),
+        ``voice_embed_s`` (the voice embedding still to do, once). With previews off only the
+        length of the quality report's slice (``report_source``, the held-out segment) is told:
+        the report's models are loaded at the export, not before the loop."""
+        from persona.quality import DNSMOS, F0, SIMILARITY
+
+        if not self.previews_enabled:
+            if report_source is None or not Path(report_source).is_file():
+                return {}
+            return {"slice_seconds": round(float(sf.info(str(report_source)).duration), 2)}
+        held, sr = self._held_out()
+        voice = self._voice_seconds(VOICE_FILES, VOICE_SECONDS)
+        excerpt = held[: int(CALIBRATION_SECONDS * sr)]
+        scoring = embed = 0.0
+        try:  # a metric never fails the training: one that cannot run costs nothing later either
+            if SIMILARITY in self.metrics:
+                from persona.quality import speaker
+
+                speaker.load()
+                if self._voice is None:  # the first call sets up more than the model
+                    speaker.embed(excerpt[:sr], sr)
+                per_second = _timed(speaker.embed, excerpt, sr) / max(1e-3, len(excerpt) / sr)
+                scoring += per_second * len(held) / sr
+                embed += per_second * voice if self._voice is None else 0.0
+            if F0 in self.metrics:
+                from persona.quality import source_contour
+
+                started = time.monotonic()
+                self._contour = source_contour(held, sr, self.f0_method)
+                scoring += time.monotonic() - started
+            if DNSMOS in self.metrics:
+                from persona.quality import dnsmos
+
+                scoring += dnsmos.window_cost() * dnsmos.windows(len(held) / sr)
+        except (Cancelled, Superseded):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.info("a metric is unavailable: %s", exc)
+        return {
+            "slice_seconds": round(len(held) / sr, 2),
+            "scoring_s": round(scoring, 3),
+            "voice_embed_s": round(embed, 3),
+        }
+
+    def _voice_seconds(self, files: int, limit: float) -> float:
+        """Seconds of training voice a voice embedding of the first ``files`` segments reads."""
+        total = 0.0
+        for p in self.training_wavs[:files]:
+            try:
+                total += sf.info(str(p)).duration
+            except Exception:  # noqa: BLE001 - an estimate: a file it cannot read counts nothing
+                continue
+        return min(limit, total)
+
     def voice_embedding(self) -> np.ndarray | None:
         """The training voice (Resemblyzer, up to 60 s of the training segments), computed once."""
         if self._voice is None and self.training_wavs:
             from persona.quality import speaker
 
-            wavs = [sf.read(str(p), dtype="float32")[0] for p in self.training_wavs[:20]]
-            self._voice = speaker.voice_embedding(wavs, self.cfg.data.sampling_rate, max_seconds=60.0)
+            wavs = [sf.read(str(p), dtype="float32")[0] for p in self.training_wavs[:VOICE_FILES]]
+            self._voice = speaker.voice_embedding(
+                wavs, self.cfg.data.sampling_rate, max_seconds=VOICE_SECONDS
+            )
         return self._voice
 
     def _held_out(self) -> tuple[np.ndarray, int]:

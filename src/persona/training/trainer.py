@@ -271,10 +271,23 @@ def train_model(
         reason=state.get("preview_off") or (None if request.previews else "previews were turned off"),
         resume_after=resume_after if request.resume else None,
     )
-    if keeper.previews_enabled:  # needed at the first save and kept with the model, stopped or not:
-        with interruptible(cancel):  # made here it is stoppable, not a second more after a Stop
+    # The scoring to come (each save's preview, or with previews off the export's quality report)
+    # is priced before the loop; the clock (clock.py) reads these facts from the event below.
+    report = not keeper.previews_enabled and request.quality_report and bool(state.get("held_out"))
+    with interruptible(cancel):  # made here it is stoppable, not a second more after a Stop
+        if keeper.previews_enabled:  # needed at the first save and kept with the model, stopped or not
             keeper.voice_embedding()
+        facts = keeper.warm_up(Path(state["held_out"]) if report else None)
     cancel.check()
+    stage("train")(
+        "train",
+        0.0,
+        "",
+        previews=keeper.previews_enabled,
+        report=report,
+        voice_seconds=state.get("voice_seconds"),
+        **facts,
+    )
     if warnings:
         stage("train")("train", 0.0, msg("train_from_scratch"))
     outcome = loop.run(

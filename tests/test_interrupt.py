@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -376,3 +377,32 @@ def test_harvest_pitch_is_the_same_in_a_region_and_stops_there():
     assert all(np.array_equal(a, b) for a, b in zip(plain, watched, strict=True))
     with pytest.raises(Cancelled), interruptible(StopAfter(after=0)):
         compute_f0("harvest", wav, **args)
+
+
+def test_a_stop_during_a_checkpoint_write_keeps_that_save_without_waiting(tmp_path, monkeypatch):
+    from persona.rvc import train_checkpoint
+    from persona.testing.training import build_pretrained
+
+    cfg = training_config("40k", "tiny")
+    token = StopAfter()
+    real_save, written = train_checkpoint.save_pair, threading.Event()
+
+    def slow_save(*a, **k):  # stands for ~1 GB of a full-size pair
+        time.sleep(2.0)
+        out = real_save(*a, **k)
+        written.set()
+        return out
+
+    monkeypatch.setattr(train_checkpoint, "save_pair", slow_save)
+    g, d = build_pretrained("40k", "tiny")
+    out = loop.run(
+        cfg, write_examples(tmp_path, cfg.data.sampling_rate), tmp_path, epochs=2, batch_size=2,
+        save_every=1, pretrained=(g.state_dict(), d.state_dict()), cancel=token,
+        on_epoch=lambda epoch, entry: token.stop_in(0),
+    )  # fmt: skip
+    assert out.stopped and out.epochs_done == 1 and not written.is_set()  # it did not wait
+    assert written.wait(30)  # the write finished on its own
+    ckpt = train_checkpoint.load_pair(tmp_path)
+    assert ckpt.epoch == 1
+    state = out.net_g.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in ckpt.g["model"].items())

@@ -108,7 +108,9 @@ def outside(fn: Callable[[], T], cancel: CancelToken | None, every_s: float = 0.
     hour of voice), in a helper thread while this one looks at ``cancel`` (and this thread's
     regions) every ``every_s``: a Stop raises here at once. The call itself cannot be stopped; it
     runs on in the background and its result is dropped, so ``fn`` must write nothing."""
-    tokens = (*getattr(_local, "tokens", ()), *(() if cancel is None else (cancel,)))
+    tokens = getattr(_local, "tokens", ())
+    if cancel is not None and cancel not in tokens:
+        tokens = (*tokens, cancel)
     if not tokens or tokens == (NEVER_CANCELLED,):
         return fn()
     box: dict[str, Any] = {}

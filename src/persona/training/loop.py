@@ -321,17 +321,23 @@ def run(
 
     def save(epoch: int) -> None:
         cancel.check_owner()  # a superseded run must not overwrite the current run's checkpoint
-        train_checkpoint.save_pair(
-            exp_dir,
-            net_g,
-            net_d,
-            optim_g,
-            optim_d,
-            epoch=epoch,
-            global_step=global_step,
-            extra={"epochs": epochs, "rate": cfg.rate, "size": cfg.size},
-        )
-        last_saved[0], moved[0] = epoch, False
+        step = global_step
+        try:  # ~1 GB at full size, seconds in calls nothing stops: a Stop does not wait for it
+            outside(
+                lambda: train_checkpoint.save_pair(
+                    exp_dir,
+                    net_g,
+                    net_d,
+                    optim_g,
+                    optim_d,
+                    epoch=epoch,
+                    global_step=step,
+                    extra={"epochs": epochs, "rate": cfg.rate, "size": cfg.size},
+                ),
+                cancel,
+            )
+        finally:  # stopped or not, the generator in memory is what the save holds (the write goes on)
+            last_saved[0], moved[0] = epoch, False
 
     def report(message: str, epoch: int, **metrics: Any) -> None:
         """The run's progress over all its steps, at ``epoch``."""

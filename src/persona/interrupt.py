@@ -126,6 +126,7 @@ def outside(fn: Callable[[], T], cancel: CancelToken | None, every_s: float = 0.
     while helper.is_alive():
         _check(tokens)
         helper.join(every_s)
+    _check(tokens)  # a Stop that came while the call was finishing: its result is not wanted
     if "error" in box:
         raise box["error"]
     return box["value"]

@@ -118,6 +118,7 @@ def extract_features(
             voiced.append(seg_voiced)
             if seg_voiced.size == 0:
                 continue  # a segment with no pitch at all teaches nothing the mute examples do not
+            cancel.check()  # between two models (an ONNX or pyworld pitch call has no hooks)
             feats = content(wav16k)
         if not np.isfinite(feats).all():
             continue

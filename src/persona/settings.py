@@ -26,7 +26,7 @@ _ENV_NAMES = {"home": "PERSONA_HOME", "assets_dir": "PERSONA_ASSETS"}
 _ENV_FIELDS = (
     "home", "assets_dir", "device", "token", "asset_base_url", "asset_pins", "redis_url", "database_url",
     "marking", "signing_cert", "signing_key", "secret_key", "signin_per_account", "signin_per_address",
-    "consent",
+    "consent", "bf16",
     "max_song_seconds", "max_upload_bytes", "cover_concurrency", "stems_cache_bytes",
     "max_training_total_seconds", "job_stale_s", "sockets_per_client", "socket_connect_s",
     "socket_idle_s", "header_timeout_s", "upload_min_bytes_per_s", "upload_grace_s",
@@ -41,6 +41,8 @@ class Settings:
     home: Path = dataclasses.field(default_factory=_default_home)
     assets_dir: Path | None = None
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # bf16 on the CPU for the parts that passed their bar (persona.precision): auto | on | off.
+    bf16: str = "auto"
     token: str | None = None  # optional access token for the web API
     host: str = "127.0.0.1"
     port: int = 5000

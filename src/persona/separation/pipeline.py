@@ -25,6 +25,7 @@ import numpy as np
 from persona.errors import PersonaError
 from persona.interrupt import outside
 from persona.messages import msg
+from persona.precision import SEPARATION, use_bf16
 from persona.progress import NEVER_CANCELLED, CancelToken, ProgressFn, null_progress
 from persona.separation import engine
 from persona.separation.cache import StemsCache, cache_key
@@ -106,16 +107,22 @@ _LOADED_LOCK = threading.Lock()
 _MAX_LOADED = 2
 
 
+def bf16(settings: Settings, model: SeparationModel) -> bool:
+    """Whether ``model`` runs in bf16 here (``persona.precision``: PERSONA_BF16 and the CPU)."""
+    return use_bf16(SEPARATION, settings.bf16, settings.resolved_device()) and model.bf16
+
+
 def _runner(settings: Settings, model: SeparationModel) -> engine.ModelRunner:
     weights = asset_path(settings, model.weights)
     config = asset_path(settings, model.config)
     st = weights.stat()
-    key = (model.name, str(weights), st.st_size, st.st_mtime_ns, settings.resolved_device())
+    device, low = settings.resolved_device(), bf16(settings, model)
+    key = (model.name, str(weights), st.st_size, st.st_mtime_ns, device, low)
     with _LOADED_LOCK:
         if key in _LOADED:
             _LOADED.move_to_end(key)
             return _LOADED[key]
-    runner = engine.load_separator(model, weights, config, settings.resolved_device())
+    runner = engine.load_separator(model, weights, config, device, bf16=low)
     with _LOADED_LOCK:
         _LOADED[key] = runner
         while len(_LOADED) > _MAX_LOADED:
@@ -167,6 +174,9 @@ def separate_song(
         "segment": ["steps", segment_s],  # whole model steps near segment_s (engine.segment_frames)
         "overlap": engine.OVERLAP_S,
     }
+    low = [m.name for m in models if bf16(settings, m)]
+    if low:  # other stems than fp32's (by far less than the models' error): their own entry
+        params["bf16"] = low
     key = cache_key(song_sha256, params)
     cache = StemsCache(settings)
     hit = cache.get(key)

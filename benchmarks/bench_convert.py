@@ -17,6 +17,7 @@ on the same files and input (placeholders ``{fixtures} {input_npy} {model} {inde
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -28,6 +29,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# The environment as given, before importing persona sets its runtime defaults (persona.runtime:
+# OpenMP wait policy, oneDNN cache): the reference runs with its own defaults, not ours.
+_GIVEN_ENV = dict(os.environ)
 
 
 def ensure_fixtures(folder: Path) -> dict[str, Path]:
@@ -61,6 +66,8 @@ def ensure_input(folder: Path, seconds: float) -> tuple[Path, Path]:
 
 
 def child_ours(args: argparse.Namespace) -> None:
+    # persona first: its runtime settings (persona.runtime) must precede torch's libgomp
+    importlib.import_module("persona")
     import torch
 
     from persona.rvc.convert import convert_file
@@ -84,7 +91,15 @@ def child_ours(args: argparse.Namespace) -> None:
             print(f"ours run {i}: {times[-1]:.2f}s wall, {cpu[-1]:.2f}s CPU ({sys_cpu[-1]:.2f}s system)",
                   file=sys.stderr, flush=True)  # fmt: skip
     print(
-        json.dumps({"runs": times, "cpu_runs": cpu, "sys_runs": sys_cpu, "threads": torch.get_num_threads()})
+        json.dumps(
+            {
+                "runs": times,
+                "cpu_runs": cpu,
+                "sys_runs": sys_cpu,
+                "threads": torch.get_num_threads(),
+                "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            }
+        )
     )
 
 
@@ -167,7 +182,7 @@ def main() -> None:
                 fixtures=shlex.quote(str(folder)), input_npy=shlex.quote(str(npy)), model=shlex.quote(str(fx["v2_f0"])),
                 index=shlex.quote(str(fx["index_v2"])), hubert=shlex.quote(str(fx["hubert_v2"])), seconds=args.seconds,
             )  # fmt: skip
-            ref, rss = run_measured(cmd, shell=True)
+            ref, rss = run_measured(cmd, shell=True, env=_GIVEN_ENV)
             results["ref"].extend(ref["runs"])
             results["ref_cpu"].extend(ref.get("cpu_runs", []))
             results["ref_rss"].append(rss)

@@ -83,3 +83,63 @@ def test_importing_persona_bounds_the_onednn_primitive_cache() -> None:
     env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = "64"
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "64"
+
+
+def _wait_env(extra: dict[str, str]) -> str:
+    """OMP_WAIT_POLICY after importing persona, with ``extra`` in a clean environment."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "PERSONA_OMP_PASSIVE"):
+        env.pop(name, None)
+    env.update(extra)
+    probe = "import os, persona; print(os.environ.get('OMP_WAIT_POLICY'))"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_importing_persona_makes_idle_openmp_threads_sleep() -> None:
+    """libgomp's threads spin between torch's parallel regions unless told otherwise; a user's
+    own wait policy or spin count wins, and PERSONA_OMP_PASSIVE=0 leaves libgomp's default."""
+    assert _wait_env({}) == "PASSIVE"
+    assert _wait_env({"OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+    assert _wait_env({"GOMP_SPINCOUNT": "10000"}) == "None"
+    assert _wait_env({"PERSONA_OMP_PASSIVE": "0"}) == "None"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="GNU libgomp's report")
+def test_the_wait_policy_reaches_torchs_libgomp() -> None:
+    """Set on import of persona, before torch loads libgomp (which reads it once): no spinning."""
+    env = {**os.environ, "PYTHONPATH": SRC, "OMP_DISPLAY_ENV": "VERBOSE"}
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "PERSONA_OMP_PASSIVE"):
+        env.pop(name, None)
+    code = "import persona, torch; torch.ones(64, 64).sum()"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    spin = [line for line in out.stderr.splitlines() if "GOMP_SPINCOUNT" in line]
+    if not spin:
+        pytest.skip("torch's OpenMP runtime is not GNU libgomp")
+    assert spin[0].split("=")[1].strip(" '") == "0"
+
+
+def test_numerics_do_not_depend_on_the_wait_policy() -> None:
+    """Two threads, the same seeded synthesizer pass: bit-identical audio sleeping or spinning."""
+    code = """
+import hashlib, persona, torch
+from persona.rvc.models import build_synthesizer
+from persona.testing.rvc import randomize_, tiny_config
+net = randomize_(build_synthesizer(tiny_config(), "v2", True, with_posterior=False).eval(), 3)
+g = torch.Generator().manual_seed(0)
+t = 200
+phone, pitchf = torch.randn(1, t, 768, generator=g), torch.rand(1, t, generator=g) * 300 + 80
+pitch = torch.randint(1, 255, (1, t), generator=g)
+with torch.inference_mode():
+    out = net.infer(phone, torch.tensor([t]), pitch, pitchf, torch.tensor([0]), generator=g)[0]
+print(hashlib.sha256(out.numpy().tobytes()).hexdigest())
+"""
+    digests = set()
+    for value in ("1", "0"):
+        env = {**os.environ, "PYTHONPATH": SRC, "PERSONA_OMP_PASSIVE": value, "OMP_NUM_THREADS": "2"}
+        env.pop("OMP_WAIT_POLICY", None)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1

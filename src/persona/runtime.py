@@ -22,6 +22,17 @@ and took a 10-minute cover's conversion to 5.3 GB. ``limit_primitive_cache`` bou
 primitives) through ``ONEDNN_PRIMITIVE_CACHE_CAPACITY``, which oneDNN reads when it creates its
 first primitive: this module sets it when imported (``persona`` imports it first) unless the
 environment already names a value.
+
+torch's CPU threads are an OpenMP team (GNU libgomp). Between parallel regions libgomp's idle
+threads spin-wait for the next one, 300,000 rounds by default (``GOMP_SPINCOUNT``), before they
+sleep. A conversion runs hundreds of thousands of small regions (RMVPE's GRU steps, every
+elementwise op), so on a loaded machine the spinning threads burn the CPU that the thread they wait
+for needs: measured on this project's 2-core EPYC at load ~12, a 30 s conversion cost 81.5 CPU-s
+warm with the default and 49 CPU-s with ``OMP_WAIT_POLICY=PASSIVE``, and finished sooner
+(300-360 s wall against 460). ``limit_spin_wait`` sets ``OMP_WAIT_POLICY=PASSIVE`` when imported,
+before torch loads libgomp (which reads it once), unless the environment already names a wait
+policy or spin count; ``PERSONA_OMP_PASSIVE=0`` leaves libgomp's default. Numerics are untouched
+(the same work, only how idle threads wait).
 """
 
 from __future__ import annotations
@@ -59,6 +70,21 @@ def limit_primitive_cache() -> str:
 
 
 limit_primitive_cache()
+
+_OMP_WAIT_ENV = "OMP_WAIT_POLICY"
+
+
+def limit_spin_wait() -> str | None:
+    """Idle OpenMP threads sleep instead of spinning (effective before torch is imported); the
+    wait policy now in the environment, None when left to libgomp."""
+    if os.environ.get("PERSONA_OMP_PASSIVE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return os.environ.get(_OMP_WAIT_ENV)
+    if "GOMP_SPINCOUNT" in os.environ:  # a user's own spin count wins as well
+        return os.environ.get(_OMP_WAIT_ENV)
+    return os.environ.setdefault(_OMP_WAIT_ENV, "PASSIVE")
+
+
+limit_spin_wait()
 _state: dict[str, bool] = {}
 
 

@@ -25,11 +25,11 @@ environment already names a value.
 
 torch's CPU threads are an OpenMP team (GNU libgomp). Between parallel regions libgomp's idle
 threads spin-wait for the next one, 300,000 rounds by default (``GOMP_SPINCOUNT``), before they
-sleep. A conversion runs hundreds of thousands of small regions (RMVPE's GRU steps, every
-elementwise op), so on a loaded machine the spinning threads burn the CPU that the thread they wait
-for needs: measured on this project's 2-core EPYC at load ~12, a 30 s conversion cost 81.5 CPU-s
-warm with the default and 49 CPU-s with ``OMP_WAIT_POLICY=PASSIVE``, and finished sooner
-(300-360 s wall against 460). ``limit_spin_wait`` sets ``OMP_WAIT_POLICY=PASSIVE`` when imported,
+sleep. A conversion opens thousands of regions (6,621 for loading the models and converting a 5 s
+vocal twice), so on a loaded machine the spinning thread burns the CPU that the thread it waits
+for needs (53 % of a conversion's samples under load were in that loop). Measured on this
+project's 2-core EPYC at load ~12: a 30 s conversion cost 81.5 CPU-s warm with the default and 49
+with ``OMP_WAIT_POLICY=PASSIVE``, and finished sooner (300-360 s wall against 460). ``limit_spin_wait`` sets ``OMP_WAIT_POLICY=PASSIVE`` when imported,
 before torch loads libgomp (which reads it once), unless the environment already names a wait
 policy or spin count; ``PERSONA_OMP_PASSIVE=0`` leaves libgomp's default. Numerics are untouched
 (the same work, only how idle threads wait).

@@ -45,30 +45,38 @@ def test_env_switch_turns_it_off():
     assert _probe("0") == [False, False]
 
 
-def test_numerics_do_not_depend_on_it():
-    """The same seeded synthesizer pass gives bit-identical audio with and without the tuning."""
-    code = """
+_SYNTH = """
 import hashlib, torch, persona.runtime as rt
 rt.tune_allocator()
 from persona.rvc.models import build_synthesizer
 from persona.testing.rvc import randomize_, tiny_config
 net = randomize_(build_synthesizer(tiny_config(), "v2", True, with_posterior=False).eval(), 3)
 g = torch.Generator().manual_seed(0)
-t = 50
+t = 200
 phone, pitchf = torch.randn(1, t, 768, generator=g), torch.rand(1, t, generator=g) * 300 + 80
 pitch = torch.randint(1, 255, (1, t), generator=g)
 with torch.inference_mode():
     out = net.infer(phone, torch.tensor([t]), pitch, pitchf, torch.tensor([0]), generator=g)[0]
 print(hashlib.sha256(out.numpy().tobytes()).hexdigest())
 """
+
+
+def _synth_digests(name: str, threads: str) -> set[str]:
+    """Digests of one seeded synthesizer pass with the switch ``name`` on and off."""
     digests = set()
     for value in ("1", "0"):
-        env = {**os.environ, "PYTHONPATH": SRC, "PERSONA_TUNE_MALLOC": value, "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "PYTHONPATH": SRC, name: value, "OMP_NUM_THREADS": threads}
+        env.pop("OMP_WAIT_POLICY", None)
         out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", _SYNTH], env=env, capture_output=True, text=True, check=True
         )
         digests.add(out.stdout.strip().splitlines()[-1])
-    assert len(digests) == 1
+    return digests
+
+
+def test_numerics_do_not_depend_on_it():
+    """The same seeded synthesizer pass gives bit-identical audio with and without the tuning."""
+    assert len(_synth_digests("PERSONA_TUNE_MALLOC", "1")) == 1
 
 
 def test_importing_persona_bounds_the_onednn_primitive_cache() -> None:
@@ -121,25 +129,4 @@ def test_the_wait_policy_reaches_torchs_libgomp() -> None:
 
 def test_numerics_do_not_depend_on_the_wait_policy() -> None:
     """Two threads, the same seeded synthesizer pass: bit-identical audio sleeping or spinning."""
-    code = """
-import hashlib, persona, torch
-from persona.rvc.models import build_synthesizer
-from persona.testing.rvc import randomize_, tiny_config
-net = randomize_(build_synthesizer(tiny_config(), "v2", True, with_posterior=False).eval(), 3)
-g = torch.Generator().manual_seed(0)
-t = 200
-phone, pitchf = torch.randn(1, t, 768, generator=g), torch.rand(1, t, generator=g) * 300 + 80
-pitch = torch.randint(1, 255, (1, t), generator=g)
-with torch.inference_mode():
-    out = net.infer(phone, torch.tensor([t]), pitch, pitchf, torch.tensor([0]), generator=g)[0]
-print(hashlib.sha256(out.numpy().tobytes()).hexdigest())
-"""
-    digests = set()
-    for value in ("1", "0"):
-        env = {**os.environ, "PYTHONPATH": SRC, "PERSONA_OMP_PASSIVE": value, "OMP_NUM_THREADS": "2"}
-        env.pop("OMP_WAIT_POLICY", None)
-        out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
-        digests.add(out.stdout.strip().splitlines()[-1])
-    assert len(digests) == 1
+    assert len(_synth_digests("PERSONA_OMP_PASSIVE", "2")) == 1

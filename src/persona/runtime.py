@@ -72,16 +72,24 @@ def limit_primitive_cache() -> str:
 limit_primitive_cache()
 
 _OMP_WAIT_ENV = "OMP_WAIT_POLICY"
+_OMP_SPIN_ENV = "GOMP_SPINCOUNT"
+# How long an idle OpenMP thread spins before it sleeps (libgomp's default: 300000 rounds; 0 with
+# OMP_WAIT_POLICY=PASSIVE). A 30 s conversion, 2 threads, 2-core EPYC (benchmarks/README "idle
+# OpenMP threads"): loaded (load 12-15) 81.5 CPU-s spinning, 53.6 at 10000, 48.6 sleeping; idle
+# (load < 2) warm 30.1 s wall spinning, 29.7 at 10000, 33.5 sleeping (a wake-up per parallel
+# region). A short spin keeps the idle speed and most of the loaded saving.
+SPIN_COUNT = 10000
 
 
 def limit_spin_wait() -> str | None:
-    """Idle OpenMP threads sleep instead of spinning (effective before torch is imported); the
-    wait policy now in the environment, None when left to libgomp."""
+    """Idle OpenMP threads spin briefly, then sleep (effective before torch is imported); the spin
+    count now in the environment, None when left to libgomp. A user's own wait policy or spin
+    count wins; ``PERSONA_OMP_PASSIVE=0`` leaves libgomp's default."""
     if os.environ.get("PERSONA_OMP_PASSIVE", "1").strip().lower() in ("0", "false", "no", "off"):
-        return os.environ.get(_OMP_WAIT_ENV)
-    if "GOMP_SPINCOUNT" in os.environ:  # a user's own spin count wins as well
-        return os.environ.get(_OMP_WAIT_ENV)
-    return os.environ.setdefault(_OMP_WAIT_ENV, "PASSIVE")
+        return os.environ.get(_OMP_SPIN_ENV)
+    if _OMP_WAIT_ENV in os.environ:
+        return os.environ.get(_OMP_SPIN_ENV)
+    return os.environ.setdefault(_OMP_SPIN_ENV, str(SPIN_COUNT))
 
 
 limit_spin_wait()

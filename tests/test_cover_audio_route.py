@@ -81,3 +81,35 @@ def test_only_cover_jobs_have_audio(env, settings):
     r = client.get(f"/api/jobs/{job['id']}/audio")
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "job_no_audio"
     assert client.get("/api/jobs/nope/audio").status_code == 404
+
+
+def test_the_stand_in_cover_grows_the_part_the_route_serves(env, settings, monkeypatch):
+    """The browser tests' stand-in cover (``persona.testing.jobs``) grows its playable part as a
+    real cover does: piece by piece, each served as the song so far, then the finished file."""
+    from persona.jobs import runner
+    from persona.testing import jobs
+
+    client, store, job_id = env
+    monkeypatch.setattr(jobs, "FIXTURE_PIECE_S", 0.25)  # the 1 s song in four pieces
+    monkeypatch.setattr(runner, "WRITE_EVERY_S", 0.0)  # every report written (no pauses here)
+    served = []
+
+    def sleep(_seconds):  # called before every step and piece: look at what is playable now
+        job = store.get(job_id)
+        if job["status"] == "running" and (job["metrics"] or {}).get("ready_frames"):
+            r = client.get(f"/api/jobs/{job_id}/audio")
+            assert r.status_code == 200 and r.headers["X-Persona-Preview"] == "s16le"
+            served.append(sf.read(io.BytesIO(r.data), dtype="int16", always_2d=True))
+
+    assert runner.run_job(settings, job_id, jobs.fixture_handlers(sleep=sleep)) == "succeeded"
+    lengths = [audio.shape[0] for audio, _ in served]
+    assert lengths == sorted(lengths) and len(set(lengths)) >= 4  # it grew piece by piece
+    whole, sr = served[-1]
+    assert whole.shape[1] == 2 and np.array_equal(whole[:, 0], whole[:, 1])  # mono song, both sides
+    for audio, rate in served:
+        assert rate == sr and np.array_equal(audio, whole[: audio.shape[0]])  # each a prefix
+    r = client.get(f"/api/jobs/{job_id}/audio")
+    assert r.status_code == 200 and "X-Persona-Preview" not in r.headers  # the finished cover now
+    finished, finished_sr = sf.read(io.BytesIO(r.data), dtype="float32")  # the stand-in: the song
+    assert finished_sr == sr and whole.shape[0] == finished.shape[0]
+    assert np.abs(whole[:, 0] / 32767 - finished).max() < 2 / 32767  # the song, sample for sample

@@ -24,6 +24,7 @@ const JOURNEYS = [
   "train",
   "model-zip",
   "cover",
+  "cover-pieces",
   "trust",
   "accessibility",
   "library",

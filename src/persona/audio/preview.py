@@ -24,8 +24,8 @@ import pedalboard
 from persona.audio.effects import Aligner, StreamingEffect
 from persona.audio.loudness import db_to_gain
 from persona.audio.mix import BlockStage, Finisher, MixStem
+from persona.audio.wavhead import PREVIEW_CHANNELS as CHANNELS
 
-CHANNELS = 2
 SHIFT_CONTEXT_S = 1.0
 
 

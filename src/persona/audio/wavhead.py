@@ -9,6 +9,10 @@ from __future__ import annotations
 import struct
 
 HEADER_BYTES = 44
+# The playable part of a progressive cover: this file in the job attempt's scratch folder, raw
+# interleaved s16le with this many channels at the song's rate.
+PREVIEW_FILE = "preview.pcm"
+PREVIEW_CHANNELS = 2
 
 
 def wav_header(sr: int, channels: int, frames: int, bits: int = 16) -> bytes:

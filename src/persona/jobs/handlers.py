@@ -177,6 +177,7 @@ def _with_upload_names(exc: PersonaError, params: dict[str, Any]) -> PersonaErro
 
 def run_cover(ctx: JobContext) -> dict[str, Any]:
     _import(COVER_MODULES, ctx.cancel)
+    from persona.audio.wavhead import PREVIEW_FILE
     from persona.cover import CoverRequest, make_cover
     from persona.library import CoverLibrary, resolve_model_ref
 
@@ -193,7 +194,7 @@ def run_cover(ctx: JobContext) -> dict[str, Any]:
             ctx.progress,
             ctx.cancel,
             resolve_model=resolve_model_ref,
-            preview=ctx.scratch / "preview.pcm",  # served by GET /api/jobs/<id>/audio while it grows
+            preview=ctx.scratch / PREVIEW_FILE,  # served by GET /api/jobs/<id>/audio while it grows
         )
     except PersonaError as exc:
         raise _with_upload_names(exc, p) from None

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request
 
-from persona.audio.wavhead import HEADER_BYTES, wav_header
+from persona.audio.wavhead import HEADER_BYTES, PREVIEW_FILE, wav_header
+from persona.audio.wavhead import PREVIEW_CHANNELS as CHANNELS
 from persona.errors import PersonaError
 from persona.server import ownership
 from persona.server.ranges import normalize_range
@@ -23,8 +24,6 @@ from persona.server.services import services
 
 bp = Blueprint("cover_audio", __name__)
 
-PREVIEW_FILE = "preview.pcm"
-CHANNELS = 2
 _CHUNK = 1 << 16
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from persona.errors import Cancelled, PersonaError
@@ -108,14 +110,61 @@ def run_fixture_train(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
     return {"model_name": p["name"], "epochs_done": epochs}
 
 
+FIXTURE_PIECE_S = 2.0  # seconds of song per stand-in piece
+
+
+def _grow_playable_part(ctx: JobContext, song: Path, pause_s: float, sleep: Sleep) -> None:
+    """The stand-in's "convert" stage grows the playable part as a real cover does: the song
+    itself, a piece every ``pause_s``, appended to the attempt's ``preview.pcm`` (s16le stereo at
+    the song's rate) and announced by ``metrics.ready_frames``/``ready_s`` once it is on disk."""
+    import numpy as np
+
+    from persona.audio.io import load_audio
+    from persona.audio.wavhead import PREVIEW_CHANNELS as CHANNELS
+    from persona.audio.wavhead import PREVIEW_FILE
+
+    try:
+        audio, sr = load_audio(song, mono=False, max_channels=CHANNELS)
+    except PersonaError:  # a test's placeholder bytes: nothing to play, the stages still report
+        _steps(ctx, "convert", 2, pause_s, sleep)
+        return
+    if audio.shape[0] < CHANNELS:
+        audio = np.repeat(audio[:1], CHANNELS, axis=0)
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767).round().astype("<i2").T  # (frames, channels)
+    n, step = pcm.shape[0], max(1, int(FIXTURE_PIECE_S * sr))
+    with open(ctx.scratch / PREVIEW_FILE, "ab") as out:
+        for piece, start in enumerate(range(0, n, step), start=1):
+            ctx.cancel.check()
+            sleep(pause_s)
+            stop = min(n, start + step)
+            out.write(pcm[start:stop].tobytes())
+            out.flush()
+            ctx.progress(
+                "convert",
+                stop / n,
+                f"piece {piece}",
+                ready_s=round(stop / sr, 3),
+                ready_frames=stop,
+                ready_rate=sr,
+                pieces_ready=piece,
+                song_s=round(n / sr, 3),
+            )
+
+
 def run_fixture_cover(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, Any]:
-    """Cover stand-in: three stages of fake progress, then the uploaded song as the cover."""
+    """Cover stand-in: fake separation, the song growing as the playable part piece by piece
+    (``_grow_playable_part``), fake mixing, then the uploaded song as the cover."""
     from persona.library import CoverLibrary, ModelLibrary
 
     p = ctx.params
     ModelLibrary(ctx.settings).get(p["model"])
-    for stage in ("separate", "convert", "mix"):
-        _steps(ctx, stage, 2, float(p.get("_step_s", 0.1)), sleep)
+    step_s = float(p.get("_step_s", 0.1))
+    _steps(ctx, "separate", 2, step_s, sleep)
+    # The pause per piece (default ``_step_s``): the browser tests slow it down (environment of
+    # the worker) to reload and to stop a cover while its playable part grows.
+    pause_s = float(p.get("_piece_pause_s", os.environ.get("PERSONA_FIXTURE_PIECE_PAUSE_S", step_s)))
+    _grow_playable_part(ctx, ctx.workdir / "inputs" / p["_song"], pause_s, sleep)
+    _steps(ctx, "mix", 2, step_s, sleep)
     fmt = (p.get("options") or {}).get("format") or "wav"
     out = ctx.scratch / f"cover.{fmt}"
     if fmt == "wav":

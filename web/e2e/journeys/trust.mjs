@@ -7,28 +7,12 @@ import { modelUrl } from "../lib/context.mjs";
 import { DESKTOP, JOB_TIMEOUT, PHONE } from "../lib/paths.mjs";
 import { assert } from "../lib/runner.mjs";
 import { assertInView, placement, settled } from "../lib/view.mjs";
+import { monoWav } from "../lib/wav.mjs";
 
 export const server = "fixture";
 
-/** A WAV header and silence: 8 kHz, 8-bit mono, `seconds` long (21 minutes is 10 MB). */
-function longWav(seconds) {
-  const rate = 8000;
-  const data = Buffer.alloc(rate * seconds, 0x80);
-  const head = Buffer.alloc(44);
-  head.write("RIFF", 0);
-  head.writeUInt32LE(36 + data.length, 4);
-  head.write("WAVEfmt ", 8);
-  head.writeUInt32LE(16, 16);
-  head.writeUInt16LE(1, 20); // PCM
-  head.writeUInt16LE(1, 22); // mono
-  head.writeUInt32LE(rate, 24);
-  head.writeUInt32LE(rate, 28); // bytes per second
-  head.writeUInt16LE(1, 32);
-  head.writeUInt16LE(8, 34);
-  head.write("data", 36);
-  head.writeUInt32LE(data.length, 40);
-  return Buffer.concat([head, data]);
-}
+/** Silence as a WAV: 8 kHz, 8-bit mono, `seconds` long (21 minutes is 10 MB). */
+const longWav = (seconds) => monoWav(Buffer.alloc(8000 * seconds, 0x80), 8000, 8);
 
 export default async function journey(ctx, test) {
   const { page, fixture, state, api, shot } = ctx;

@@ -83,8 +83,8 @@ export async function createContext(tmp) {
     },
 
     /** (Re)starts the server on the same home and port (the restart journey). */
-    async startServer(extra = [], port = null, env = {}, home = settings) {
-      const started = await startServer(home, extra, port, env);
+    async startServer(extra = [], port = null, env = {}, home = settings, jobs = JOBS) {
+      const started = await startServer(home, extra, port, env, jobs);
       ctx.server = started.server;
       ctx.base = started.base;
       return ctx.server;
@@ -95,8 +95,8 @@ export async function createContext(tmp) {
     },
 
     /**
-     * The server a journey runs against: "fixture" (the fixture home), "consent" (the same home
-     * asking for consent), "token" (the same home behind an access token), "empty" (no weights,
+     * The server a journey runs against: "fixture" (the fixture home), "pieces" (the same home with
+     * stand-in covers that grow their playable part slowly), "consent" (the same home asking for consent), "token" (the same home behind an access token), "empty" (no weights,
      * no models; weights from a local mirror) or "accounts" (a fixture home of its own, where the
      * accounts journey makes the first admin).
      */
@@ -113,6 +113,10 @@ export async function createContext(tmp) {
       } else if (kind === "token") {
         token = ctx.token = `e2e-${Math.random().toString(36).slice(2)}`;
         await ctx.startServer(["--token", token]);
+      } else if (kind === "pieces") {
+        // Stand-in covers whatever PERSONA_E2E_JOBS says: the song itself grows as the playable
+        // part, a 2 s piece every 0.6 s, slow enough to reload and stop mid-cover.
+        await ctx.startServer([], null, { PERSONA_FIXTURE_PIECE_PAUSE_S: "0.6" }, settings, "fixture");
       } else if (kind === "accounts") {
         // A home of its own: the first account turns accounts on for good.
         ctx.accountsHome = ctx.accountsHome || buildFixtureHome(join(tmp, "accounts"));

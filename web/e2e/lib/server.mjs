@@ -72,11 +72,11 @@ export async function stopProcess(child) {
   }
 }
 
-/** Starts `persona serve` on `settings.home`; returns {server, base}. */
-export async function startServer(settings, extra = [], fixedPort = null, env = {}) {
+/** Starts `persona serve` on `settings.home` (`jobs`: real engines or stand-ins); returns {server, base}. */
+export async function startServer(settings, extra = [], fixedPort = null, env = {}, jobs = JOBS) {
   const port = fixedPort || (await freePort());
   const base = `http://127.0.0.1:${port}`;
-  const args = ["serve", "--host", "127.0.0.1", "--port", String(port), JOBS === "real" ? "--tiny-models" : "--fixture-jobs", ...extra];
+  const args = ["serve", "--host", "127.0.0.1", "--port", String(port), jobs === "real" ? "--tiny-models" : "--fixture-jobs", ...extra];
   console.log(`# persona ${args.join(" ").replace(/--token \S+/, "--token ***")}  (PERSONA_HOME=${settings.home})`);
   const server = spawn(PERSONA, args, {
     cwd: ROOT,

@@ -162,7 +162,7 @@ def run_fixture_cover(ctx: JobContext, sleep: Sleep = time.sleep) -> dict[str, A
     _steps(ctx, "separate", 2, step_s, sleep)
     # The pause per piece (default ``_step_s``): the browser tests slow it down (environment of
     # the worker) to reload and to stop a cover while its playable part grows.
-    pause_s = float(p.get("_piece_pause_s", os.environ.get("PERSONA_FIXTURE_PIECE_PAUSE_S", step_s)))
+    pause_s = float(os.environ.get("PERSONA_FIXTURE_PIECE_PAUSE_S", step_s))
     _grow_playable_part(ctx, ctx.workdir / "inputs" / p["_song"], pause_s, sleep)
     _steps(ctx, "mix", 2, step_s, sleep)
     fmt = (p.get("options") or {}).get("format") or "wav"

@@ -29,10 +29,11 @@ sleep. A conversion opens thousands of regions (6,621 for loading the models and
 vocal twice), so on a loaded machine the spinning thread burns the CPU that the thread it waits
 for needs (53 % of a conversion's samples under load were in that loop). Measured on this
 project's 2-core EPYC at load ~12: a 30 s conversion cost 81.5 CPU-s warm with the default and 49
-with ``OMP_WAIT_POLICY=PASSIVE``, and finished sooner (300-360 s wall against 460). ``limit_spin_wait`` sets ``OMP_WAIT_POLICY=PASSIVE`` when imported,
-before torch loads libgomp (which reads it once), unless the environment already names a wait
-policy or spin count; ``PERSONA_OMP_PASSIVE=0`` leaves libgomp's default. Numerics are untouched
-(the same work, only how idle threads wait).
+with ``OMP_WAIT_POLICY=PASSIVE``, and finished sooner (300-360 s wall against 460); on an idle
+machine sleeping threads cost ~11 % wall (a wake-up per region). ``limit_spin_wait`` sets a short
+spin (``GOMP_SPINCOUNT=SPIN_COUNT``) when imported, before torch loads libgomp (which reads it
+once), unless the environment already names a wait policy or spin count; ``PERSONA_OMP_PASSIVE=0``
+leaves libgomp's default. Numerics are untouched (the same work, only how idle threads wait).
 """
 
 from __future__ import annotations
@@ -85,9 +86,8 @@ def limit_spin_wait() -> str | None:
     """Idle OpenMP threads spin briefly, then sleep (effective before torch is imported); the spin
     count now in the environment, None when left to libgomp. A user's own wait policy or spin
     count wins; ``PERSONA_OMP_PASSIVE=0`` leaves libgomp's default."""
-    if os.environ.get("PERSONA_OMP_PASSIVE", "1").strip().lower() in ("0", "false", "no", "off"):
-        return os.environ.get(_OMP_SPIN_ENV)
-    if _OMP_WAIT_ENV in os.environ:
+    off = os.environ.get("PERSONA_OMP_PASSIVE", "1").strip().lower() in ("0", "false", "no", "off")
+    if off or _OMP_WAIT_ENV in os.environ:
         return os.environ.get(_OMP_SPIN_ENV)
     return os.environ.setdefault(_OMP_SPIN_ENV, str(SPIN_COUNT))
 

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { modelUrl } from "../lib/context.mjs";
 import { JOB_TIMEOUT } from "../lib/paths.mjs";
-import { assert } from "../lib/runner.mjs";
+import { assert, sleep } from "../lib/runner.mjs";
 import { monoWav } from "../lib/wav.mjs";
 
 export const server = "pieces";
@@ -37,16 +37,18 @@ async function previewState(page) {
   return { position: seconds(m[1]), ready: seconds(m[2]), total: seconds(m[3]) };
 }
 
-async function waitForReady(page, atLeast) {
-  await page.waitForFunction(
-    (want) => {
-      const m = /들을 수 있는 부분 (\d+):(\d\d)/.exec(document.querySelector("[data-testid=cover-preview-status]")?.textContent || "");
-      return m && Number(m[1]) * 60 + Number(m[2]) >= want;
-    },
-    atLeast,
-    { timeout: JOB_TIMEOUT },
-  );
+/** Waits until the status line's `field` (position, ready) reaches `atLeast` seconds. */
+async function waitForPreview(page, field, atLeast) {
+  const deadline = Date.now() + JOB_TIMEOUT;
+  for (;;) {
+    const state = await previewState(page);
+    if (state[field] >= atLeast) return state;
+    assert(Date.now() < deadline, `the preview's ${field} stayed at ${state[field]} s (waited for ${atLeast} s)`);
+    await sleep(100);
+  }
 }
+
+const waitForReady = (page, atLeast) => waitForPreview(page, "ready", atLeast);
 
 async function startCover(ctx, song) {
   const { page } = ctx;
@@ -74,10 +76,7 @@ export default async function journey(ctx, test) {
     assert(job.body.status === "running" && job.body.metrics.ready_s >= 4, `job: ${JSON.stringify(job.body.metrics)}`);
     await page.getByTestId("cover-preview-play").click();
     await page.getByTestId("cover-preview-play").filter({ hasText: "일시정지" }).waitFor();
-    await page.waitForFunction(() => {
-      const text = document.querySelector("[data-testid=cover-preview-status]")?.textContent || "";
-      return /^0:0[1-9]/.test(text.trim());
-    });
+    await waitForPreview(page, "position", 1); // it plays: the position moves
     await waitForReady(page, first.ready + 2); // more pieces arrived while it played
     const bar = await page.getByTestId("cover-preview-ready").evaluate((el) => parseFloat(el.style.width));
     assert(bar > 0 && bar < 100, `the ready part's bar is ${bar} % wide`);
@@ -89,13 +88,7 @@ export default async function journey(ctx, test) {
       set.call(el, String(value));
       el.dispatchEvent(new Event("input", { bubbles: true }));
     }, target);
-    await page.waitForFunction(
-      (want) => {
-        const m = /^(\d+):(\d\d)/.exec((document.querySelector("[data-testid=cover-preview-status]")?.textContent || "").trim());
-        return m && Number(m[1]) * 60 + Number(m[2]) >= want;
-      },
-      target,
-    );
+    await waitForPreview(page, "position", target);
     const after = await previewState(page);
     assert(after.position >= target && after.position <= after.ready, `after the seek to ${target} s: ${JSON.stringify(after)}`);
   });
